@@ -1,0 +1,22 @@
+"""Errors that carry a message a planner can act on.
+
+Every error the engine raises on bad input derives from :class:`YingjiError`; the CLI prints
+its message on one line and exits non-zero, never a traceback.
+"""
+from __future__ import annotations
+
+
+class YingjiError(Exception):
+    """Base of all errors the CLI reports as a one-line message."""
+
+
+class InputError(YingjiError):
+    """A file or parameter is malformed; the message names the file or field and the reason."""
+
+
+class NetworkError(YingjiError):
+    """A road network is empty, inconsistent or cannot answer the question asked."""
+
+
+class UnreachableError(NetworkError):
+    """Some origin-destination pairs have no path; the message says which."""

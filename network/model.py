@@ -1,0 +1,420 @@
+"""The road network: an immutable directed multigraph in CSR form.
+
+Nodes carry projected x/y (metres), lon/lat, elevation, resident population and a zone
+(township) index. Directed edges are stored sorted by source node (forward CSR); a reverse
+CSR over the same edges answers "travel time *to* a node". Parallel edges are kept, as in
+OSM data; :meth:`RoadNetwork.to_scipy` collapses them to the fastest one when a simple
+graph is needed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from .errors import NetworkError
+from .roadclass import RoadClass
+
+_NODE_FLOAT_FIELDS = ("x", "y", "lon", "lat", "elevation", "population")
+_EDGE_FLOAT_FIELDS = ("length", "speed_kmh", "min_elevation")
+
+
+def _frozen(a: np.ndarray, dtype) -> np.ndarray:
+    out = np.ascontiguousarray(a, dtype=dtype)
+    if out is a:
+        out = out.copy()
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class RoadNetwork:
+    """A drivable road network. Build it with :meth:`from_edges`, a loader, or the built-in district.
+
+    All arrays are read-only. Edge arrays are in CSR order: the out-edges of node ``i`` are
+    ``indptr[i]:indptr[i+1]``, their heads ``indices[...]``. ``rev_edge[k]`` is the forward
+    edge index of the ``k``-th entry of the reverse CSR, so per-edge weights ``w`` are
+    ``w[rev_edge]`` in reverse order.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    elevation: np.ndarray
+    population: np.ndarray
+    zone: np.ndarray
+    node_id: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    length: np.ndarray
+    speed_kmh: np.ndarray
+    road_class: np.ndarray
+    min_elevation: np.ndarray
+    rev_indptr: np.ndarray
+    rev_indices: np.ndarray
+    rev_edge: np.ndarray
+    crs: str
+    name: str = "road network"
+    zone_names: tuple[tuple[str, str], ...] = ()
+    dropped_nodes: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_edges(
+        cls,
+        *,
+        x: np.ndarray,
+        y: np.ndarray,
+        lon: np.ndarray,
+        lat: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        length: np.ndarray,
+        speed_kmh: np.ndarray,
+        road_class: np.ndarray,
+        crs: str,
+        elevation: np.ndarray | None = None,
+        population: np.ndarray | None = None,
+        zone: np.ndarray | None = None,
+        node_id: np.ndarray | None = None,
+        min_elevation: np.ndarray | None = None,
+        name: str = "road network",
+        zone_names: tuple[tuple[str, str], ...] = (),
+        dropped_nodes: int = 0,
+        meta: dict[str, Any] | None = None,
+        spatial_order: bool = True,
+    ) -> "RoadNetwork":
+        """Validate node and edge arrays and build forward and reverse CSR.
+
+        ``u``/``v`` are node positions (0..n-1) of each directed edge. With ``spatial_order``
+        the nodes are renumbered along a Hilbert curve so that nearby nodes sit nearby in
+        memory, which speeds up every path search; ``node_id`` keeps the original ids.
+        """
+        n = len(x)
+        if n == 0:
+            raise NetworkError(f"{name}: the network has no nodes")
+        nodes = {"x": x, "y": y, "lon": lon, "lat": lat}
+        nodes["elevation"] = np.zeros(n) if elevation is None else elevation
+        nodes["population"] = np.zeros(n) if population is None else population
+        nodes = {k: np.asarray(a, dtype=np.float64) for k, a in nodes.items()}
+        zone = np.full(n, -1, np.int32) if zone is None else np.asarray(zone, np.int32)
+        node_id = np.arange(n, dtype=np.int64) if node_id is None else np.asarray(node_id, np.int64)
+        for k, a in list(nodes.items()) + [("zone", zone), ("node_id", node_id)]:
+            if a.shape != (n,):
+                raise NetworkError(f"{name}: node field '{k}' has shape {a.shape}, expected ({n},)")
+        for k in ("x", "y", "lon", "lat", "population"):
+            if not np.all(np.isfinite(nodes[k])):
+                raise NetworkError(f"{name}: node field '{k}' has NaN or infinite values")
+        if np.any(nodes["population"] < 0):
+            raise NetworkError(f"{name}: node field 'population' has negative values")
+
+        u = np.asarray(u, np.int64)
+        v = np.asarray(v, np.int64)
+        m = len(u)
+        if m == 0:
+            raise NetworkError(f"{name}: the network has no edges")
+        edges = {"length": length, "speed_kmh": speed_kmh}
+        edges["min_elevation"] = (
+            np.minimum(nodes["elevation"][u], nodes["elevation"][v]) if min_elevation is None else min_elevation
+        )
+        edges = {k: np.asarray(a, dtype=np.float64) for k, a in edges.items()}
+        road_class = np.asarray(road_class, dtype=np.int8)
+        for k, a in list(edges.items()) + [("v", v), ("road_class", road_class)]:
+            if a.shape != (m,):
+                raise NetworkError(f"{name}: edge field '{k}' has shape {a.shape}, expected ({m},)")
+        if u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n:
+            raise NetworkError(f"{name}: edge endpoints must be node positions in 0..{n - 1}")
+        for k in ("length", "speed_kmh"):
+            a = edges[k]
+            bad = ~np.isfinite(a) | (a < 0) if k == "length" else ~np.isfinite(a) | (a <= 0)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                what = "negative or NaN" if k == "length" else "non-positive or NaN"
+                raise NetworkError(
+                    f"{name}: edge field '{k}' has {int(bad.sum())} {what} value(s), "
+                    f"first at edge {i} ({int(u[i])} -> {int(v[i])}): {a[i]!r}"
+                )
+        if road_class.min() < min(RoadClass) or road_class.max() > max(RoadClass):
+            raise NetworkError(f"{name}: edge field 'road_class' outside {min(RoadClass)}..{max(RoadClass)}")
+
+        if spatial_order:
+            perm = np.argsort(hilbert_key(nodes["x"], nodes["y"]), kind="stable")
+            rank = np.empty(n, np.int64)
+            rank[perm] = np.arange(n)
+            nodes = {k: a[perm] for k, a in nodes.items()}
+            zone, node_id = zone[perm], node_id[perm]
+            u, v = rank[u], rank[v]
+
+        order = np.lexsort((v, u))
+        u, v = u[order], v[order]
+        edges = {k: a[order] for k, a in edges.items()}
+        road_class = road_class[order]
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
+        rev_order = np.lexsort((u, v))
+        rev_indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(v, minlength=n), out=rev_indptr[1:])
+
+        return cls(
+            **{k: _frozen(a, np.float64) for k, a in nodes.items()},
+            zone=_frozen(zone, np.int32),
+            node_id=_frozen(node_id, np.int64),
+            indptr=_frozen(indptr, np.int32 if m < 2**31 else np.int64),
+            indices=_frozen(v, np.int32),
+            **{k: _frozen(a, np.float64) for k, a in edges.items()},
+            road_class=_frozen(road_class, np.int8),
+            rev_indptr=_frozen(rev_indptr, np.int32 if m < 2**31 else np.int64),
+            rev_indices=_frozen(u[rev_order], np.int32),
+            rev_edge=_frozen(rev_order, np.int32),
+            crs=crs,
+            name=name,
+            zone_names=tuple(zone_names),
+            dropped_nodes=int(dropped_nodes),
+            meta=dict(meta or {}),
+        )
+
+    # ------------------------------------------------------------------ sizes and views
+    @property
+    def n_nodes(self) -> int:
+        return len(self.x)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.indices)
+
+    @cached_property
+    def edge_source(self) -> np.ndarray:
+        """Tail node of each edge (CSR order)."""
+        src = np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.indptr))
+        src.flags.writeable = False
+        return src
+
+    @property
+    def edge_target(self) -> np.ndarray:
+        return self.indices
+
+    def travel_times(self, speed_factor: np.ndarray | float | None = None) -> np.ndarray:
+        """Seconds to traverse each edge: ``length / (speed × factor)``.
+
+        ``speed_factor`` is one value or one per edge in [0, 1]; 0 closes the edge (+inf).
+        """
+        base_speed = self.speed_kmh / 3.6
+        if speed_factor is None:
+            return self.length / base_speed
+        f = np.asarray(speed_factor, dtype=np.float64)
+        if f.ndim and f.shape != (self.n_edges,):
+            raise NetworkError(f"speed_factor has shape {f.shape}, expected ({self.n_edges},)")
+        if np.any(~np.isfinite(f)) or np.any((f < 0) | (f > 1)):
+            raise NetworkError("speed_factor must lie in [0, 1] (0 closes an edge)")
+        with np.errstate(divide="ignore"):
+            return np.where(f > 0, self.length / (base_speed * np.maximum(f, 1e-300)), np.inf)
+
+    def reverse_weights(self, weights: np.ndarray) -> np.ndarray:
+        """Per-edge weights permuted into reverse-CSR order."""
+        return np.asarray(weights)[self.rev_edge]
+
+    def edge_index(self, u: int, v: int) -> int:
+        """Index of the fastest edge u -> v; raises if there is none."""
+        lo, hi = self.indptr[u], self.indptr[u + 1]
+        hits = np.flatnonzero(self.indices[lo:hi] == v)
+        if len(hits) == 0:
+            raise NetworkError(f"no edge {u} -> {v}")
+        times = self.length[lo + hits] / self.speed_kmh[lo + hits]
+        return int(lo + hits[np.argmin(times)])
+
+    # ------------------------------------------------------------------ interop
+    def to_scipy(self, weights: np.ndarray | None = None) -> sparse.csr_matrix:
+        """The graph as a scipy CSR matrix; parallel edges keep their smallest weight.
+
+        Edges with weight +inf (closed) are left out. Zero weights are stored as a tiny
+        positive number, because scipy's csgraph treats explicit zeros as missing edges.
+        """
+        w = self.travel_times() if weights is None else np.asarray(weights, dtype=np.float64)
+        src = self.edge_source
+        keep = np.isfinite(w)
+        order = np.lexsort((w[keep], self.indices[keep], src[keep]))
+        s, t, ww = src[keep][order], self.indices[keep][order], w[keep][order]
+        first = np.ones(len(s), bool)
+        first[1:] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
+        ww = np.where(ww[first] == 0, np.finfo(float).tiny, ww[first])
+        return sparse.csr_matrix((ww, (s[first], t[first])), shape=(self.n_nodes, self.n_nodes))
+
+    def to_networkx(self):
+        """An ``networkx.MultiDiGraph`` with OSMnx-style attributes (x/y projected, lon/lat, length, speed_kph)."""
+        import networkx as nx
+
+        g = nx.MultiDiGraph(crs=self.crs, name=self.name)
+        for i in range(self.n_nodes):
+            g.add_node(
+                int(self.node_id[i]),
+                x=float(self.x[i]), y=float(self.y[i]), lon=float(self.lon[i]), lat=float(self.lat[i]),
+                elevation=float(self.elevation[i]), population=float(self.population[i]), zone=int(self.zone[i]),
+            )
+        tt = self.travel_times()
+        ids = self.node_id
+        for e, (s, t) in enumerate(zip(self.edge_source, self.indices)):
+            g.add_edge(
+                int(ids[s]), int(ids[t]),
+                length=float(self.length[e]), speed_kph=float(self.speed_kmh[e]),
+                road_class=int(self.road_class[e]), highway=RoadClass(int(self.road_class[e])).name.lower(),
+                min_elevation=float(self.min_elevation[e]), travel_time=float(tt[e]),
+            )
+        return g
+
+    @classmethod
+    def from_networkx(cls, g, *, crs: str | None = None, name: str | None = None) -> "RoadNetwork":
+        """Build from a networkx graph with attributes as :meth:`to_networkx` writes them.
+
+        Nodes need ``lon``/``lat`` (or unprojected ``x``/``y`` when no ``crs`` is given);
+        edges need ``length`` and ``speed_kph`` (or ``road_class``/``highway`` for a default).
+        """
+        from .projection import to_projected, utm_crs_for
+        from .roadclass import OSM_HIGHWAY_CLASS
+
+        name = name or g.graph.get("name", "networkx graph")
+        ids = list(g.nodes)
+        if not ids:
+            raise NetworkError(f"{name}: the graph has no nodes")
+        pos = {nid: i for i, nid in enumerate(ids)}
+        data = [g.nodes[nid] for nid in ids]
+        try:
+            lon = np.array([d.get("lon", d.get("x")) for d in data], float)
+            lat = np.array([d.get("lat", d.get("y")) for d in data], float)
+        except (TypeError, ValueError) as exc:
+            raise NetworkError(f"{name}: nodes need numeric lon/lat ({exc})") from None
+        crs = crs or g.graph.get("crs")
+        if crs is None or str(crs).upper() in ("EPSG:4326", "WGS84"):
+            crs = utm_crs_for(float(np.nanmean(lon)), float(np.nanmean(lat)))
+        if all("lon" in d and "x" in d for d in data):
+            x = np.array([d["x"] for d in data], float)
+            y = np.array([d["y"] for d in data], float)
+        else:
+            x, y = to_projected(lon, lat, crs)
+        us, vs, lengths, speeds, classes = [], [], [], [], []
+        for s, t, d in g.edges(data=True):
+            us.append(pos[s])
+            vs.append(pos[t])
+            rc = d.get("road_class")
+            if rc is None:
+                hw = d.get("highway", "unclassified")
+                hw = hw[0] if isinstance(hw, list) else hw
+                rc = OSM_HIGHWAY_CLASS.get(str(hw), RoadClass.LOCAL)
+            rc = RoadClass(int(rc))
+            classes.append(int(rc))
+            lengths.append(float(d.get("length", np.nan)))
+            speeds.append(float(d.get("speed_kph", rc.default_speed_kmh)))
+        return cls.from_edges(
+            x=x, y=y, lon=lon, lat=lat,
+            elevation=np.array([d.get("elevation", 0.0) for d in data], float),
+            population=np.array([d.get("population", 0.0) for d in data], float),
+            zone=np.array([d.get("zone", -1) for d in data], np.int32),
+            node_id=np.array([int(n) if str(n).lstrip("-").isdigit() else i for i, n in enumerate(ids)], np.int64),
+            u=np.array(us, np.int64), v=np.array(vs, np.int64),
+            length=np.array(lengths), speed_kmh=np.array(speeds), road_class=np.array(classes, np.int8),
+            crs=str(crs), name=name,
+        )
+
+    # ------------------------------------------------------------------ structure
+    def subgraph(self, keep: np.ndarray, *, dropped_nodes: int | None = None) -> "RoadNetwork":
+        """The network induced by a boolean node mask (edges with both ends kept)."""
+        keep = np.asarray(keep, bool)
+        new_pos = np.full(self.n_nodes, -1, np.int64)
+        new_pos[keep] = np.arange(int(keep.sum()))
+        src, dst = self.edge_source, self.indices
+        e = keep[src] & keep[dst]
+        return RoadNetwork.from_edges(
+            **{k: getattr(self, k)[keep] for k in _NODE_FLOAT_FIELDS},
+            zone=self.zone[keep], node_id=self.node_id[keep],
+            u=new_pos[src[e]], v=new_pos[dst[e]],
+            **{k: getattr(self, k)[e] for k in _EDGE_FLOAT_FIELDS},
+            road_class=self.road_class[e], crs=self.crs, name=self.name, zone_names=self.zone_names,
+            dropped_nodes=self.dropped_nodes if dropped_nodes is None else dropped_nodes, meta=self.meta,
+            spatial_order=False,
+        )
+
+    def largest_strongly_connected(self) -> "RoadNetwork":
+        """Keep the largest strongly connected component; ``dropped_nodes`` counts the rest."""
+        g = sparse.csr_matrix(
+            (np.ones(self.n_edges), self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes)
+        )
+        n_comp, labels = csgraph.connected_components(g, directed=True, connection="strong")
+        if n_comp == 1:
+            return self
+        biggest = np.argmax(np.bincount(labels))
+        keep = labels == biggest
+        return self.subgraph(keep, dropped_nodes=self.dropped_nodes + int((~keep).sum()))
+
+    def with_node_values(self, **values: np.ndarray) -> "RoadNetwork":
+        """A copy with some node or edge float fields replaced (e.g. ``elevation=``, ``population=``)."""
+        allowed = set(_NODE_FLOAT_FIELDS + _EDGE_FLOAT_FIELDS) | {"zone"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise NetworkError(f"cannot replace field(s) {sorted(unknown)}")
+        new = {}
+        for k, a in values.items():
+            old = getattr(self, k)
+            a = np.asarray(a, dtype=old.dtype)
+            if a.shape != old.shape:
+                raise NetworkError(f"field '{k}' has shape {a.shape}, expected {old.shape}")
+            new[k] = _frozen(a, old.dtype)
+        return replace(self, **new)
+
+    # ------------------------------------------------------------------ description
+    def summary(self) -> dict[str, Any]:
+        """Counts and totals a planner reads first (used by ``yingji network info``)."""
+        from scipy.spatial import ConvexHull
+
+        km_by_class = {
+            RoadClass(c).name.lower(): round(float(self.length[self.road_class == c].sum()) / 1000.0, 3)
+            for c in np.unique(self.road_class)
+        }
+        try:
+            area_km2 = float(ConvexHull(np.column_stack([self.x, self.y])).volume) / 1e6
+        except Exception:  # fewer than three non-collinear nodes has no area
+            area_km2 = 0.0
+        return {
+            "name": self.name,
+            "crs": self.crs,
+            "nodes": self.n_nodes,
+            "edges": self.n_edges,
+            "dropped_nodes": self.dropped_nodes,
+            "road_km": round(float(self.length.sum()) / 1000.0, 3),
+            "road_km_by_class": km_by_class,
+            "area_km2": round(area_km2, 3),
+            "population": int(round(float(self.population.sum()))),
+            "zones": len(self.zone_names),
+            "bbox_lonlat": [float(self.lon.min()), float(self.lat.min()), float(self.lon.max()), float(self.lat.max())],
+        }
+
+    def __repr__(self) -> str:
+        return f"RoadNetwork({self.name!r}, nodes={self.n_nodes}, edges={self.n_edges}, crs={self.crs})"
+
+
+def hilbert_key(x: np.ndarray, y: np.ndarray, order: int = 16) -> np.ndarray:
+    """Position of each point along a Hilbert curve over the points' bounding box."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    side = (1 << order) - 1
+    span = max(float(np.ptp(x)) if len(x) else 0.0, float(np.ptp(y)) if len(y) else 0.0, 1e-9)
+    xi = np.clip(((x - x.min()) / span * side).astype(np.int64), 0, side)
+    yi = np.clip(((y - y.min()) / span * side).astype(np.int64), 0, side)
+    d = np.zeros(len(x), np.int64)
+    s = 1 << (order - 1)
+    while s > 0:
+        rx = ((xi & s) > 0).astype(np.int64)
+        ry = ((yi & s) > 0).astype(np.int64)
+        d += s * s * ((3 * rx) ^ ry)
+        # rotate the quadrant so the curve stays continuous
+        flip = ry == 0
+        swap_and_mirror = flip & (rx == 1)
+        xi = np.where(swap_and_mirror, side - xi, xi)
+        yi = np.where(swap_and_mirror, side - yi, yi)
+        xi, yi = np.where(flip, yi, xi), np.where(flip, xi, yi)
+        s >>= 1
+    return d

@@ -1,0 +1,169 @@
+"""Regular rasters in a projected CRS, ESRI ASCII grid (``.asc``) I/O, and sampling onto networks.
+
+The ``.asc`` format is the one LISFLOOD-FP and most GIS tools read and write: a six-line
+header (``ncols``, ``nrows``, ``xllcorner``/``xllcenter``, ``yllcorner``/``yllcenter``,
+``cellsize``, optional ``NODATA_value``) followed by rows from north to south.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+_HEADER_KEYS = ("ncols", "nrows", "xllcorner", "yllcorner", "xllcenter", "yllcenter", "cellsize", "nodata_value")
+
+
+@dataclass(frozen=True, eq=False)
+class Raster:
+    """A north-up grid. ``values[row, col]`` with row 0 at the **south** edge (y grows with row).
+
+    ``x0``/``y0`` are the coordinates of the lower-left corner of cell (0, 0); cells are square.
+    NaN marks no data.
+    """
+
+    values: np.ndarray
+    x0: float
+    y0: float
+    cellsize: float
+    crs: str | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape  # type: ignore[return-value]
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """(xmin, xmax, ymin, ymax), the form matplotlib's ``imshow(extent=...)`` takes."""
+        nrows, ncols = self.shape
+        return (self.x0, self.x0 + ncols * self.cellsize, self.y0, self.y0 + nrows * self.cellsize)
+
+    def cell_centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """x of each column centre and y of each row centre."""
+        nrows, ncols = self.shape
+        return (self.x0 + (np.arange(ncols) + 0.5) * self.cellsize, self.y0 + (np.arange(nrows) + 0.5) * self.cellsize)
+
+    def cell_of(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """(row, col) of the cells holding points; -1 where outside."""
+        col = np.floor((np.asarray(x, float) - self.x0) / self.cellsize).astype(np.int64)
+        row = np.floor((np.asarray(y, float) - self.y0) / self.cellsize).astype(np.int64)
+        nrows, ncols = self.shape
+        outside = (col < 0) | (col >= ncols) | (row < 0) | (row >= nrows)
+        return np.where(outside, -1, row), np.where(outside, -1, col)
+
+    def covers(self, x, y) -> np.ndarray:
+        """True where a point lies inside the grid on a cell with data."""
+        row, col = self.cell_of(x, y)
+        inside = row >= 0
+        ok = np.zeros(np.shape(row), bool)
+        ok[inside] = np.isfinite(self.values[row[inside], col[inside]])
+        return ok
+
+    def sample(self, x, y, *, method: str = "bilinear") -> np.ndarray:
+        """Values at points (bilinear between cell centres, or ``"nearest"``); NaN outside."""
+        x = np.asarray(x, float)
+        y = np.asarray(y, float)
+        nrows, ncols = self.shape
+        if method == "nearest":
+            row, col = self.cell_of(x, y)
+            out = np.full(x.shape, np.nan)
+            inside = row >= 0
+            out[inside] = self.values[row[inside], col[inside]]
+            return out
+        if method != "bilinear":
+            raise InputError(f"unknown sampling method {method!r}: use 'bilinear' or 'nearest'")
+        fc = (x - self.x0) / self.cellsize - 0.5
+        fr = (y - self.y0) / self.cellsize - 0.5
+        inside = (fc >= -0.5) & (fc <= ncols - 0.5) & (fr >= -0.5) & (fr <= nrows - 0.5)
+        fc = np.clip(fc, 0, ncols - 1)
+        fr = np.clip(fr, 0, nrows - 1)
+        c0 = np.minimum(np.floor(fc).astype(np.int64), max(ncols - 2, 0))
+        r0 = np.minimum(np.floor(fr).astype(np.int64), max(nrows - 2, 0))
+        c1 = np.minimum(c0 + 1, ncols - 1)
+        r1 = np.minimum(r0 + 1, nrows - 1)
+        tc, tr = fc - c0, fr - r0
+        v = self.values
+        top = v[r0, c0] * (1 - tc) + v[r0, c1] * tc
+        bottom = v[r1, c0] * (1 - tc) + v[r1, c1] * tc
+        out = top * (1 - tr) + bottom * tr
+        return np.where(inside, out, np.nan)
+
+    def like(self, values: np.ndarray) -> "Raster":
+        """A raster on the same grid with other values."""
+        values = np.asarray(values)
+        if values.shape != self.shape:
+            raise InputError(f"raster values have shape {values.shape}, expected {self.shape}")
+        return Raster(values, self.x0, self.y0, self.cellsize, self.crs)
+
+    def same_grid(self, other: "Raster") -> bool:
+        return (
+            self.shape == other.shape
+            and np.isclose(self.x0, other.x0)
+            and np.isclose(self.y0, other.y0)
+            and np.isclose(self.cellsize, other.cellsize)
+        )
+
+
+def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
+    """Read an ESRI ASCII grid. No-data cells become NaN. Errors name the file and the problem."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: raster file not found")
+    try:
+        text = path.read_text(encoding="ascii", errors="strict")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"{path}: not a readable ESRI ASCII grid ({exc})") from None
+    lines = text.splitlines()
+    header: dict[str, float] = {}
+    i = 0
+    while i < len(lines) and lines[i].strip() and lines[i].split()[0].lower() in _HEADER_KEYS:
+        parts = lines[i].split()
+        if len(parts) != 2:
+            raise InputError(f"{path}: line {i + 1}: header line must be 'key value', found {lines[i]!r}")
+        try:
+            header[parts[0].lower()] = float(parts[1])
+        except ValueError:
+            raise InputError(f"{path}: line {i + 1}: {parts[0]} must be a number, found {parts[1]!r}") from None
+        i += 1
+    for key in ("ncols", "nrows", "cellsize"):
+        if key not in header:
+            raise InputError(f"{path}: header lacks '{key}'")
+    ncols, nrows, cs = int(header["ncols"]), int(header["nrows"]), header["cellsize"]
+    if ncols <= 0 or nrows <= 0 or not cs > 0:
+        raise InputError(f"{path}: ncols, nrows and cellsize must be positive")
+    if "xllcorner" in header:
+        x0 = header["xllcorner"]
+    elif "xllcenter" in header:
+        x0 = header["xllcenter"] - cs / 2
+    else:
+        raise InputError(f"{path}: header lacks 'xllcorner' or 'xllcenter'")
+    if "yllcorner" in header:
+        y0 = header["yllcorner"]
+    elif "yllcenter" in header:
+        y0 = header["yllcenter"] - cs / 2
+    else:
+        raise InputError(f"{path}: header lacks 'yllcorner' or 'yllcenter'")
+    try:
+        data = np.array(" ".join(lines[i:]).split(), dtype=np.float64)
+    except ValueError as exc:
+        raise InputError(f"{path}: grid values are not all numbers ({exc})") from None
+    if data.size != nrows * ncols:
+        raise InputError(f"{path}: expected {nrows} x {ncols} = {nrows * ncols} values, found {data.size}")
+    grid = data.reshape(nrows, ncols)[::-1].copy()  # file rows run north to south
+    if "nodata_value" in header:
+        grid[grid == header["nodata_value"]] = np.nan
+    return Raster(grid, x0, y0, cs, crs)
+
+
+def write_asc(raster: Raster, path: str | Path, *, nodata: float = -9999.0, fmt: str = "%.4f") -> Path:
+    """Write an ESRI ASCII grid (``xllcorner`` form, rows north to south)."""
+    path = Path(path)
+    nrows, ncols = raster.shape
+    values = np.where(np.isfinite(raster.values), raster.values, nodata)[::-1]
+    with path.open("w", encoding="ascii") as fh:
+        fh.write(f"ncols {ncols}\nnrows {nrows}\nxllcorner {raster.x0!r}\nyllcorner {raster.y0!r}\n")
+        fh.write(f"cellsize {raster.cellsize!r}\nNODATA_value {nodata:g}\n")
+        np.savetxt(fh, values, fmt=fmt)
+    return path
