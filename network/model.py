@@ -340,9 +340,11 @@ class RoadNetwork:
 
     def largest_strongly_connected(self) -> "RoadNetwork":
         """Keep the largest strongly connected component; ``dropped_nodes`` counts the rest."""
-        g = sparse.csr_matrix(
-            (np.ones(self.n_edges), self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes)
-        )
+        # built from COO so parallel edges are merged: scipy's strong-component search can
+        # loop forever on a CSR matrix with duplicate entries
+        g = sparse.coo_matrix(
+            (np.ones(self.n_edges), (self.edge_source, self.indices)), shape=(self.n_nodes, self.n_nodes)
+        ).tocsr()
         n_comp, labels = csgraph.connected_components(g, directed=True, connection="strong")
         if n_comp == 1:
             return self

@@ -1,0 +1,166 @@
+"""Base maps (matplotlib): roads by class, river, forests, towns labelled, facilities.
+
+Labels are Chinese by default (``lang="zh"``) or English (``lang="en"``). Every map of the
+built-in district says that it is illustrative. PNG or SVG by the output file's suffix.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .model import RoadNetwork
+from .roadclass import RoadClass
+
+_ROAD_STYLE = {  # class: (colour, line width, z-order)
+    RoadClass.MOTORWAY: ("#c0392b", 2.4, 6),
+    RoadClass.TRUNK: ("#e67e22", 2.0, 5),
+    RoadClass.PRIMARY: ("#f1c40f", 1.6, 5),
+    RoadClass.SECONDARY: ("#7f8c8d", 1.2, 4),
+    RoadClass.TERTIARY: ("#95a5a6", 0.8, 3),
+    RoadClass.LOCAL: ("#bdc3c7", 0.45, 2),
+    RoadClass.SERVICE: ("#d5d8dc", 0.35, 2),
+}
+_FACILITY_STYLE = {  # kind: (marker, colour, zh, en)
+    "relief_warehouse": ("s", "#8e44ad", "物资储备库", "relief warehouse"),
+    "fire_station": ("^", "#e74c3c", "消防救援站", "fire and rescue station"),
+    "rescue_team": ("P", "#2c3e50", "综合救援队", "rescue team base"),
+    "forest_fire_brigade": ("^", "#27ae60", "森林消防队", "forest fire brigade"),
+    "hazmat_site": ("X", "#d35400", "危化品企业", "hazardous-chemical site"),
+    "fireworks_site": ("X", "#c0392b", "烟花爆竹仓库", "fireworks depot"),
+    "hospital": ("H", "#16a085", "医院", "hospital"),
+    "command_centre": ("*", "#000000", "应急指挥中心", "command centre"),
+}
+_TEXT = {
+    "zh": {"shelter": "避难场所（现有）", "candidate": "避难场所（候选）", "river": "河流", "dike": "堤防",
+           "forest": "林地", "park": "工业园区", "x": "东向距离 (km)", "y": "北向距离 (km)"},
+    "en": {"shelter": "shelter (existing)", "candidate": "shelter (candidate)", "river": "river", "dike": "dike",
+           "forest": "forest", "park": "industrial park", "x": "easting (km)", "y": "northing (km)"},
+}
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in _TEXT:
+        raise InputError(f"--lang must be 'zh' or 'en', found {lang!r}")
+    return lang
+
+
+def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legend: bool = True) -> None:
+    """Roads by class as line collections (each two-way road drawn once)."""
+    from matplotlib.collections import LineCollection
+
+    scale = 1000.0 if km else 1.0
+    src, dst = net.edge_source, net.indices
+    once = src < dst
+    reverse_exists = _has_reverse(net)
+    once |= ~reverse_exists
+    for cls in sorted(RoadClass, reverse=True):
+        sel = once & (net.road_class == int(cls))
+        if not sel.any():
+            continue
+        colour, width, z = _ROAD_STYLE[cls]
+        segs = np.stack(
+            [np.column_stack([net.x[src[sel]], net.y[src[sel]]]), np.column_stack([net.x[dst[sel]], net.y[dst[sel]]])],
+            axis=1,
+        ) / scale
+        label = cls.name_zh if lang == "zh" else cls.name_en
+        ax.add_collection(LineCollection(segs, colors=colour, linewidths=width, zorder=z, label=label if legend else None, capstyle="round"))
+    ax.set_xlim(net.x.min() / scale, net.x.max() / scale)
+    ax.set_ylim(net.y.min() / scale, net.y.max() / scale)
+
+
+def _has_reverse(net: RoadNetwork) -> np.ndarray:
+    """True for edges whose reverse edge also exists."""
+    n = net.n_nodes
+    key = net.edge_source.astype(np.int64) * n + net.indices
+    rkey = net.indices.astype(np.int64) * n + net.edge_source
+    return np.isin(key, rkey)
+
+
+def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = True) -> None:
+    """The whole base map of a district: terrain, forests, river, dikes, roads, towns, facilities."""
+    from matplotlib.colors import LightSource, ListedColormap
+
+    from .terrain import FOREST_CLASSES, LandCover, xy_of
+
+    t = _TEXT[_check_lang(lang)]
+    spec = district.spec
+    crs = spec.district.crs
+    dem, lc = district.terrain.dem, district.terrain.landcover
+    ext = [v / 1000.0 for v in dem.extent]
+    shade = LightSource(azdeg=315, altdeg=45).hillshade(dem.values, vert_exag=2.0, dx=dem.cellsize, dy=dem.cellsize)
+    ax.imshow(shade, origin="lower", extent=ext, cmap="gray", alpha=0.35, zorder=0)
+    forest = np.isin(lc.values, [int(c) for c in FOREST_CLASSES]).astype(float)
+    ax.imshow(np.where(forest > 0, 1.0, np.nan), origin="lower", extent=ext, cmap=ListedColormap(["#a9d18e"]),
+              alpha=0.55, zorder=1)
+    water = np.where(lc.values == LandCover.WATER, 1.0, np.nan)
+    ax.imshow(water, origin="lower", extent=ext, cmap=ListedColormap(["#5dade2"]), zorder=1)
+    river = xy_of(spec.river.course, crs) / 1000.0
+    ax.plot(river[:, 0], river[:, 1], color="#2e86c1", lw=1.0, zorder=1, label=t["river"])
+    for i, dike in enumerate(spec.dikes):
+        xy = xy_of(dike.line, crs) / 1000.0
+        ax.plot(xy[:, 0], xy[:, 1], color="#1b4f72", lw=2.5, ls="--", zorder=7, label=t["dike"] if i == 0 else None)
+    if spec.industrial_park is not None:
+        poly = xy_of(spec.industrial_park.polygon, crs) / 1000.0
+        ax.fill(poly[:, 0], poly[:, 1], facecolor="#f5b7b1", edgecolor="#922b21", alpha=0.7, zorder=2, label=t["park"])
+    draw_roads(ax, district.network, lang=lang)
+    ax.set_xlim(ext[0], ext[1])
+    ax.set_ylim(ext[2], ext[3])
+    for town in spec.townships:
+        c = xy_of([town.centre], crs)[0] / 1000.0
+        ax.text(c[0], c[1], town.name_zh if lang == "zh" else town.name_en, fontsize=11,
+                ha="center", va="center", zorder=10,
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.7))
+    if show_facilities:
+        seen = set()
+        for f in spec.facilities:
+            marker, colour, zh, en = _FACILITY_STYLE[f.kind]
+            c = xy_of([f.location], crs)[0] / 1000.0
+            ax.scatter(c[0], c[1], marker=marker, s=70, c=colour, edgecolors="white", linewidths=0.8, zorder=11,
+                       label=(zh if lang == "zh" else en) if f.kind not in seen else None)
+            seen.add(f.kind)
+        for existing in (True, False):
+            sites = [s for s in spec.shelters if s.existing == existing]
+            if sites:
+                xy = xy_of([s.location for s in sites], crs) / 1000.0
+                ax.scatter(xy[:, 0], xy[:, 1], marker="o", s=40, facecolors="#2874a6" if existing else "none",
+                           edgecolors="#2874a6", linewidths=1.2, zorder=11,
+                           label=t["shelter"] if existing else t["candidate"])
+
+
+def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None = None, dpi: int = 150) -> Path:
+    """Draw a district (or a bare RoadNetwork) and save it as PNG or SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .fonts import use_cjk_font
+
+    out = Path(out)
+    if out.suffix.lower() not in (".png", ".svg"):
+        raise InputError(f"{out}: map output must end in .png or .svg")
+    lang = _check_lang(lang)
+    use_cjk_font()
+    fig, ax = plt.subplots(figsize=(10, 10.5), constrained_layout=True)
+    net = source.network if hasattr(source, "network") else source
+    if hasattr(source, "spec"):
+        draw_district(ax, source, lang=lang)
+        from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
+
+        name = source.spec.district.name_zh if lang == "zh" else source.spec.district.name_en
+        note = ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN
+        ax.set_title(title or f"{name}\n{note}", fontsize=13)
+    else:
+        draw_roads(ax, net, lang=lang)
+        ax.set_title(title or net.name, fontsize=13)
+    t = _TEXT[lang]
+    ax.set_xlabel(f"{t['x']} — {net.crs}")
+    ax.set_ylabel(t["y"])
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.85, ncol=2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+    return out

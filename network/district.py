@@ -1,0 +1,166 @@
+"""The built-in district: spec + terrain + road network + facilities, generated once and cached.
+
+``load_district()`` with no argument gives the illustrative Changjiang District model. The
+first call generates it (a few seconds) and stores the arrays in a cache file keyed by the
+spec's content hash and the generator version; later calls load that file in well under a second.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .district_spec import DistrictSpec, Facility, ShelterSite, read_district_spec
+from .elevation import add_elevation
+from .geometry import points_in_polygon
+from .model import RoadNetwork
+from .projection import to_lonlat
+from .raster import Raster
+from .roadclass import RoadClass
+from .roadgen import district_population, generate_roads
+from .snap import snap_points
+from .terrain import Terrain, make_terrain, xy_of
+
+#: bump when the generator's output changes, so stale caches are regenerated
+GENERATOR_VERSION = 1
+ILLUSTRATIVE_NOTE_ZH = "示意模型：位置与路网为依据公开资料生成的近似，不代表真实数据"
+ILLUSTRATIVE_NOTE_EN = "Illustrative model: locations and roads are generated approximations, not survey data"
+
+
+def cache_dir() -> Path:
+    """Where generated districts are cached (``$YINGJI_CACHE`` or ``~/.cache/yingji``)."""
+    root = os.environ.get("YINGJI_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "yingji")
+    return Path(root)
+
+
+@dataclass(frozen=True, eq=False)
+class District:
+    """A district model: its spec, terrain rasters, road network and facility locations."""
+
+    spec: DistrictSpec
+    terrain: Terrain
+    network: RoadNetwork
+
+    @property
+    def dem(self) -> Raster:
+        return self.terrain.dem
+
+    def zone_name(self, zone: int, lang: str = "zh") -> str:
+        if zone < 0:
+            return "区外" if lang == "zh" else "outside the district"
+        t = self.spec.townships[zone]
+        return t.name_zh if lang == "zh" else t.name_en
+
+    def facility_nodes(self, facilities: list[Facility] | list[ShelterSite] | None = None) -> np.ndarray:
+        """Nearest network node of each facility (default: all facilities in the spec)."""
+        items = self.spec.facilities if facilities is None else facilities
+        if not items:
+            return np.zeros(0, np.int64)
+        xy = xy_of([f.location for f in items], self.spec.district.crs)
+        return snap_points(self.network, xy[:, 0], xy[:, 1], names=[f.id for f in items]).node
+
+    def shelter_nodes(self) -> np.ndarray:
+        return self.facility_nodes(self.spec.shelters)
+
+
+def _cache_path(digest: str) -> Path:
+    return cache_dir() / f"district-{digest}-v{GENERATOR_VERSION}.npz"
+
+
+def _build_network(spec: DistrictSpec, terrain: Terrain, rng: np.random.Generator) -> RoadNetwork:
+    crs = spec.district.crs
+    xy, kind, edges = generate_roads(spec, terrain, rng)
+    centres = xy_of([t.centre for t in spec.townships], crs)
+    d2 = (xy[:, None, 0] - centres[None, :, 0]) ** 2 + (xy[:, None, 1] - centres[None, :, 1]) ** 2
+    zone = np.argmin(d2, axis=1).astype(np.int32)
+    inside = points_in_polygon(xy[:, 0], xy[:, 1], xy_of(spec.district.boundary, crs))
+    zone[~inside] = -1
+    population = district_population(spec, xy, kind, zone)
+    lon, lat = to_lonlat(xy[:, 0], xy[:, 1], crs)
+    a, b, cls = edges[:, 0], edges[:, 1], edges[:, 2]
+    length = np.hypot(*(xy[a] - xy[b]).T)
+    speed = np.array([RoadClass(int(c)).default_speed_kmh for c in range(len(RoadClass))])[cls]
+    net = RoadNetwork.from_edges(
+        x=xy[:, 0], y=xy[:, 1], lon=lon, lat=lat,
+        u=np.concatenate([a, b]), v=np.concatenate([b, a]),
+        length=np.concatenate([length, length]), speed_kmh=np.concatenate([speed, speed]),
+        road_class=np.concatenate([cls, cls]), population=population, zone=zone, crs=crs,
+        name=f"{spec.district.name_zh} / {spec.district.name_en}",
+        zone_names=tuple((t.name_zh, t.name_en) for t in spec.townships),
+        meta={"illustrative": True, "source": "built-in"},
+    )
+    net = add_elevation(net, terrain.dem, source="synthetic DEM")
+    return net.largest_strongly_connected()
+
+
+_NET_FIELDS = (
+    "x", "y", "lon", "lat", "elevation", "population", "zone", "node_id", "indptr", "indices",
+    "length", "speed_kmh", "road_class", "min_elevation", "rev_indptr", "rev_indices", "rev_edge",
+)
+
+
+def _save(path: Path, d: District) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = d.terrain
+    arrays = {f"net_{k}": getattr(d.network, k) for k in _NET_FIELDS}
+    grid = np.array([t.dem.x0, t.dem.y0, t.dem.cellsize])
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(
+        tmp, **arrays, dem=t.dem.values, landcover=t.landcover.values, canopy=t.canopy.values, grid=grid,
+        dropped=np.array([d.network.dropped_nodes]),
+    )
+    os.replace(tmp, path)  # atomic: a concurrent reader never sees half a file
+
+
+def _load(path: Path, spec: DistrictSpec) -> District:
+    with np.load(path) as z:
+        arrays = {k: z[f"net_{k}"] for k in _NET_FIELDS}
+        for a in arrays.values():
+            a.flags.writeable = False
+        x0, y0, cs = z["grid"]
+        crs = spec.district.crs
+        terrain = Terrain(
+            dem=Raster(z["dem"], x0, y0, cs, crs),
+            landcover=Raster(z["landcover"], x0, y0, cs, crs),
+            canopy=Raster(z["canopy"], x0, y0, cs, crs),
+        )
+        dropped = int(z["dropped"][0])
+    net = RoadNetwork(
+        **arrays, crs=spec.district.crs,
+        name=f"{spec.district.name_zh} / {spec.district.name_en}",
+        zone_names=tuple((t.name_zh, t.name_en) for t in spec.townships),
+        dropped_nodes=dropped, meta={"illustrative": True, "source": "built-in"},
+    )
+    return District(spec=spec, terrain=terrain, network=net)
+
+
+def generate_district(spec: DistrictSpec) -> District:
+    """Generate terrain and roads from a spec (deterministic for the spec's seed)."""
+    rng = np.random.default_rng(spec.district.seed)
+    terrain = make_terrain(spec, rng)
+    return District(spec=spec, terrain=terrain, network=_build_network(spec, terrain, rng))
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path_key: str | None) -> District:
+    spec, digest = read_district_spec(path_key)
+    cached = _cache_path(digest)
+    if cached.exists():
+        try:
+            return _load(cached, spec)
+        except (OSError, KeyError, ValueError):
+            pass  # a damaged cache file is regenerated below
+    district = generate_district(spec)
+    try:
+        _save(cached, district)
+    except OSError:
+        pass  # a read-only home still gets a working (uncached) district
+    return district
+
+
+def load_district(path: str | Path | None = None) -> District:
+    """The district described by a TOML file; ``None`` is the built-in Changjiang District."""
+    return _load_cached(None if path is None else str(Path(path).resolve()))

@@ -1,0 +1,218 @@
+"""The human-editable description of a district (TOML), validated with pydantic.
+
+The built-in file is ``network/data/changjiang.toml``. A planner can copy it, edit it, and
+load it with :func:`read_district_spec`; errors name the file, the field and the reason.
+"""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+
+LonLat = tuple[float, float]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_lonlat(points: list[LonLat]) -> list[LonLat]:
+    for lon, lat in points:
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError(f"[{lon}, {lat}] is not a [lon, lat] pair in degrees")
+    return points
+
+
+class DistrictInfo(_Strict):
+    name_zh: str
+    name_en: str
+    city_zh: str = ""
+    city_en: str = ""
+    crs: str
+    bbox: tuple[float, float, float, float]
+    seed: int = 0
+    population_note: str = ""
+    boundary: list[LonLat] = Field(min_length=3)
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox_ordered(cls, v):
+        if not (v[0] < v[2] and v[1] < v[3]):
+            raise ValueError("bbox must be [lon_min, lat_min, lon_max, lat_max] with min < max")
+        return v
+
+    _boundary_ok = field_validator("boundary")(classmethod(lambda cls, v: _check_lonlat(v)))
+
+
+class GeneratorSettings(_Strict):
+    dem_cell_m: float = Field(50.0, gt=0)
+    village_spacing_m: float = Field(420.0, gt=0)
+    urban_street_spacing_m: float = Field(210.0, gt=0)
+    max_local_edge_m: float = Field(1400.0, gt=0)
+    max_local_grade: float = Field(0.16, gt=0)
+    segment_m: float = Field(320.0, gt=0)
+
+
+class Township(_Strict):
+    id: str
+    name_zh: str
+    name_en: str
+    kind: Literal["subdistrict", "town", "township"]
+    centre: LonLat
+    population: int = Field(ge=0)
+    urban_radius_m: float = Field(gt=0)
+    street_angle_deg: float = 0.0
+
+
+class Gauge(_Strict):
+    name_zh: str
+    name_en: str
+    location: LonLat
+    warning_stage_m: float
+    record_2016_m: float | None = None
+
+
+class River(_Strict):
+    name_zh: str
+    name_en: str
+    course: list[LonLat] = Field(min_length=2)
+    channel_width_m: float = Field(gt=0)
+    bed_elevation_at_gauge_m: float
+    bed_slope_m_per_km: float = Field(ge=0)
+    floodplain_above_bed_m: float = Field(gt=0)
+    gauge: Gauge
+
+    _course_ok = field_validator("course")(classmethod(lambda cls, v: _check_lonlat(v)))
+
+
+class Dike(_Strict):
+    id: str
+    name_zh: str
+    name_en: str
+    crest_m: float
+    line: list[LonLat] = Field(min_length=2)
+
+
+class Road(_Strict):
+    name_zh: str
+    name_en: str
+    road_class: Literal["motorway", "trunk", "primary", "secondary", "tertiary"] = Field(alias="class")
+    line: list[LonLat] = Field(min_length=2)
+    junctions: list[LonLat] | None = None
+
+
+class Area(_Strict):
+    id: str = ""
+    name_zh: str
+    name_en: str
+    polygon: list[LonLat] = Field(min_length=3)
+
+
+class Team(_Strict):
+    type: Literal["general", "flood", "water_rescue", "forest_fire", "hazmat", "medical", "engineering"]
+    people: int = Field(gt=0)
+
+
+class Facility(_Strict):
+    id: str
+    kind: Literal[
+        "relief_warehouse", "fire_station", "rescue_team", "forest_fire_brigade",
+        "hazmat_site", "fireworks_site", "hospital", "command_centre",
+    ]
+    name_zh: str
+    name_en: str
+    location: LonLat
+    teams: list[Team] = []
+    stock: dict[str, float] = {}
+    substances: list[str] = []
+
+
+class ShelterDefaults(_Strict):
+    m2_per_person: float = Field(2.0, gt=0)
+
+
+class ShelterSite(_Strict):
+    id: str
+    kind: Literal["school", "park", "square", "stadium", "community_centre"]
+    name_zh: str
+    name_en: str
+    location: LonLat
+    area_m2: float = Field(gt=0)
+    existing: bool = False
+    m2_per_person: float | None = Field(None, gt=0)
+
+
+class DistrictSpec(_Strict):
+    """Everything the built-in district model is generated from."""
+
+    district: DistrictInfo
+    generator: GeneratorSettings = GeneratorSettings()
+    townships: list[Township] = Field(min_length=1)
+    river: River
+    dikes: list[Dike] = []
+    roads: list[Road] = []
+    forests: list[Area] = []
+    industrial_park: Area | None = None
+    facilities: list[Facility] = []
+    shelter_defaults: ShelterDefaults = ShelterDefaults()
+    shelters: list[ShelterSite] = []
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        for label, items in (("townships", self.townships), ("facilities", self.facilities), ("shelters", self.shelters)):
+            seen: set[str] = set()
+            for item in items:
+                if item.id in seen:
+                    raise ValueError(f"{label}: id {item.id!r} appears twice")
+                seen.add(item.id)
+        return self
+
+    def shelter_capacity(self, site: ShelterSite) -> int:
+        """People a shelter site holds: usable area / area per person."""
+        per = site.m2_per_person or self.shelter_defaults.m2_per_person
+        return int(site.area_m2 // per)
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One readable message per problem: file, field path, what was expected and found."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        found = err.get("input")
+        found_text = "" if isinstance(found, dict) else f" (found {found!r})"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling)"
+        lines.append(f"{source}: {loc}: {msg}{found_text}")
+    return "\n".join(lines)
+
+
+def read_district_spec(path: str | Path | None = None) -> tuple[DistrictSpec, str]:
+    """Read and validate a district TOML; ``None`` reads the built-in Changjiang file.
+
+    Returns the spec and a content hash (the cache key of what is generated from it).
+    """
+    if path is None:
+        text = resources.files("network").joinpath("data/changjiang.toml").read_text(encoding="utf-8")
+        source = "built-in changjiang.toml"
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{p}: district file not found")
+        text = p.read_text(encoding="utf-8")
+        source = str(p)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        spec = DistrictSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc, source)) from None
+    return spec, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,49 @@
+"""One entry point for every network source: the built-in district, OSM files, GraphML."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import InputError
+from .model import RoadNetwork
+
+OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".pbf", ".osm.pbf", ".xml")
+
+
+def load_network(source: str | Path | None = None) -> RoadNetwork:
+    """A road network from a file, or the built-in Changjiang District when ``source`` is None.
+
+    Recognised by name: ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.pbf`` (OpenStreetMap, via
+    pyosmium), ``.graphml`` (as OSMnx saves it), ``.toml`` (a district spec like the built-in one).
+    """
+    if source is None:
+        from .district import load_district
+
+        return load_district().network
+    path = Path(source)
+    name = path.name.lower()
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if name.endswith(OSM_SUFFIXES):
+        from .osm import load_osm
+
+        return load_osm(path)
+    if name.endswith(".graphml"):
+        from .graphml import load_graphml
+
+        return load_graphml(path)
+    if name.endswith(".toml"):
+        from .district import load_district
+
+        return load_district(path).network
+    raise InputError(
+        f"{path}: unknown network format; use .osm, .osm.bz2, .osm.gz, .pbf, .graphml or a district .toml"
+    )
+
+
+def load_map_source(source: str | Path | None = None):
+    """What ``yingji network map`` draws: a District (with terrain and facilities) or a bare network."""
+    if source is None or str(source).lower().endswith(".toml"):
+        from .district import load_district
+
+        return load_district(source)
+    return load_network(source)
