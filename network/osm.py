@@ -1,0 +1,337 @@
+"""Load OpenStreetMap extracts (``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.pbf``) offline.
+
+The result is the drivable road network as OSMnx builds it with ``network_type="drive"``
+and ``simplify=False``: the same tag filter, the same one-way rules, every OSM node along a
+way is a graph node, parallel edges are kept and lengths are great-circle distances. The
+largest *weakly* connected component of that graph is the "drive graph"; by default only
+its largest *strongly* connected component (the part where every node can reach every
+other) is kept. Node ids are OSM node ids; coordinates are projected to the local UTM zone.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import osmium
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from .errors import InputError, NetworkError
+from .model import RoadNetwork
+from .projection import haversine_m, to_projected, utm_crs_for
+from .roadclass import OSM_HIGHWAY_CLASS, RoadClass
+
+__all__ = ["load_osm", "is_drivable", "parse_maxspeed", "osm_file_format", "largest_component_mask", "OSM_SUFFIXES"]
+
+# --- OSMnx 2.1 ``network_type="drive"`` filter --------------------------------------------
+# OSMnx writes these as Overpass ``!~`` clauses, i.e. unanchored regex searches: a tag value
+# is rejected when the pattern matches *anywhere* in it ("unknown" contains "no"), and a
+# missing tag always passes. (``services`` in OSMnx's list is covered by ``service``.)
+_REJECT = {
+    "highway": re.compile(
+        "abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|"
+        "footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|rest_area|service|steps|track"
+    ),
+    "area": re.compile("yes"),
+    "access": re.compile("private"),  # OSMnx's settings.default_access
+    "motor_vehicle": re.compile("no"),
+    "motorcar": re.compile("no"),
+    "service": re.compile("alley|driveway|emergency_access|parking|parking_aisle|private"),
+}
+# OSMnx's one-way rules (graph._is_path_one_way / _is_path_reversed). "T"/"F" come from the
+# Geofabrik shapefile convention (F = forward, T = against the node order).
+_ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
+_REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
+
+#: File name endings load_osm accepts, and the libosmium format string for each.
+OSM_SUFFIXES: dict[str, str] = {
+    ".osm": "osm",
+    ".xml": "osm",
+    ".osm.bz2": "osm.bz2",
+    ".xml.bz2": "osm.bz2",
+    ".osm.gz": "osm.gz",
+    ".xml.gz": "osm.gz",
+    ".pbf": "pbf",
+    ".osm.pbf": "pbf",
+}
+
+_SPEED_RE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(km/h|kmh|kph|mph|knots)?$", re.IGNORECASE)
+_UNIT_TO_KMH = {None: 1.0, "km/h": 1.0, "kmh": 1.0, "kph": 1.0, "mph": 1.609344, "knots": 1.852}
+
+
+def is_drivable(tags: Mapping[str, str]) -> bool:
+    """True when a way with these tags is in OSMnx's ``drive`` network."""
+    if "highway" not in tags:
+        return False
+    for key, pattern in _REJECT.items():
+        value = tags.get(key)
+        if value is not None and pattern.search(value):
+            return False
+    return True
+
+
+def parse_maxspeed(value: str | None) -> float | None:
+    """A ``maxspeed`` tag in km/h, or None when it gives no number.
+
+    Accepts "50", "50 km/h", "30 mph", "10 knots" and lists ("50;70", or per-lane "50|70"),
+    which give their mean. Symbolic values ("DE:urban", "none", "walk", "signals") give None,
+    so the caller falls back to the road class's speed.
+    """
+    if not value:
+        return None
+    speeds = []
+    for part in re.split(r"[;|]", value):
+        m = _SPEED_RE.match(part.strip())
+        if m is None:
+            continue
+        kmh = float(m.group(1).replace(",", ".")) * _UNIT_TO_KMH[m.group(2) and m.group(2).lower()]
+        if 0 < kmh <= 300:  # 0 or absurd values would break travel times
+            speeds.append(kmh)
+    return float(np.mean(speeds)) if speeds else None
+
+
+def osm_file_format(path: str | Path) -> str:
+    """The libosmium format string for a file name; InputError for an unknown ending."""
+    name = Path(path).name.lower()
+    for suffix in sorted(OSM_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return OSM_SUFFIXES[suffix]
+    raise InputError(
+        f"{path}: unknown OSM file extension; expected one of {', '.join(sorted(OSM_SUFFIXES))}"
+    )
+
+
+@dataclass
+class _DriveWays:
+    """The drivable ways of a file, flattened: node refs of all ways end to end."""
+
+    refs: np.ndarray  # OSM node id of every kept way node, way after way
+    lon: np.ndarray
+    lat: np.ndarray
+    way: np.ndarray  # index (into the per-way arrays) of the way each ref belongs to
+    forward: np.ndarray  # per way: edges along the node order
+    backward: np.ndarray  # per way: edges against the node order
+    speed_kmh: np.ndarray
+    road_class: np.ndarray
+    counts: dict[str, int]
+
+
+def _way_class_and_speed(tags) -> tuple[int, float]:
+    highway = tags.get("highway")
+    rc = OSM_HIGHWAY_CLASS.get(highway)
+    if rc is None:  # e.g. "motorway;trunk" or an unusual value: try the first part
+        rc = OSM_HIGHWAY_CLASS.get(highway.split(";")[0].strip(), RoadClass.LOCAL)
+    speed = parse_maxspeed(tags.get("maxspeed"))
+    return int(rc), speed if speed is not None else rc.default_speed_kmh
+
+
+def _read_drive_ways(path: Path, fmt: str) -> _DriveWays:
+    # One pass over the file. libosmium keeps every node location in a C++ index and fills
+    # them into the ways, so Python only ever sees ways. The index is a sorted array of
+    # (id, location) pairs of 16 bytes each, which also gives the raw node count for free
+    # (counting nodes in Python would double the load time).
+    locations = osmium.index.create_map("sparse_mem_array")
+    processor = (
+        osmium.FileProcessor(osmium.io.File(str(path), fmt), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations(locations)
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+    )
+    nan = float("nan")
+    refs: list[int] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    lengths: list[int] = []
+    forward: list[bool] = []
+    backward: list[bool] = []
+    speeds: list[float] = []
+    classes: list[int] = []
+    raw_ways = highway_ways = drive_ways = 0
+    for way in processor:
+        raw_ways += 1
+        tags = way.tags
+        if "highway" not in tags:
+            continue
+        highway_ways += 1
+        if not is_drivable(tags):
+            continue
+        drive_ways += 1
+        n_before = len(refs)
+        for node in way.nodes:
+            loc = node.location
+            refs.append(node.ref)
+            if loc.valid():
+                lons.append(loc.lon)
+                lats.append(loc.lat)
+            else:  # not in the file (clipped extract), or a negative id: resolved below
+                lons.append(nan)
+                lats.append(nan)
+        lengths.append(len(refs) - n_before)
+        oneway = tags.get("oneway")
+        one_way = oneway in _ONEWAY_VALUES or tags.get("junction") == "roundabout"
+        reverse = one_way and oneway in _REVERSED_VALUES
+        forward.append(not reverse)
+        backward.append(reverse or not one_way)
+        rc, speed = _way_class_and_speed(tags)
+        classes.append(rc)
+        speeds.append(speed)
+
+    ref = np.array(refs, np.int64)
+    lon = np.array(lons, np.float64)
+    lat = np.array(lats, np.float64)
+    way_of = np.repeat(np.arange(len(lengths)), lengths)
+    unresolved = np.isnan(lon)
+    if np.any(unresolved & (ref < 0)):
+        _resolve_negative_ids(path, fmt, ref, lon, lat)
+    # Drop references to nodes absent from the file, then consecutive duplicates (as
+    # OSMnx does), then ways left with fewer than two nodes.
+    found = ~np.isnan(lon)
+    missing = int((~found).sum())
+    ref, lon, lat, way_of = ref[found], lon[found], lat[found], way_of[found]
+    repeat = np.zeros(len(ref), bool)
+    repeat[1:] = (ref[1:] == ref[:-1]) & (way_of[1:] == way_of[:-1])
+    ref, lon, lat, way_of = ref[~repeat], lon[~repeat], lat[~repeat], way_of[~repeat]
+    long_enough = np.bincount(way_of, minlength=len(lengths))[way_of] >= 2
+    counts = {
+        "raw_nodes": locations.used_memory() // 16,  # nodes with a positive id
+        "raw_ways": raw_ways,
+        "highway_ways": highway_ways,
+        "drive_ways": drive_ways,
+        "missing_node_refs": missing,
+    }
+    return _DriveWays(
+        refs=ref[long_enough],
+        lon=lon[long_enough],
+        lat=lat[long_enough],
+        way=way_of[long_enough],
+        forward=np.array(forward, bool),
+        backward=np.array(backward, bool),
+        speed_kmh=np.array(speeds, np.float64),
+        road_class=np.array(classes, np.int8),
+        counts=counts,
+    )
+
+
+def _resolve_negative_ids(path: Path, fmt: str, ref: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
+    """Fill in locations of nodes with negative ids (new objects in a JOSM file, which the
+    location index cannot hold). A second, slower pass, only run for such files."""
+    wanted = set(ref[np.isnan(lon) & (ref < 0)].tolist())
+    found: dict[int, tuple[float, float]] = {}
+    for node in osmium.FileProcessor(osmium.io.File(str(path), fmt), osmium.osm.NODE):
+        if node.id < 0 and node.id in wanted and node.location.valid():
+            found[node.id] = (node.location.lon, node.location.lat)
+    for i in np.flatnonzero(np.isnan(lon) & (ref < 0)):
+        lon[i], lat[i] = found.get(int(ref[i]), (np.nan, np.nan))
+
+
+def largest_component_mask(n: int, u: np.ndarray, v: np.ndarray, *, strong: bool) -> np.ndarray:
+    """Boolean mask over ``n`` nodes of the largest strongly or weakly connected component
+    of the directed graph with edges ``u[i] -> v[i]`` (node positions)."""
+    g = sparse.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+    _, labels = csgraph.connected_components(g, directed=True, connection="strong" if strong else "weak")
+    return labels == np.argmax(np.bincount(labels))
+
+
+def load_osm(
+    path: str | Path,
+    *,
+    keep: Literal["scc", "wcc"] = "scc",
+    name: str | None = None,
+) -> RoadNetwork:
+    """Read an OSM file into the drivable :class:`RoadNetwork` (see the module docstring).
+
+    ``keep="scc"`` (default) keeps the largest strongly connected component of the drive
+    graph and counts the other drive-graph nodes in ``dropped_nodes``; ``keep="wcc"``
+    returns the whole drive graph. ``net.meta`` holds the counts along the way (raw
+    nodes/ways, highway ways, drive graph nodes/edges/km, SCC nodes/edges). Any unreadable
+    or unusable file raises :class:`InputError` naming the file and the problem.
+    """
+    path = Path(path)
+    if keep not in ("scc", "wcc"):
+        raise InputError(f"keep must be 'scc' or 'wcc', not {keep!r}")
+    fmt = osm_file_format(path)
+    if not path.is_file():
+        raise InputError(f"{path}: OSM file not found")
+    try:
+        ways = _read_drive_ways(path, fmt)
+    except (RuntimeError, OSError, ValueError) as exc:  # libosmium: RuntimeError for bad data
+        raise InputError(
+            f"{path}: cannot read this {fmt} file; it is truncated, corrupt or not OSM data ({exc})"
+        ) from None
+    counts = ways.counts
+    if counts["drive_ways"] == 0:
+        raise InputError(
+            f"{path}: no drivable road: {counts['raw_ways']} ways, {counts['highway_ways']} with a "
+            "highway tag, none open to cars"
+        )
+    if len(ways.refs) == 0:
+        raise InputError(
+            f"{path}: the {counts['drive_ways']} drivable ways reference no nodes that are in the file "
+            "(a clipped extract without its nodes?)"
+        )
+
+    # Edges between consecutive nodes of the same way, in one or both directions.
+    seg = np.flatnonzero(ways.way[:-1] == ways.way[1:])
+    seg_way = ways.way[seg]
+    fw, bw = ways.forward[seg_way], ways.backward[seg_way]
+    a = np.concatenate([seg[fw], seg[bw] + 1])  # positions in the flat ref list
+    b = np.concatenate([seg[fw] + 1, seg[bw]])
+    edge_way = np.concatenate([seg_way[fw], seg_way[bw]])
+    length = haversine_m(ways.lon[a], ways.lat[a], ways.lon[b], ways.lat[b])
+
+    ids, first, inverse = np.unique(ways.refs, return_index=True, return_inverse=True)
+    lon, lat = ways.lon[first], ways.lat[first]
+    u, v = inverse[a], inverse[b]
+    n = len(ids)
+
+    drive = largest_component_mask(n, u, v, strong=False)
+    in_drive = drive[u]  # both ends are in the same component
+    scc = drive & largest_component_mask(n, u[in_drive], v[in_drive], strong=True)
+    in_scc = scc[u] & scc[v]
+    counts.update(
+        graph_nodes=n,
+        graph_edges=len(u),
+        drive_nodes=int(drive.sum()),
+        drive_edges=int(in_drive.sum()),
+        drive_km=float(length[in_drive].sum()) / 1000.0,
+        scc_nodes=int(scc.sum()),
+        scc_edges=int(in_scc.sum()),
+    )
+    keep_nodes, keep_edges = (scc, in_scc) if keep == "scc" else (drive, in_drive)
+    if not keep_edges.any():
+        raise InputError(
+            f"{path}: the road graph has no strongly connected part with an edge "
+            "(every road is one-way with no way back); use keep='wcc' to load it anyway"
+        )
+
+    # The CRS is chosen on the drive graph, so keep="scc" and keep="wcc" share it.
+    crs = utm_crs_for(float(lon[drive].mean()), float(lat[drive].mean()))
+    pos = np.cumsum(keep_nodes) - 1  # old node position -> new one
+    x, y = to_projected(lon[keep_nodes], lat[keep_nodes], crs)
+    meta = {"source": str(path), "format": fmt, "keep": keep, **counts}
+    try:
+        return RoadNetwork.from_edges(
+            x=x, y=y, lon=lon[keep_nodes], lat=lat[keep_nodes],
+            node_id=ids[keep_nodes],
+            u=pos[u[keep_edges]], v=pos[v[keep_edges]],
+            length=length[keep_edges],
+            speed_kmh=ways.speed_kmh[edge_way[keep_edges]],
+            road_class=ways.road_class[edge_way[keep_edges]],
+            crs=crs,
+            name=name or _stem(path),
+            dropped_nodes=counts["drive_nodes"] - int(keep_nodes.sum()),
+            meta=meta,
+        )
+    except NetworkError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in sorted(OSM_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
