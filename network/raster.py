@@ -100,9 +100,10 @@ class Raster:
     def same_grid(self, other: "Raster") -> bool:
         return (
             self.shape == other.shape
-            and np.isclose(self.x0, other.x0)
-            and np.isclose(self.y0, other.y0)
-            and np.isclose(self.cellsize, other.cellsize)
+            # absolute tolerances: relative ones accept metres of offset at UTM coordinates
+            and abs(self.x0 - other.x0) <= 1e-6 * self.cellsize
+            and abs(self.y0 - other.y0) <= 1e-6 * self.cellsize
+            and abs(self.cellsize - other.cellsize) <= 1e-9 * self.cellsize
         )
 
 
