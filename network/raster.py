@@ -168,3 +168,19 @@ def write_asc(raster: Raster, path: str | Path, *, nodata: float = -9999.0, fmt:
         fh.write(f"cellsize {raster.cellsize!r}\nNODATA_value {nodata:g}\n")
         np.savetxt(fh, values, fmt=fmt)
     return path
+
+
+def mask_polygons(mask: np.ndarray, grid: Raster):
+    """A (Multi)Polygon covering the True cells: row runs as boxes, dissolved."""
+    import shapely
+
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = mask
+    step = np.diff(padded, axis=1)
+    r0, c0 = np.nonzero(step == 1)
+    r1, c1 = np.nonzero(step == -1)  # same row order, so runs pair up
+    cs = grid.cellsize
+    boxes = shapely.box(grid.x0 + c0 * cs, grid.y0 + r0 * cs, grid.x0 + c1 * cs, grid.y0 + (r0 + 1) * cs)
+    # union_all, not coverage_union_all: cells meeting only at a corner make the latter's rings
+    # self-touch (invalid); simplify(0) then drops the collinear run ends
+    return shapely.simplify(shapely.union_all(boxes), 0.0)

@@ -51,7 +51,7 @@ from scipy import ndimage
 from network.elevation import edge_sample_points
 from network.errors import InputError
 from network.model import RoadNetwork
-from network.raster import Raster, read_asc
+from network.raster import Raster, mask_polygons, read_asc
 
 from .base import AFFECTED, LETHAL, THREATENED, AffectedPeople, HazardState
 from .flood_kernels import fill_level_kernel, flood_fill_kernel, flood_level_kernel
@@ -938,22 +938,6 @@ class RiverFlood:
 # Footprint polygons
 
 
-def _mask_polygons(mask: np.ndarray, grid: Raster):
-    """A (Multi)Polygon covering the True cells: row runs as boxes, dissolved."""
-    import shapely
-
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
-    padded[:, 1:-1] = mask
-    step = np.diff(padded, axis=1)
-    r0, c0 = np.nonzero(step == 1)
-    r1, c1 = np.nonzero(step == -1)  # same row order, so runs pair up
-    cs = grid.cellsize
-    boxes = shapely.box(grid.x0 + c0 * cs, grid.y0 + r0 * cs, grid.x0 + c1 * cs, grid.y0 + (r0 + 1) * cs)
-    # union_all, not coverage_union_all: cells meeting only at a corner make the latter's rings
-    # self-touch (invalid); simplify(0) then drops the collinear run ends
-    return shapely.simplify(shapely.union_all(boxes), 0.0)
-
-
 def footprint_geojson(
     depth: Raster,
     path: str | Path | None = None,
@@ -992,7 +976,7 @@ def footprint_geojson(
         mask = wet & (vals >= lo) & (vals < hi)
         if not mask.any():
             continue
-        geom = _mask_polygons(mask, depth)
+        geom = mask_polygons(mask, depth)
         area = float(geom.area)
         geom = shapely.orient_polygons(shapely.transform(geom, lonlat))
         features.append({
