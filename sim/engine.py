@@ -1,0 +1,381 @@
+"""The response simulation: hazard clock, warnings, evacuation, rescue requests, dispatch,
+supplies and relief in one SimPy environment.
+
+The Plan is read duck-typed (``team_bases``, ``warehouses``, ``shelters``, ``demand_shelter``,
+``shelter_warehouse``): ``sim`` does not import ``optimize``.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import simpy
+
+from network.errors import InputError
+from network.model import RoadNetwork
+
+from .dispatch import Dispatcher, Request, Team
+from .evacuation import STATES, Group, Ledger, Party, ShelterState, choose_shelter
+from .hazards.base import AFFECTED, LETHAL
+from .params import SimParams
+from .result import RunResult, build_result
+from .roads import Roads
+from .supplies import Supplies, WarehouseState
+from .warnings import warn_group
+
+
+class Simulation:
+    """One run: ``Simulation(net, hazards, plan, params).run() -> RunResult``."""
+
+    def __init__(self, net: RoadNetwork, hazards: Sequence[Any], plan: Any, params: SimParams | None = None) -> None:
+        self.p = params or SimParams()
+        self.net = net
+        self.hazards = list(hazards)
+        self.plan = plan
+        self._check_plan()
+        self.env = simpy.Environment()
+        ss = np.random.SeedSequence(self.p.seed).spawn(4)
+        self.rng_people, self.rng_warn, self.rng_req, self.rng_scene = (np.random.default_rng(s) for s in ss)
+        self.events: list[tuple] = []
+        self.roads = Roads(self.env, net)
+        self.roads_changed = self.env.event()
+        self.ledger = Ledger()
+        self.groups: dict[int, Group] = {}
+        self.parties: list[Party] = []
+        self._req_id = 0
+        self.series: dict[str, list] = {k: [] for k in ("t_h", "threatened", "affected", *STATES)}
+        self._build_facilities()
+        self._state_kw = [self._accepts_fields(h) for h in self.hazards]
+        self._fires = [h for h in self.hazards if hasattr(h, "set_suppression") and hasattr(h, "front_xy")]
+        self._crews: dict[int, tuple[float, float]] = {}
+        self._fire_open = 0
+        self._chem_done: set[int] = set()
+
+    # ------------------------------------------------------------------ setup
+    def _check_plan(self) -> None:
+        for attr in ("team_bases", "warehouses", "shelters"):
+            if not hasattr(self.plan, attr):
+                raise InputError(f"plan: has no {attr!r} (expected a Plan)")
+        n = self.net.n_nodes
+        for kind in ("team_bases", "warehouses", "shelters"):
+            for f in getattr(self.plan, kind):
+                if not 0 <= int(f.node) < n:
+                    raise InputError(f"plan.{kind}: {f.id!r} is at node {f.node}, not on the network (0..{n - 1})")
+
+    @staticmethod
+    def _accepts_fields(h: Any) -> bool:
+        try:
+            return "fields" in inspect.signature(h.state).parameters
+        except (TypeError, ValueError):
+            return False
+
+    def _build_facilities(self) -> None:
+        p, plan, env = self.p, self.plan, self.env
+        self.shelters = [ShelterState(i, s.id, int(s.node), int(s.capacity)) for i, s in enumerate(plan.shelters)]
+        sid = {s.id: s.idx for s in self.shelters}
+        self.assign_shelter = {int(k): sid[v] for k, v in getattr(plan, "demand_shelter", {}).items() if v in sid}
+        self.warehouses = [
+            WarehouseState(i, w.id, int(w.node), {k: float(v) for k, v in w.stock.items()},
+                           {k: float(v) for k, v in w.stock.items()}, p.trucks_per_warehouse)
+            for i, w in enumerate(plan.warehouses)
+        ]
+        wid = {w.id: w.idx for w in self.warehouses}
+        assigned = {sid[s]: wid[w] for s, w in getattr(plan, "shelter_warehouse", {}).items() if s in sid and w in wid}
+        self.supplies = Supplies(env, self.roads, p, self.shelters, self.warehouses, assigned, self.ledger, self.log)
+        teams = []
+        for b in plan.team_bases:
+            for t in b.teams:
+                for k in range(max(1, int(t.people) // p.squad_size)):
+                    teams.append(Team(f"{b.id}/{t.type}/{k + 1}", t.type, int(b.node),
+                                      min(int(t.people), p.squad_size)))
+        self.teams = teams
+        # trees from these nodes are cached per road epoch and shared by many questions
+        self._hubs = {t.base_node for t in teams} | {s.node for s in self.shelters} | {w.node for w in self.warehouses}
+        self.dispatcher = Dispatcher(env, teams, travel_time=self._tt, mover=self._move, policy=p.dispatch_policy,
+                                     shift_s=p.shift_h * 3600.0, rest_s=p.rest_h * 3600.0, log=self.log)
+        # free-flow time to each shelter: the lower bound no relief can beat
+        free_roads = Roads(env, self.net)
+        self.free_to = [free_roads.tree_to(s.node).copy() for s in self.shelters]
+
+    # ------------------------------------------------------------------ helpers
+    def log(self, event: str, **kw: Any) -> None:
+        if self.p.log_events:
+            self.events.append((self.env.now, event, kw))
+
+    def _tt(self, a: int, b: int) -> float:
+        if a == b:
+            return 0.0
+        if a in self._hubs:
+            return float(self.roads.tree_from(a)[b])
+        return float(self.roads.tree_to(b)[a])
+
+    def _move(self, team: Team, dst: int):
+        def moved(node: int) -> None:
+            team.node = node
+        yield from self.roads.drive(team.node, dst, on_move=moved)
+        team.node = dst
+
+    def _times_to_shelters(self) -> list[np.ndarray]:
+        return [self.roads.tree_to(s.node) for s in self.shelters]
+
+    def _nearest_node(self, x: float, y: float) -> int:
+        return int(np.argmin((self.net.x - x) ** 2 + (self.net.y - y) ** 2))
+
+    def _new_request(self, kind: str, node: int, group: int = -1, **kw: Any) -> Request:
+        p = self.p
+        self._req_id += 1
+        return Request(self._req_id, kind, int(node), p.priority[kind], tuple(p.capable[kind]), self.env.now,
+                       float(self.rng_scene.exponential(p.scene_min[kind] * 60.0)), group=group, **kw)
+
+    # ------------------------------------------------------------------ hazard clock
+    def _clock(self):
+        env, p = self.env, self.p
+        end = p.duration_h * 3600.0
+        while True:
+            t = env.now
+            states = [h.state(t, fields=False) if kw else h.state(t) for h, kw in zip(self.hazards, self._state_kw)]
+            factor = np.ones(self.net.n_edges)
+            hazard_at = np.zeros(self.net.n_nodes, bool)
+            for s in states:
+                np.minimum(factor, s.edge_speed_factor, out=factor)
+                hazard_at |= np.asarray(s.node_level) > 0
+            if self.roads.update(factor):
+                ev, self.roads_changed = self.roads_changed, env.event()
+                ev.succeed()
+                self.dispatcher.match()
+                self.supplies.dispatch()
+            for s in states:
+                self._observe(s.affected, hazard_at)
+            self._fire_and_chemical(t)
+            self._snapshot(t)
+            if t >= end:
+                return
+            step = min(p.hazard_step_s, end - t)
+            self._rescue_arrivals(t, step)
+            yield env.timeout(step)
+
+    def _observe(self, aff, hazard_at: np.ndarray) -> None:
+        """Create groups for newly reached nodes; record when each reaches each severity."""
+        now = self.env.now
+        for node, people, since, sev in zip(aff.node.tolist(), aff.people.tolist(), aff.since_s.tolist(),
+                                            aff.severity.tolist()):
+            g = self.groups.get(node)
+            if g is None:
+                n = int(round(people))
+                if n <= 0:
+                    continue
+                g = Group(len(self.groups), node, n, threat_s=min(since, now))
+                self.groups[node] = g
+                self._start_group(g, bool(hazard_at[node]))
+            if sev >= AFFECTED and not math.isfinite(g.affected_s):
+                g.affected_s = since
+                self.log("affected", group=g.id, node=node, people=g.people)
+                self._hit(g)
+            if sev >= LETHAL and not math.isfinite(g.lethal_s):
+                g.lethal_s = since
+                g.exposed = sum(q.people - q.relieved for q in g.parties
+                                if not (q.left_s <= since))  # nan compares False: not left yet
+                self.log("lethal", group=g.id, node=node, exposed=g.exposed)
+
+    def _start_group(self, g: Group, hazard_here: bool) -> None:
+        p = self.p
+        g.warnings = warn_group(g.people, g.threat_s, p.warning_issue_delay_min * 60.0, hazard_here, p.channels,
+                                self.rng_warn)
+        warned = sum(n for _, n, _ in g.warnings)
+        helpless = int(self.rng_people.binomial(g.people, p.help_share))
+        mobile = g.people - helpless
+        warned_mobile = int(round(warned * mobile / g.people)) if g.people else 0
+        self.log("threatened", group=g.id, node=g.node, people=g.people, warned=warned)
+        first_warn = g.warnings[0][0] if g.warnings else math.inf
+        for n, kind in ((warned_mobile, "warned"), (mobile - warned_mobile, "unwarned"), (helpless, "help")):
+            if n <= 0:
+                continue
+            q = Party(len(self.parties), g, n, kind == "help")
+            self.parties.append(q)
+            g.parties.append(q)
+            self.ledger.add("home", n)
+            q._kind = kind  # type: ignore[attr-defined]
+            q._first_warn = first_warn  # type: ignore[attr-defined]
+            if kind == "warned":
+                self.env.process(self._leave_after(q, first_warn))
+            elif kind == "help" and math.isfinite(first_warn):
+                self.env.process(self._call_help_at(q, first_warn))
+
+    def _hit(self, g: Group) -> None:
+        """The hazard reached the group: the unwarned leave, the helpless call if not yet done."""
+        for q in g.parties:
+            kind = q._kind  # type: ignore[attr-defined]
+            if kind == "unwarned" and q.state == "home":
+                self.env.process(self._leave_after(q, self.env.now))
+            elif kind == "help" and not (q._first_warn < self.env.now) and q.state == "home":  # type: ignore[attr-defined]
+                self._call_help(q)
+
+    # ------------------------------------------------------------------ evacuation
+    def _leave_after(self, q: Party, t0: float):
+        env = self.env
+        wait = max(t0 - env.now, 0.0) + self.rng_people.exponential(self.p.prep_min * 60.0)
+        yield env.timeout(wait)
+        yield from self._evacuate(q)
+
+    def _reserve(self, q: Party) -> tuple[int, str]:
+        """Pick and reserve a shelter for ``q`` (splitting off who does not fit)."""
+        g = q.group
+        idx, why = choose_shelter(self.shelters, g.node, self._times_to_shelters(), self.assign_shelter.get(g.node, -1))
+        if idx < 0:
+            return idx, why
+        s = self.shelters[idx]
+        if s.free < q.people - q.relieved:
+            rest = Party(len(self.parties), g, q.people - s.free, q.needs_help)
+            rest._kind = q._kind  # type: ignore[attr-defined]
+            rest._first_warn = q._first_warn  # type: ignore[attr-defined]
+            rest.state = q.state
+            q.people = s.free
+            self.parties.append(rest)
+            g.parties.append(rest)
+            if q.needs_help:
+                self._call_help(rest)
+            else:
+                self.env.process(self._evacuate(rest))
+        s.reserved += q.people
+        s.first_need_s = min(s.first_need_s, self.env.now)
+        q.shelter = idx
+        q.lower_bound_s = float(self.free_to[idx][g.node])
+        self.supplies.dispatch()
+        return idx, ""
+
+    def _evacuate(self, q: Party):
+        env = self.env
+        while True:
+            idx, why = self._reserve(q)
+            if idx >= 0:
+                break
+            if why == "full":
+                self.ledger.move(q, "stranded")
+                self.log("no_shelter", group=q.group.id, party=q.id, people=q.people)
+                return
+            yield self.roads_changed  # every shelter with room is cut off: wait for the roads
+        s = self.shelters[idx]
+        t = float(self.roads.tree_to(s.node)[q.group.node]) / self.p.evac_speed_factor
+        q.left_s = env.now
+        self.ledger.move(q, "evacuating")
+        self.log("depart", group=q.group.id, party=q.id, shelter=s.id, people=q.people)
+        yield env.timeout(t)
+        self._arrive(q, s)
+
+    def _arrive(self, q: Party, s: ShelterState) -> None:
+        q.arrived_s = self.env.now
+        s.occupancy += q.people
+        s.peak = max(s.peak, s.occupancy)
+        self.ledger.move(q, "sheltered")
+        s.queue.append(q)
+        self.log("arrive_shelter", group=q.group.id, party=q.id, shelter=s.id, people=q.people)
+        self.supplies.relieve(s)
+
+    def _call_help_at(self, q: Party, t: float):
+        yield self.env.timeout(max(t - self.env.now, 0.0))
+        if q.state == "home":
+            self._call_help(q)
+
+    def _call_help(self, q: Party) -> None:
+        self.ledger.move(q, "waiting_help")
+
+        def escort(team: Team, req: Request):
+            while True:
+                idx, why = self._reserve(q)
+                if idx >= 0:
+                    break
+                if why == "full":
+                    self.ledger.move(q, "stranded")
+                    self.log("no_shelter", group=q.group.id, party=q.id, people=q.people)
+                    return
+                yield self.roads_changed
+            s = self.shelters[idx]
+            q.left_s = self.env.now
+            self.ledger.move(q, "evacuating")
+            self.log("depart", group=q.group.id, party=q.id, shelter=s.id, people=q.people, team=team.id)
+            team.set(self.env.now, "travel")
+            yield from self._move(team, s.node)
+            team.set(self.env.now, "scene", s.node)
+            self._arrive(q, s)
+
+        self.dispatcher.submit(self._new_request("assist", q.group.node, q.group.id, after_scene=escort))
+
+    # ------------------------------------------------------------------ rescue requests
+    def _rescue_arrivals(self, t: float, step: float) -> None:
+        """Piecewise-constant Poisson arrivals over [t, t + step), rate ∝ affected people in place."""
+        parties = [q for q in self.parties if q.state in ("home", "waiting_help", "stranded")
+                   and q.group.affected_s <= t]
+        if not parties:
+            return
+        w = np.array([q.people for q in parties], float)
+        rate_s = self.p.rescue_rate_per_1000_h * w.sum() / 1000.0 / 3600.0
+        n = int(self.rng_req.poisson(rate_s * step))
+        if n == 0:
+            return
+        times = np.sort(self.rng_req.uniform(t, t + step, n))
+        who = self.rng_req.choice(len(parties), size=n, p=w / w.sum())
+        kinds = np.where(self.rng_req.random(n) < self.p.trapped_share, "trapped", "casualty")
+        self.env.process(self._submit_at(times.tolist(), [parties[i].group for i in who], kinds.tolist()))
+
+    def _submit_at(self, times: list[float], groups: list[Group], kinds: list[str]):
+        for t, g, k in zip(times, groups, kinds):
+            yield self.env.timeout(t - self.env.now)
+            self.dispatcher.submit(self._new_request(k, g.node, g.id))
+
+    # ------------------------------------------------------------------ fire lines and hazmat zones
+    def _fire_and_chemical(self, t: float) -> None:
+        n_fire_teams = sum(1 for tm in self.teams if tm.type in self.p.capable["fire_line"])
+        for fire in self._fires:
+            fx, fy = fire.front_xy(t)
+            while len(fx) and self._fire_open < n_fire_teams:
+                k = int(self.rng_req.integers(len(fx)))
+                x, y = float(fx[k]), float(fy[k])
+                self._fire_open += 1
+                self.dispatcher.submit(self._new_request(
+                    "fire_line", self._nearest_node(x, y),
+                    on_arrive=lambda team, req, x=x, y=y, f=fire: self._crew(f, req.id, (x, y)),
+                    on_done=lambda team, req, f=fire: self._crew(f, req.id, None)))
+        for i, h in enumerate(self.hazards):
+            if i in self._chem_done or not hasattr(h, "source_xy"):
+                continue
+            if t >= getattr(h, "start_s", 0.0):
+                self._chem_done.add(i)
+                self.dispatcher.submit(self._new_request("hazmat", self._nearest_node(*h.source_xy)))
+
+    def _crew(self, fire: Any, rid: int, xy: tuple[float, float] | None) -> None:
+        """Crews on the line cut ignition probability round their positions (fire model input)."""
+        if xy is None:
+            self._crews.pop(rid, None)
+            self._fire_open -= 1
+        else:
+            self._crews[rid] = xy
+        if self._crews:
+            xs, ys = zip(*self._crews.values())
+            fire.set_suppression(fire.mask_near(np.array(xs), np.array(ys), self.p.suppression_radius_m),
+                                 self.p.suppression_factor)
+        else:
+            fire.set_suppression(None, 1.0)
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _snapshot(self, t: float) -> None:
+        s = self.series
+        s["t_h"].append(t / 3600.0)
+        s["threatened"].append(self.ledger.total)
+        s["affected"].append(sum(g.people for g in self.groups.values() if g.affected_s <= t))
+        for k in STATES:
+            s[k].append(self.ledger.counts[k])
+
+    def run(self) -> RunResult:
+        env = self.env
+        env.process(self._clock())
+        until = self.p.duration_h * 3600.0 + 1e-6
+        n = 0
+        step, peek = env.step, env.peek
+        while peek() < until:  # env.run(until) with a count of the events processed
+            step()
+            n += 1
+        env._now = until  # noqa: SLF001 — as env.run(until=...) leaves the clock
+        self._events_processed = n
+        return build_result(self)

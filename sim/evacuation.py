@@ -1,0 +1,113 @@
+"""Affected groups, the parties they split into, shelters, and the state ledger.
+
+A *group* is the residents of one network node the hazards reach. It splits into parties: the
+warned who leave early, the unwarned who leave once the hazard hits, and those who cannot leave
+alone and wait for a team. Every person is in exactly one ledger state at any time.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STATES = ("home", "waiting_help", "evacuating", "sheltered", "relieved", "stranded")
+
+
+@dataclass(eq=False)
+class Group:
+    id: int
+    node: int
+    people: int
+    threat_s: float = math.inf
+    affected_s: float = math.inf
+    lethal_s: float = math.inf
+    warnings: list[tuple[float, int, str]] = field(default_factory=list)
+    parties: list["Party"] = field(default_factory=list)
+    exposed: int = 0
+
+    def warned_by(self, t: float) -> int:
+        return sum(n for tw, n, _ in self.warnings if tw < t)
+
+
+@dataclass(eq=False)
+class Party:
+    id: int
+    group: Group
+    people: int
+    needs_help: bool
+    state: str = "home"
+    left_s: float = math.nan
+    arrived_s: float = math.nan
+    shelter: int = -1
+    relieved: int = 0
+    lower_bound_s: float = math.nan   # free-flow travel time to its shelter: relief cannot come sooner
+    relief: list[tuple[float, int]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ShelterState:
+    idx: int
+    id: str
+    node: int
+    capacity: int
+    reserved: int = 0
+    occupancy: int = 0
+    peak: int = 0
+    first_need_s: float = math.inf
+    stock: dict[str, float] = field(default_factory=dict)
+    in_transit: dict[str, float] = field(default_factory=dict)
+    consumed: dict[str, float] = field(default_factory=dict)
+    delivered: dict[str, float] = field(default_factory=dict)
+    queue: deque = field(default_factory=deque)
+
+    @property
+    def free(self) -> int:
+        return self.capacity - self.reserved
+
+
+class Ledger:
+    """People per state; ``shift`` moves n people between states (never below zero)."""
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(STATES, 0)
+        self.total = 0
+
+    def add(self, state: str, n: int) -> None:
+        self.counts[state] += n
+        self.total += n
+
+    def shift(self, a: str, b: str, n: int) -> None:
+        if n <= 0 or a == b:
+            return
+        if self.counts[a] < n:
+            raise AssertionError(f"ledger: moving {n} from {a!r} which holds {self.counts[a]}")
+        self.counts[a] -= n
+        self.counts[b] += n
+
+    def move(self, party: Party, state: str) -> None:
+        """Move a whole party's unrelieved people to ``state``."""
+        self.shift(party.state, state, party.people - party.relieved)
+        party.state = state
+
+
+def choose_shelter(shelters: list[ShelterState], node: int, times_to: list[np.ndarray],
+                   preferred: int = -1) -> tuple[int, str]:
+    """The assigned shelter if it has room and is reachable, else the nearest one that has.
+
+    Returns (index, "") or (-1, why) with why "full" (no room anywhere) or "unreachable".
+    """
+    if preferred >= 0 and shelters[preferred].free > 0 and math.isfinite(times_to[preferred][node]):
+        return preferred, ""
+    best, best_t, room = -1, math.inf, False
+    for s in shelters:
+        if s.free <= 0:
+            continue
+        room = True
+        t = times_to[s.idx][node]
+        if t < best_t:
+            best, best_t = s.idx, t
+    if best >= 0:
+        return best, ""
+    return -1, ("unreachable" if room else "full")

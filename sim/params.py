@@ -1,0 +1,169 @@
+"""Validated parameters of the response simulation.
+
+Defaults are traceable: relief needs one day of supplies per person (Sphere: 15 L water; one
+2,100 kcal ration; one bedding set), the 10-hour target comes from the national plan, the
+channel figures are planning assumptions a planner should replace with local ones.
+Every bad value raises :class:`~network.errors.InputError` naming the field.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from network.errors import InputError
+
+#: which team types may serve which request kinds (dispatch picks the nearest capable one)
+DEFAULT_CAPABLE: dict[str, tuple[str, ...]] = {
+    "trapped": ("water_rescue", "flood", "general"),
+    "casualty": ("medical", "general"),
+    "assist": ("general", "flood", "water_rescue", "engineering"),
+    "fire_line": ("forest_fire",),
+    "hazmat": ("hazmat",),
+}
+#: priority class per request kind (0 = most urgent)
+DEFAULT_PRIORITY: dict[str, int] = {"trapped": 0, "hazmat": 0, "casualty": 1, "fire_line": 1, "assist": 2}
+#: mean on-scene minutes per request kind (durations are exponential around it)
+DEFAULT_SCENE_MIN: dict[str, float] = {"trapped": 45.0, "casualty": 30.0, "assist": 30.0,
+                                       "fire_line": 240.0, "hazmat": 120.0}
+
+
+def _num(name: str, value: Any, lo: float = 0.0, hi: float = math.inf, *, open_lo: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: expected a number, found {value!r}") from None
+    if not math.isfinite(v) and not (hi == math.inf and v == math.inf):
+        raise InputError(f"{name}: must be finite, found {value!r}")
+    if v < lo or (open_lo and v == lo) or v > hi:
+        rng = f"({lo}, {hi}]" if open_lo else f"[{lo}, {hi}]"
+        raise InputError(f"{name}: must lie in {rng}, found {value!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class WarningChannel:
+    """A public warning channel: mean delay after issue, share of people it reaches, and whether
+    it fails where the hazard already is (power or communications lost)."""
+
+    name: str
+    name_zh: str
+    delay_min: float
+    reach: float
+    fails_in_hazard: bool = True
+    failure_prob: float = 0.0
+
+    def __post_init__(self) -> None:
+        _num(f"warning channel {self.name}: delay_min", self.delay_min)
+        _num(f"warning channel {self.name}: reach", self.reach, 0.0, 1.0)
+        _num(f"warning channel {self.name}: failure_prob", self.failure_prob, 0.0, 1.0)
+
+
+DEFAULT_CHANNELS: tuple[WarningChannel, ...] = (
+    WarningChannel("emergency broadcast", "应急广播", 15.0, 0.45, True, 0.05),
+    WarningChannel("cell broadcast SMS", "手机预警短信", 10.0, 0.75, True, 0.05),
+    WarningChannel("village loudspeakers", "村村响大喇叭", 20.0, 0.50, True, 0.10),
+    WarningChannel("door-to-door grid workers", "网格员入户", 90.0, 0.90, False, 0.0),
+)
+
+#: items a person needs for one day of basic relief, and their shipping mass (kg per unit)
+DEFAULT_NEEDS: dict[str, float] = {"water_l": 15.0, "food_rations": 1.0, "bedding_sets": 1.0}
+DEFAULT_ITEM_KG: dict[str, float] = {"water_l": 1.0, "food_rations": 0.5, "bedding_sets": 3.0, "tents": 25.0}
+
+
+@dataclass(frozen=True)
+class SimParams:
+    """Everything the response simulation takes besides the network, hazards and plan."""
+
+    duration_h: float = 72.0
+    hazard_step_s: float = 900.0
+    seed: int = 0
+    # warnings
+    channels: tuple[WarningChannel, ...] = DEFAULT_CHANNELS
+    warning_issue_delay_min: float = 20.0
+    # people
+    help_share: float = 0.05          # share who cannot leave alone (elderly, disabled, trapped)
+    prep_min: float = 30.0            # mean time to get ready once warned or hit
+    evac_speed_factor: float = 0.5    # evacuees move at this share of the current road speed
+    # rescue requests: Poisson, rate per 1,000 affected people still in place, per hour
+    rescue_rate_per_1000_h: float = 0.2
+    trapped_share: float = 0.7        # the rest are casualties
+    capable: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_CAPABLE))
+    priority: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PRIORITY))
+    scene_min: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SCENE_MIN))
+    dispatch_policy: str = "priority"  # "priority" (class, then arrival) or "fifo"
+    # teams
+    squad_size: int = 6               # a plan team of N people fields max(1, N // squad_size) squads
+    shift_h: float = 12.0
+    rest_h: float = 8.0
+    # supplies
+    needs_per_person: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_NEEDS))
+    item_kg: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ITEM_KG))
+    trucks_per_warehouse: int = 3
+    truck_capacity_kg: float = 8000.0
+    load_min: float = 30.0
+    unload_min: float = 20.0
+    # fire suppression: crews cut ignition probability within this radius of their position
+    suppression_radius_m: float = 300.0
+    suppression_factor: float = 0.2
+    # KPI
+    relief_target_h: float = 10.0
+    log_events: bool = True
+
+    def __post_init__(self) -> None:
+        _num("duration_h", self.duration_h, 0.0, 24 * 365, open_lo=True)
+        _num("hazard_step_s", self.hazard_step_s, 0.0, 86400, open_lo=True)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise InputError(f"seed: expected a non-negative integer, found {self.seed!r}")
+        if not self.channels or not all(isinstance(c, WarningChannel) for c in self.channels):
+            raise InputError("channels: expected one or more WarningChannel")
+        _num("warning_issue_delay_min", self.warning_issue_delay_min)
+        _num("help_share", self.help_share, 0.0, 1.0)
+        _num("prep_min", self.prep_min)
+        _num("evac_speed_factor", self.evac_speed_factor, 0.0, 1.0, open_lo=True)
+        _num("rescue_rate_per_1000_h", self.rescue_rate_per_1000_h)
+        _num("trapped_share", self.trapped_share, 0.0, 1.0)
+        for kind in DEFAULT_CAPABLE:
+            if not self.capable.get(kind):
+                raise InputError(f"capable[{kind!r}]: name at least one team type")
+            if kind not in self.priority:
+                raise InputError(f"priority[{kind!r}]: missing")
+            _num(f"scene_min[{kind!r}]", self.scene_min.get(kind, -1), 0.0)
+        if self.dispatch_policy not in ("priority", "fifo"):
+            raise InputError(f"dispatch_policy: 'priority' or 'fifo', found {self.dispatch_policy!r}")
+        if not isinstance(self.squad_size, int) or self.squad_size < 1:
+            raise InputError(f"squad_size: expected a positive integer, found {self.squad_size!r}")
+        _num("shift_h", self.shift_h, 0.0, open_lo=True)
+        _num("rest_h", self.rest_h)
+        for k, v in self.needs_per_person.items():
+            _num(f"needs_per_person[{k!r}]", v)
+            if k not in self.item_kg:
+                raise InputError(f"item_kg[{k!r}]: missing shipping mass for a needed item")
+        for k, v in self.item_kg.items():
+            _num(f"item_kg[{k!r}]", v, 0.0, open_lo=True)
+        if not isinstance(self.trucks_per_warehouse, int) or self.trucks_per_warehouse < 0:
+            raise InputError(f"trucks_per_warehouse: expected a non-negative integer, found {self.trucks_per_warehouse!r}")
+        _num("truck_capacity_kg", self.truck_capacity_kg, 0.0, open_lo=True)
+        _num("load_min", self.load_min)
+        _num("unload_min", self.unload_min)
+        _num("suppression_radius_m", self.suppression_radius_m, 0.0, open_lo=True)
+        _num("suppression_factor", self.suppression_factor, 0.0, 1.0)
+        _num("relief_target_h", self.relief_target_h, 0.0, open_lo=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "SimParams":
+        """Parameters from a plain mapping (e.g. a scenario file); unknown keys are errors."""
+        d = dict(d or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise InputError(f"{unknown[0]}: unknown simulation parameter; known: {sorted(known)}")
+        if "channels" in d:
+            try:
+                d["channels"] = tuple(c if isinstance(c, WarningChannel) else WarningChannel(**c) for c in d["channels"])
+            except TypeError as exc:
+                raise InputError(f"channels: {exc}") from None
+        return cls(**d)
+
+    def with_(self, **kw: Any) -> "SimParams":
+        return replace(self, **kw)
