@@ -5,27 +5,30 @@ Only kernels live here; :mod:`network.paths` is the public, validated API. Every
 (``rev_indptr, rev_indices, weights[rev_edge]``) alike. Weights must be non-negative and not
 NaN (the caller checks); +inf marks a closed edge. Unreached nodes get +inf.
 
-Why the code looks the way it does (measured on a 264k-node road-like grid, 2-core EPYC):
+Why the code looks the way it does (measured single-threaded on the 256k-node synthetic road
+network of ``benchmarks/synthetic_roads.py`` and on smaller ones, 2-core EPYC, numba 0.68):
 
 * The priority queue is a *lazy* 4-ary min-heap with keys (float64) and node ids (int32) in
   two parallel arrays: an improved node is pushed again and the stale entry skipped when
   popped. That avoids the position array and its writes that decrease-key needs, and
   4 children share one cache line of keys. Binary, 8-ary, bottom-up and radix heaps were all
-  slower here; the unrolled min-of-4 in :func:`_heap_pop` gained about 6%.
+  slower here (the heap stays small, ~1.5k entries on 250k nodes, so it lives in L1/L2);
+  the unrolled min-of-4 in :func:`_heap_pop` gained about 6%.
 * Work arrays (distances, heap) are allocated once per thread and reused for every source;
   only touched entries are reset. The distance array stays hot in cache between sources,
   which beats searching directly in the (cold) output row.
-* Many-to-many searches are spread over threads with ``prange`` in a few lanes per thread
-  (each lane takes every ``lanes``-th source, so lanes get a similar mix of short and long
-  searches, and allocates its work arrays once). More lanes than threads let a thread that
-  the OS scheduler favours take more of them when the caller enables dynamic scheduling
-  (``numba.parallel_chunksize(1)``, as :mod:`network.paths` does): the machine is shared.
+* Many-to-many searches run on ``n_threads`` workers (``prange``); each allocates its work
+  arrays once and takes the next source from a shared atomic counter (:func:`_take_next`)
+  until none are left. On a shared machine the threads rarely get equal CPU time, and a
+  static split would leave the faster one waiting (``numba.parallel_chunksize`` did not
+  change numba's static assignment of ``prange`` iterations here).
 * When a node is pushed, the start of its adjacency (``indices``/``weights`` at
   ``indptr[v]``) is prefetched: the node is settled a little later, and by then its edges
   are in cache. The search is memory-bound on large networks (a random node order is 2.3x
-  slower than the Hilbert order), and this prefetch made it ~25% faster on 250k nodes.
+  slower than the Hilbert order), and this prefetch made it ~27% faster on 250k nodes.
 * Hot-loop indices are cast to unsigned (:data:`_U`), which drops numba's wrap-around
-  handling of negative indices: another 20-27%.
+  handling of negative indices: another 20-27%. Net effect: ~53 ns per settled node on 250k
+  nodes (scipy's csgraph.dijkstra ~160 ns on the same matrix), ~35 ns on 5k nodes.
 * A settled node is never improved again (weights are non-negative), so no "settled" flag
   is needed: ``nd < dist[v]`` is false for it.
 """
@@ -44,9 +47,6 @@ INF = np.inf
 #: 20-27% of the search time; node and edge numbers are never negative here.
 _U = np.uintp
 
-#: lanes of sources per thread in the parallel kernels (see the module docstring)
-_LANES_PER_THREAD = 4
-
 # llvm.prefetch is overloaded on the pointer type; its name changed with opaque pointers (LLVM 15)
 _PREFETCH = "llvm.prefetch.p0" if _llvm.llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
 
@@ -62,10 +62,25 @@ def _prefetch(typingctx, arr, idx):
         ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), _PREFETCH)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, _PREFETCH)
         # read access, keep in all cache levels, data cache
         builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
         return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _take_next(typingctx, counter):
+    """Atomically ``counter[0] += 1``; returns the value before (a work queue for threads)."""
+    sig = types.int64(counter)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [context.get_constant(types.intp, 0)])
+        return builder.atomic_rmw("add", ptr, ir.Constant(ir.IntType(64), 1), "monotonic")
 
     return sig, codegen
 
@@ -233,12 +248,15 @@ def many_to_all(indptr, indices, weights, sources, cutoff, n_threads):
     m = indices.shape[0]
     k = sources.shape[0]
     out = np.empty((k, n), np.float64)
-    n_lanes = max(1, min(_LANES_PER_THREAD * n_threads, k))
-    for lane in prange(n_lanes):
+    counter = np.zeros(1, np.int64)
+    for _ in prange(max(1, min(n_threads, k))):
         dist = np.full(n, INF)
         hkey = np.empty(m + 1, np.float64)
         hnode = np.empty(m + 1, np.int32)
-        for i in range(lane, k, n_lanes):
+        while True:
+            i = _take_next(counter)
+            if i >= k:
+                break
             _search(indptr, indices, weights, sources[i], cutoff, dist, hkey, hnode, None, None, 0, None)
             # copy the row out and reset in one sequential pass (every entry is written anyway)
             row = out[i]
@@ -266,13 +284,16 @@ def many_to_many(indptr, indices, weights, sources, targets, cutoff, n_threads):
         if mark[targets[j]] == 0:
             mark[targets[j]] = 1
             n_marked += 1
-    n_lanes = max(1, min(_LANES_PER_THREAD * n_threads, k))
-    for lane in prange(n_lanes):
+    counter = np.zeros(1, np.int64)
+    for _ in prange(max(1, min(n_threads, k))):
         dist = np.full(n, INF)
         hkey = np.empty(m + 1, np.float64)
         hnode = np.empty(m + 1, np.int32)
         touched = np.empty(n, np.int32)
-        for i in range(lane, k, n_lanes):
+        while True:
+            i = _take_next(counter)
+            if i >= k:
+                break
             n_touched = _search(
                 indptr, indices, weights, sources[i], cutoff, dist, hkey, hnode, touched, mark, n_marked, None
             )

@@ -204,9 +204,7 @@ def travel_time_matrix(
     if src.size == 0 or (dst is not None and dst.size == 0):
         return np.full((src.size, net.n_nodes if dst is None else dst.size), np.inf)
     indptr, indices, ww = _csr(net, w, reverse)
-    # dynamic scheduling of the kernels' lanes: on a shared machine the threads rarely get
-    # equal CPU time, and static halves would leave one thread waiting for the other
-    with _threads(threads), numba.parallel_chunksize(1):
+    with _threads(threads):
         if dst is None:
             return kernels.many_to_all(indptr, indices, ww, src, c, numba.get_num_threads())
         return kernels.many_to_many(indptr, indices, ww, src, dst, c, numba.get_num_threads())
@@ -270,13 +268,15 @@ def require_reachable(
     """
     m = np.asarray(matrix, dtype=np.float64)
     m2 = m.reshape(1, -1) if m.ndim == 1 else m
+    org = np.asarray(origins).reshape(-1)
+    dst = np.arange(m2.shape[1]) if destinations is None else np.asarray(destinations).reshape(-1)
+    if m2.ndim != 2 or m2.shape != (org.size, dst.size):
+        raise NetworkError(
+            f"{what}: matrix shape {m.shape} does not match {org.size} origins × {dst.size} destinations"
+        )
     bad = ~np.isfinite(m2)
     if not bad.any():
         return matrix
-    org = np.asarray(origins).reshape(-1)
-    dst = np.arange(m2.shape[1]) if destinations is None else np.asarray(destinations).reshape(-1)
-    if m2.shape != (org.size, dst.size):
-        raise NetworkError(f"{what}: matrix shape {m2.shape} does not match {org.size} origins × {dst.size} destinations")
     rows, cols = np.nonzero(bad)
     pairs = [
         f"{dst[j]}→{org[i]}" if reverse else f"{org[i]}→{dst[j]}"

@@ -336,6 +336,8 @@ def test_require_reachable_names_the_pairs() -> None:
     assert paths.require_reachable(ok, [1, 2], [3, 4, 5]) is ok
     with pytest.raises(UnreachableError, match=r"0→2"):
         paths.require_reachable(np.array([[0.0, 1.0, np.inf]]), [0])  # destinations = all nodes
+    with pytest.raises(NetworkError, match="does not match 2 origins × 2 destinations"):
+        paths.require_reachable(ok, [1, 2], [3, 4])
     many = np.full((4, 4), np.inf)
     with pytest.raises(UnreachableError, match=r"16 of 16 .*, …"):
         paths.require_reachable(many, range(4), range(4))
