@@ -51,6 +51,20 @@ def _heap_pop(keys: np.ndarray, items: np.ndarray, size: int) -> tuple[int, int]
     return top, size
 
 
+@njit(cache=True, inline="always")
+def _neighbour(c: int, k: int, nrows: int, ncols: int) -> int:
+    """The k-th of the 4 neighbours of flat cell index c (N, S, W, E order); -1 off the grid."""
+    r = c // ncols
+    col = c - r * ncols
+    if k == 0:
+        return c - ncols if r > 0 else -1
+    if k == 1:
+        return c + ncols if r < nrows - 1 else -1
+    if k == 2:
+        return c - 1 if col > 0 else -1
+    return c + 1 if col < ncols - 1 else -1
+
+
 @njit(cache=True)
 def fill_level_kernel(e: np.ndarray, seeds: np.ndarray, nrows: int, ncols: int) -> np.ndarray:
     """Lowest stage at which each cell joins the water connected to a seed (minimax path level).
@@ -82,25 +96,10 @@ def fill_level_kernel(e: np.ndarray, seeds: np.ndarray, nrows: int, ncols: int) 
         else:
             c, size = _heap_pop(keys, items, size)
         level = fill[c]
-        r = c // ncols
-        col = c - r * ncols
         for k in range(4):
-            if k == 0:
-                if r == 0:
-                    continue
-                nb = c - ncols
-            elif k == 1:
-                if r == nrows - 1:
-                    continue
-                nb = c + ncols
-            elif k == 2:
-                if col == 0:
-                    continue
-                nb = c - 1
-            else:
-                if col == ncols - 1:
-                    continue
-                nb = c + 1
+            nb = _neighbour(c, k, nrows, ncols)
+            if nb < 0:
+                continue
             if closed[nb]:
                 continue
             closed[nb] = True
@@ -132,25 +131,10 @@ def flood_fill_kernel(e: np.ndarray, seeds: np.ndarray, level: float, nrows: int
     while top > 0:
         top -= 1
         c = stack[top]
-        r = c // ncols
-        col = c - r * ncols
         for k in range(4):
-            if k == 0:
-                if r == 0:
-                    continue
-                nb = c - ncols
-            elif k == 1:
-                if r == nrows - 1:
-                    continue
-                nb = c + ncols
-            elif k == 2:
-                if col == 0:
-                    continue
-                nb = c - 1
-            else:
-                if col == ncols - 1:
-                    continue
-                nb = c + 1
+            nb = _neighbour(c, k, nrows, ncols)
+            if nb < 0:
+                continue
             if not wet[nb] and e[nb] < level:
                 wet[nb] = True
                 stack[top] = nb
