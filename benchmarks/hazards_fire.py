@@ -23,29 +23,20 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from network.raster import Raster  # noqa: E402
+from benchmarks.landscapes import smooth_noise  # noqa: E402
 from sim.hazards.fire import (  # noqa: E402
     NEVER, Density, ForestFire, Vegetation, _q_by_direction, _step_reference)
 
 CELL_M = 10.0
 
 
-def _smooth_noise(rng: np.random.Generator, n: int, coarse: int) -> np.ndarray:
-    """Random field with patches about n/coarse cells wide (bilinear upsampling of a coarse grid)."""
-    g = rng.random((coarse + 1, coarse + 1))
-    t = np.linspace(0, coarse, n, endpoint=False)
-    i = t.astype(int)
-    f = t - i
-    rows = g[i] * (1 - f)[:, None] + g[i + 1] * f[:, None]
-    return rows[:, i] * (1 - f)[None, :] + rows[:, i + 1] * f[None, :]
-
-
 def landscape(n: int, seed: int = 7) -> tuple[Raster, Raster, Raster]:
     """(dem, vegetation, density) rasters of n x n cells, deterministic for a seed."""
     rng = np.random.default_rng(seed)
-    v = _smooth_noise(rng, n, max(n // 40, 2))
+    v = smooth_noise(rng, n, max(n // 40, 2))
     veg = np.select([v < 0.08, v < 0.3, v < 0.55], [Vegetation.NONE, Vegetation.AGRICULTURAL, Vegetation.THICKETS],
                     Vegetation.PINE).astype(float)
-    d = _smooth_noise(rng, n, max(n // 25, 2))
+    d = smooth_noise(rng, n, max(n // 25, 2))
     den = np.select([d < 0.25, d < 0.75], [Density.SPARSE, Density.NORMAL], Density.DENSE).astype(float)
     yy, xx = np.mgrid[0:n, 0:n] * CELL_M
     dem = 120 + 40 * np.sin(xx / 900.0) * np.cos(yy / 700.0) + 0.01 * yy

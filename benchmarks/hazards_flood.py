@@ -23,17 +23,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.landscapes import smooth_noise  # noqa: E402
 from sim.hazards.flood import fill_level_map, flood_fill, flood_fill_reference  # noqa: E402
-
-
-def _smooth_noise(rng: np.random.Generator, n: int, coarse: int) -> np.ndarray:
-    """Random field with patches about n/coarse cells wide (bilinear upsampling of a coarse grid)."""
-    g = rng.random((coarse + 1, coarse + 1))
-    t = np.linspace(0, coarse, n, endpoint=False)
-    i = t.astype(int)
-    f = t - i
-    rows = g[i] * (1 - f)[:, None] + g[i + 1] * f[:, None]
-    return rows[:, i] * (1 - f)[None, :] + rows[:, i + 1] * f[None, :]
 
 
 def floodplain(n: int, seed: int = 11) -> tuple[np.ndarray, np.ndarray]:
@@ -42,8 +33,8 @@ def floodplain(n: int, seed: int = 11) -> tuple[np.ndarray, np.ndarray]:
     rows = np.arange(n)
     centre = n * (0.45 + 0.12 * np.sin(rows / n * 5.0))  # meandering river, north to south
     dist = np.abs(np.arange(n)[None, :] - centre[:, None])
-    ground = 20.0 + dist * (100.0 / n) * 0.06 + 3.0 * _smooth_noise(rng, n, max(n // 50, 2))
-    ground += 0.6 * _smooth_noise(rng, n, max(n // 8, 2))  # small closed depressions
+    ground = 20.0 + dist * (100.0 / n) * 0.06 + 3.0 * smooth_noise(rng, n, max(n // 50, 2))
+    ground += 0.6 * smooth_noise(rng, n, max(n // 8, 2))  # small closed depressions
     channel = dist < 2.0
     ground[channel] = 18.0
     dike = (np.abs(dist - n * 0.05) < 1.0) & (np.arange(n)[None, :] > centre[:, None]) & (rows[:, None] < n * 0.6)
