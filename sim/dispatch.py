@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Generator, Iterable
 
+import numpy as np
 import simpy
 
 Mover = Callable[["Team", int], Generator[simpy.Event, object, object]]
@@ -71,23 +72,53 @@ class Team:
         self.history.append((now, status, self.node))
 
 
+class _Queue:
+    """Requests that the same team types can serve, most urgent first, with their nodes as an array."""
+
+    __slots__ = ("capable", "keys", "reqs", "nodes")
+
+    def __init__(self, capable: tuple[str, ...]) -> None:
+        self.capable = frozenset(capable)
+        self.keys: list[tuple] = []
+        self.reqs: list[Request] = []
+        self.nodes = np.zeros(0, np.int64)
+
+    def insert(self, key: tuple, req: Request) -> None:
+        i = bisect.bisect_right(self.keys, key)
+        self.keys.insert(i, key)
+        self.reqs.insert(i, req)
+        self.nodes = np.insert(self.nodes, i, req.node)
+
+    def pop(self, i: int) -> Request:
+        del self.keys[i]
+        self.nodes = np.delete(self.nodes, i)
+        return self.reqs.pop(i)
+
+
 class Dispatcher:
-    """Queues requests and assigns each to the nearest capable idle team."""
+    """Queues requests and assigns each to the nearest capable idle team.
+
+    Travel times come from ``times_from(team)`` (the team's current travel time to every node,
+    as an array: one cached search per team position and road epoch, looked up for the whole
+    queue at once) or, failing that, from ``travel_time(a, b)`` pair by pair.
+    """
 
     def __init__(self, env: simpy.Environment, teams: Iterable[Team], *,
                  travel_time: Callable[[int, int], float] | None = None, mover: Mover | None = None,
                  policy: str = "priority", shift_s: float = math.inf, rest_s: float = 0.0,
-                 log: Callable[..., None] | None = None) -> None:
+                 log: Callable[..., None] | None = None,
+                 times_from: Callable[[Team], np.ndarray] | None = None) -> None:
         self.env = env
         self.teams = list(teams)
         self.idle: list[Team] = list(self.teams)
         self.travel_time = travel_time or (lambda a, b: 0.0)
+        self.times_from = times_from
         self.mover = mover
         self.policy = policy
         self.shift_s = shift_s
         self.rest_s = rest_s
         self.log = log or (lambda *a, **k: None)
-        self._queue: list[tuple[tuple, Request]] = []
+        self._queues: dict[tuple[str, ...], _Queue] = {}
         self.requests: list[Request] = []
         for t in self.teams:
             t.set(env.now, "idle")
@@ -96,33 +127,63 @@ class Dispatcher:
     def submit(self, req: Request) -> None:
         self.requests.append(req)
         key = (req.priority, req.created_s, req.id) if self.policy == "priority" else (req.created_s, req.id)
-        bisect.insort(self._queue, (key, req), key=lambda kr: kr[0])
+        q = self._queues.get(req.capable)
+        if q is None:
+            q = self._queues[req.capable] = _Queue(req.capable)
+        q.insert(key, req)
         self.log("request", kind=req.kind, node=req.node, id=req.id, priority=req.priority)
         self.match()
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        return sum(len(q.reqs) for q in self._queues.values())
 
-    def match(self) -> None:
-        """Assign queued requests, most urgent first, while capable teams are free."""
-        if not self.idle or not self._queue:
-            return
-        i = 0
-        while i < len(self._queue) and self.idle:
-            req = self._queue[i][1]
-            best, best_t = None, math.inf
-            for t in self.idle:
-                if t.type in req.capable:
+    def _first(self, q: _Queue, teams: list[Team]) -> tuple[int, Team] | None:
+        """The most urgent request of ``q`` some team of ``teams`` can reach, and its nearest
+        such team (ties: the lower team id)."""
+        if self.times_from is None:
+            for i, req in enumerate(q.reqs):
+                best, best_t = None, math.inf
+                for t in teams:
                     tt = self.travel_time(t.node, req.node)
                     if tt < best_t or (tt == best_t and best is not None and t.id < best.id):
                         best, best_t = t, tt
-            if best is None:  # nobody free can do it (or reach it): try the next request
-                i += 1
-                continue
-            del self._queue[i]
-            self.idle.remove(best)
-            self.env.process(self._work(best, req))
+                if best is not None:
+                    return i, best
+            return None
+        tm = np.stack([self.times_from(t)[q.nodes] for t in teams])
+        ok = np.isfinite(tm).any(axis=0)
+        if not ok.any():
+            return None
+        i = int(np.argmax(ok))
+        col = tm[:, i]
+        j = min(range(len(teams)), key=lambda j: (col[j], teams[j].id))
+        return i, teams[j]
+
+    def match(self) -> None:
+        """Assign queued requests, most urgent first, while capable teams are free.
+
+        Equivalent to walking one queue in key order and giving each request its nearest
+        capable idle team: per capability class the first reachable request is found at once,
+        and the most urgent of those is assigned, until no idle team can serve any request.
+        """
+        while self.idle:
+            best: tuple | None = None
+            for q in self._queues.values():
+                if not q.reqs:
+                    continue
+                teams = [t for t in self.idle if t.type in q.capable]
+                if not teams:
+                    continue
+                hit = self._first(q, teams)
+                if hit is not None and (best is None or q.keys[hit[0]] < best[0]):
+                    best = (q.keys[hit[0]], q, hit[0], hit[1])
+            if best is None:  # nobody free can do (or reach) any queued request
+                return
+            _, q, i, team = best
+            req = q.pop(i)
+            self.idle.remove(team)
+            self.env.process(self._work(team, req))
 
     # ------------------------------------------------------------------ team life
     def _work(self, team: Team, req: Request) -> Generator:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -21,9 +22,13 @@ from .evacuation import STATES, Group, Ledger, Party, ShelterState, choose_shelt
 from .hazards.base import AFFECTED, LETHAL
 from .params import SimParams
 from .result import RunResult, build_result
-from .roads import Roads
+from .roads import BOAT, ROAD, Roads
+from network.kernels import one_to_all as _k_one_to_all
 from .supplies import Supplies, WarehouseState
 from .warnings import warn_group
+
+
+_IN_PLACE = frozenset(("home", "waiting_help", "stranded"))
 
 
 class Simulation:
@@ -39,15 +44,31 @@ class Simulation:
         ss = np.random.SeedSequence(self.p.seed).spawn(4)
         self.rng_people, self.rng_warn, self.rng_req, self.rng_scene = (np.random.default_rng(s) for s in ss)
         self.events: list[tuple] = []
-        self.roads = Roads(self.env, net)
+        self.roads = Roads(self.env, net, boat_speed_kmh=self.p.boat_speed_kmh)
         self.roads_changed = self.env.event()
         self.ledger = Ledger()
+        self.ledger.watch = self._sync
         self.groups: dict[int, Group] = {}
         self.parties: list[Party] = []
+        # per party (by id): people still in place (home, waiting for help or stranded), group id
+        self._ip_people = np.zeros(256)
+        self._p_group = np.zeros(256, np.int64)
+        self._g_affected = np.full(256, np.inf)   # per group: when it was affected
+        n = net.n_nodes
+        self._gid = np.full(n, -1, np.int64)      # group id per node (-1: none yet)
+        self._no_group = np.zeros(n, bool)        # reached, but nobody lives there (rounds to 0)
+        self._aff_seen = np.zeros(n, bool)
+        self._leth_seen = np.zeros(n, bool)
+        self._group_list: list[Group] = []
+        self._affected_people = 0
+        self.hazard_s = 0.0                       # wall time spent in the hazard models
         self._req_id = 0
         self.series: dict[str, list] = {k: [] for k in ("t_h", "threatened", "affected", *STATES)}
         self._build_facilities()
         self._state_kw = [self._accepts_fields(h) for h in self.hazards]
+        # floods put water on roads (boats cross it); other hazards close roads to boats as well
+        self._floods = [hasattr(h, "hydrograph") or "flood" in str(getattr(h, "name", "")).lower()
+                        for h in self.hazards]
         self._fires = [h for h in self.hazards if hasattr(h, "set_suppression") and hasattr(h, "front_xy")]
         self._crews: dict[int, tuple[float, float]] = {}
         self._fire_open = 0
@@ -93,11 +114,17 @@ class Simulation:
         self.teams = teams
         # trees from these nodes are cached per road epoch and shared by many questions
         self._hubs = {t.base_node for t in teams} | {s.node for s in self.shelters} | {w.node for w in self.warehouses}
+        self.roads.hubs = frozenset(self._hubs)
+        self._shelter_nodes = [s.node for s in self.shelters]
+        self._boat = frozenset(p.boat_types)
         self.dispatcher = Dispatcher(env, teams, travel_time=self._tt, mover=self._move, policy=p.dispatch_policy,
-                                     shift_s=p.shift_h * 3600.0, rest_s=p.rest_h * 3600.0, log=self.log)
+                                     shift_s=p.shift_h * 3600.0, rest_s=p.rest_h * 3600.0, log=self.log,
+                                     times_from=self._times_from)
         # free-flow time to each shelter: the lower bound no relief can beat
-        free_roads = Roads(env, self.net)
-        self.free_to = [free_roads.tree_to(s.node).copy() for s in self.shelters]
+        net, rw = self.net, self.roads.free[self.net.rev_edge]
+        rw.flags.writeable = False
+        self.free_to = [_k_one_to_all(net.rev_indptr, net.rev_indices, rw, np.int32(s.node), np.inf, False)[0]
+                        for s in self.shelters]
 
     # ------------------------------------------------------------------ helpers
     def log(self, event: str, **kw: Any) -> None:
@@ -105,20 +132,41 @@ class Simulation:
             self.events.append((self.env.now, event, kw))
 
     def _tt(self, a: int, b: int) -> float:
-        if a == b:
-            return 0.0
-        if a in self._hubs:
-            return float(self.roads.tree_from(a)[b])
-        return float(self.roads.tree_to(b)[a])
+        return self.roads.time(a, b)
+
+    def _mode(self, team: Team) -> int:
+        return BOAT if team.type in self._boat else ROAD
+
+    def _times_from(self, team: Team) -> np.ndarray:
+        """The team's current travel time to every node (its mode: boat crews cross flood water)."""
+        return self.roads.tree_from(team.node, self._mode(team))
 
     def _move(self, team: Team, dst: int):
         def moved(node: int) -> None:
             team.node = node
-        yield from self.roads.drive(team.node, dst, on_move=moved)
+        yield from self.roads.drive(team.node, dst, on_move=moved, mode=self._mode(team))
         team.node = dst
 
-    def _times_to_shelters(self) -> list[np.ndarray]:
-        return [self.roads.tree_to(s.node) for s in self.shelters]
+    def _new_party(self, g: Group, people: int, needs_help: bool, kind: str, first_warn: float,
+                   state: str = "home") -> Party:
+        q = Party(len(self.parties), g, people, needs_help, state=state)
+        q._kind = kind  # type: ignore[attr-defined]
+        q._first_warn = first_warn  # type: ignore[attr-defined]
+        self.parties.append(q)
+        g.parties.append(q)
+        if q.id >= len(self._ip_people):
+            self._ip_people = np.concatenate([self._ip_people, np.zeros(len(self._ip_people))])
+            self._p_group = np.concatenate([self._p_group, np.zeros(len(self._p_group), np.int64)])
+        self._p_group[q.id] = g.id
+        self._sync(q)
+        return q
+
+    def _sync(self, q: Party) -> None:
+        """Refresh party ``q``'s in-place head count (after a state change or a split)."""
+        self._ip_people[q.id] = q.people if q.state in _IN_PLACE else 0.0
+
+    def _times_to_shelters(self, mode: int = ROAD) -> list[np.ndarray]:
+        return self.roads.trees(self._shelter_nodes, mode, reverse=True)
 
     def _nearest_node(self, x: float, y: float) -> int:
         return int(np.argmin((self.net.x - x) ** 2 + (self.net.y - y) ** 2))
@@ -135,13 +183,18 @@ class Simulation:
         end = p.duration_h * 3600.0
         while True:
             t = env.now
+            t0 = time.perf_counter()
             states = [h.state(t, fields=False) if kw else h.state(t) for h, kw in zip(self.hazards, self._state_kw)]
-            factor = np.ones(self.net.n_edges)
+            self.hazard_s += time.perf_counter() - t0
+            flood = np.ones(self.net.n_edges)
+            other = np.ones(self.net.n_edges)
             hazard_at = np.zeros(self.net.n_nodes, bool)
-            for s in states:
-                np.minimum(factor, s.edge_speed_factor, out=factor)
+            for s, is_flood in zip(states, self._floods):
+                np.minimum(flood if is_flood else other, s.edge_speed_factor, out=flood if is_flood else other)
                 hazard_at |= np.asarray(s.node_level) > 0
-            if self.roads.update(factor):
+            factor = np.minimum(flood, other)
+            water = (flood < 1.0) & (other > 0.0)
+            if self.roads.update(factor, water):
                 ev, self.roads_changed = self.roads_changed, env.event()
                 ev.succeed()
                 self.dispatcher.match()
@@ -157,27 +210,54 @@ class Simulation:
             yield env.timeout(step)
 
     def _observe(self, aff, hazard_at: np.ndarray) -> None:
-        """Create groups for newly reached nodes; record when each reaches each severity."""
+        """Create groups for newly reached nodes; record when each reaches each severity.
+
+        Only nodes with news (no group yet, or a severity not yet recorded) are visited, in the
+        hazard's order, so a step costs array work plus Python per change, not per node.
+        """
         now = self.env.now
-        for node, people, since, sev in zip(aff.node.tolist(), aff.people.tolist(), aff.since_s.tolist(),
-                                            aff.severity.tolist()):
-            g = self.groups.get(node)
-            if g is None:
-                n = int(round(people))
-                if n <= 0:
+        node = np.asarray(aff.node, np.int64)
+        if not len(node):
+            return
+        sev = np.asarray(aff.severity)
+        news = (((self._gid[node] < 0) & ~self._no_group[node])
+                | ((sev >= AFFECTED) & ~self._aff_seen[node]) | ((sev >= LETHAL) & ~self._leth_seen[node]))
+        idx = np.flatnonzero(news)
+        if not len(idx):
+            return
+        people, since = np.asarray(aff.people), np.asarray(aff.since_s)
+        for i in idx.tolist():
+            nd, sv, si = int(node[i]), int(sev[i]), float(since[i])
+            gi = int(self._gid[nd])
+            if gi < 0:
+                if self._no_group[nd]:
                     continue
-                g = Group(len(self.groups), node, n, threat_s=min(since, now))
-                self.groups[node] = g
-                self._start_group(g, bool(hazard_at[node]))
-            if sev >= AFFECTED and not math.isfinite(g.affected_s):
-                g.affected_s = since
-                self.log("affected", group=g.id, node=node, people=g.people)
+                n = int(round(float(people[i])))
+                if n <= 0:
+                    self._no_group[nd] = True
+                    continue
+                g = Group(len(self.groups), nd, n, threat_s=min(si, now))
+                self.groups[nd] = g
+                self._gid[nd] = g.id
+                self._group_list.append(g)
+                if g.id >= len(self._g_affected):
+                    self._g_affected = np.concatenate([self._g_affected, np.full(len(self._g_affected), np.inf)])
+                self._start_group(g, bool(hazard_at[nd]))
+            else:
+                g = self._group_list[gi]
+            if sv >= AFFECTED and not self._aff_seen[nd]:
+                self._aff_seen[nd] = True
+                g.affected_s = si
+                self._g_affected[g.id] = si
+                self._affected_people += g.people
+                self.log("affected", group=g.id, node=nd, people=g.people)
                 self._hit(g)
-            if sev >= LETHAL and not math.isfinite(g.lethal_s):
-                g.lethal_s = since
+            if sv >= LETHAL and not self._leth_seen[nd]:
+                self._leth_seen[nd] = True
+                g.lethal_s = si
                 g.exposed = sum(q.people - q.relieved for q in g.parties
-                                if not (q.left_s <= since))  # nan compares False: not left yet
-                self.log("lethal", group=g.id, node=node, exposed=g.exposed)
+                                if not (q.left_s <= si))  # nan compares False: not left yet
+                self.log("lethal", group=g.id, node=nd, exposed=g.exposed)
 
     def _start_group(self, g: Group, hazard_here: bool) -> None:
         p = self.p
@@ -192,12 +272,8 @@ class Simulation:
         for n, kind in ((warned_mobile, "warned"), (mobile - warned_mobile, "unwarned"), (helpless, "help")):
             if n <= 0:
                 continue
-            q = Party(len(self.parties), g, n, kind == "help")
-            self.parties.append(q)
-            g.parties.append(q)
+            q = self._new_party(g, n, kind == "help", kind, first_warn)
             self.ledger.add("home", n)
-            q._kind = kind  # type: ignore[attr-defined]
-            q._first_warn = first_warn  # type: ignore[attr-defined]
             if kind == "warned":
                 self.env.process(self._leave_after(q, first_warn))
             elif kind == "help" and math.isfinite(first_warn):
@@ -219,21 +295,19 @@ class Simulation:
         yield env.timeout(wait)
         yield from self._evacuate(q)
 
-    def _reserve(self, q: Party) -> tuple[int, str]:
-        """Pick and reserve a shelter for ``q`` (splitting off who does not fit)."""
+    def _reserve(self, q: Party, mode: int = ROAD) -> tuple[int, str]:
+        """Pick and reserve a shelter for ``q`` (splitting off who does not fit); ``mode``: how
+        they travel (a boat crew reaches shelters that flooded roads cut off)."""
         g = q.group
-        idx, why = choose_shelter(self.shelters, g.node, self._times_to_shelters(), self.assign_shelter.get(g.node, -1))
+        idx, why = choose_shelter(self.shelters, g.node, self._times_to_shelters(mode), self.assign_shelter.get(g.node, -1))
         if idx < 0:
             return idx, why
         s = self.shelters[idx]
         if s.free < q.people - q.relieved:
-            rest = Party(len(self.parties), g, q.people - s.free, q.needs_help)
-            rest._kind = q._kind  # type: ignore[attr-defined]
-            rest._first_warn = q._first_warn  # type: ignore[attr-defined]
-            rest.state = q.state
+            rest = self._new_party(g, q.people - s.free, q.needs_help, q._kind, q._first_warn,  # type: ignore[attr-defined]
+                                   state=q.state)
             q.people = s.free
-            self.parties.append(rest)
-            g.parties.append(rest)
+            self._sync(q)
             if q.needs_help:
                 self._call_help(rest)
             else:
@@ -248,6 +322,8 @@ class Simulation:
     def _evacuate(self, q: Party):
         env = self.env
         while True:
+            if q.state != "home":  # a rescue crew took them out meanwhile
+                return
             idx, why = self._reserve(q)
             if idx >= 0:
                 break
@@ -278,51 +354,78 @@ class Simulation:
         if q.state == "home":
             self._call_help(q)
 
+    def _escort(self, team: Team, q: Party):
+        """SimPy sub-process: ``team`` takes party ``q`` from its node to a shelter."""
+        while True:
+            idx, why = self._reserve(q, self._mode(team))
+            if idx >= 0:
+                break
+            if why == "full":
+                self.ledger.move(q, "stranded")
+                self.log("no_shelter", group=q.group.id, party=q.id, people=q.people)
+                return
+            yield self.roads_changed
+        s = self.shelters[idx]
+        q.left_s = self.env.now
+        self.ledger.move(q, "evacuating")
+        self.log("depart", group=q.group.id, party=q.id, shelter=s.id, people=q.people, team=team.id)
+        team.set(self.env.now, "travel")
+        yield from self._move(team, s.node)
+        team.set(self.env.now, "scene", s.node)
+        self._arrive(q, s)
+
     def _call_help(self, q: Party) -> None:
         self.ledger.move(q, "waiting_help")
 
         def escort(team: Team, req: Request):
-            while True:
-                idx, why = self._reserve(q)
-                if idx >= 0:
-                    break
-                if why == "full":
-                    self.ledger.move(q, "stranded")
-                    self.log("no_shelter", group=q.group.id, party=q.id, people=q.people)
-                    return
-                yield self.roads_changed
-            s = self.shelters[idx]
-            q.left_s = self.env.now
-            self.ledger.move(q, "evacuating")
-            self.log("depart", group=q.group.id, party=q.id, shelter=s.id, people=q.people, team=team.id)
-            team.set(self.env.now, "travel")
-            yield from self._move(team, s.node)
-            team.set(self.env.now, "scene", s.node)
-            self._arrive(q, s)
+            if q.state != "waiting_help":  # a rescue crew took them out meanwhile
+                return
+            yield from self._escort(team, q)
 
         self.dispatcher.submit(self._new_request("assist", q.group.node, q.group.id, after_scene=escort))
+
+    def _rescue(self, team: Team, req: Request):
+        """After a "trapped" call: the crew brings out up to ``rescue_capacity`` people still at
+        the group's node (those waiting for help first) and takes them to a shelter."""
+        g = self._group_list[req.group] if req.group >= 0 else None
+        if g is None:
+            return
+        cands = [q for q in g.parties if q.state == "waiting_help"] + [q for q in g.parties if q.state == "home"]
+        if not cands:
+            return
+        q = cands[0]
+        k = min(self.p.rescue_capacity, q.people - q.relieved)
+        if k < q.people - q.relieved:  # split off the people the crew takes
+            q.people -= k
+            self._sync(q)
+            q = self._new_party(g, k, q.needs_help, q._kind, q._first_warn, state=q.state)  # type: ignore[attr-defined]
+        self.log("rescue", group=g.id, party=q.id, people=k, team=team.id)
+        yield from self._escort(team, q)
 
     # ------------------------------------------------------------------ rescue requests
     def _rescue_arrivals(self, t: float, step: float) -> None:
         """Piecewise-constant Poisson arrivals over [t, t + step), rate ∝ affected people in place."""
-        parties = [q for q in self.parties if q.state in ("home", "waiting_help", "stranded")
-                   and q.group.affected_s <= t]
-        if not parties:
+        n = len(self.parties)
+        ng = len(self._group_list)
+        w_all = self._ip_people[:n] * (self._g_affected[:ng][self._p_group[:n]] <= t)
+        pick = np.flatnonzero(w_all > 0)
+        if not len(pick):
             return
-        w = np.array([q.people for q in parties], float)
+        w = w_all[pick]
         rate_s = self.p.rescue_rate_per_1000_h * w.sum() / 1000.0 / 3600.0
         n = int(self.rng_req.poisson(rate_s * step))
         if n == 0:
             return
         times = np.sort(self.rng_req.uniform(t, t + step, n))
-        who = self.rng_req.choice(len(parties), size=n, p=w / w.sum())
+        who = pick[self.rng_req.choice(len(pick), size=n, p=w / w.sum())]
         kinds = np.where(self.rng_req.random(n) < self.p.trapped_share, "trapped", "casualty")
-        self.env.process(self._submit_at(times.tolist(), [parties[i].group for i in who], kinds.tolist()))
+        self.env.process(self._submit_at(times.tolist(), [self.parties[i].group for i in who.tolist()], kinds.tolist()))
 
     def _submit_at(self, times: list[float], groups: list[Group], kinds: list[str]):
         for t, g, k in zip(times, groups, kinds):
-            yield self.env.timeout(t - self.env.now)
-            self.dispatcher.submit(self._new_request(k, g.node, g.id))
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            self.dispatcher.submit(self._new_request(k, g.node, g.id, after_scene=self._rescue if k == "trapped" else None))
 
     # ------------------------------------------------------------------ fire lines and hazmat zones
     def _fire_and_chemical(self, t: float) -> None:
@@ -363,7 +466,7 @@ class Simulation:
         s = self.series
         s["t_h"].append(t / 3600.0)
         s["threatened"].append(self.ledger.total)
-        s["affected"].append(sum(g.people for g in self.groups.values() if g.affected_s <= t))
+        s["affected"].append(self._affected_people)
         for k in STATES:
             s[k].append(self.ledger.counts[k])
 

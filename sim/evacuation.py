@@ -73,6 +73,7 @@ class Ledger:
     def __init__(self) -> None:
         self.counts = dict.fromkeys(STATES, 0)
         self.total = 0
+        self.watch = None  # called with each party that ``move`` moved
 
     def add(self, state: str, n: int) -> None:
         self.counts[state] += n
@@ -90,6 +91,8 @@ class Ledger:
         """Move a whole party's unrelieved people to ``state``."""
         self.shift(party.state, state, party.people - party.relieved)
         party.state = state
+        if self.watch is not None:
+            self.watch(party)
 
 
 def choose_shelter(shelters: list[ShelterState], node: int, times_to: list[np.ndarray],

@@ -96,6 +96,11 @@ class SimParams:
     squad_size: int = 6               # a plan team of N people fields max(1, N // squad_size) squads
     shift_h: float = 12.0
     rest_h: float = 8.0
+    # water rescue: these team types carry boats; on edges under flood water they travel at the
+    # boat speed (elsewhere by road), so they reach people whose roads are flooded
+    boat_types: tuple[str, ...] = ("water_rescue", "flood")
+    boat_speed_kmh: float = 8.0
+    rescue_capacity: int = 12         # people a squad brings out of a "trapped" call per trip
     # supplies
     needs_per_person: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_NEEDS))
     item_kg: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ITEM_KG))
@@ -135,6 +140,11 @@ class SimParams:
             raise InputError(f"squad_size: expected a positive integer, found {self.squad_size!r}")
         _num("shift_h", self.shift_h, 0.0, open_lo=True)
         _num("rest_h", self.rest_h)
+        if isinstance(self.boat_types, str) or not all(isinstance(t, str) for t in self.boat_types):
+            raise InputError(f"boat_types: expected a list of team types, found {self.boat_types!r}")
+        _num("boat_speed_kmh", self.boat_speed_kmh, 0.0, open_lo=True)
+        if not isinstance(self.rescue_capacity, int) or isinstance(self.rescue_capacity, bool) or self.rescue_capacity < 1:
+            raise InputError(f"rescue_capacity: expected a positive integer, found {self.rescue_capacity!r}")
         for k, v in self.needs_per_person.items():
             _num(f"needs_per_person[{k!r}]", v)
             if k not in self.item_kg:
@@ -158,6 +168,8 @@ class SimParams:
         unknown = sorted(set(d) - known)
         if unknown:
             raise InputError(f"{unknown[0]}: unknown simulation parameter; known: {sorted(known)}")
+        if "boat_types" in d and isinstance(d["boat_types"], list):
+            d["boat_types"] = tuple(d["boat_types"])
         if "channels" in d:
             try:
                 d["channels"] = tuple(c if isinstance(c, WarningChannel) else WarningChannel(**c) for c in d["channels"])

@@ -141,3 +141,103 @@ def test_state_ledger_invariant_holds_for_any_parameters(district, flood, plan, 
         assert sum(ts[k][i] for k in STATES) == ts["threatened"][i]
         assert all(ts[k][i] >= 0 for k in STATES)
     assert np.all(np.diff(ts["relieved"]) >= 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# travel modes, cached trees and water rescue
+
+
+@pytest.fixture(scope="module")
+def flooded_sim(district, flood, plan):
+    from sim.engine import Simulation
+
+    sim = Simulation(district.network, [flood], plan, SimParams(duration_h=40, seed=4))
+    sim.run()
+    return sim
+
+
+def test_routes_from_cached_trees_are_shortest(district, flooded_sim):
+    from network.errors import UnreachableError
+    from network.paths import shortest_path
+    from sim.roads import ROAD
+
+    roads = flooded_sim.roads
+    net = district.network
+    rng = np.random.default_rng(0)
+    hubs = sorted(roads.hubs)
+    checked = 0
+    for k in range(30):
+        a, b = int(rng.integers(net.n_nodes)), hubs[k % len(hubs)]
+        for src, dst in ((a, b), (b, a)):
+            r = roads.route(src, dst, ROAD)
+            try:
+                ref = shortest_path(net, src, dst, roads.weights)
+            except UnreachableError:
+                assert r is None
+                continue
+            nodes, edges = r
+            assert nodes[0] == src and nodes[-1] == dst and len(edges) == len(nodes) - 1
+            assert np.all(net.indices[edges] == nodes[1:])
+            assert roads.weights[edges].sum() == pytest.approx(ref.time, rel=1e-12)
+            assert roads.time(src, dst) == pytest.approx(ref.time, rel=1e-12)
+            checked += 1
+    assert checked > 10
+
+
+def test_kept_trees_equal_fresh_searches(district, flood, plan):
+    from network.paths import one_to_all
+    from sim.engine import Simulation
+
+    sim = Simulation(district.network, [flood], plan, SimParams(duration_h=30, seed=1))
+    roads = sim.roads
+    kept = []
+    orig = roads._keep_valid_trees
+
+    def spy(changed):
+        orig(changed)
+        kept.extend((k, v[0].copy(), roads.w[k[0]].copy()) for k, v in roads._trees.items())
+
+    roads._keep_valid_trees = spy
+    sim.run()
+    for (mode, reverse, node), dist, w in kept[:40]:
+        ref = one_to_all(district.network, node, w, reverse=reverse)
+        assert np.array_equal(dist, ref)
+
+
+def test_boats_reach_flooded_nodes_never_faster_than_free_flow(flooded_sim):
+    from sim.roads import BOAT, ROAD
+
+    roads = flooded_sim.roads
+    assert roads.water.any() and np.isinf(roads.weights).any()
+    base = flooded_sim.teams[0].base_node
+    road, boat = roads.tree_from(base, ROAD), roads.tree_from(base, BOAT)
+    assert np.isfinite(boat).sum() > np.isfinite(road).sum()   # boats reach cut-off nodes
+    assert np.all(boat[np.isfinite(road)] <= road[np.isfinite(road)] + 1e-9)
+    assert np.all(roads.w[BOAT] >= roads.free - 1e-9)           # never faster than free-flow driving
+
+
+def test_water_rescue_takes_trapped_people_out(district, flood, plan):
+    with_boats = run(district, [flood], plan, SimParams(duration_h=48, seed=3))
+    no_boats = run(district, [flood], plan, SimParams(duration_h=48, seed=3, boat_types=()))
+
+    def served(r):
+        return sum(1 for q in r.requests if q["kind"] == "trapped" and q["arrived_s"] == q["arrived_s"])
+
+    assert served(with_boats) > served(no_boats)
+    rescues = [e for e in with_boats.events if e["event"] == "rescue"]
+    assert rescues and all(0 < e["people"] <= SimParams().rescue_capacity for e in rescues)
+    # every rescued party left its node (evacuating, then sheltered, or stranded when shelters are full)
+    departed = {e["party"] for e in with_boats.events if e["event"] in ("depart", "no_shelter")}
+    assert {e["party"] for e in rescues} <= departed
+    ts = with_boats.time_series
+    assert all(sum(ts[k][i] for k in STATES) == ts["threatened"][i] for i in range(len(ts["t_h"])))
+
+
+def test_boat_parameters_validated():
+    with pytest.raises(InputError, match="boat_speed_kmh"):
+        SimParams(boat_speed_kmh=0)
+    with pytest.raises(InputError, match="rescue_capacity"):
+        SimParams(rescue_capacity=0)
+    with pytest.raises(InputError, match="boat_types"):
+        SimParams(boat_types="water_rescue")
+    assert SimParams.from_dict({"boat_types": ["water_rescue"]}).boat_types == ("water_rescue",)
