@@ -358,6 +358,38 @@ def simulate_queue(
     console.print(t)
 
 
+optimize_app = typer.Typer(help="OR-Tools optimisation: reference instances and district plans. 优化。", no_args_is_help=True)
+app.add_typer(optimize_app, name="optimize")
+
+
+def _print_result(res: dict, as_json: bool, title: str) -> None:
+    if as_json:
+        print(json.dumps(res, ensure_ascii=False, default=str))
+        return
+    t = Table(title=title)
+    t.add_column("item")
+    t.add_column("value", justify="right")
+    for k, v in res.items():
+        if isinstance(v, (list, dict)):
+            continue
+        t.add_row(k, f"{v:,.4g}" if isinstance(v, float) else str(v))
+    console.print(t)
+
+
+@optimize_app.command("cvrp")
+def optimize_cvrp(
+    file: Annotated[Path, typer.Argument(help="a CVRPLIB .vrp file")],
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Capacitated vehicle routing on a CVRPLIB instance (OR-Tools routing). 车辆路径问题。"""
+    from optimize.routing import solve_cvrplib
+
+    if time_limit <= 0:
+        raise YingjiError("--time-limit must be positive")
+    _print_result(solve_cvrplib(file, time_limit_s=time_limit), as_json, f"CVRP {file.name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning errors into one-line messages and exit codes."""
     debug = os.environ.get("YINGJI_DEBUG") == "1"
