@@ -382,3 +382,29 @@ def trace_path(indptr, pred, source, target):
         v = lo
         nodes[length] = v
     return nodes[: length + 1][::-1].copy(), edges[:length][::-1].copy()
+
+
+@njit(cache=True)
+def trace_reverse_path(pred, rev_edge, heads, src, dst):
+    """Walk a reverse-CSR tree (built by a search TO ``dst``) from ``src`` to its root ``dst``;
+    ``pred`` holds reverse-CSR positions.
+
+    Returns ``(nodes, edges)`` source first, as :func:`network.kernels.trace_path` does;
+    empty when ``src`` does not reach ``dst``.
+    """
+    n = pred.shape[0]
+    nodes = np.empty(n + 1, np.int64)
+    edges = np.empty(n, np.int64)
+    nodes[0] = src
+    k = 0
+    v = src
+    while v != dst:
+        p = pred[v]
+        if p < 0 or k >= n:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        e = rev_edge[p]
+        edges[k] = e
+        v = heads[e]
+        k += 1
+        nodes[k] = v
+    return nodes[: k + 1].copy(), edges[:k].copy()

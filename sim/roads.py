@@ -18,39 +18,14 @@ from typing import Callable, Generator
 
 import numpy as np
 import simpy
-from numba import njit
 
 from network.kernels import one_to_all as _k_one_to_all
 from network.kernels import trace_path as _k_trace_path
+from network.kernels import trace_reverse_path
 from network.model import RoadNetwork
 
 ROAD, BOAT = 0, 1
 MODES = ("road", "boat")
-
-
-@njit(cache=True)
-def _follow_reverse(pred, rev_edge, heads, src, dst):
-    """Walk a reverse tree's predecessors (reverse-CSR positions) from ``src`` to its root ``dst``.
-
-    Returns ``(nodes, edges)`` source first, as :func:`network.kernels.trace_path` does;
-    empty when ``src`` does not reach ``dst``.
-    """
-    n = pred.shape[0]
-    nodes = np.empty(n + 1, np.int64)
-    edges = np.empty(n, np.int64)
-    nodes[0] = src
-    k = 0
-    v = src
-    while v != dst:
-        p = pred[v]
-        if p < 0 or k >= n:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        e = rev_edge[p]
-        edges[k] = e
-        v = heads[e]
-        k += 1
-        nodes[k] = v
-    return nodes[: k + 1].copy(), edges[:k].copy()
 
 
 class Roads:
@@ -209,7 +184,7 @@ class Roads:
         assert rev is not None
         if not np.isfinite(rev[0][src]):
             return None
-        return _follow_reverse(rev[1], self._rev_edge, self._heads, np.int64(src), np.int64(dst))
+        return trace_reverse_path(rev[1], self._rev_edge, self._heads, np.int64(src), np.int64(dst))
 
     # ------------------------------------------------------------------ trips
     def drive(self, src: int, dst: int, on_move: Callable[[int], None] | None = None, mode: int = ROAD,
