@@ -385,9 +385,54 @@ def optimize_cvrp(
     """Capacitated vehicle routing on a CVRPLIB instance (OR-Tools routing). 车辆路径问题。"""
     from optimize.routing import solve_cvrplib
 
+    _print_result(solve_cvrplib(file, time_limit_s=_check_limit(time_limit)), as_json, f"CVRP {file.name}")
+
+
+orlib_app = typer.Typer(help="OR-Library p-median and p-center instances (pmed1-40).", no_args_is_help=True)
+optimize_app.add_typer(orlib_app, name="orlib")
+TimeLimitOpt = Annotated[float, typer.Option("--time-limit", help="seconds; the best plan so far and its gap are reported")]
+
+
+def _check_limit(time_limit: float) -> float:
     if time_limit <= 0:
         raise YingjiError("--time-limit must be positive")
-    _print_result(solve_cvrplib(file, time_limit_s=time_limit), as_json, f"CVRP {file.name}")
+    return time_limit
+
+
+@orlib_app.command("pmedian")
+def optimize_orlib_pmedian(
+    file: Annotated[Path, typer.Argument(help="an OR-Library pmedN.txt file")],
+    time_limit: TimeLimitOpt = 600.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """p-median (sum of distances) on an OR-Library pmed instance. p-中位问题。"""
+    from optimize.cli_support import solve_orlib_pmedian
+
+    _print_result(solve_orlib_pmedian(file, time_limit_s=_check_limit(time_limit)), as_json, f"p-median {file.name}")
+
+
+@orlib_app.command("pcenter")
+def optimize_orlib_pcenter(
+    file: Annotated[Path, typer.Argument(help="an OR-Library pmedN.txt file")],
+    time_limit: TimeLimitOpt = 600.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Vertex p-center (worst distance) on an OR-Library pmed instance. p-中心问题。"""
+    from optimize.cli_support import solve_orlib_pcenter
+
+    _print_result(solve_orlib_pcenter(file, time_limit_s=_check_limit(time_limit)), as_json, f"p-center {file.name}")
+
+
+@optimize_app.command("pmedcap")
+def optimize_pmedcap(
+    file: Annotated[Path, typer.Argument(help="an Osman-Christofides pmedcapNN.txt file")],
+    time_limit: TimeLimitOpt = 600.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Capacitated p-median (single sourcing) on an Osman-Christofides instance. 带容量 p-中位问题。"""
+    from optimize.cli_support import solve_pmedcap
+
+    _print_result(solve_pmedcap(file, time_limit_s=_check_limit(time_limit)), as_json, f"capacitated p-median {file.name}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,311 @@
+"""Numba kernels of the location heuristics and bounds (callers: :mod:`optimize.heuristics`).
+
+Every kernel works on a dense weighted cost matrix ``W`` (demands x sites, C order, float64).
+The heuristics need finite values (the caller replaces forbidden pairs by a large penalty);
+the Lagrangian kernel accepts ``+inf`` (a forbidden pair simply never lowers a bound).
+
+Each kernel has a plain numpy twin in :mod:`optimize.heuristics` (``*_reference``) that the
+tests compare against: same algorithm, same tie-breaking (lowest index first).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def greedy_kernel(W, p, fixed):
+    """Greedy add: start from the ``fixed`` sites, add the site that lowers total cost most.
+
+    Returns the chosen site indices (fixed first, then in order of addition).
+    """
+    n, m = W.shape
+    chosen = np.empty(p, np.int64)
+    in_sol = np.zeros(m, np.bool_)
+    cur = np.full(n, np.inf)
+    k = 0
+    for j in fixed:
+        chosen[k] = j
+        in_sol[j] = True
+        k += 1
+        for i in range(n):
+            if W[i, j] < cur[i]:
+                cur[i] = W[i, j]
+    tot = np.empty(m)
+    while k < p:
+        tot[:] = 0.0
+        for i in range(n):
+            ci = cur[i]
+            for j in range(m):
+                w = W[i, j]
+                tot[j] += w if w < ci else ci
+        best, bj = np.inf, -1
+        for j in range(m):
+            if not in_sol[j] and tot[j] < best:
+                best, bj = tot[j], j
+        chosen[k] = bj
+        in_sol[bj] = True
+        k += 1
+        for i in range(n):
+            if W[i, bj] < cur[i]:
+                cur[i] = W[i, bj]
+    return chosen
+
+
+@njit(cache=True)
+def _nearest_two(W, sites):
+    """Per demand: cost to the nearest open site, its position in ``sites``, second-nearest cost."""
+    n = W.shape[0]
+    c1 = np.full(n, np.inf)
+    c2 = np.full(n, np.inf)
+    f1 = np.zeros(n, np.int64)
+    for i in range(n):
+        for r in range(sites.shape[0]):
+            w = W[i, sites[r]]
+            if w < c1[i]:
+                c2[i] = c1[i]
+                c1[i] = w
+                f1[i] = r
+            elif w < c2[i]:
+                c2[i] = w
+    return c1, f1, c2
+
+
+@njit(cache=True)
+def interchange_kernel(W, sites, movable, allowed, max_swaps):
+    """Best-improvement vertex substitution (Teitz–Bart) with Whitaker's fast swap evaluation.
+
+    ``sites``: the start solution (modified copy returned); ``movable[r]``: may position r
+    leave (fixed sites may not); ``allowed[j]``: may site j enter. One pass evaluates every
+    (enter, leave) pair in O(demands x sites) using nearest / second-nearest costs.
+    Returns (sites, total cost, number of swaps).
+    """
+    n, m = W.shape
+    p = sites.shape[0]
+    sites = sites.copy()
+    in_sol = np.zeros(m, np.bool_)
+    for r in range(p):
+        in_sol[sites[r]] = True
+    loss = np.empty(p)
+    swaps = 0
+    while swaps < max_swaps:
+        c1, f1, c2 = _nearest_two(W, sites)
+        total = c1.sum()
+        tol = 1e-9 * (1.0 + abs(total))
+        best, bj, br = tol, -1, -1
+        for j in range(m):
+            if in_sol[j] or not allowed[j]:
+                continue
+            gain = 0.0
+            loss[:] = 0.0
+            for i in range(n):
+                w = W[i, j]
+                if w < c1[i]:
+                    gain += c1[i] - w
+                else:
+                    loss[f1[i]] += (w if w < c2[i] else c2[i]) - c1[i]
+            for r in range(p):
+                if movable[r] and gain - loss[r] > best:
+                    best, bj, br = gain - loss[r], j, r
+        if bj < 0:
+            return sites, total, swaps
+        in_sol[sites[br]] = False
+        in_sol[bj] = True
+        sites[br] = bj
+        swaps += 1
+    c1, f1, c2 = _nearest_two(W, sites)
+    return sites, c1.sum(), swaps
+
+
+@njit(cache=True)
+def lagrangian_kernel(W, p, forced, closed, lam0, target, stop_above, max_iter, patience):
+    """Subgradient optimisation of the Lagrangian dual of p-median (assignment rows relaxed).
+
+    L(lam) = sum(lam) + sum of rho_j over the chosen sites, rho_j = sum_i min(0, W_ij - lam_i),
+    the chosen sites being the ``forced`` ones plus the smallest rho among the rest (never a
+    ``closed`` one). Polyak steps towards ``target`` (an upper bound); the step factor halves
+    after ``patience`` iterations without a better bound. Stops early once the bound exceeds
+    ``stop_above``. Each iteration's chosen set is also a primal solution; the cheapest is kept.
+
+    Returns (best bound, its multipliers, best primal cost, its sites (bool mask), iterations).
+    """
+    n, m = W.shape
+    lam = lam0.copy()
+    best_lam = lam0.copy()
+    best_L = -np.inf
+    rho = np.empty(m)
+    free = np.empty(m, np.int64)
+    nfree = 0
+    nforced = 0
+    for j in range(m):
+        if forced[j]:
+            nforced += 1
+        elif not closed[j]:
+            free[nfree] = j
+            nfree += 1
+    free = free[:nfree]
+    k = p - nforced
+    if k < 0 or k > nfree:  # no choice of p sites honours forced / closed: bound +inf
+        return np.inf, best_lam, np.inf, np.zeros(m, np.bool_), 0
+    sel = np.zeros(m, np.bool_)
+    best_primal = np.inf
+    best_sites = np.zeros(m, np.bool_)
+    c = np.empty(n)
+    g = np.empty(n)
+    theta = 2.0
+    stall = 0
+    it = 0
+    while it < max_iter:
+        it += 1
+        rho[:] = 0.0
+        for i in range(n):
+            li = lam[i]
+            for j in range(m):
+                d = W[i, j] - li
+                if d < 0.0:
+                    rho[j] += d
+        sel[:] = forced
+        order = np.argsort(rho[free], kind="mergesort")
+        for t in range(k):
+            sel[free[order[t]]] = True
+        L = lam.sum()
+        for j in range(m):
+            if sel[j]:
+                L += rho[j]
+        # subgradient and the primal cost of the chosen set in one sweep
+        gg = 0.0
+        primal = 0.0
+        for i in range(n):
+            cnt = 0
+            ci = np.inf
+            li = lam[i]
+            for j in range(m):
+                if sel[j]:
+                    w = W[i, j]
+                    if w < li:
+                        cnt += 1
+                    if w < ci:
+                        ci = w
+            c[i] = ci
+            primal += ci
+            g[i] = 1.0 - cnt
+            gg += g[i] * g[i]
+        if primal < best_primal:
+            best_primal = primal
+            best_sites[:] = sel
+        if L > best_L + 1e-9 * (1.0 + abs(L)):
+            best_L = L
+            best_lam[:] = lam
+            stall = 0
+        else:
+            stall += 1
+            if stall >= patience:
+                theta *= 0.5
+                stall = 0
+        if best_L > stop_above or gg == 0.0 or theta < 1e-4:
+            break
+        gap = target - L
+        if gap <= 0.0:
+            gap = 1e-3 * (1.0 + abs(target))  # keep moving: the target is not a tight bound
+        step = theta * gap / gg
+        for i in range(n):
+            lam[i] += step * g[i]
+    return best_L, best_lam, best_primal, best_sites, it
+
+
+@njit(cache=True)
+def _pcenter_score(W, sites):
+    c1, f1, c2 = _nearest_two(W, sites)
+    worst = c1.max()
+    cnt = 0
+    for i in range(c1.shape[0]):
+        if c1[i] >= worst:
+            cnt += 1
+    return worst, cnt, c1, f1, c2
+
+
+@njit(cache=True)
+def interchange_pcenter_kernel(W, sites, movable, max_swaps):
+    """Best-improvement swaps for p-center: lower the worst cost, then the number of demands at it.
+
+    For an entering site j every leaving position r is scored in O(demands + p): demands keep
+    min(W_ij, c1) unless their nearest site leaves (then min(W_ij, c2)); per-group maxima and
+    the two largest group maxima give each r's worst cost and its multiplicity.
+    Returns (sites, worst cost, swaps).
+    """
+    n, m = W.shape
+    p = sites.shape[0]
+    sites = sites.copy()
+    in_sol = np.zeros(m, np.bool_)
+    for r in range(p):
+        in_sol[sites[r]] = True
+    A = np.empty(p)
+    nA = np.empty(p, np.int64)
+    B = np.empty(p)
+    nB = np.empty(p, np.int64)
+    swaps = 0
+    worst, cnt, c1, f1, c2 = _pcenter_score(W, sites)
+    while swaps < max_swaps:
+        bw, bc, bj, br = worst, cnt, -1, -1
+        for j in range(m):
+            if in_sol[j]:
+                continue
+            A[:] = -np.inf
+            B[:] = -np.inf
+            nA[:] = 0
+            nB[:] = 0
+            for i in range(n):
+                w = W[i, j]
+                g = f1[i]
+                a = w if w < c1[i] else c1[i]
+                b = w if w < c2[i] else c2[i]
+                if a > A[g]:
+                    A[g] = a
+                    nA[g] = 1
+                elif a == A[g]:
+                    nA[g] += 1
+                if b > B[g]:
+                    B[g] = b
+                    nB[g] = 1
+                elif b == B[g]:
+                    nB[g] += 1
+            # largest and second-largest distinct group maxima with their total counts
+            top, ntop, kgroups = -np.inf, 0, 0
+            for g in range(p):
+                if A[g] > top:
+                    top, ntop, kgroups = A[g], nA[g], 1
+                elif A[g] == top:
+                    ntop += nA[g]
+                    kgroups += 1
+            sec, nsec = -np.inf, 0
+            for g in range(p):
+                if A[g] < top:
+                    if A[g] > sec:
+                        sec, nsec = A[g], nA[g]
+                    elif A[g] == sec:
+                        nsec += nA[g]
+            for r in range(p):
+                if not movable[r]:
+                    continue
+                if A[r] < top:
+                    M, C = top, ntop
+                elif kgroups > 1:
+                    M, C = top, ntop - nA[r]
+                else:
+                    M, C = sec, nsec
+                wr = M if M > B[r] else B[r]
+                cr = 0
+                if M == wr:
+                    cr += C
+                if B[r] == wr:
+                    cr += nB[r]
+                if wr < bw or (wr == bw and cr < bc):
+                    bw, bc, bj, br = wr, cr, j, r
+        if bj < 0:
+            break
+        in_sol[sites[br]] = False
+        in_sol[bj] = True
+        sites[br] = bj
+        swaps += 1
+        worst, cnt, c1, f1, c2 = _pcenter_score(W, sites)
+    return sites, worst, swaps
