@@ -309,3 +309,189 @@ def interchange_pcenter_kernel(W, sites, movable, max_swaps):
         swaps += 1
         worst, cnt, c1, f1, c2 = _pcenter_score(W, sites)
     return sites, worst, swaps
+
+
+@njit(cache=True)
+def _knapsack(profit, weight, items, cap, table):
+    """0/1 knapsack max profit over ``items`` (integer weights) with capacity ``cap``.
+
+    ``table[t, c]``: best profit with the first t items and capacity c (filled, for recovery).
+    """
+    k = items.shape[0]
+    for c in range(cap + 1):
+        table[0, c] = 0.0
+    for t in range(k):
+        it = items[t]
+        pw = profit[it]
+        wt = weight[it]
+        for c in range(cap + 1):
+            best = table[t, c]
+            if wt <= c:
+                alt = table[t, c - wt] + pw
+                if alt > best:
+                    best = alt
+            table[t + 1, c] = best
+    return table[k, cap]
+
+
+@njit(cache=True)
+def cpmp_lagrangian_kernel(W, demand, capacity, p, forced, closed, allowed, lam0, target, stop_above,
+                           max_iter, patience):
+    """Subgradient on the Lagrangian of capacitated p-median (assignment rows relaxed).
+
+    Per site j a 0/1 knapsack: max sum_i (lam_i - W_ij) x_i s.t. sum_i d_i x_i <= Q_j over
+    allowed pairs with positive profit; v_j = -(that max). L = sum(lam) + sum of v_j over the
+    forced sites and the most negative others (p in all). Integer ``demand`` / ``capacity``.
+    Returns (best bound, its multipliers, iterations).
+    """
+    n, m = W.shape
+    lam = lam0.copy()
+    best_lam = lam0.copy()
+    best_L = -np.inf
+    qmax = 0
+    for j in range(m):
+        if capacity[j] > qmax:
+            qmax = capacity[j]
+    table = np.empty((n + 1, qmax + 1))
+    items = np.empty(n, np.int64)
+    profit = np.empty(n)
+    v = np.zeros(m)
+    nforced = 0
+    free = np.empty(m, np.int64)
+    nfree = 0
+    for j in range(m):
+        if forced[j]:
+            nforced += 1
+        elif not closed[j]:
+            free[nfree] = j
+            nfree += 1
+    free = free[:nfree]
+    k = p - nforced
+    if k < 0 or k > nfree:
+        return np.inf, best_lam, 0
+    sel = np.zeros(m, np.bool_)
+    g = np.empty(n)
+    theta = 2.0
+    stall = 0
+    it = 0
+    while it < max_iter:
+        it += 1
+        for j in range(m):
+            if closed[j]:
+                v[j] = 0.0
+                continue
+            cnt = 0
+            for i in range(n):
+                pr = lam[i] - W[i, j]
+                profit[i] = pr
+                if allowed[i, j] and pr > 0.0:
+                    items[cnt] = i
+                    cnt += 1
+            v[j] = -_knapsack(profit, demand, items[:cnt], capacity[j], table)
+        sel[:] = forced
+        order = np.argsort(v[free], kind="mergesort")
+        for t in range(k):
+            sel[free[order[t]]] = True
+        L = lam.sum()
+        for j in range(m):
+            if sel[j]:
+                L += v[j]
+        # subgradient: 1 - number of chosen knapsacks holding demand i
+        for i in range(n):
+            g[i] = 1.0
+        for j in range(m):
+            if not sel[j]:
+                continue
+            cnt = 0
+            for i in range(n):
+                pr = lam[i] - W[i, j]
+                profit[i] = pr
+                if allowed[i, j] and pr > 0.0:
+                    items[cnt] = i
+                    cnt += 1
+            _knapsack(profit, demand, items[:cnt], capacity[j], table)
+            c = capacity[j]
+            for t in range(cnt - 1, -1, -1):  # recover the items taken
+                if table[t + 1, c] != table[t, c]:
+                    g[items[t]] -= 1.0
+                    c -= demand[items[t]]
+        gg = 0.0
+        for i in range(n):
+            gg += g[i] * g[i]
+        if L > best_L + 1e-9 * (1.0 + abs(L)):
+            best_L = L
+            best_lam[:] = lam
+            stall = 0
+        else:
+            stall += 1
+            if stall >= patience:
+                theta *= 0.5
+                stall = 0
+        if best_L > stop_above or gg == 0.0 or theta < 1e-4:
+            break
+        gap = target - L
+        if gap <= 0.0:
+            gap = 1e-3 * (1.0 + abs(target))
+        step = theta * gap / gg
+        for i in range(n):
+            lam[i] += step * g[i]
+    return best_L, best_lam, it
+
+
+@njit(cache=True)
+def cpmp_site_values(W, demand, capacity, allowed, lam):
+    """v_j (negated knapsack optimum) per site and, per pair, the increase of v_j when demand i
+    is forced into site j (+inf where the pair is not allowed or does not fit)."""
+    n, m = W.shape
+    qmax = 0
+    for j in range(m):
+        if capacity[j] > qmax:
+            qmax = capacity[j]
+    v = np.zeros(m)
+    delta = np.full((n, m), np.inf)
+    fwd = np.empty((n + 1, qmax + 1))
+    bwd = np.empty((n + 1, qmax + 1))
+    items = np.empty(n, np.int64)
+    pos = np.full(n, -1, np.int64)
+    profit = np.empty(n)
+    for j in range(m):
+        cap = capacity[j]
+        cnt = 0
+        for i in range(n):
+            pr = lam[i] - W[i, j]
+            profit[i] = pr
+            pos[i] = -1
+            if allowed[i, j] and pr > 0.0:
+                pos[i] = cnt
+                items[cnt] = i
+                cnt += 1
+        best = _knapsack(profit, demand, items[:cnt], cap, fwd)
+        v[j] = -best
+        # bwd[t, c]: best with items t..cnt-1
+        for c in range(cap + 1):
+            bwd[cnt, c] = 0.0
+        for t in range(cnt - 1, -1, -1):
+            it = items[t]
+            for c in range(cap + 1):
+                b = bwd[t + 1, c]
+                if demand[it] <= c:
+                    alt = bwd[t + 1, c - demand[it]] + profit[it]
+                    if alt > b:
+                        b = alt
+                bwd[t, c] = b
+        for i in range(n):
+            if not allowed[i, j] or demand[i] > cap:
+                continue
+            rest = cap - demand[i]
+            t = pos[i]
+            if t < 0:
+                without = fwd[cnt, rest]
+            else:
+                without = -np.inf
+                for a in range(rest + 1):
+                    s = fwd[t, a] + bwd[t + 1, rest - a]
+                    if s > without:
+                        without = s
+            # v with i forced in = (W_ij - lam_i) - without;  delta = that - v_j
+            delta[i, j] = (W[i, j] - lam[i]) - without - v[j]
+    return v, delta
