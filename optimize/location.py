@@ -49,7 +49,7 @@ from .result import LocationResult, SolveStatus
 
 __all__ = [
     "PMedian", "PCenter", "MaximalCovering", "LocationSetCovering", "CapacitatedPMedian",
-    "CapacitatedFacilityLocation", "SOLVERS",
+    "CapacitatedFacilityLocation", "SOLVERS", "network_cost_matrix",
 ]
 
 #: accepted ``solver=`` names -> OR-Tools model_builder solver ids ("auto" picks per model)
@@ -171,6 +171,28 @@ def _solver(name: str) -> str:
     if key not in SOLVERS:
         raise InputError(f"solver: unknown {name!r}; choose one of {', '.join(SOLVERS)}")
     return key
+
+
+def network_cost_matrix(net: Any, demand_nodes: Sequence[int], site_nodes: Sequence[int], *,
+                        direction: str = "to_sites", edge_weights: np.ndarray | None = None,
+                        cutoff: float | None = None) -> np.ndarray:
+    """Travel-time cost matrix (demands x sites) on a road network, +inf where unreachable.
+
+    ``direction="to_sites"``: time from each demand node to each site (people walking or
+    driving to a shelter; one reverse search per site). ``"from_sites"``: time from each site
+    to each demand node (a team leaving its base). ``edge_weights`` (seconds per edge, CSR
+    order; e.g. a flood-damaged network's times) default to free-flow times.
+    """
+    from network.paths import travel_time_matrix
+
+    if direction not in ("to_sites", "from_sites"):
+        raise InputError(f"direction: expected 'to_sites' or 'from_sites', got {direction!r}")
+    sites = np.asarray(site_nodes, dtype=np.int64)
+    demands = np.asarray(demand_nodes, dtype=np.int64)
+    if sites.size == 0 or demands.size == 0:
+        raise InputError("network_cost_matrix: need at least one demand node and one site node")
+    M = travel_time_matrix(net, sites, demands, edge_weights, reverse=direction == "to_sites", cutoff=cutoff)
+    return np.ascontiguousarray(np.asarray(M, dtype=np.float64).T)
 
 
 # ============================================================================ MIP wrapper
@@ -1209,10 +1231,11 @@ class _Capacitated(_LocationModel):
                     f"{total - best:g} cannot be served")
         return None
 
-    def _build(self, integral_x: bool, unmet: bool = False) -> tuple[_Mip, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _build(self, integral_x: bool, unmet: bool = False, allowed: np.ndarray | None = None
+               ) -> tuple[_Mip, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         W = self.weighted_cost()
         n, m = W.shape
-        ok = self._allowed()
+        ok = self._allowed() if allowed is None else allowed
         ii, jj = np.nonzero(ok)
         mip = _Mip()
         opening = getattr(self, "opening_cost", None)
@@ -1264,28 +1287,42 @@ class _Capacitated(_LocationModel):
         msg = self._precheck()
         if msg:
             return self._result(SolveStatus.INFEASIBLE, None, None, None, None, t0, "precheck", msg)
-        mip, y, x, ii, jj = self._build(self.single_sourcing)
         W = self.weighted_cost()
         integral = _integral(W) and (getattr(self, "opening_cost", None) is None or _integral(self.opening_cost[None, :]))
+        deadline = t0 + tl
         hint, cutoff, plan, plan_obj = None, None, None, None
+        allowed = self._allowed()
+        quiet = False
+        stats: dict[str, Any] = {}
         if warm_start:
-            plan = self._heuristic(W)
+            plan = self._heuristic(W, deadline, solver)
             if plan is not None:
-                sites, assign = plan
-                xh = np.zeros(len(ii))
-                pos = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(ii, jj))}
-                for i, j in enumerate(assign):
+                plan_obj = self._plan_cost(W, *plan)
+                stats["heuristic_objective"] = plan_obj
+                red = self._reduce(W, allowed, plan, plan_obj, integral, deadline, solver, stats)
+                if red is not None:
+                    plan, plan_obj, allowed, proved = red
+                    if proved:
+                        return self._result(SolveStatus.OPTIMAL, plan_obj, plan_obj, plan[0], plan[1], t0,
+                                            "reductions (Lagrangian knapsack bound)", **stats)
+                    cutoff, quiet = _threshold(plan_obj, integral), True
+        mip, y, x, ii, jj = self._build(self.single_sourcing, allowed=allowed)
+        if plan is not None:
+            sites, assign = plan
+            pos = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(ii, jj))}
+            xh = np.zeros(len(ii))
+            for i, j in enumerate(assign):
+                if (i, int(j)) in pos:
                     xh[pos[(i, int(j))]] = 1.0
-                yh = np.zeros(self.n_sites)
-                yh[sites] = 1.0
-                hint = {int(v): float(val) for v, val in zip(np.concatenate([y, x]), np.concatenate([yh, xh]))}
-                opening = getattr(self, "opening_cost", None)
-                plan_obj = float(W[np.arange(self.n_demands), assign].sum() + (0.0 if opening is None else opening[sites].sum()))
+            yh = np.zeros(self.n_sites)
+            yh[sites] = 1.0
+            hint = {int(v): float(val) for v, val in zip(np.concatenate([y, x]), np.concatenate([yh, xh]))}
+            if cutoff is None:
                 cutoff = plan_obj + (0.5 if integral else 1e-9 * max(1.0, abs(plan_obj)))
-        out = mip.solve(solver, tl - (time.perf_counter() - t0), hint=hint, cutoff=cutoff,
-                        integral_objective=integral, verbose=verbose)
+        out = mip.solve(solver, deadline - time.perf_counter(), hint=hint, cutoff=cutoff,
+                        integral_objective=integral, quiet_heuristics=quiet, verbose=verbose)
         name = f"{out.solver} ({'single' if self.single_sourcing else 'split'} sourcing MIP)"
-        stats: dict[str, Any] = {"mip_rows": mip.n_rows, "mip_vars": mip.n_vars}
+        stats.update(mip_rows=mip.n_rows, mip_vars=mip.n_vars)
         if plan is not None and (out.x is None or out.objective is None or out.objective > plan_obj + 1e-9):
             # the warm start is the best plan known (the cutoff hid anything not better)
             sites, assign = plan
@@ -1329,13 +1366,134 @@ class _Capacitated(_LocationModel):
         msg = "" if status is SolveStatus.OPTIMAL else "time limit reached: best plan so far, not proven optimal"
         return self._result(status, obj, bound, sites, assign, t0, name, msg, **stats)
 
-    def _heuristic(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """Uncapacitated p-median sites, then a regret-ordered capacitated assignment."""
-        p = self.p if self.p is not None else None
-        if p is None:
+    def _plan_cost(self, W: np.ndarray, sites: np.ndarray, assign: np.ndarray) -> float:
+        opening = getattr(self, "opening_cost", None)
+        return float(W[np.arange(self.n_demands), assign].sum() + (0.0 if opening is None else opening[sites].sum()))
+
+    def _heuristic(self, W: np.ndarray, deadline: float, solver: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Uncapacitated p-median sites, a regret-ordered assignment, then location-allocation."""
+        if self.p is None:
             return None
-        sites, _ = H.pmedian_heuristic(W, p, self.fixed)
-        return _regret_assign(W, self.demand, self.capacity, sites, self._allowed())
+        sites, _ = H.pmedian_heuristic(W, self.p, self.fixed)
+        best = _regret_assign(W, self.demand, self.capacity, sites, self._allowed())
+        better = self._alternate(W, sites, deadline, solver)
+        if better is not None and (best is None or self._plan_cost(W, *better) < self._plan_cost(W, *best)):
+            best = better
+        return best
+
+    def _gap(self, W: np.ndarray, sites: np.ndarray, time_limit: float, solver: str
+             ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Best single-source assignment to the given open sites (a small exact MIP)."""
+        ok = np.zeros_like(W, dtype=bool)
+        ok[:, sites] = self._allowed()[:, sites]
+        if not ok.any(axis=1).all() or time_limit <= 0:
+            return None
+        ii, jj = np.nonzero(ok)
+        mip = _Mip()
+        x = mip.add_vars(len(ii), 0.0, 1.0, obj=W[ii, jj], integer=True)
+        mip.add_rows(ii, x, 1.0, 1.0, 1.0, self.n_demands)
+        pos = np.full(self.n_sites, -1)
+        pos[sites] = np.arange(len(sites))
+        mip.add_rows(pos[jj], x, self.demand[ii], -np.inf, self.capacity[sites], len(sites))
+        out = mip.solve(solver, min(time_limit, 10.0), integral_objective=_integral(W))
+        if out.x is None:
+            return None
+        assign = np.full(self.n_demands, -1, np.int64)
+        take = out.x > 0.5
+        assign[ii[take]] = jj[take]
+        return (np.sort(np.asarray(sites, np.int64)), assign) if (assign >= 0).all() else None
+
+    def _alternate(self, W: np.ndarray, sites: np.ndarray, deadline: float, solver: str
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Location-allocation (Cooper): exact assignment, move each site to its cluster's median, repeat."""
+        best, best_cost, seen = None, np.inf, set()
+        fixed = set(self.fixed.tolist())
+        sites = np.sort(np.asarray(sites, np.int64))
+        while tuple(sites) not in seen and time.perf_counter() < deadline:
+            seen.add(tuple(sites))
+            plan = self._gap(W, sites, 0.2 * (deadline - time.perf_counter()), solver)
+            if plan is None:
+                break
+            cost = self._plan_cost(W, *plan)
+            if cost >= best_cost - 1e-9:
+                break
+            best, best_cost = plan, cost
+            new: list[int] = []
+            for j in plan[0]:
+                if int(j) in fixed:
+                    new.append(int(j))
+                    continue
+                members = plan[1] == j
+                load = self.demand[members].sum()
+                score = W[members].sum(axis=0)
+                score[(self.capacity < load - 1e-9) | ~self._allowed()[members].all(axis=0)] = np.inf
+                score[new] = np.inf
+                score[list(fixed)] = np.inf
+                k = int(np.argmin(score))
+                new.append(k if np.isfinite(score[k]) else int(j))
+            sites = np.sort(np.unique(np.asarray(new, np.int64)))
+            if len(sites) != len(plan[0]):
+                break
+        return best
+
+    def _reduce(self, W: np.ndarray, allowed: np.ndarray, plan, plan_obj: float, integral: bool,
+                deadline: float, solver: str, stats: dict[str, Any]):
+        """Lagrangian knapsack bound, then site and pair fixing against the incumbent.
+
+        Only for the single-sourcing p-median form with integer demands (the knapsacks are
+        solved by dynamic programming over capacity). Returns (plan, cost, allowed, proved) or
+        None when it does not apply.
+        """
+        from . import location_kernels as LK
+
+        if self.p is None or not self.single_sourcing or getattr(self, "opening_cost", None) is not None:
+            return None
+        d = self.demand
+        if not np.all(d == np.rint(d)):
+            return None
+        di = np.rint(d).astype(np.int64)
+        g = int(np.gcd.reduce(di[di > 0])) if (di > 0).any() else 1
+        di //= max(g, 1)
+        q = np.floor(self.capacity / max(g, 1) + 1e-9).astype(np.int64)
+        n, m = W.shape
+        if int(q.max(initial=0)) * n * m > 5e8:
+            return None
+        t = time.perf_counter()
+        Wf = np.ascontiguousarray(np.where(allowed, W, 1e300))
+        forced = np.zeros(m, bool)
+        forced[self.fixed] = True
+        closed = ~allowed.any(axis=0) & ~forced
+        lam0 = H.initial_multipliers(np.where(allowed, W, np.inf))
+        T = _threshold(plan_obj, integral)
+        L, lam, it = LK.cpmp_lagrangian_kernel(Wf, di, q, self.p, forced, closed, allowed, lam0, plan_obj, T, 3000, 30)
+        v, delta = LK.cpmp_site_values(Wf, di, q, allowed, lam)
+        v[closed] = np.inf
+        free = np.flatnonzero(~forced & ~closed)
+        k = self.p - int(forced.sum())
+        o = free[np.argsort(v[free], kind="mergesort")]
+        Lc = float(lam.sum() + v[forced].sum() + v[o[:k]].sum())
+        # the Lagrangian choice of sites is a good start for location-allocation
+        if time.perf_counter() < deadline and k <= len(o):
+            alt = self._alternate(W, np.concatenate([np.flatnonzero(forced), o[:k]]), deadline, solver)
+            if alt is not None and self._plan_cost(W, *alt) < plan_obj - 1e-9:
+                plan, plan_obj = alt, self._plan_cost(W, *alt)
+                T = _threshold(plan_obj, integral)
+        stats.update(lagrangian_bound=round(Lc, 6), heuristic_objective=plan_obj)
+        if Lc > T:
+            stats["reduction_s"] = round(time.perf_counter() - t, 4)
+            return plan, plan_obj, allowed, True
+        kth = v[o[k - 1]] if k > 0 else -np.inf
+        pen = np.maximum(0.0, v - kth) if k > 0 else np.zeros(m)
+        pen[o[:k]] = 0.0
+        pen[forced] = 0.0
+        close = ~forced & (Lc + pen > T)
+        keep = allowed & ((Lc + pen[None, :] + delta) <= T)
+        keep[:, close] = False
+        stats.update(sites_closed=int(close.sum()), pairs_kept=int(keep.sum()), pairs_before=int(allowed.sum()),
+                     reduction_s=round(time.perf_counter() - t, 4))
+        if not keep.any(axis=1).all() or (~close).sum() < self.p:
+            return plan, plan_obj, allowed, True
+        return plan, plan_obj, keep, False
 
 
 def _regret_assign(W, demand, capacity, sites, allowed) -> tuple[np.ndarray, np.ndarray] | None:
@@ -1432,12 +1590,12 @@ class CapacitatedFacilityLocation(_Capacitated):
         t0 = time.perf_counter()
         return self._solve_mip(t0, _time_limit(time_limit_s), _solver(solver), warm_start, verbose)
 
-    def _heuristic(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def _heuristic(self, W: np.ndarray, deadline: float, solver: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Single sourcing only: open sites by cost per capacity until demand fits, then assign."""
         if not self.single_sourcing:
             return None
         if self.p is not None:
-            return super()._heuristic(W)
+            return super()._heuristic(W, deadline, solver)
         score = self.opening_cost / np.maximum(self.capacity, 1e-12)
         order = [j for j in np.argsort(score, kind="stable") if j not in set(self.fixed.tolist())]
         sites = list(self.fixed.tolist())

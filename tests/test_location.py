@@ -389,3 +389,23 @@ def test_maximal_covering_uncoverable_and_padding():
     res = MaximalCovering.from_cost_matrix(c, [5, 7, 1], service_radius=2, p=3).solve()
     assert res.optimal and res.objective == 6 and len(res.sites) == 3
     assert res.stats["uncovered_demands"] == 1 and res.assignment[1] == -1
+
+
+def test_network_cost_matrix_directions():
+    from network.model import RoadNetwork
+    from optimize.location import network_cost_matrix
+
+    # a one-way chain 0 -> 1 -> 2 (100 m each at 36 km/h = 10 s) plus 2 -> 0 (1000 m)
+    u, v = np.array([0, 1, 2]), np.array([1, 2, 0])
+    net = RoadNetwork.from_edges(x=np.array([0.0, 100, 200]), y=np.zeros(3), lon=np.array([117.2, 117.201, 117.202]),
+                                 lat=np.full(3, 29.3), u=u, v=v, length=np.array([100.0, 100, 1000]),
+                                 speed_kmh=np.full(3, 36.0), road_class=np.full(3, 5), crs="EPSG:32650",
+                                 spatial_order=False)
+    to_site = network_cost_matrix(net, [0, 1], [2])          # demand -> site
+    from_site = network_cost_matrix(net, [0, 1], [2], direction="from_sites")
+    assert to_site.shape == (2, 1) and to_site[0, 0] == pytest.approx(20) and to_site[1, 0] == pytest.approx(10)
+    assert from_site[0, 0] == pytest.approx(100) and from_site[1, 0] == pytest.approx(110)
+    res = PMedian.from_cost_matrix(network_cost_matrix(net, [0, 1, 2], [0, 2]), p=1).solve()
+    assert res.optimal and res.sites.tolist() == [1]  # site index 1 = node 2
+    with pytest.raises(InputError, match="direction"):
+        network_cost_matrix(net, [0], [1], direction="sideways")
