@@ -7,8 +7,9 @@ formulation on HiGHS through OR-Tools). Peer: ``spopt.locate.PMedian`` — the c
 assignment formulation (n^2 binaries) built in PuLP and solved by HiGHS (highspy), with a time
 limit; an instance it does not prove in time is reported as such and gets no ratio.
 
-Quick (under a minute): pmed1–5 (n = 100). Full: yingji on all 40; spopt on the instances with
-n <= --spopt-max-n (default 300, i.e. pmed1–15), --spopt-time-limit seconds each (default 300).
+Quick (under a minute): pmed1–5 (n = 100). Full: yingji on all 40; spopt on every instance with
+n <= --spopt-max-n (default: all), --spopt-time-limit seconds each (default 300); once spopt
+fails to prove an instance of size n, larger instances are not attempted.
 
     python benchmarks/bench_location.py [--quick] [--json] [--spopt-time-limit S] [--spopt-max-n N]
 
@@ -96,7 +97,7 @@ def _yingji(D: np.ndarray, p: int) -> dict:
             "optimal": res.optimal, "solver": res.solver}
 
 
-def run(quick: bool = False, spopt_limit: float = 300.0, spopt_max_n: int = 300, log=None) -> dict:
+def run(quick: bool = False, spopt_limit: float = 300.0, spopt_max_n: int = 900, log=None) -> dict:
     ks = list(range(1, 6)) if quick else list(range(1, 41))
     if quick:
         spopt_limit = min(spopt_limit, 20.0)
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="pmed1-5 only (under a minute)")
     ap.add_argument("--json", action="store_true", help="print exactly one JSON object")
     ap.add_argument("--spopt-time-limit", type=float, default=300.0)
-    ap.add_argument("--spopt-max-n", type=int, default=300)
+    ap.add_argument("--spopt-max-n", type=int, default=900)
     a = ap.parse_args(argv)
     out = run(a.quick, a.spopt_time_limit, a.spopt_max_n, log=None if a.json else _print_row)
     if a.json:

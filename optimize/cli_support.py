@@ -43,7 +43,8 @@ def _summary(res: LocationResult, name: str, n: int, p: int | None, known: float
         "best_bound": res.best_bound, "gap": res.gap,
         "seconds": round(time.perf_counter() - t0, 3), "solve_seconds": round(res.seconds, 3),
         "known_optimum": known,
-        "matches_known": None if known is None or res.objective is None else abs(res.objective - known) <= 1e-6 * max(1.0, abs(known)),
+        "matches_known": (None if known is None or res.objective is None
+                          else abs(res.objective - known) <= 1e-6 * max(1.0, abs(known))),
         "solver": res.solver, "message": res.message,
         "sites": [int(j) + 1 for j in res.sites],
     }
@@ -56,7 +57,8 @@ def solve_orlib_pmedian(path: str | Path, time_limit_s: float = 600.0, solver: s
     t0 = time.perf_counter()
     inst = read_pmed(path)
     res = PMedian.from_cost_matrix(inst.distances(), p=inst.p).solve(time_limit_s=time_limit_s, solver=solver)
-    return _summary(res, inst.name, inst.n, inst.p, _known(Path(path), inst.name, ("optima.csv", "pmed/optima.csv")), t0)
+    known = _known(Path(path), inst.name, ("optima.csv", "pmed/optima.csv"))
+    return _summary(res, inst.name, inst.n, inst.p, known, t0)
 
 
 def solve_orlib_pcenter(path: str | Path, time_limit_s: float = 600.0, solver: str = "auto") -> dict[str, Any]:

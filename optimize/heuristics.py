@@ -8,6 +8,8 @@
   reduced-cost fixing in :mod:`optimize.location`.
 * :func:`greedy_pcenter` / :func:`interchange_pcenter` — farthest-first start and a minimax
   vertex substitution for the p-center.
+* :func:`lagrangian_cpmp` / :func:`cpmp_site_values` — the capacitated p-median Lagrangian
+  (one 0/1 knapsack per site, integer demands) and its per-site / per-pair fixing values.
 
 All work on a dense *weighted* cost matrix ``W`` (demands x sites). The numba kernels live in
 :mod:`optimize.location_kernels`; each has a plain numpy twin here (``*_reference``) that the
@@ -26,7 +28,7 @@ __all__ = [
     "penalised", "greedy_pmedian", "interchange", "pmedian_heuristic", "LagrangianBound",
     "lagrangian_pmedian", "greedy_pcenter", "interchange_pcenter", "assignment_costs",
     "greedy_reference", "interchange_reference", "lagrangian_reference",
-    "interchange_pcenter_reference",
+    "interchange_pcenter_reference", "lagrangian_cpmp", "cpmp_site_values", "cpmp_site_values_reference",
 ]
 
 
@@ -167,6 +169,62 @@ def interchange_pcenter(W: np.ndarray, sites: Sequence[int], fixed: Sequence[int
     movable = np.array([int(j) not in fixed_set for j in sites], dtype=np.bool_)
     out, cost, _ = K.interchange_pcenter_kernel(Wp, sites, movable, int(max_swaps))
     return np.sort(out), float(cost)
+
+
+# ---------------------------------------------------------------------------- capacitated p-median
+def lagrangian_cpmp(W: np.ndarray, demand: np.ndarray, capacity: np.ndarray, p: int, target: float, *,
+                    forced: np.ndarray, closed: np.ndarray, allowed: np.ndarray, lam0: np.ndarray,
+                    stop_above: float = np.inf, max_iter: int = 3000, patience: int = 30
+                    ) -> tuple[float, np.ndarray, int]:
+    """Lagrangian bound for single-sourcing capacitated p-median (integer demand / capacity).
+
+    Returns (bound, multipliers, iterations); see :func:`location_kernels.cpmp_lagrangian_kernel`.
+    """
+    Wf = np.ascontiguousarray(np.where(allowed, W, 1e300), dtype=np.float64)
+    return K.cpmp_lagrangian_kernel(Wf, np.asarray(demand, np.int64), np.asarray(capacity, np.int64), int(p),
+                                    np.asarray(forced, np.bool_), np.asarray(closed, np.bool_),
+                                    np.ascontiguousarray(allowed, dtype=np.bool_), np.asarray(lam0, np.float64),
+                                    float(target), float(stop_above), int(max_iter), int(patience))
+
+
+def cpmp_site_values(W: np.ndarray, demand: np.ndarray, capacity: np.ndarray, allowed: np.ndarray,
+                     lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per site v_j (minus its knapsack optimum) and per pair the rise of v_j when i is forced in."""
+    Wf = np.ascontiguousarray(np.where(allowed, W, 1e300), dtype=np.float64)
+    return K.cpmp_site_values(Wf, np.asarray(demand, np.int64), np.asarray(capacity, np.int64),
+                              np.ascontiguousarray(allowed, dtype=np.bool_), np.asarray(lam, np.float64))
+
+
+def _knapsack_reference(profit: np.ndarray, weight: np.ndarray, cap: int) -> float:
+    """0/1 knapsack by a vectorised dynamic programme over capacity."""
+    best = np.zeros(cap + 1)
+    for pr, w in zip(profit, weight):
+        if w > cap:
+            continue
+        new = best.copy()
+        new[w:] = np.maximum(best[w:], best[: cap + 1 - w] + pr)
+        best = new
+    return float(best[cap])
+
+
+def cpmp_site_values_reference(W: np.ndarray, demand: np.ndarray, capacity: np.ndarray, allowed: np.ndarray,
+                               lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Numpy twin of :func:`optimize.location_kernels.cpmp_site_values` (one knapsack per query)."""
+    n, m = W.shape
+    v = np.zeros(m)
+    delta = np.full((n, m), np.inf)
+    for j in range(m):
+        prof = lam - W[:, j]
+        take = allowed[:, j] & (prof > 0)
+        v[j] = -_knapsack_reference(prof[take], demand[take], int(capacity[j]))
+        for i in range(n):
+            if not allowed[i, j] or demand[i] > capacity[j]:
+                continue
+            others = take.copy()
+            others[i] = False
+            without = _knapsack_reference(prof[others], demand[others], int(capacity[j] - demand[i]))
+            delta[i, j] = (W[i, j] - lam[i]) - without - v[j]
+    return v, delta
 
 
 # ---------------------------------------------------------------------------- numpy references

@@ -52,6 +52,9 @@ __all__ = [
     "CapacitatedFacilityLocation", "SOLVERS", "network_cost_matrix",
 ]
 
+_TIME_MSG = "time limit reached: best plan so far, not proven optimal"
+_NO_PLAN_MSG = "time limit reached before any plan was found"
+
 #: accepted ``solver=`` names -> OR-Tools model_builder solver ids ("auto" picks per model)
 SOLVERS = {"auto": "", "highs": "highs", "scip": "scip", "cp-sat": "sat", "cpsat": "sat", "sat": "sat"}
 
@@ -386,8 +389,8 @@ class _LocationModel:
         shown = ", ".join(self._demand_name(int(i)) for i in idx[:limit])
         return shown + (f" and {len(idx) - limit} more" if len(idx) > limit else "")
 
-    def _require_reachable(self, rows: np.ndarray | None = None) -> None:
-        """Every demand (with weight > 0 if ``rows`` is None) needs some allowed site."""
+    def _require_reachable(self) -> None:
+        """Every demand needs some allowed site (a row of +inf is an input error)."""
         dead = ~np.isfinite(self.cost).any(axis=1)
         if dead.any():
             idx = np.flatnonzero(dead)
@@ -468,14 +471,14 @@ class PMedian(_LocationModel):
         if sites is None:
             status = SolveStatus.INFEASIBLE if out["infeasible"] else SolveStatus.NO_SOLUTION_IN_TIME
             msg = ("no choice of p sites lets every demand reach one (check the +inf costs)"
-                   if out["infeasible"] else "time limit reached before any plan was found")
+                   if out["infeasible"] else _NO_PLAN_MSG)
             return self._result(status, None, out["bound"], None, None, t0, out["solver"], msg, **out["stats"])
         obj = self.evaluate(sites)
         status = SolveStatus.OPTIMAL if out["optimal"] else SolveStatus.FEASIBLE
         bound = out["bound"]
         if bound is not None:
             bound = min(bound, obj)
-        msg = "" if out["optimal"] else "time limit reached: best plan so far, not proven optimal"
+        msg = "" if out["optimal"] else _TIME_MSG
         return self._result(status, obj, bound, sites, self._assignment(np.asarray(sites)), t0,
                             out["solver"], msg, **out["stats"])
 
@@ -547,7 +550,9 @@ class _PMedianCore:
         """
         W, p = self.W, self.p
         t = time.perf_counter()
-        keep = np.flatnonzero(np.isfinite(W).any(axis=0) | forced)  # sites no one can use never help
+        usable = np.isfinite(W).any(axis=0) | forced
+        # sites no demand can reach never help, unless they are needed just to make up p
+        keep = np.flatnonzero(usable) if usable.sum() >= p else np.arange(self.m)
         lam = H.initial_multipliers(W[:, keep])
         bound = -np.inf
         rounds, probes = 0, 0
@@ -682,7 +687,8 @@ class _PMedianCore:
             cutoff = self.ub + (0.5 if self.integral else 1e-9 * max(1.0, abs(self.ub)))
         out = mip.solve(self.solver, self.left(), hint=hint, cutoff=cutoff, integral_objective=self.integral,
                         quiet_heuristics=quiet, verbose=self.verbose)
-        self.stats.update(mip_rows=mip.n_rows, mip_vars=mip.n_vars, mip_sites=mk, mip_s=round(time.perf_counter() - t, 4))
+        self.stats.update(mip_rows=mip.n_rows, mip_vars=mip.n_vars, mip_sites=mk,
+                          mip_s=round(time.perf_counter() - t, 4))
         name = f"{out.solver} (radius formulation)"
         if out.x is not None:
             chosen = keep[np.flatnonzero(out.x[y] > 0.5)]
@@ -769,7 +775,7 @@ def _dominance(B: np.ndarray, keep_cols: np.ndarray | None = None) -> tuple[np.n
     for _ in range(4):
         changed = False
         ri, ci = np.flatnonzero(rows), np.flatnonzero(cols)
-        if len(ci) > 1 and len(ri) * len(ci) * len(ci) <= 4e9:
+        if 1 < len(ci) <= 4000 and len(ri) * len(ci) * len(ci) <= 4e9:
             sub = B[np.ix_(ri, ci)].astype(np.float32)
             size = sub.sum(axis=0)
             inter = sub.T @ sub                                   # |col a & col b|
@@ -784,7 +790,7 @@ def _dominance(B: np.ndarray, keep_cols: np.ndarray | None = None) -> tuple[np.n
                 cols[ci[dominated]] = False
                 changed = True
         ri, ci = np.flatnonzero(rows), np.flatnonzero(cols)
-        if len(ri) > 1 and len(ri) * len(ri) * len(ci) <= 4e9:
+        if 1 < len(ri) <= 4000 and len(ri) * len(ri) * len(ci) <= 4e9:
             sub = B[np.ix_(ri, ci)].astype(np.float32)
             size = sub.sum(axis=1)
             inter = sub @ sub.T                                   # |row a & row b|
@@ -902,7 +908,7 @@ class PCenter(_LocationModel):
             if time.perf_counter() >= deadline:
                 timed_out = True
                 break
-            mid = (lo + hi) // 2 if hi_known else (lo + hi) // 2
+            mid = (lo + hi) // 2
             r = float(vals[mid])
             ans = self._decide(Wa, r, deadline, solver, verbose, stats)
             if ans is None:
@@ -922,7 +928,7 @@ class PCenter(_LocationModel):
         if best_sites is None:
             if timed_out:
                 return self._result(SolveStatus.NO_SOLUTION_IN_TIME, None, float(vals[lo]) if lo < len(vals) else None,
-                                    None, None, t0, "highs (set covering)", "time limit reached before any plan was found",
+                                    None, None, t0, "highs (set covering)", _NO_PLAN_MSG,
                                     **stats)
             return self._result(SolveStatus.INFEASIBLE, None, None, None, None, t0, "highs (set covering)",
                                 f"no {p} sites can serve every demand (check the +inf costs)", **stats)
@@ -932,9 +938,9 @@ class PCenter(_LocationModel):
         name = f"{SOLVERS[solver] or 'highs'} (radius search + set covering)"
         if timed_out:
             bound = float(vals[lo]) if lo < len(vals) else obj
-            return self._result(SolveStatus.FEASIBLE, obj, min(bound, obj), sites, self._assignment(sites, W), t0,
-                                name, "time limit reached: best plan so far, not proven optimal", **stats)
-        return self._result(SolveStatus.OPTIMAL, obj, obj, sites, self._assignment(sites, W), t0, name, **stats)
+            return self._result(SolveStatus.FEASIBLE, obj, min(bound, obj), sites, self._assignment(sites), t0,
+                                name, _TIME_MSG, **stats)
+        return self._result(SolveStatus.OPTIMAL, obj, obj, sites, self._assignment(sites), t0, name, **stats)
 
     def _decide(self, Wa: np.ndarray, r: float, deadline: float, solver: str, verbose: bool,
                 stats: dict[str, Any]) -> np.ndarray | bool | None:
@@ -1061,11 +1067,15 @@ class MaximalCovering(_LocationModel):
                 stats.update(mip_rows=mip.n_rows, mip_vars=mip.n_vars)
                 if out.x is not None:
                     chosen = ci[np.flatnonzero(out.x[y] > 0.5)]
+                    # after a time limit the greedy plan may still be the better one
+                    if g is not None and out.status != "optimal" and \
+                            wl[sub[:, g].any(axis=1)].sum() > wl[Bu[:, chosen].any(axis=1)].sum():
+                        chosen = ci[g]
                 elif g is not None:
                     chosen = ci[g]
                 else:
                     return self._result(SolveStatus.NO_SOLUTION_IN_TIME, None, out.bound, None, None, t0, name,
-                                        "time limit reached before any plan was found", **stats)
+                                        _NO_PLAN_MSG, **stats)
                 if out.status != "optimal":
                     status = SolveStatus.FEASIBLE
                     bound = None if out.bound is None else out.bound + float(w[base & (w > 0)].sum())
@@ -1077,17 +1087,16 @@ class MaximalCovering(_LocationModel):
         obj = float(w[cov].sum())
         stats.update(covered_weight=obj, covered_share=obj / total if total > 0 else 1.0,
                      uncovered_demands=int((~cov & (w > 0)).sum()), covered=cov)
-        msg = "" if status is SolveStatus.OPTIMAL else "time limit reached: best plan so far, not proven optimal"
+        msg = "" if status is SolveStatus.OPTIMAL else _TIME_MSG
         return self._result(status, obj, bound if bound is None else max(bound, obj), sites,
                             self._assignment(sites), t0, name, msg, **stats)
 
 
 def _dominance_columns_only(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column dominance only (for maximal covering rows must all stay)."""
-    C = B.shape[1]
     cols = B.any(axis=0)
     ci = np.flatnonzero(cols)
-    if 1 < len(ci) and B.shape[0] * len(ci) * len(ci) <= 4e9:
+    if 1 < len(ci) <= 4000 and B.shape[0] * len(ci) * len(ci) <= 4e9:
         sub = B[:, ci].astype(np.float32)
         size = sub.sum(axis=0)
         inter = sub.T @ sub
@@ -1097,7 +1106,7 @@ def _dominance_columns_only(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lower = np.tril(np.ones_like(eq), -1).astype(bool)
         dominated = (subset & ~eq).any(axis=1) | (eq & lower).any(axis=1)
         cols[ci[dominated]] = False
-    return np.ones(B.shape[0], bool), cols if C else cols
+    return np.ones(B.shape[0], bool), cols
 
 
 def _greedy_max_cover(B: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
@@ -1167,18 +1176,20 @@ class LocationSetCovering(_LocationModel):
             name = f"{out.solver} (set covering)"
             if out.x is not None:
                 chosen = ci[np.flatnonzero(out.x[: len(ci)] > 0.5)]
+                if g is not None and out.status != "optimal" and len(g) < len(chosen):
+                    chosen = ci[g]  # after a time limit the greedy cover may still be smaller
             elif g is not None:
                 chosen = ci[g]
             else:
                 return self._result(SolveStatus.NO_SOLUTION_IN_TIME, None, out.bound, None, None, t0, name,
-                                    "time limit reached before any plan was found", **stats)
+                                    _NO_PLAN_MSG, **stats)
             if out.status != "optimal":
                 status = SolveStatus.FEASIBLE
                 bound = None if out.bound is None else float(math.ceil(out.bound - 1e-6)) + len(fixed)
         sites = np.unique(np.concatenate([fixed, chosen])).astype(np.int64)
         obj = float(len(sites))
         a = self._assignment(sites)
-        msg = "" if status is SolveStatus.OPTIMAL else "time limit reached: best plan so far, not proven optimal"
+        msg = "" if status is SolveStatus.OPTIMAL else _TIME_MSG
         return self._result(status, obj, bound, sites, a, t0, name, msg, **stats)
 
 
@@ -1225,7 +1236,8 @@ class _Capacitated(_LocationModel):
             others = np.setdiff1d(np.arange(self.n_sites), self.fixed)
             extra = np.sort(q[others])[::-1][: self.p - len(self.fixed)]
             best = float(q[self.fixed].sum() + extra.sum())
-            what = f"the {self.p} largest sites" if not len(self.fixed) else f"the fixed sites plus the largest others ({self.p} in all)"
+            what = (f"the {self.p} largest sites" if not len(self.fixed)
+                    else f"the fixed sites plus the largest others ({self.p} in all)")
         if total > best + 1e-9:
             return (f"total demand {total:g} exceeds the capacity of {what} ({best:g}): "
                     f"{total - best:g} cannot be served")
@@ -1288,11 +1300,11 @@ class _Capacitated(_LocationModel):
         if msg:
             return self._result(SolveStatus.INFEASIBLE, None, None, None, None, t0, "precheck", msg)
         W = self.weighted_cost()
-        integral = _integral(W) and (getattr(self, "opening_cost", None) is None or _integral(self.opening_cost[None, :]))
+        opening = getattr(self, "opening_cost", None)
+        integral = _integral(W) and (opening is None or _integral(opening[None, :]))
         deadline = t0 + tl
         hint, cutoff, plan, plan_obj = None, None, None, None
         allowed = self._allowed()
-        quiet = False
         stats: dict[str, Any] = {}
         if warm_start:
             plan = self._heuristic(W, deadline, solver)
@@ -1305,7 +1317,7 @@ class _Capacitated(_LocationModel):
                     if proved:
                         return self._result(SolveStatus.OPTIMAL, plan_obj, plan_obj, plan[0], plan[1], t0,
                                             "reductions (Lagrangian knapsack bound)", **stats)
-                    cutoff, quiet = _threshold(plan_obj, integral), True
+                    cutoff = _threshold(plan_obj, integral)
         mip, y, x, ii, jj = self._build(self.single_sourcing, allowed=allowed)
         if plan is not None:
             sites, assign = plan
@@ -1320,16 +1332,23 @@ class _Capacitated(_LocationModel):
             if cutoff is None:
                 cutoff = plan_obj + (0.5 if integral else 1e-9 * max(1.0, abs(plan_obj)))
         out = mip.solve(solver, deadline - time.perf_counter(), hint=hint, cutoff=cutoff,
-                        integral_objective=integral, quiet_heuristics=quiet, verbose=verbose)
+                        integral_objective=integral, verbose=verbose)
         name = f"{out.solver} ({'single' if self.single_sourcing else 'split'} sourcing MIP)"
         stats.update(mip_rows=mip.n_rows, mip_vars=mip.n_vars)
+        # a bound from a solve with a cutoff only covers plans under it: cap it by the warm start
+        mb = _ceil_bound(out.bound, integral)
+        lag = stats.get("lagrangian_bound")
+        if plan is not None and mb is not None:
+            mb = min(mb, plan_obj)
+        if lag is not None:
+            mb = lag if mb is None else max(mb, lag)
         if plan is not None and (out.x is None or out.objective is None or out.objective > plan_obj + 1e-9):
             # the warm start is the best plan known (the cutoff hid anything not better)
             sites, assign = plan
             status = SolveStatus.OPTIMAL if out.status in ("optimal", "infeasible") else SolveStatus.FEASIBLE
-            bound = plan_obj if status is SolveStatus.OPTIMAL else _ceil_bound(out.bound, integral)
+            bound = plan_obj if status is SolveStatus.OPTIMAL else mb
             return self._result(status, plan_obj, bound, sites, assign, t0, name,
-                                "" if status is SolveStatus.OPTIMAL else "time limit reached: best plan so far, not proven optimal",
+                                "" if status is SolveStatus.OPTIMAL else _TIME_MSG,
                                 **stats)
         if out.status == "infeasible":
             left = tl - (time.perf_counter() - t0)
@@ -1337,7 +1356,7 @@ class _Capacitated(_LocationModel):
                                 self._unserved_report(left, solver), **stats)
         if out.x is None:
             return self._result(SolveStatus.NO_SOLUTION_IN_TIME, None, out.bound, None, None, t0, name,
-                                "time limit reached before any plan was found", **stats)
+                                _NO_PLAN_MSG, **stats)
         xv = out.x[x]
         sites = np.flatnonzero(out.x[y] > 0.5)
         # assignment: the site serving the largest share of each demand
@@ -1359,11 +1378,11 @@ class _Capacitated(_LocationModel):
         if integral and abs(obj - round(obj)) < 1e-6:
             obj = float(round(obj))
         status = SolveStatus.OPTIMAL if out.status == "optimal" else SolveStatus.FEASIBLE
-        bound = _ceil_bound(out.bound, integral)
+        bound = None if mb is None else min(mb, obj)
         stats.update(load=load[sites], utilisation=(load[sites] / np.maximum(self.capacity[sites], 1e-12)))
         if shares is not None:
             stats["shares"] = shares
-        msg = "" if status is SolveStatus.OPTIMAL else "time limit reached: best plan so far, not proven optimal"
+        msg = "" if status is SolveStatus.OPTIMAL else _TIME_MSG
         return self._result(status, obj, bound, sites, assign, t0, name, msg, **stats)
 
     def _plan_cost(self, W: np.ndarray, sites: np.ndarray, assign: np.ndarray) -> float:
@@ -1444,8 +1463,6 @@ class _Capacitated(_LocationModel):
         solved by dynamic programming over capacity). Returns (plan, cost, allowed, proved) or
         None when it does not apply.
         """
-        from . import location_kernels as LK
-
         if self.p is None or not self.single_sourcing or getattr(self, "opening_cost", None) is not None:
             return None
         d = self.demand
@@ -1459,14 +1476,14 @@ class _Capacitated(_LocationModel):
         if int(q.max(initial=0)) * n * m > 5e8:
             return None
         t = time.perf_counter()
-        Wf = np.ascontiguousarray(np.where(allowed, W, 1e300))
         forced = np.zeros(m, bool)
         forced[self.fixed] = True
         closed = ~allowed.any(axis=0) & ~forced
         lam0 = H.initial_multipliers(np.where(allowed, W, np.inf))
         T = _threshold(plan_obj, integral)
-        L, lam, it = LK.cpmp_lagrangian_kernel(Wf, di, q, self.p, forced, closed, allowed, lam0, plan_obj, T, 3000, 30)
-        v, delta = LK.cpmp_site_values(Wf, di, q, allowed, lam)
+        L, lam, it = H.lagrangian_cpmp(W, di, q, self.p, plan_obj, forced=forced, closed=closed, allowed=allowed,
+                                       lam0=lam0, stop_above=T)
+        v, delta = H.cpmp_site_values(W, di, q, allowed, lam)
         v[closed] = np.inf
         free = np.flatnonzero(~forced & ~closed)
         k = self.p - int(forced.sum())

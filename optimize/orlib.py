@@ -52,7 +52,7 @@ def _tokens(path: Path, lines: list[str]) -> list[tuple[str, int]]:
 def _number(path: Path, tok: str, line: int, what: str, integer: bool = False) -> float:
     try:
         value = float(tok)
-    except ValueError:
+    except (TypeError, ValueError):
         raise InputError(f"{path}:{line}: {what} must be a number, found {tok!r}") from None
     if not math.isfinite(value):
         raise InputError(f"{path}:{line}: {what} must be finite, found {tok!r}")
@@ -268,14 +268,14 @@ def read_optima(path: str | Path) -> dict[str, float]:
     ``facility_capacity_override`` are keyed ``name_capacity`` (e.g. ``capa_8000``).
     """
     p, lines = _read_text(path)
-    body = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    reader = csv.DictReader(body)
+    numbered = [(no, ln) for no, ln in enumerate(lines, 1) if ln.strip() and not ln.lstrip().startswith("#")]
+    reader = csv.DictReader([ln for _, ln in numbered])
     cols = reader.fieldnames or []
     col = next((c for c in ("optimum", "optimum_in_header") if c in cols), None)
     if "name" not in cols or col is None:
         raise InputError(f"{p}: expected columns 'name' and 'optimum', found {cols}")
     out: dict[str, float] = {}
-    for k, row in enumerate(reader, 2):
+    for (k, _), row in zip(numbered[1:], reader):
         key = row["name"]
         override = (row.get("facility_capacity_override") or "").strip()
         if override:

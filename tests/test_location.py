@@ -234,8 +234,8 @@ def test_capacitated_pmedian_matches_brute_force(seed):
     assert res.optimal and res.objective == pytest.approx(best)
     load = np.bincount(res.assignment, weights=d, minlength=m)
     assert (load <= q + 1e-9).all() and set(res.assignment.tolist()) <= set(res.sites.tolist())
-    for ws in (False,):
-        assert CapacitatedPMedian.from_cost_matrix(c, demand=d, capacity=q, p=p).solve(warm_start=ws).objective == pytest.approx(best)
+    cold = CapacitatedPMedian.from_cost_matrix(c, demand=d, capacity=q, p=p).solve(warm_start=False)
+    assert cold.optimal and cold.objective == pytest.approx(best)
 
 
 def test_capacitated_infeasible_messages():
@@ -409,3 +409,40 @@ def test_network_cost_matrix_directions():
     assert res.optimal and res.sites.tolist() == [1]  # site index 1 = node 2
     with pytest.raises(InputError, match="direction"):
         network_cost_matrix(net, [0], [1], direction="sideways")
+
+
+def test_pmedian_with_unreachable_sites_filling_p():
+    inf = np.inf
+    c = np.array([[1, 5, inf, inf], [4, 1, inf, inf], [2, 2, inf, inf]])  # sites 2, 3 serve no one
+    res = PMedian.from_cost_matrix(c, p=3).solve()
+    assert res.optimal and res.objective == 1 + 1 + 2 and {0, 1} <= set(res.sites.tolist())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cpmp_knapsack_kernels_match_reference_and_bound(seed):
+    rng = np.random.default_rng(800 + seed)
+    n, m, p = 7, 4, 2
+    c = rand_cost(seed, n, m, hi=20, inf_share=0.1 if seed % 2 else 0.0)
+    d = rng.integers(0, 6, n)
+    q = np.full(m, int(max(d.sum() // p + 3, d.max())))
+    allowed = np.isfinite(c) & (d[:, None] <= q[None, :])
+    lam = H.initial_multipliers(np.where(allowed, c, np.inf)) + rng.random(n) * 5
+    v, delta = H.cpmp_site_values(c, d, q, allowed, lam)
+    v_ref, delta_ref = H.cpmp_site_values_reference(np.where(allowed, c, 1e300), d, q, allowed, lam)
+    assert np.allclose(v, v_ref)
+    assert np.array_equal(np.isinf(delta), np.isinf(delta_ref)) and np.allclose(delta[np.isfinite(delta)],
+                                                                                 delta_ref[np.isfinite(delta_ref)])
+    best = brute_cpmp(c, d.astype(float), q.astype(float), p)
+    L, _, _ = H.lagrangian_cpmp(c, d, q, p, 1e4, forced=np.zeros(m, bool), closed=np.zeros(m, bool),
+                                allowed=allowed, lam0=H.initial_multipliers(np.where(allowed, c, np.inf)))
+    assert L <= best + 1e-6
+
+
+def test_capacitated_time_limit_keeps_a_plan():
+    rng = np.random.default_rng(5)
+    c = rand_cost(5, 60, 30, hi=100)
+    d = rng.integers(1, 10, 60).astype(float)
+    res = CapacitatedPMedian.from_cost_matrix(c, demand=d, capacity=60, p=6).solve(time_limit_s=0.05)
+    assert res.status is SolveStatus.FEASIBLE and res.gap > 0 and res.best_bound <= res.objective
+    load = np.bincount(res.assignment, weights=d, minlength=30)
+    assert (load <= 60 + 1e-9).all() and len(res.sites) == 6

@@ -239,3 +239,10 @@ def test_all_cap_optimal():
         out = solve_orlib_cap(root / f"{name}.txt")
         assert out["optimal"], out
         assert math.isclose(out["objective"], optima[name], rel_tol=1e-6), out
+
+
+def test_read_optima_names_the_line(tmp_path):
+    f = tmp_path / "o.csv"
+    f.write_text("# comment\nname,optimum\npmed1,5819\npmed2,oops\n")
+    with pytest.raises(InputError, match=r"o.csv:4: optimum of pmed2 must be a number"):
+        read_optima(f)
