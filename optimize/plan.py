@@ -25,6 +25,8 @@ class Team:
 
 @dataclass(frozen=True)
 class TeamBase:
+    """Where teams are stationed; ``existing`` marks today's bases (False: placed by a plan)."""
+
     id: str
     name_zh: str
     name_en: str
@@ -32,10 +34,13 @@ class TeamBase:
     lon: float
     lat: float
     teams: tuple[Team, ...] = ()
+    existing: bool = False
 
 
 @dataclass(frozen=True)
 class Warehouse:
+    """A relief-supply warehouse; ``existing`` marks today's warehouses (False: placed by a plan)."""
+
     id: str
     name_zh: str
     name_en: str
@@ -43,6 +48,7 @@ class Warehouse:
     lon: float
     lat: float
     stock: dict[str, float] = field(default_factory=dict)
+    existing: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,10 +87,10 @@ class Plan:
         for f, node in zip(spec.facilities, nodes):
             if f.teams:
                 bases.append(TeamBase(f.id, f.name_zh, f.name_en, int(node), f.location[0], f.location[1],
-                                      tuple(Team(t.type, t.people) for t in f.teams)))
+                                      tuple(Team(t.type, t.people) for t in f.teams), True))
             if f.kind == "relief_warehouse":
                 warehouses.append(Warehouse(f.id, f.name_zh, f.name_en, int(node), f.location[0], f.location[1],
-                                            dict(f.stock)))
+                                            dict(f.stock), True))
         sites = [s for s in spec.shelters if s.existing]
         shelter_nodes = district.facility_nodes(sites)
         shelters = tuple(
@@ -176,12 +182,13 @@ class Plan:
         return cls.from_dict(data, source=str(path))
 
     def to_geojson(self, path: str | Path) -> Path:
-        """Facilities as GeoJSON points (lon/lat) with their kind, names and capacities."""
+        """Facilities as GeoJSON points (lon/lat) with their kind, names, capacities and ``existing`` flag."""
         feats = []
         for kind, items in (("team_base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
             for it in items:
                 props = {k: v for k, v in asdict(it).items() if k not in ("lon", "lat")}
                 props["facility"] = kind
+                props["name"] = f"{it.name_zh} / {it.name_en}"  # one label field for QGIS
                 if kind == "team_base":
                     props["teams"] = ", ".join(f"{t.type}×{t.people}" for t in it.teams)
                 feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [it.lon, it.lat]},

@@ -434,6 +434,8 @@ def optimize_pmedcap(
 
     _print_result(solve_pmedcap(file, time_limit_s=_check_limit(time_limit)), as_json, f"capacitated p-median {file.name}")
 
+from .cli_optimize_plan import register as _register_optimize_plan; _register_optimize_plan(optimize_app)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning errors into one-line messages and exit codes."""

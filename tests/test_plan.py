@@ -51,3 +51,34 @@ def test_plan_not_on_the_network_is_named(district, tmp_path):
         Plan.from_json(tmp_path / "broken.json")
     with pytest.raises(InputError, match="not a valid plan"):
         Plan.from_dict({"shelters": []}, source="x")
+
+
+def test_existing_flags_and_new_facilities_round_trip(district, tmp_path):
+    from dataclasses import replace
+
+    from optimize.plan import Team, TeamBase, Warehouse
+
+    plan = Plan.existing(district)
+    assert all(b.existing for b in plan.team_bases) and all(w.existing for w in plan.warehouses)
+    net = district.network
+    new_base = TeamBase("new-1", "新增综合救援队驻地1", "New general rescue team base 1", 7, float(net.lon[7]),
+                        float(net.lat[7]), (Team("general", 20),))
+    new_wh = Warehouse("new-w", "新增物资储备点", "New relief warehouse", 9, float(net.lon[9]), float(net.lat[9]),
+                       {"water_l": 10.0})
+    assert not new_base.existing and not new_wh.existing
+    plan = replace(plan, team_bases=plan.team_bases + (new_base,), warehouses=plan.warehouses + (new_wh,))
+    assert Plan.from_json(plan.to_json(tmp_path / "p.json")) == plan
+    data = json.loads(plan.to_geojson(tmp_path / "p.geojson").read_text(encoding="utf-8"))
+    props = {f["properties"]["id"]: f["properties"] for f in data["features"]}
+    assert props["new-1"]["existing"] is False and props["district-warehouse"]["existing"] is True
+    assert props["new-1"]["name"] == "新增综合救援队驻地1 / New general rescue team base 1"
+
+
+def test_plan_json_written_before_the_existing_flag_still_loads(district):
+    d = Plan.existing(district).to_dict()
+    for b in d["team_bases"]:
+        b.pop("existing")
+    for w in d["warehouses"]:
+        w.pop("existing")
+    old = Plan.from_dict(d)
+    assert old.team_bases and not any(b.existing for b in old.team_bases)
