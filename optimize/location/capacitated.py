@@ -309,13 +309,26 @@ class _Capacitated(_LocationModel):
         if int(q.max(initial=0)) * n * m > 5e8:
             return None
         t = time.perf_counter()
+        if t >= deadline:
+            return None
         forced = np.zeros(m, bool)
         forced[self.fixed] = True
         closed = ~allowed.any(axis=0) & ~forced
         lam0 = H.initial_multipliers(np.where(allowed, W, np.inf))
         T = _threshold(plan_obj, integral)
-        L, lam, it = H.lagrangian_cpmp(W, di, q, self.p, plan_obj, forced=forced, closed=closed, allowed=allowed,
-                                       lam0=lam0, stop_above=T)
+        kw = dict(forced=forced, closed=closed, allowed=allowed, stop_above=T)
+        # a few subgradient steps first, to learn what one costs: the knapsacks grow with
+        # capacity x demands x sites, and the time limit must hold on large instances
+        L, lam, it = H.lagrangian_cpmp(W, di, q, self.p, plan_obj, lam0=lam0, max_iter=10, **kw)
+        per_step = (time.perf_counter() - t) / max(it, 1)
+        budget = int(0.4 * (deadline - time.perf_counter()) / max(per_step, 1e-9))
+        if L < T and budget >= 10:
+            L2, lam2, it2 = H.lagrangian_cpmp(W, di, q, self.p, plan_obj, lam0=lam, max_iter=min(3000, budget), **kw)
+            it += it2
+            if L2 > L:
+                L, lam = L2, lam2
+        if time.perf_counter() + 2 * per_step >= deadline:
+            return None
         v, delta = H.cpmp_site_values(W, di, q, allowed, lam)
         v[closed] = np.inf
         free = np.flatnonzero(~forced & ~closed)
