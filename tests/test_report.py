@@ -1,0 +1,406 @@
+"""Figures and the HTML reports of ``yingji run`` / ``yingji compare`` (no browser; see test_report_browser)."""
+from __future__ import annotations
+
+import base64
+import math
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from network.errors import InputError
+
+XSS = "<script>alert(1)</script>"
+
+#: a short 50-year flood; the name, titles and description are hostile on purpose
+FLOOD_TOML = f'''
+name = "{XSS}"
+title_zh = "洪水 <b>测试</b> $5"
+title_en = "Flood test & <i>co</i>"
+description_zh = "五十年一遇洪水。<img src=x onerror=alert(2)>"
+description_en = "A 50-year flood, 12 hours."
+[hazards.flood]
+return_period_years = 50
+[simulation]
+duration_h = 12
+'''
+#: the same flood with two more shelters opened; a '$' in the name must not start mathtext
+MORE_SHELTERS_TOML = '''
+name = "flood $50 more-shelters"
+title_zh = "洪水（增设避难场所）"
+title_en = "Flood, more shelters"
+[hazards.flood]
+return_period_years = 50
+[resources]
+open_shelters = ["xinfeng-park", "west-stadium"]
+[simulation]
+duration_h = 12
+'''
+RUN_FILES = {f"{s}.{e}" for s in ("map", "relief_time", "timeline", "teams_gantt") for e in ("png", "svg")} | {"report.html"}
+COMPARE_FILES = {f"{s}.{e}" for s in ("relief_compare", "maps") for e in ("png", "svg")} | {"report.html"}
+
+
+def make_run(toml: str, district):
+    from scenarios.runner import run_scenario
+    from scenarios.spec import parse_scenario
+
+    return run_scenario(parse_scenario(toml, "test-scenario.toml"), district=district)
+
+
+class Page(HTMLParser):
+    """What the tests look at in a report: tags with attributes, text per element id, table rows."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.title = ""
+        self.text: list[str] = []
+        self.rows: list[dict] = []  # rows of table.indicators: class and cell texts
+        self._stack: list[str] = []
+        self._in_ind = False
+        self._row: dict | None = None
+        self._cell: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if tag in ("meta", "img", "br", "link", "input"):
+            return
+        self._stack.append(tag)
+        if tag == "table" and "indicators" in (a.get("class") or ""):
+            self._in_ind = True
+        if self._in_ind and tag == "tr":
+            self._row = {"class": a.get("class", ""), "cells": []}
+        if self._row is not None and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("meta", "img", "br", "link", "input"):
+            return
+        if self._stack:
+            self._stack.pop()
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row["cells"].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        if tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+        if tag == "table":
+            self._in_ind = False
+
+    def handle_data(self, data):
+        if self._stack and self._stack[-1] == "title":
+            self.title += data
+        if self._cell is not None:
+            self._cell.append(data)
+        self.text.append(data)
+
+    def all(self, tag: str) -> list[dict]:
+        return [a for t, a in self.tags if t == tag]
+
+
+_SHARED: dict = {}
+
+
+def shared_reports(district, tmp_path_factory) -> dict:
+    """Two runs, a run report (zh) and a compare report (en), made once per test session:
+    this module and the browser test look at the same files."""
+    if not _SHARED:
+        from scenarios.report import write_compare_report, write_run_report
+
+        a, b = make_run(FLOOD_TOML, district), make_run(MORE_SHELTERS_TOML, district)
+        root = tmp_path_factory.mktemp("reports")
+        _SHARED.update(runs=(a, b), run=write_run_report(root / "run", a, lang="zh"),
+                       compare=write_compare_report(root / "compare", [a, b], lang="en"))
+    return _SHARED
+
+
+@pytest.fixture(scope="module")
+def shared(district, tmp_path_factory):
+    return shared_reports(district, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def runs(shared):
+    return shared["runs"]
+
+
+@pytest.fixture(scope="module")
+def run_report(shared):
+    return shared["run"]
+
+
+@pytest.fixture(scope="module")
+def compare_report(shared):
+    return shared["compare"]
+
+
+# ---------------------------------------------------------------------------------- files
+def test_run_report_writes_every_figure_as_png_and_svg(run_report):
+    assert set(run_report) == RUN_FILES
+    for name, path in run_report.items():
+        assert path.exists() and path.stat().st_size > 1000, name
+        if name.endswith(".png"):
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        if name.endswith(".svg"):
+            assert ET.parse(path).getroot().tag.endswith("svg")
+
+
+def test_run_report_is_self_contained(run_report):
+    html = run_report["report.html"].read_text(encoding="utf-8")
+    page = Page(html)
+    imgs = page.all("img")
+    assert len(imgs) == 4  # the four figures and nothing injected
+    for img, stem in zip(imgs, ("map", "relief_time", "timeline", "teams_gantt")):
+        assert img["src"].startswith("data:image/png;base64,")
+        assert base64.b64decode(img["src"].split(",", 1)[1]) == run_report[f"{stem}.png"].read_bytes()
+    assert not page.all("script") and not page.all("link") and not page.all("iframe")
+    for tag, attrs in page.tags:
+        for key in ("src", "href"):
+            v = attrs.get(key) or ""
+            assert not re.match(r"^\s*(https?:|//|ftp:)", v), (tag, v)
+    assert "@import" not in html and "url(" not in html
+    csp = [m for m in page.all("meta") if m.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and "default-src 'none'" in csp[0]["content"]
+    assert "@media print" in html
+
+
+def test_scenario_text_is_escaped(run_report, runs):
+    html = run_report["report.html"].read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "<b>测试</b>" not in html and "<i>co</i>" not in html
+    page = Page(html)
+    assert page.title == f"{runs[0].title_zh} — {XSS} · yingji"
+    assert XSS in "".join(page.text)
+
+
+def test_indicator_table_has_a_verdict_per_target(run_report, runs):
+    from scenarios.report import format_target, format_value
+
+    page = Page(run_report["report.html"].read_text(encoding="utf-8"))
+    body = [r for r in page.rows if r["class"]]  # the header row has no class
+    kpis = runs[0].kpis
+    assert len(body) == len(kpis)
+    for row, k in zip(body, kpis):
+        want = "na" if k["pass"] is None else ("pass" if k["pass"] else "fail")
+        assert row["class"] == want
+        name, value, target, verdict, _note = row["cells"]
+        assert name.startswith(k["zh"]) and k["en"] in name
+        assert value == format_value(k["value"], k["unit"])
+        assert target == format_target(k["target"], k["unit"])
+        assert verdict.split()[0] == {"na": "—", "pass": "✓", "fail": "✗"}[want]
+
+
+def test_both_languages_with_the_primary_first(runs, run_report):
+    from scenarios.report import render_run_html
+
+    pngs = {s: run_report[f"{s}.png"] for s in ("map", "relief_time", "timeline", "teams_gantt")}
+    run = runs[0]
+    for lang, first, second, html_lang in (("zh", run.title_zh, run.title_en, "zh-CN"), ("en", run.title_en, run.title_zh, "en")):
+        html = render_run_html(run, pngs, lang=lang)
+        page = Page(html)
+        assert [a.get("lang") for t, a in page.tags if t == "html"] == [html_lang]
+        h1 = "".join(page.text)
+        assert h1.index(first) < h1.index(second)
+        text = " ".join(page.text)
+        assert "关键数字" in text and "Key numbers" in text
+        assert ("达标" in text or "未达标" in text) and ("pass" in text or "fail" in text)
+        if lang == "en":
+            assert text.index("Key numbers") < text.index("关键数字")
+    with pytest.raises(InputError, match="--lang"):
+        render_run_html(run, pngs, lang="fr")
+
+
+# ---------------------------------------------------------------------------------- compare
+def test_compare_table_differences(runs):
+    from scenarios.report import compare_table, run_labels
+
+    rows = compare_table(list(runs))
+    a, b = run_labels(list(runs))
+    assert a != b and len(rows) == len(runs[0].kpis)
+    for row, ka, kb in zip(rows, runs[0].kpis, runs[1].kpis):
+        assert row["indicator"] == ka["indicator"] == kb["indicator"]
+        assert row["values"] == {a: ka["value"], b: kb["value"]}
+        assert row["pass"] == {a: ka["pass"], b: kb["pass"]}
+        if ka["value"] is None or kb["value"] is None:
+            assert row["diff"] == {b: None}
+        else:
+            assert row["diff"][b] == pytest.approx(kb["value"] - ka["value"])
+
+
+def _fake_run(name: str, plan: str, rows: list[dict]):
+    return SimpleNamespace(name=name, plan_label=plan, kpis=rows)
+
+
+def _row(key, value, target=">= 0.9", ok=None, unit="share"):
+    return {"indicator": key, "zh": key + "（中）", "en": key, "unit": unit, "value": value, "target": target,
+            "pass": ok, "note": ""}
+
+
+def test_compare_table_by_hand():
+    from scenarios.report import compare_table, run_labels
+
+    r1 = _fake_run("a", "existing", [_row("cover", 0.5, ok=False), _row("p95", 12.0, "<= 10", False, "h")])
+    r2 = _fake_run("a", "existing", [_row("cover", 0.8, ok=False), _row("p95", None, "<= 10", False, "h")])
+    r3 = _fake_run("b", "plan.json", [_row("cover", 0.95, ">= 0.95", True), _row("extra", 3.0, "<= 5", True, "people")])
+    labels = run_labels([r1, r2, r3])
+    assert labels == ["a [existing]", "a [existing] #2", "b [plan.json]"]
+    rows = {r["indicator"]: r for r in compare_table([r1, r2, r3])}
+    assert list(rows) == ["cover", "p95", "extra"]
+    assert rows["cover"]["diff"]["a [existing] #2"] == pytest.approx(0.3)
+    assert rows["cover"]["diff"]["b [plan.json]"] == pytest.approx(0.45)
+    assert rows["cover"]["targets"]["b [plan.json]"] == ">= 0.95" and rows["cover"]["target"] == ">= 0.9"
+    assert rows["p95"]["diff"] == {"a [existing] #2": None, "b [plan.json]": None}
+    assert rows["extra"]["values"] == {"a [existing]": None, "a [existing] #2": None, "b [plan.json]": 3.0}
+    assert rows["extra"]["pass"]["b [plan.json]"] is True and rows["extra"]["pass"]["a [existing]"] is None
+    with pytest.raises(InputError):
+        compare_table([])
+
+
+def test_formatting_of_values_targets_and_differences():
+    from scenarios.report import format_diff, format_target, format_value
+
+    assert format_value(0.9123, "share") == "91.2 %"
+    assert format_value(20362.0, "people") == "20,362"
+    assert format_value(None, "h") == "—" and format_value(math.inf, "h") == "—" and format_value(math.nan, "‰") == "—"
+    assert format_target(">= 0.9", "share") == "≥ 90.0 %" and format_target("<= 10", "h") == "≤ 10.0 h"
+    assert format_target("whatever", "h") == "whatever"
+    assert format_diff(0.031, "share") == "+3.1 pp" and format_diff(-120.0, "people") == "-120"
+
+
+def test_descriptions_become_paragraphs():
+    from scenarios.report import paragraphs
+
+    assert paragraphs("\nA flood\nthat rises.\n\n  Illustrative.\n", cjk=False) == ["A flood that rises.", "Illustrative."]
+    assert paragraphs("水位上涨，\n堤防未溃决。\n风速 5\nm/s", cjk=True) == ["水位上涨，堤防未溃决。风速 5 m/s"]
+    assert paragraphs("", cjk=True) == []
+
+
+def test_compare_report(compare_report, runs):
+    from scenarios.report import compare_table, format_diff, run_labels
+
+    assert set(compare_report) == COMPARE_FILES
+    html = compare_report["report.html"].read_text(encoding="utf-8")
+    page = Page(html)
+    assert [a.get("lang") for t, a in page.tags if t == "html"] == ["en"]
+    assert len(page.all("img")) == 2 and all(i["src"].startswith("data:image/png;base64,") for i in page.all("img"))
+    assert "<script" not in html.lower() and "&lt;script&gt;" in html
+    labels = run_labels(list(runs))
+    header, *body = [r for r in page.rows]
+    assert header["cells"][2:] == labels + [f"Δ {labels[1]}"]
+    for row, want in zip(body, compare_table(list(runs))):
+        assert row["cells"][-1] == format_diff(want["diff"][labels[1]], want["unit"])
+    with pytest.raises(InputError, match="two runs"):
+        from scenarios.report import write_compare_report
+
+        write_compare_report(Path("/nonexistent-never-written"), list(runs)[:1])
+
+
+# ---------------------------------------------------------------------------------- figures
+def _without(result, table: str, key: str):
+    """The result with ``key`` dropped from every row of ``result.<table>`` (an older RunResult)."""
+    return replace(result, **{table: [{k: v for k, v in row.items() if k != key} for row in getattr(result, table)]})
+
+
+def test_relief_samples_match_the_run_kpis(runs):
+    from scenarios.figures import relief_samples
+
+    for run in runs:
+        rt = run.result.kpis["relief_time"]
+        exact = "party_records" in run.result.groups[0]
+        for res, is_exact in ((run.result, exact), (_without(run.result, "groups", "party_records"), False)):
+            s = relief_samples(res)
+            assert s.affected == rt["affected_people"]
+            assert s.unrelieved == rt["unrelieved_people"]
+            assert s.people.sum() == pytest.approx(rt["relieved_people"])
+            h, share = s.ecdf()
+            assert np.all(np.diff(h) >= 0) and np.all(np.diff(share) >= -1e-15)
+            assert share[-1] == pytest.approx(rt["relieved_people"] / rt["affected_people"])
+            if is_exact:
+                assert s.share_within(rt["target_h"]) == pytest.approx(rt["share_within_target"], rel=1e-12)
+            else:  # from the event log: partial reliefs sit at their group's last relief time, never earlier
+                assert s.share_within(rt["target_h"]) <= rt["share_within_target"] + 1e-12
+                assert s.share_within(rt["target_h"]) == pytest.approx(rt["share_within_target"], abs=0.02)
+
+
+def test_team_activity(runs):
+    from scenarios.figures import team_activity
+
+    res = runs[0].result
+    end = res.params["duration_h"] * 3600.0
+    if "activity" in res.teams[0]:  # the simulation's own bars are drawn as they are
+        assert team_activity(res) == {t["team"]: t["activity"] for t in res.teams}
+    # an older result: travel and on-scene bars from the event log
+    old = _without(res, "teams", "activity")
+    act = team_activity(old)
+    assert set(act) == {t["team"] for t in res.teams}
+    arrivals = sum(1 for e in res.events if e["event"] == "arrive" and "team" in e)
+    scenes = [a for bars in act.values() for a in bars if a["kind"] == "scene"]
+    assert len(scenes) == arrivals > 0
+    for bars in act.values():
+        assert {a["kind"] for a in bars} <= {"travel", "scene"}
+        for a in bars:
+            assert 0 <= a["start_s"] <= a["end_s"] <= end + 1e-6
+
+
+def test_timeline_and_gantt_draw_the_result(runs):
+    from scenarios.figures import gantt_figure, timeline_figure
+
+    res = runs[0].result
+    ax = timeline_figure(res, lang="en").axes[0]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert set(lines) == {"affected", "evacuated", "sheltered (awaiting relief)", "basic relief received"}
+    assert np.array_equal(lines["affected"].get_ydata(), res.time_series["affected"])
+    ax = gantt_figure(res, lang="zh").axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [t["team"] for t in res.teams]
+    assert ax.get_legend() is not None
+
+
+def test_map_shows_each_hazard_kind(district):
+    from matplotlib.image import AxesImage
+
+    from scenarios.figures import map_figure, relief_samples, relief_time_figure
+
+    fire = make_run('name = "fire"\ntitle_zh = "林火"\ntitle_en = "fire"\n[hazards.fire]\nwind_speed_m_s = 8\n'
+                    '[simulation]\nduration_h = 6\n', district)
+    chem = make_run('name = "chem"\ntitle_zh = "氯气"\ntitle_en = "chlorine"\n[hazards.chemical]\n'
+                    'site = "chlor-alkali-plant"\nrate_kg_s = 1.0\nduration_min = 30\ntime_of_day = "night"\n'
+                    '[simulation]\nduration_h = 3\n', district)
+    for run, legend_text in ((fire, "burned area"), (chem, "AEGL-3")):
+        ax = map_figure(run.district, run.hazards, run.plan, run.result, lang="en").axes[0]
+        texts = [t.get_text() for lg in [c for c in ax.get_children() if type(c).__name__ == "Legend"]
+                 for t in lg.get_texts()]
+        assert any(legend_text in t for t in texts), texts
+    # on a bare road network (an OSM/GraphML source) the map has roads and the hazard, no terrain
+    ax = map_figure(chem.district.network, chem.hazards, chem.plan, chem.result, lang="en").axes[0]
+    main = {t.get_text() for t in ax.get_legend().get_texts()}
+    assert not ax.get_images() and {"expressway", "team base", "relief warehouse"} <= main
+    assert any("AEGL-3" in t.get_text() for c in ax.get_children() if type(c).__name__ == "Legend" for t in c.get_texts())
+    # a run where nobody was affected says so instead of drawing an empty curve
+    nobody = relief_samples(fire.result).affected == 0
+    said = [x.get_text() for x in relief_time_figure(fire.result, lang="en").axes[0].texts]
+    assert ("no one was affected in this run" in said) == nobody
+    fire_ax = map_figure(fire.district, fire.hazards, fire.plan, fire.result, lang="en").axes[0]
+    burned = fire.hazards[0].summary(6 * 3600.0)["burned_ha"]
+    top = [im for im in fire_ax.get_images() if isinstance(im, AxesImage)][-1]
+    cell = fire.hazards[0].cellsize
+    assert np.isfinite(np.asarray(top.get_array(), float)).sum() * cell**2 / 1e4 == pytest.approx(burned)
+
+
+def test_bad_language_is_an_input_error(runs, tmp_path):
+    from scenarios.figures import timeline_figure
+    from scenarios.report import write_run_report
+
+    with pytest.raises(InputError, match="--lang"):
+        timeline_figure(runs[0].result, lang="de")
+    with pytest.raises(InputError, match="--lang"):
+        write_run_report(tmp_path, runs[0], lang="de")
+    assert not any(tmp_path.iterdir())

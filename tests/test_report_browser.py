@@ -1,0 +1,149 @@
+"""The HTML reports in a real browser: Debian's headless Chromium driven by playwright.
+
+Each report is opened from disk with the network cut off, screenshotted and checked: title,
+indicator table, every image decoded, no console errors, no request but the file itself and
+data: URIs, the hostile scenario name shown as text with no script run, and a PDF printed.
+Without a browser the tests skip and say why; with ``CI`` set they fail instead.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from .test_report import XSS, shared_reports
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _no_browser_reason() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install '.[test]')"
+    if not CHROMIUM.exists():
+        return f"no browser: {CHROMIUM} is missing (Debian: apt-get install chromium; .ci/run installs it)"
+    return None
+
+
+def _fontconfig(folder: Path) -> Path:
+    """A fontconfig file that adds the CJK fonts yingji already depends on (mplfonts), so the
+    screenshot shows Chinese on a machine without system CJK fonts; the report embeds no font."""
+    import mplfonts
+
+    fonts = Path(mplfonts.__file__).parent / "fonts"
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+        f"  <dir>{fonts}</dir>\n  <cachedir>{folder / 'fc-cache'}</cachedir>\n</fontconfig>\n",
+        encoding="utf-8")
+    return conf
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    reason = _no_browser_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set, so the browser test must run: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    conf = _fontconfig(tmp_path_factory.mktemp("fonts"))
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS,
+                              env={**os.environ, "FONTCONFIG_FILE": str(conf)})
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def reports(district, tmp_path_factory):
+    shared = shared_reports(district, tmp_path_factory)
+    return {"run": (shared["runs"][0], shared["run"]), "compare": (list(shared["runs"]), shared["compare"])}
+
+
+def open_report(browser, html: Path, shot: Path) -> dict:
+    """Open ``html`` offline, record console messages, requests and dialogs, screenshot it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    page = context.new_page()
+    seen: dict = {"console": [], "errors": [], "requests": [], "dialogs": []}
+    page.on("console", lambda m: seen["console"].append((m.type, m.text)))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", lambda r: seen["requests"].append(r.url))
+
+    def dialog(d):
+        seen["dialogs"].append(d.message)
+        d.dismiss()
+
+    page.on("dialog", dialog)
+    page.goto(html.as_uri(), wait_until="load")
+    seen["page"] = page
+    seen["context"] = context
+    seen["images"] = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
+    page.screenshot(path=str(shot), full_page=True)
+    return seen
+
+
+def _check_common(seen: dict, html: Path, n_images: int, shot: Path) -> None:
+    page = seen["page"]
+    assert len(seen["images"]) == n_images
+    assert all(done and w > 0 and h > 0 for done, w, h in seen["images"]), seen["images"]
+    assert [m for m in seen["console"] if m[0] == "error"] == [] and seen["errors"] == []
+    assert all(u == html.as_uri() or u.startswith("data:") for u in seen["requests"]), seen["requests"]
+    assert seen["dialogs"] == []
+    assert page.evaluate("document.scripts.length") == 0
+    from PIL import Image
+
+    with Image.open(shot) as im:
+        assert im.width == 1280 and im.height > 2000  # the whole page, figures included
+        lo, hi = im.convert("L").getextrema()
+        assert hi - lo > 100  # not a blank page
+    pdf = page.pdf(format="A4")
+    assert pdf[:5] == b"%PDF-" and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) > 1  # printed on several A4 pages
+
+
+def test_run_report_renders_in_chromium(browser, reports, tmp_path):
+    run, files = reports["run"]
+    html = files["report.html"]
+    shot = tmp_path / "run-report.png"
+    seen = open_report(browser, html, shot)
+    page = seen["page"]
+    try:
+        assert page.title() == f"{run.title_zh} — {XSS} · yingji"
+        rows = page.locator("table.indicators tbody tr")
+        assert rows.count() == len(run.kpis)
+        assert page.locator("table.indicators").is_visible()
+        first = rows.nth(0).inner_text()
+        assert run.kpis[0]["en"] in first
+        assert page.inner_text("code.scenario-name") == XSS
+        assert page.inner_text("h1").startswith(run.title_zh)  # '<b>' stayed text, not markup
+        assert page.locator("h1 b").count() == 0
+        _check_common(seen, html, 4, shot)
+    finally:
+        seen["context"].close()
+
+
+def test_compare_report_renders_in_chromium(browser, reports, tmp_path):
+    from scenarios.report import run_labels
+
+    runs, files = reports["compare"]
+    html = files["report.html"]
+    shot = tmp_path / "compare-report.png"
+    seen = open_report(browser, html, shot)
+    page = seen["page"]
+    try:
+        labels = run_labels(runs)
+        assert page.title() == f"Scenario comparison — {' vs '.join(labels)} · yingji"
+        head = page.locator("table.indicators thead th").all_inner_texts()
+        assert head[2:] == labels + [f"Δ {labels[1]}"]
+        assert page.locator("table.indicators tbody tr").count() == len(runs[0].kpis)
+        assert page.locator("code.run-label").all_inner_texts() == labels
+        _check_common(seen, html, 2, shot)
+    finally:
+        seen["context"].close()

@@ -1,0 +1,364 @@
+"""`yingji run`, `yingji compare`, `yingji scenarios`, the runner, the outputs and the Python API."""
+from __future__ import annotations
+
+import csv
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from network.errors import InputError, YingjiError
+from scenarios.cli import main
+
+from .test_cli import yingji
+
+pytestmark = pytest.mark.filterwarnings("ignore::sim.hazards.chemical.ChemicalModelWarning")
+
+# short scenarios keep the default suite fast: a 6-hour chlorine leak and the 24-hour forest fire
+SHORT_CHLORINE = """
+    name = "short-chlorine"
+    title_zh = "短时氯气泄漏"
+    title_en = "short chlorine leak"
+
+    [hazards.chemical]
+    site = "chlor-alkali-plant"
+    rate_kg_s = 2.0
+    duration_min = 30
+    wind_speed_m_s = 2.0
+    wind_from_deg = 120
+    stability = "F"
+    time_of_day = "night"
+
+    [simulation]
+    duration_h = 6
+    step_s = 300
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return p
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_run_builtin_end_to_end_writes_every_file(tmp_path, district):
+    """The README's main command, as a user runs it (a subprocess), on a built-in scenario."""
+    out = tmp_path / "fire"
+    r = yingji("run", "forest-fire-north", "--out", str(out), "--lang", "en")
+    assert r.returncode == 0, r.stderr
+    assert "forest fire damage rate" in r.stdout and ("pass" in r.stdout)
+    summary = json.loads((out / "kpis.json").read_text(encoding="utf-8"))
+    assert summary["scenario"] == "forest-fire-north" and summary["plan"] == "existing"
+    rows = {row["indicator"]: row for row in summary["indicators"]}
+    fire = rows["forest_fire_damage_permille"]
+    assert fire["value"] is not None and fire["target"] == "<= 0.9" and fire["pass"] == (fire["value"] <= 0.9)
+    with (out / "groups.csv").open(encoding="utf-8") as f:
+        list(csv.DictReader(f))
+    with (out / "events.csv").open(encoding="utf-8") as f:
+        events = list(csv.DictReader(f))
+    assert events and {"t_s", "event"} <= set(events[0])
+    plan = json.loads((out / "plan.geojson").read_text(encoding="utf-8"))
+    ids = {f["properties"]["id"] for f in plan["features"] if f["geometry"]["type"] == "Point"}
+    assert "forest-fire-brigade" in ids and "cidu-square" in ids
+    hazard = json.loads((out / "hazard.geojson").read_text(encoding="utf-8"))
+    assert hazard["features"] and all(f["properties"]["hazard"] == "fire" for f in hazard["features"])
+    burned = [f for f in hazard["features"] if f["properties"].get("state") == "burned"]
+    assert burned and burned[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    # the report side (figures + HTML) when scenarios.report is installed
+    if (Path(__file__).parents[1] / "scenarios" / "report.py").exists():
+        for stem in ("map", "relief_time", "timeline", "teams_gantt"):
+            assert (out / f"{stem}.png").stat().st_size > 0 and (out / f"{stem}.svg").exists()
+        assert "<html" in (out / "report.html").read_text(encoding="utf-8").lower()
+    assert not list(tmp_path.glob(".yingji-*")), "scratch folder left behind"
+
+
+def test_run_json_and_fail_on_target(tmp_path, capsys):
+    p = write(tmp_path, SHORT_CHLORINE)
+    code, out, _ = cli(capsys, "run", str(p), "--json", "--fail-on-target")
+    res = json.loads(out)
+    assert res["scenario"] == "short-chlorine" and res["files"] == [] and res["out"] is None
+    missed = [r for r in res["indicators"] if r["pass"] is False]
+    assert missed and code == 1 and res["passed"] is False
+    code, out, _ = cli(capsys, "run", str(p), "--json")
+    assert code == 0, "targets missed without --fail-on-target still exit 0"
+    # the forest fire scenario meets its targets (no one affected, damage far below 0.9 ‰): exit 0
+    code, out, _ = cli(capsys, "run", "forest-fire-north", "--json", "--fail-on-target")
+    rows = json.loads(out)["indicators"]
+    assert code == (1 if any(r["pass"] is False for r in rows) else 0)
+    assert code == 0, rows
+
+
+def test_targets_come_from_the_scenario():
+    from scenarios.runner import run_scenario
+
+    run = run_scenario("chlorine-night")
+    cov = next(r for r in run.kpis if r["indicator"] == "warning_coverage")
+    strict = run_scenario(run.scenario.with_overrides({"targets.warning_coverage": 0.0, "targets.relief_within_h": 24}),
+                          district=run.district)
+    cov2 = next(r for r in strict.kpis if r["indicator"] == "warning_coverage")
+    assert cov2["value"] == cov["value"] and cov2["target"] == ">= 0" and cov2["pass"] is True
+    share = next(r for r in strict.kpis if r["indicator"] == "relief_within_target")
+    assert "24 h" in share["en"] and strict.result.params["relief_target_h"] == 24
+    # the relief share is measured against the scenario's hours, so it cannot fall with a longer target
+    base_share = next(r for r in run.kpis if r["indicator"] == "relief_within_target")["value"]
+    assert share["value"] >= base_share
+
+
+def test_same_seed_same_result_and_seed_override():
+    from scenarios.runner import run_scenario
+
+    a = run_scenario("chlorine-night", seed=3)
+    b = run_scenario("chlorine-night", seed=3, district=a.district)
+    assert a.scenario.simulation.seed == 3 and a.result.kpis == b.result.kpis
+
+
+def test_quiet_prints_nothing(tmp_path, capsys):
+    code, out, _ = cli(capsys, "run", str(write(tmp_path, SHORT_CHLORINE)), "--quiet")
+    assert code == 0 and out == ""
+
+
+def test_compare_two_scenarios_json(tmp_path, capsys):
+    a = write(tmp_path, SHORT_CHLORINE, "a.toml")
+    b = write(tmp_path, SHORT_CHLORINE.replace("rate_kg_s = 2.0", "rate_kg_s = 0.2").replace(
+        'name = "short-chlorine"', 'name = "small-leak"'), "b.toml")
+    code, out, err = cli(capsys, "compare", str(a), str(b), "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    labels = [r["label"] for r in res["runs"]]
+    assert labels == ["short-chlorine [existing]", "small-leak [existing]"]
+    expo = next(r for r in res["indicators"] if r["indicator"] == "exposure_people")
+    va, vb = expo["values"][labels[0]], expo["values"][labels[1]]
+    assert expo["diff"][labels[1]] == pytest.approx(vb - va)
+    assert vb <= va  # a tenth of the release exposes no more people
+
+
+@pytest.mark.slow  # two full reports (figures + HTML): about 8 s
+def test_compare_writes_outputs(tmp_path, capsys):
+    a = write(tmp_path, SHORT_CHLORINE, "a.toml")
+    out = tmp_path / "cmp"
+    code, _, err = cli(capsys, "compare", f"{a}@existing", "forest-fire-north", "--out", str(out), "--quiet")
+    assert code == 0, err
+    res = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    assert [r["scenario"] for r in res["runs"]] == ["short-chlorine", "forest-fire-north"]
+    with (out / "compare.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["indicator"] for r in rows} >= {"relief_within_target", "warning_coverage"}
+    runs = sorted(p.name for p in (out / "runs").iterdir())
+    assert len(runs) == 2 and all((out / "runs" / r / "kpis.json").exists() for r in runs)
+
+
+def test_compare_needs_two_runs(capsys):
+    code, _, err = cli(capsys, "compare", "flood-50y")
+    assert code == 2 and "at least two runs" in err
+
+
+def test_scenarios_list_and_show(capsys):
+    code, out, _ = cli(capsys, "scenarios", "list", "--json")
+    names = {s["name"] for s in json.loads(out)}
+    assert code == 0 and "flood-100y-breach" in names
+    code, out, _ = cli(capsys, "scenarios", "show", "flood-100y-breach")
+    assert code == 0 and 'dike = "xijiao-dike"' in out and "[[hazards.flood.breaches]]" in out
+    code, _, err = cli(capsys, "scenarios", "show", "nope")
+    assert code == 2 and "unknown scenario" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "no-such-scenario"], "unknown scenario"),
+    (["run", "missing.toml"], "scenario file not found"),
+    (["run", "chlorine-night", "--plan", "absent.json"], "plan file not found"),
+])
+def test_bad_input_one_message_exit_2_nothing_written(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, *args, "--out", str(out))
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".yingji-*"))
+
+
+def test_negative_duration_and_off_map_site_are_reported(tmp_path, capsys):
+    neg = write(tmp_path, SHORT_CHLORINE.replace("duration_h = 6", "duration_h = -6"), "neg.toml")
+    code, _, err = cli(capsys, "run", str(neg), "--out", str(tmp_path / "o"))
+    assert code == 2 and "neg.toml:15: simulation.duration_h" in err and "found -6" in err
+    off = write(tmp_path, SHORT_CHLORINE.replace('site = "chlor-alkali-plant"', 'location = [120.0, 31.0]\n'
+                                                 '    substance = "chlorine"'), "off.toml")
+    code, _, err = cli(capsys, "run", str(off), "--out", str(tmp_path / "o"))
+    assert code == 2 and "off.toml:6: hazards.chemical.location" in err and "off the map" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_plan_off_the_network_is_reported(tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"name": "p", "shelters": [{"id": "s1", "name_zh": "甲", "name_en": "a", "node": 10 ** 7,
+                                                           "lon": 117.1, "lat": 29.3, "capacity": 10}]}))
+    code, _, err = cli(capsys, "run", "chlorine-night", "--plan", str(plan), "--out", str(tmp_path / "o"))
+    assert code == 2 and "plan.json" in err and "not on the network" in err and not (tmp_path / "o").exists()
+
+
+def test_optimized_plan_runs_with_the_scenario_budget(tmp_path):
+    from scenarios.runner import run_scenario
+
+    p = write(tmp_path, SHORT_CHLORINE + """
+    [plan]
+    teams = 0
+    shelters = 1
+    warehouses = 0
+    time_limit_s = 10
+    """)
+    from optimize.plan import Plan
+
+    run = run_scenario(p, plan="optimized")
+    existing = {s.id for s in Plan.existing(run.district).shelters}
+    new = {s.id for s in run.plan.shelters} - existing
+    assert run.plan_label == "optimized" and len(new) == 1
+    assert new <= {s.id for s in run.district.spec.shelters if not s.existing}
+
+
+def test_optimized_plan_is_refused_clearly_when_not_installed(capsys, monkeypatch):
+    import scenarios.runner as runner
+
+    monkeypatch.setattr(runner, "optimized_plan_available", lambda: False)
+    code, _, err = cli(capsys, "run", "chlorine-night", "--plan", "optimized")
+    assert code == 2 and "'optimized' is not available" in err
+
+
+def test_bad_objective_names_the_plan_section(tmp_path):
+    from scenarios.runner import run_scenario
+
+    p = write(tmp_path, SHORT_CHLORINE + '\n    [plan]\n    objective = "fastest"\n    shelters = 1\n')
+    with pytest.raises(InputError, match=r"s.toml:19: plan.objective: expected median, center or cover:MINUTES, got 'fastest'"):
+        run_scenario(p, plan="optimized")
+
+
+def test_plan_file_round_trip_runs_like_existing(tmp_path, district):
+    from optimize.plan import Plan
+    from scenarios.runner import run_scenario
+
+    path = Plan.existing(district).to_json(tmp_path / "today.json")
+    a = run_scenario("chlorine-night", district=district)
+    b = run_scenario("chlorine-night", plan=path, district=district)
+    assert b.plan_label == "today.json" and a.result.kpis == b.result.kpis
+
+
+def test_resources_change_the_plan(tmp_path, district):
+    from scenarios.runner import build_plan
+    from scenarios.spec import load_scenario
+
+    sc = load_scenario("flood-50y").with_overrides({
+        "resources.unavailable": ["xijiao-fire-station", "cidu-square"],
+        "resources.open_shelters": ["xinfeng-park"], "resources.team_share": 0.5})
+    plan, label = build_plan(sc, district)
+    assert label == "existing"
+    ids = {b.id for b in plan.team_bases} | {s.id for s in plan.shelters}
+    assert "xijiao-fire-station" not in ids and "cidu-square" not in ids and "xinfeng-park" in ids
+    rescue = next(b for b in plan.team_bases if b.id == "district-rescue-team")
+    assert [t.people for t in rescue.teams] == [12, 6]  # 24 and 12 people, half report
+    bad = sc.with_overrides({"resources.unavailable": ["no-such-station"]})
+    with pytest.raises(InputError, match=r"resources.unavailable.0: .*found 'no-such-station'"):
+        build_plan(bad, district)
+
+
+def test_write_failure_leaves_nothing_in_out(tmp_path, monkeypatch):
+    import scenarios.outputs as outputs
+    from scenarios.runner import run_scenario
+
+    run = run_scenario(write(tmp_path, SHORT_CHLORINE))
+
+    def boom(run, path):
+        path.write_text("partial")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(outputs, "write_hazard_geojson", boom)
+    out = tmp_path / "o"
+    with pytest.raises(RuntimeError):
+        outputs.write_run_outputs(out, run, report=False)
+    assert not out.exists() and not list(tmp_path.glob(".yingji-*"))
+    # an existing folder keeps what it had and gets no partial files
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    with pytest.raises(RuntimeError):
+        outputs.write_run_outputs(out, run, report=False)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_python_api_tables(tmp_path, monkeypatch):
+    import sys
+
+    from scenarios import api
+
+    runs = api.compare([write(tmp_path, SHORT_CHLORINE), "forest-fire-north"])
+    assert [r.name for r in runs] == ["short-chlorine", "forest-fire-north"]
+    ind = api.indicators(runs[0])
+    assert {r["indicator"] for r in ind} >= {"relief_within_target", "warning_coverage"}
+    frame = ind.to_frame()
+    assert list(frame["indicator"]) == [r["indicator"] for r in ind]
+    ts = api.time_series(runs[0])
+    assert ts and {"t_h", "affected", "sheltered"} <= set(ts[0])
+    assert len(api.groups(runs[0])) == len(runs[0].result.groups)
+    cmp = api.comparison(runs)
+    assert len(cmp) == 2 * len(ind)
+    first = [r for r in cmp if r["run"] == "short-chlorine [existing]"]
+    assert all(r["diff_vs_first"] in (0.0, None) for r in first)
+    assert {r["name"] for r in api.scenarios_table()} >= {"flood-50y", "chlorine-night"}
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    with pytest.raises(YingjiError, match="pip install pandas"):
+        ind.to_frame()
+
+
+def test_osm_network_with_dem_and_plan_file_runs(tmp_path, capsys):
+    """A file network: OSM roads plus an ESRI ASCII DEM, a chemical release and a plan file."""
+    from network.load import load_network
+    from network.raster import Raster, write_asc
+
+    osm = tmp_path / "wo.osm.bz2"
+    osm.write_bytes((Path(__file__).parent / "data" / "osm" / "West-Oakland.osm.bz2").read_bytes())
+    net = load_network(osm)
+    x0, y0 = float(net.x.min()) - 100, float(net.y.min()) - 100
+    cols, rows = int((net.x.max() - x0) // 50) + 4, int((net.y.max() - y0) // 50) + 4
+    dem = Raster(10.0 + 0.01 * (50.0 * __import__("numpy").arange(cols))[None, :].repeat(rows, 0), x0, y0, 50.0, net.crs)
+    write_asc(dem, tmp_path / "dem.asc")
+    plan = {"name": "wo", "team_bases": [{"id": "fs", "name_zh": "消防站", "name_en": "fire station", "node": 0,
+                                          "lon": float(net.lon[0]), "lat": float(net.lat[0]),
+                                          "teams": [{"type": "hazmat", "people": 6}]}],
+            "shelters": [{"id": "sh", "name_zh": "学校", "name_en": "school", "node": 5, "lon": float(net.lon[5]),
+                          "lat": float(net.lat[5]), "capacity": 500}]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    p = write(tmp_path, f"""
+    title_zh = "氨泄漏"
+    title_en = "ammonia release"
+
+    [network]
+    source = "wo.osm.bz2"
+    dem = "dem.asc"
+
+    [hazards.chemical]
+    location = [{float(net.lon.mean())}, {float(net.lat.mean())}]
+    substance = "ammonia"
+    mass_kg = 200
+    wind_speed_m_s = 3
+
+    [plan]
+    kind = "file"
+    file = "plan.json"
+
+    [simulation]
+    duration_h = 2
+    """)
+    code, out, err = cli(capsys, "run", str(p), "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["plan"] == "plan.json" and len(res["indicators"]) == 5
+    from scenarios.runner import load_scenario_network
+    from scenarios.spec import load_scenario
+
+    loaded = load_scenario_network(load_scenario(p))
+    assert float(loaded.elevation.min()) >= 10.0 and float(loaded.elevation.max()) > 10.0  # from the DEM
+    # the existing plan lives in a district file: on a file network it is refused clearly
+    code, _, err = cli(capsys, "run", str(p), "--plan", "existing")
+    assert code == 2 and "give a plan file" in err
