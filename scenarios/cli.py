@@ -434,7 +434,9 @@ def optimize_pmedcap(
 
     _print_result(solve_pmedcap(file, time_limit_s=_check_limit(time_limit)), as_json, f"capacitated p-median {file.name}")
 
+
 from .cli_run import register as _register_run; _register_run(app)
+from .cli_batch import register as _register_batch; _register_batch(app)
 from .cli_drill import register as _register_drill; _register_drill(app)
 from .cli_optimize_plan import register as _register_optimize_plan; _register_optimize_plan(optimize_app)
 

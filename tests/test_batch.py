@@ -1,0 +1,374 @@
+"""Batch runs on real dask.distributed: determinism across worker counts, a separately started
+scheduler and worker, a killed worker, an interrupted or killed client and --resume, failed
+runs, loopback binding. A short flood (a few simulated hours) keeps each batch to seconds."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from network.errors import InputError
+from scenarios.batch import load_replay, run_batch, run_inputs
+from scenarios.batch_store import BatchStore
+from scenarios.spec import load_scenario
+
+N = 10
+SEED = 11
+SCENARIO = """
+name = "batch-test-flood"
+title_zh = "批量测试：短时洪水"
+title_en = "Batch test: short flood"
+
+[hazards.flood]
+return_period_years = 100.0
+
+[[hazards.flood.breaches]]
+dike = "xijiao-dike"
+time_h = 1.0
+width_m = 150.0
+
+[simulation]
+duration_h = 5.0
+step_s = 900.0
+
+[uncertain."hazards.flood.return_period_years"]
+dist = "return_period"
+min_years = 20
+max_years = 200
+
+[uncertain."hazards.flood.breaches.0.width_m"]
+dist = "uniform"
+low = 50
+high = 300
+
+[uncertain."resources.team_share"]
+dist = "triangular"
+low = 0.5
+mode = 0.9
+high = 1.0
+
+# an id the district does not know: the runs that draw it fail inside the runner
+[uncertain."resources.unavailable"]
+dist = "subset"
+values = ["no-such-base"]
+p = 0.35
+"""
+IGNORED = ("seconds", "finished_at", "worker")
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("batch") / "batch-test-flood.toml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+def canon(store: Path) -> list[tuple]:
+    """Every stored row without its timings and worker address."""
+    db = sqlite3.connect(store)
+    db.row_factory = sqlite3.Row
+    # sqlite3.Row iterates its values, so the column names come from keys()
+    rows = [tuple((k, r[k]) for k in r.keys() if k not in IGNORED)  # noqa: SIM118
+            for r in db.execute("SELECT * FROM runs ORDER BY run_index, plan")]
+    db.close()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def reference(scenario_file, tmp_path_factory) -> Path:
+    """An uninterrupted batch on a LocalCluster with one worker."""
+    store = tmp_path_factory.mktemp("ref") / "ref.sqlite"
+    summary = run_batch(load_scenario(scenario_file), runs=N, store=store, seed=SEED, workers=1)
+    assert summary.stored == N and summary.recorded == N
+    assert summary.scheduler.startswith("tcp://127.0.0.1:")  # LocalCluster binds to loopback
+    return store
+
+
+def test_reference_has_ok_and_failed_runs(reference):
+    rows = BatchStore(reference, create=False).rows()
+    assert [r["run_index"] for r in rows] == list(range(N))
+    failed = [r for r in rows if r["status"] == "failed"]
+    ok = [r for r in rows if r["status"] == "ok"]
+    # runs that drew the unknown id failed with the runner's message, and kept their seed and inputs
+    assert failed and ok
+    for r in rows:
+        bad = "no-such-base" in r["inputs"]["resources.unavailable"]
+        assert (r["status"] == "failed") == bad
+    for r in failed:
+        assert "InputError" in r["error"] and "no-such-base" in r["error"]
+        assert r["seed"] > 0 and r["kpis"] is None
+    for r in ok:
+        assert r["kpis"]["indicators"] and r["relief_within_target"] is not None
+        assert r["worker"].startswith("tcp://127.0.0.1:")
+
+
+def test_seeds_and_inputs_come_from_run_index(reference, scenario_file):
+    sc = load_scenario(scenario_file)
+    for r in BatchStore(reference, create=False).rows():
+        inputs, seed = run_inputs(sc, SEED, r["run_index"])
+        assert r["seed"] == seed
+        assert r["inputs"] == json.loads(json.dumps(inputs))
+
+
+def test_resume_refuses_another_batch(reference, scenario_file, tmp_path):
+    sc = load_scenario(scenario_file)
+    with pytest.raises(InputError, match="--resume"):
+        run_batch(sc, runs=N, store=reference, seed=SEED, workers=1)
+    with pytest.raises(InputError, match="batch seed is 11, not 12"):
+        run_batch(sc, runs=N, store=reference, seed=SEED + 1, workers=1, resume=True)
+    other = load_scenario("flood-50y")
+    with pytest.raises(InputError, match="different text"):
+        run_batch(other, runs=N, store=reference, seed=SEED, resume=True)
+
+
+def test_nothing_missing_means_no_cluster(reference, scenario_file, tmp_path):
+    copy = tmp_path / "copy.sqlite"
+    src = sqlite3.connect(reference)
+    dst = sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    summary = run_batch(load_scenario(scenario_file), runs=N, store=copy, seed=SEED, resume=True)
+    assert summary.submitted == 0 and summary.stored == N and summary.workers == 0
+
+
+def test_replay_rebuilds_the_run(reference):
+    from scenarios.runner import run_scenario
+
+    row = next(r for r in BatchStore(reference, create=False).rows() if r["status"] == "ok")
+    sc, plan, seed = load_replay(reference, row["run_index"])
+    assert plan == "existing" and seed == row["seed"]
+    assert sc.hazards.flood.return_period_years == pytest.approx(row["inputs"]["hazards.flood.return_period_years"])
+    run = run_scenario(sc, plan=plan, seed=seed)
+    again = {k["indicator"]: k["value"] for k in run.kpis}
+    stored = {k["indicator"]: k["value"] for k in row["kpis"]["indicators"]}
+    assert again == stored
+
+
+# --------------------------------------------------------------------------- separate processes
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "scenarios.cli", *args]
+
+
+def _stored(store: Path) -> int:
+    try:
+        db = sqlite3.connect(store, timeout=5)
+        n = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        db.close()
+        return int(n)
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def _wait(cond, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End a process this test started, and its children, by pid."""
+    if proc.poll() is not None:
+        return
+    try:
+        kids = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        kids = []
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+    for k in kids:
+        try:
+            k.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+@pytest.mark.slow  # separate processes: 30-40 s on a loaded 2-core machine
+def test_scheduler_and_worker_as_separate_processes(reference, scenario_file, tmp_path):
+    sched_file = tmp_path / "scheduler.json"
+    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                              "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)],
+                             env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        _wait(sched_file.exists, 60, "the scheduler file")
+        _wait(lambda: "address" in sched_file.read_text() if sched_file.stat().st_size else False, 30, "the address")
+        address = json.loads(sched_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
+                                   str(sched_file), "--nthreads", "1", "--nworkers", "2", "--no-dashboard",
+                                   "--host", "127.0.0.1"], env=_env(), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        store = tmp_path / "remote.sqlite"
+        res = subprocess.run(_cli("batch", str(scenario_file), "--runs", str(N), "--seed", str(SEED), "--scheduler",
+                                  address, "--store", str(store), "--json"),
+                             env=_env(), capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr
+        summary = json.loads(res.stdout)
+        assert summary["scheduler"] == address and summary["workers"] == 2
+        assert canon(store) == canon(reference)
+    finally:
+        if worker is not None:
+            _stop(worker)
+        _stop(sched)
+
+
+def _worker_pids(client_pid: int) -> list[int]:
+    """Worker processes a LocalCluster spawned under the batch client."""
+    try:
+        kids = psutil.Process(client_pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [k.pid for k in kids if "spawn_main" in " ".join(k.cmdline()) and "resource_tracker" not in " ".join(k.cmdline())]
+
+
+@pytest.mark.slow  # separate processes: 30-40 s on a loaded 2-core machine
+def test_killed_worker_is_survived(reference, scenario_file, tmp_path):
+    store = tmp_path / "killworker.sqlite"
+    proc = subprocess.Popen(_cli("batch", str(scenario_file), "--runs", str(N), "--seed", str(SEED), "--workers", "2",
+                                 "--store", str(store), "--quiet"), env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: len(_worker_pids(proc.pid)) == 2, 120, "two workers")
+        # kill one worker once runs are under way but before the batch is done
+        _wait(lambda: _stored(store) >= 1 or proc.poll() is not None, 120, "the first stored run")
+        assert proc.poll() is None and _stored(store) < N, "the batch ended before a worker could be killed"
+        victim = _worker_pids(proc.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert not psutil.pid_exists(victim) or psutil.Process(victim).status() == psutil.STATUS_ZOMBIE
+    finally:
+        _stop(proc)
+    assert canon(store) == canon(reference)
+
+
+@pytest.mark.slow  # separate processes: 30-40 s on a loaded 2-core machine
+def test_ctrl_c_then_resume(reference, scenario_file, tmp_path):
+    store = tmp_path / "ctrlc.sqlite"
+    # a shell without job control starts background jobs with SIGINT ignored, and children
+    # inherit that: give the client the default handling a terminal's Ctrl-C meets
+    proc = subprocess.Popen(_cli("batch", str(scenario_file), "--runs", str(N), "--seed", str(SEED), "--workers", "1",
+                                 "--store", str(store), "--quiet"), env=_env(),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: _stored(store) >= 1 or proc.poll() is not None, 120, "the first stored run")
+        assert proc.poll() is None and _stored(store) < N, "the batch ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        _stop(proc)
+    assert proc.returncode == 130, err
+    assert "--resume" in err
+    partial = _stored(store)
+    assert 1 <= partial <= N
+    db = sqlite3.connect(store)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    summary = run_batch(load_scenario(scenario_file), runs=N, store=store, seed=SEED, workers=1, resume=True)
+    assert summary.recorded == N - partial and summary.duplicates == 0
+    assert canon(store) == canon(reference)
+
+
+@pytest.mark.slow  # separate processes: 30-40 s on a loaded 2-core machine
+def test_killed_client_then_resume(reference, scenario_file, tmp_path):
+    store = tmp_path / "crash.sqlite"
+    # its own session, so the kill takes the client and the workers it spawned, like a crash
+    proc = subprocess.Popen(_cli("batch", str(scenario_file), "--runs", str(N), "--seed", str(SEED), "--workers", "2",
+                                 "--store", str(store), "--quiet"), env=_env(), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: _stored(store) >= 1 or proc.poll() is not None, 120, "the first stored run")
+        assert proc.poll() is None and _stored(store) < N, "the batch ended before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        _stop(proc)
+    partial = _stored(store)
+    assert 1 <= partial <= N
+    # the CLI resumes with the stored seed and run count
+    res = subprocess.run(_cli("batch", str(scenario_file), "--workers", "1", "--store", str(store), "--resume", "--json"),
+                         env=_env(), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["recorded"] == N - partial and summary["stored"] == N
+    assert canon(store) == canon(reference)
+
+
+# --------------------------------------------------------------------------- the CLI's errors
+def test_cli_errors_are_one_line(tmp_path, scenario_file, capsys):
+    cases = [
+        (["batch", "no-such-scenario", "--runs", "3", "--store", str(tmp_path / "a.sqlite")], "unknown scenario"),
+        (["batch", str(scenario_file), "--store", str(tmp_path / "b.sqlite")], "--runs"),
+        (["batch", str(scenario_file), "--runs", "2", "--plans", "nope.json", "--store", str(tmp_path / "c.sqlite")],
+         "nope.json"),
+        (["batch", "report", str(tmp_path / "missing.sqlite")], "no such batch store"),
+    ]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SCENARIO + '\n[uncertain."simulation.duration_h"]\ndist = "normal"\nmean = 3\n', encoding="utf-8")
+    cases.append((["batch", str(bad), "--runs", "2", "--store", str(tmp_path / "d.sqlite")],
+                  'uncertain."simulation.duration_h".sd'))
+    cases.append((["batch", str(scenario_file), "--runs", "2", "--workers", "0", "--store", str(tmp_path / "e.sqlite")],
+                  "--workers"))
+    cases.append((["batch", str(scenario_file), "--runs", "2", "--scheduler", "127.0.0.1:8786",
+                   "--store", str(tmp_path / "f.sqlite")], "tcp://HOST:PORT"))
+    from scenarios.cli import main
+
+    for args, text in cases:
+        code = main(args)
+        err = capsys.readouterr().err
+        assert code == 2, (args, err)
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("yingji: error:") and text in lines[0], (args, err)
+
+
+def test_two_workers_two_plans(reference, scenario_file, tmp_path):
+    """Two workers store exactly what one worker stored (ignoring timings). Common random
+    numbers: every plan of a run gets the same inputs and seed, so the same plan given twice
+    (built in and as a file) gives the same KPIs run by run, and the paired differences in the
+    report are exactly zero."""
+    from network.district import load_district
+    from optimize.plan import Plan
+    from scenarios.batch_report import load_batch, summarise
+
+    plan_file = Plan.existing(load_district()).to_json(tmp_path / "same-as-existing.json")
+    store = tmp_path / "plans.sqlite"
+    summary = run_batch(load_scenario(scenario_file), runs=N, store=store, seed=SEED, workers=2, max_in_flight=3,
+                        plans=["existing", str(plan_file)])
+    assert summary.stored == 2 * N and summary.workers == 2
+    assert [r for r in canon(store) if dict(r)["plan"] == "existing"] == canon(reference)
+    rows = BatchStore(store, create=False).rows()
+    by = {}
+    for r in rows:
+        by.setdefault(r["run_index"], []).append(r)
+    for a, b in by.values():
+        assert a["inputs"] == b["inputs"] and a["seed"] == b["seed"] and a["status"] == b["status"]
+        if a["status"] == "ok":
+            assert a["kpis"]["metrics"] == b["kpis"]["metrics"]
+    ok_pairs = sum(1 for a, _ in by.values() if a["status"] == "ok")
+    paired = summarise(load_batch(store))["paired"]
+    share = next(p for p in paired if p["metric"] == "relief_within_target")
+    assert share["n"] == ok_pairs
+    if ok_pairs:
+        assert share["mean"] == 0.0
