@@ -11,7 +11,7 @@ import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -103,7 +103,7 @@ def scenarios_show(name: Annotated[str, typer.Argument(help="a built-in scenario
 
 
 def run_command(
-    scenario: Annotated[str, typer.Argument(help="a built-in scenario name (yingji scenarios list) or a scenario .toml")],
+    scenario: Annotated[Optional[str], typer.Argument(help="a built-in scenario name (yingji scenarios list) or a scenario .toml")] = None,
     plan: PlanOpt = None,
     seed: SeedOpt = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="folder for report.html, kpis.json, CSV, GeoJSON and figures")] = None,
@@ -111,13 +111,21 @@ def run_command(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     fail_on_target: Annotated[bool, typer.Option("--fail-on-target", help="exit 1 when a target is missed (for CI)")] = False,
+    replay: Annotated[Optional[str], typer.Option("--replay", help="re-run one stored batch run exactly: STORE:RUN[:PLAN]")] = None,
 ) -> None:
     """Run a scenario and check the plan's targets. 运行情景并检验规划目标。"""
     from .outputs import write_run_outputs
     from .runner import run_scenario
     from .spec import load_scenario
 
-    sc = load_scenario(scenario)
+    if replay is not None:
+        if scenario is not None or plan is not None or seed is not None:
+            raise InputError("--replay: the stored run fixes the scenario, plan and seed; give none of them")
+        sc, plan, seed = _replay(replay)
+    elif scenario is None:
+        raise InputError("run: name a scenario (yingji scenarios list) or a .toml file, or give --replay STORE:RUN")
+    else:
+        sc = load_scenario(scenario)
     if seed is not None and seed < 0:
         raise InputError(f"--seed: expected a non-negative integer, found {seed}")
     with _progress(not (quiet or as_json)) as say:
@@ -143,6 +151,22 @@ def run_command(
             out_console.print("[dim]示意模型 / illustrative model[/dim]")
     if fail_on_target and _fails(run.kpis):
         raise typer.Exit(1)
+
+
+def _replay(text: str) -> tuple[Any, str, int]:
+    """``STORE:RUN[:PLAN]`` -> (scenario with the run's sampled inputs, plan label, seed)."""
+    from .batch import load_replay
+
+    parts = text.split(":")
+    if len(parts) >= 2 and parts[-1].isdigit():
+        store, run_index, plan = ":".join(parts[:-1]), parts[-1], None
+    elif len(parts) >= 3 and parts[-2].isdigit():
+        store, run_index, plan = ":".join(parts[:-2]), parts[-2], parts[-1]
+    else:
+        raise InputError(f"--replay: expected STORE:RUN or STORE:RUN:PLAN (e.g. batch.sqlite:17), found {text!r}")
+    if not Path(store).is_file():
+        raise InputError(f"--replay: no batch store at {store}")
+    return load_replay(store, int(run_index), plan)
 
 
 def _compare_items(items: list[str], plans: str) -> list[tuple[str, str | Path | None]]:

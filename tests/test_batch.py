@@ -153,6 +153,22 @@ def test_replay_rebuilds_the_run(reference):
     assert again == stored
 
 
+def test_cli_replay_reproduces_a_stored_run(reference, tmp_path):
+    row = next(r for r in BatchStore(reference, create=False).rows() if r["status"] == "ok")
+    out = subprocess.run(_cli("run", "--replay", f"{reference}:{row['run_index']}", "--json"),
+                         capture_output=True, text=True, env=_env(), timeout=300)
+    assert out.returncode == 0, out.stderr
+    got = {k["indicator"]: k["value"] for k in json.loads(out.stdout)["indicators"]}
+    stored = {k["indicator"]: k["value"] for k in row["kpis"]["indicators"]}
+    assert got == stored
+    bad = subprocess.run(_cli("run", "flood-50y", "--replay", f"{reference}:0"), capture_output=True, text=True,
+                         env=_env(), timeout=300)
+    assert bad.returncode == 2 and "--replay" in bad.stderr and "Traceback" not in bad.stderr
+    missing = subprocess.run(_cli("run", "--replay", str(tmp_path / "none.sqlite:3")), capture_output=True,
+                             text=True, env=_env(), timeout=300)
+    assert missing.returncode == 2 and "no batch store" in missing.stderr
+
+
 # --------------------------------------------------------------------------- separate processes
 def _env() -> dict[str, str]:
     env = dict(os.environ)

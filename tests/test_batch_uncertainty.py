@@ -101,3 +101,18 @@ def test_paths_must_exist_in_the_scenario():
                       ("simulation.params.x.y", "x")):
         with pytest.raises(InputError, match=f'uncertain."{path}": no field .{bad}.'):
             check_paths(parse_uncertain({path: {"dist": "uniform", "low": 0, "high": 1}}), sc, source="f.toml")
+
+
+@pytest.mark.parametrize("name", ["flood-50y", "flood-100y-breach", "forest-fire-north", "chlorine-night"])
+def test_builtin_uncertain_tables_sample_and_apply(name):
+    from scenarios.spec import load_scenario
+    from scenarios.uncertainty import check_paths, parse_uncertain, run_seeds, sample
+
+    sc = load_scenario(name)
+    dists = parse_uncertain(sc.uncertain, source=sc.source)
+    assert dists, f"{name} declares no uncertain inputs"
+    check_paths(dists, sc, source=sc.source)
+    draws = [sample(dists, run_seeds(7, k)[0]) for k in range(3)]
+    assert draws[0] != draws[1]
+    changed = sc.with_overrides(draws[0])
+    assert changed.model_dump() != sc.model_dump()
