@@ -5,7 +5,8 @@ wins) and must prove optimality; the clock covers model building and solving. yi
 :class:`optimize.location.PMedian` (greedy + interchange, Lagrangian reductions, Elloumi radius
 formulation on HiGHS through OR-Tools). Peer: ``spopt.locate.PMedian`` — the classic
 assignment formulation (n^2 binaries) built in PuLP and solved by HiGHS (highspy), with a time
-limit; an instance it does not prove in time is reported as such and gets no ratio.
+limit; an instance it does not prove in time is reported as such and gets no ratio. The peer
+runs in its own process (benchmarks/spopt_peer.py): highspy's HiGHS and OR-Tools' must not share one.
 
 Quick (under a minute): pmed1–5 (n = 100). Full: yingji on all 40; spopt on every instance with
 n <= --spopt-max-n (default: all), --spopt-time-limit seconds each (default 300); once spopt
@@ -19,10 +20,13 @@ and, for the peer, ``pip install spopt pulp highspy``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,12 +53,10 @@ def _instance_path(k: int) -> Path | None:
 
 
 def _spopt_available() -> str | None:
-    try:
-        import pulp  # noqa: F401
-        import spopt  # noqa: F401
-        import highspy  # noqa: F401
-    except ImportError as exc:
-        return f"peer not installed ({exc.name}): pip install spopt pulp highspy"
+    # find, never import: loading highspy here would put its HiGHS beside OR-Tools' (see spopt_peer.py)
+    for name in ("pulp", "spopt", "highspy"):
+        if importlib.util.find_spec(name) is None:
+            return f"peer not installed ({name}): pip install spopt pulp highspy"
     return None
 
 
@@ -73,20 +75,15 @@ def _stdout_to_stderr():
 
 
 def _spopt(D: np.ndarray, p: int, limit: float) -> dict:
-    import pulp
-    from spopt.locate import PMedian as SpoptPMedian
-
-    with _stdout_to_stderr():
-        t = time.perf_counter()
-        model = SpoptPMedian.from_cost_matrix(D, np.ones(D.shape[0]), p)
-        model = model.solve(pulp.HiGHS(msg=False, timeLimit=limit), results=False)
-        secs = time.perf_counter() - t
-    prob = model.problem
-    # PuLP reports "Optimal" for any incumbent after a time limit: check the solution status too
-    proven = prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal and secs < limit
-    obj = pulp.value(prob.objective)
-    return {"seconds": round(secs, 4), "objective": None if obj is None else round(float(obj), 6),
-            "optimal": bool(proven), "status": pulp.LpStatus[prob.status]}
+    """Time spopt in its own process (see spopt_peer.py: its HiGHS must not meet OR-Tools')."""
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "D.npy"
+        np.save(f, D)
+        out = subprocess.run([sys.executable, str(Path(__file__).with_name("spopt_peer.py")), str(f), str(p), str(limit)],
+                             capture_output=True, text=True, timeout=limit + 600)
+    if out.returncode != 0:
+        return {"skipped": f"spopt peer failed (exit {out.returncode}): {out.stderr.strip()[-300:]}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _yingji(D: np.ndarray, p: int) -> dict:
