@@ -59,7 +59,8 @@ class Team:
     busy_s: float = 0.0
     jobs: int = 0
     shift_start_s: float = 0.0
-    history: list[tuple[float, str, int]] = field(default_factory=list)
+    request: int = -1     # the request it is working on (or last worked on, while returning)
+    history: list[tuple[float, str, int, int]] = field(default_factory=list)   # (time, status, node, request)
 
     def __post_init__(self) -> None:
         if self.node < 0:
@@ -69,7 +70,27 @@ class Team:
         self.status = status
         if node is not None:
             self.node = node
-        self.history.append((now, status, self.node))
+        self.history.append((now, status, self.node, self.request))
+
+    def activity(self, end_s: float) -> list[dict]:
+        """Bars for a Gantt chart: ``{"start_s", "end_s", "kind", "request"}`` with kind travel,
+        scene (on-scene work, escorts included), return or rest; idle time has no bar. Work
+        still open at ``end_s`` ends there."""
+        kinds = {"travel": "travel", "scene": "scene", "returning": "return", "resting": "rest"}
+        out: list[dict] = []
+        h = self.history
+        for i, (t, status, _, req) in enumerate(h):
+            kind = kinds.get(status)
+            if kind is None or t >= end_s:
+                continue
+            stop = min(h[i + 1][0] if i + 1 < len(h) else end_s, end_s)
+            if stop <= t:
+                continue
+            if out and out[-1]["kind"] == kind and out[-1]["request"] == req and out[-1]["end_s"] == t:
+                out[-1]["end_s"] = stop  # one bar for a stretch of the same work
+            else:
+                out.append({"start_s": t, "end_s": stop, "kind": kind, "request": req})
+        return out
 
 
 class _Queue:
@@ -191,6 +212,7 @@ class Dispatcher:
         start = env.now
         req.assigned_s = start
         req.team = team.id
+        team.request = req.id
         team.jobs += 1
         self.log("dispatch", kind=req.kind, node=req.node, id=req.id, team=team.id)
         if self.mover is not None and team.node != req.node:

@@ -73,6 +73,9 @@ class Simulation:
         self._crews: dict[int, tuple[float, float]] = {}
         self._fire_open = 0
         self._chem_done: set[int] = set()
+        # where a hazard "is": any flood depth or fire; for a chemical release, at least AEGL-1
+        self._level_floor = [float(h.locs[0]) if hasattr(h, "locs") and hasattr(h, "source_xy") else 0.0
+                             for h in self.hazards]
 
     # ------------------------------------------------------------------ setup
     def _check_plan(self) -> None:
@@ -104,7 +107,14 @@ class Simulation:
         ]
         wid = {w.id: w.idx for w in self.warehouses}
         assigned = {sid[s]: wid[w] for s, w in getattr(plan, "shelter_warehouse", {}).items() if s in sid and w in wid}
-        self.supplies = Supplies(env, self.roads, p, self.shelters, self.warehouses, assigned, self.ledger, self.log)
+        self.supplies = Supplies(env, self.roads, p, self.shelters, self.warehouses, assigned, self.ledger, self.log,
+                                 relieve_in_place=self._relieve_in_place)
+        for s in self.shelters:
+            s.closed_event = env.event()
+        self._shelter_at: dict[int, list[ShelterState]] = {}
+        for s in self.shelters:
+            self._shelter_at.setdefault(s.node, []).append(s)
+        self._shelter_node_arr = np.array(sorted(self._shelter_at), np.int64)
         teams = []
         for b in plan.team_bases:
             for t in b.teams:
@@ -125,6 +135,13 @@ class Simulation:
         rw.flags.writeable = False
         self.free_to = [_k_one_to_all(net.rev_indptr, net.rev_indices, rw, np.int32(s.node), np.inf, False)[0]
                         for s in self.shelters]
+        # free-flow time from the nearest warehouse: relief in place cannot come sooner
+        fw = self.roads.free.copy()
+        fw.flags.writeable = False
+        self.free_from_wh = np.full(net.n_nodes, np.inf)
+        for w in self.warehouses:
+            np.minimum(self.free_from_wh, _k_one_to_all(net.indptr, net.indices, fw, np.int32(w.node), np.inf, False)[0],
+                       out=self.free_from_wh)
 
     # ------------------------------------------------------------------ helpers
     def log(self, event: str, **kw: Any) -> None:
@@ -148,8 +165,8 @@ class Simulation:
         team.node = dst
 
     def _new_party(self, g: Group, people: int, needs_help: bool, kind: str, first_warn: float,
-                   state: str = "home") -> Party:
-        q = Party(len(self.parties), g, people, needs_help, state=state)
+                   state: str = "home", node: int = -1) -> Party:
+        q = Party(len(self.parties), g, people, needs_help, state=state, node=node)
         q._kind = kind  # type: ignore[attr-defined]
         q._first_warn = first_warn  # type: ignore[attr-defined]
         self.parties.append(q)
@@ -164,6 +181,8 @@ class Simulation:
     def _sync(self, q: Party) -> None:
         """Refresh party ``q``'s in-place head count (after a state change or a split)."""
         self._ip_people[q.id] = q.people if q.state in _IN_PLACE else 0.0
+        if q.state not in q.state_s:
+            q.state_s[q.state] = self.env.now
 
     def _times_to_shelters(self, mode: int = ROAD) -> list[np.ndarray]:
         return self.roads.trees(self._shelter_nodes, mode, reverse=True)
@@ -189,9 +208,9 @@ class Simulation:
             flood = np.ones(self.net.n_edges)
             other = np.ones(self.net.n_edges)
             hazard_at = np.zeros(self.net.n_nodes, bool)
-            for s, is_flood in zip(states, self._floods):
+            for s, is_flood, floor in zip(states, self._floods, self._level_floor):
                 np.minimum(flood if is_flood else other, s.edge_speed_factor, out=flood if is_flood else other)
-                hazard_at |= np.asarray(s.node_level) > 0
+                hazard_at |= np.asarray(s.node_level) > floor
             factor = np.minimum(flood, other)
             water = (flood < 1.0) & (other > 0.0)
             if self.roads.update(factor, water):
@@ -201,6 +220,9 @@ class Simulation:
                 self.supplies.dispatch()
             for s in states:
                 self._observe(s.affected, hazard_at)
+            self._close_threatened(states, hazard_at)
+            if self.p.supply_routing == "optimiser":
+                self.supplies.plan_rounds()
             self._fire_and_chemical(t)
             self._snapshot(t)
             if t >= end:
@@ -208,6 +230,19 @@ class Simulation:
             step = min(p.hazard_step_s, end - t)
             self._rescue_arrivals(t, step)
             yield env.timeout(step)
+
+    def _close_threatened(self, states: list, hazard_at: np.ndarray) -> None:
+        """Close shelters the hazard has reached or lists as threatened: no new arrivals, and
+        evacuees on their way there choose again (the people already inside stay)."""
+        listed = hazard_at.copy()
+        for st in states:
+            listed[np.asarray(st.affected.node, np.int64)] = True
+        for nd in self._shelter_node_arr[listed[self._shelter_node_arr]].tolist():
+            for s in self._shelter_at[nd]:
+                if not s.closed:
+                    s.closed_s = self.env.now
+                    s.closed_event.succeed()
+                    self.log("shelter_closed", shelter=s.id, node=s.node, occupancy=s.occupancy)
 
     def _observe(self, aff, hazard_at: np.ndarray) -> None:
         """Create groups for newly reached nodes; record when each reaches each severity.
@@ -277,7 +312,7 @@ class Simulation:
             if kind == "warned":
                 self.env.process(self._leave_after(q, first_warn))
             elif kind == "help" and math.isfinite(first_warn):
-                self.env.process(self._call_help_at(q, first_warn))
+                self._call_help_at(q, first_warn)
 
     def _hit(self, g: Group) -> None:
         """The hazard reached the group: the unwarned leave, the helpless call if not yet done."""
@@ -293,52 +328,122 @@ class Simulation:
         env = self.env
         wait = max(t0 - env.now, 0.0) + self.rng_people.exponential(self.p.prep_min * 60.0)
         yield env.timeout(wait)
-        yield from self._evacuate(q)
+        if q.state == "home":  # not taken out by a rescue crew meanwhile
+            yield from self._journey(q)
 
     def _reserve(self, q: Party, mode: int = ROAD) -> tuple[int, str]:
         """Pick and reserve a shelter for ``q`` (splitting off who does not fit); ``mode``: how
         they travel (a boat crew reaches shelters that flooded roads cut off)."""
         g = q.group
-        idx, why = choose_shelter(self.shelters, g.node, self._times_to_shelters(mode), self.assign_shelter.get(g.node, -1))
+        idx, why = choose_shelter(self.shelters, q.node, self._times_to_shelters(mode), self.assign_shelter.get(g.node, -1))
         if idx < 0:
             return idx, why
         s = self.shelters[idx]
         if s.free < q.people - q.relieved:
             rest = self._new_party(g, q.people - s.free, q.needs_help, q._kind, q._first_warn,  # type: ignore[attr-defined]
-                                   state=q.state)
+                                   state=q.state, node=q.node)
+            rest.left_s = q.left_s
             q.people = s.free
             self._sync(q)
             if q.needs_help:
                 self._call_help(rest)
             else:
-                self.env.process(self._evacuate(rest))
+                self.env.process(self._journey(rest))
         s.reserved += q.people
+        q.cut_off = False
         s.first_need_s = min(s.first_need_s, self.env.now)
         q.shelter = idx
         q.lower_bound_s = float(self.free_to[idx][g.node])
         self.supplies.dispatch()
         return idx, ""
 
-    def _evacuate(self, q: Party):
+    def _journey(self, q: Party, team: Team | None = None):
+        """SimPy sub-process: reserve a shelter for ``q`` and take it there (on foot or by car at
+        ``evac_speed_factor`` of the road speed, or with ``team`` in the team's mode).
+
+        The trip re-routes when the road ahead closes; when the shelter is threatened or cannot
+        be reached any more from where the party is, the reservation is given up and another
+        shelter chosen from there. With no room anywhere the party is stranded; with no
+        reachable room it waits for the roads to change. Either way it is cut off, and relief
+        comes to it in place when a truck can reach it.
+        """
         env = self.env
+        mode = ROAD if team is None else self._mode(team)
+        scale = 1.0 / self.p.evac_speed_factor if team is None else 1.0
+        if q.moving:
+            return
+        q.moving = True
         while True:
-            if q.state != "home":  # a rescue crew took them out meanwhile
+            if q.state not in ("home", "waiting_help", "evacuating"):  # relieved in place meanwhile
+                q.moving = False
                 return
-            idx, why = self._reserve(q)
-            if idx >= 0:
-                break
-            if why == "full":
-                self.ledger.move(q, "stranded")
-                self.log("no_shelter", group=q.group.id, party=q.id, people=q.people)
+            idx, why = self._reserve(q, mode)
+            if idx < 0:
+                self._cut_off(q, why)
+                q.moving = False
+                if why == "full":
+                    return
+                yield self.roads_changed  # every shelter with room is cut off: wait for the roads
+                if q.moving:  # a rescue crew took the party over meanwhile
+                    return
+                q.moving = True
+                continue
+            s = self.shelters[idx]
+            if q.state != "evacuating":
+                q.left_s = env.now
+                self.ledger.move(q, "evacuating")
+                self.log("depart", group=q.group.id, party=q.id, shelter=s.id, people=q.people,
+                         **({"team": team.id} if team is not None else {}))
+            if team is not None:
+                team.set(env.now, "travel")
+
+            def moved(node: int) -> None:
+                q.node = node
+                if team is not None:
+                    team.node = node
+
+            node = yield from self.roads.drive(q.node, s.node, on_move=moved, mode=mode, scale=scale,
+                                               abort=s.closed_event, wait=False)
+            moved(node)
+            if node == s.node:
+                if team is not None:
+                    team.set(env.now, "scene", s.node)
+                self._arrive(q, s)
+                q.moving = False
                 return
-            yield self.roads_changed  # every shelter with room is cut off: wait for the roads
-        s = self.shelters[idx]
-        t = float(self.roads.tree_to(s.node)[q.group.node]) / self.p.evac_speed_factor
-        q.left_s = env.now
-        self.ledger.move(q, "evacuating")
-        self.log("depart", group=q.group.id, party=q.id, shelter=s.id, people=q.people)
-        yield env.timeout(t)
-        self._arrive(q, s)
+            # cut short (shelter threatened, or no road on from here): choose again from here
+            s.reserved -= q.people
+            self.log("reassign", group=q.group.id, party=q.id, shelter=s.id, node=node,
+                     reason="threatened" if s.closed else "unreachable")
+
+    def _cut_off(self, q: Party, why: str) -> None:
+        """``q`` can reach no shelter with room: stranded when all are full; relief comes in place."""
+        if not q.cut_off:
+            q.cut_off = True
+            if math.isnan(q.cut_off_s):
+                q.cut_off_s = self.env.now
+        if why == "full" and q.state != "stranded":
+            self.ledger.move(q, "stranded")
+            self.log("no_shelter", group=q.group.id, party=q.id, people=q.people, node=q.node)
+        self.supplies.add_cut_off(q)
+        self.supplies.dispatch()
+
+    def _relieve_in_place(self, q: Party, k: int) -> None:
+        """A truck hands ``k`` relief kits to cut-off party ``q`` where it stands."""
+        if k < q.people - q.relieved:  # the relieved people become their own party
+            q.people -= k
+            self._sync(q)
+            r = self._new_party(q.group, k, q.needs_help, q._kind, q._first_warn,  # type: ignore[attr-defined]
+                                state=q.state, node=q.node)
+            r.left_s, r.cut_off, r.cut_off_s = q.left_s, True, q.cut_off_s
+            q = r
+        q.in_place = True
+        q.cut_off = False
+        q.lower_bound_s = float(self.free_from_wh[q.node]) + (self.p.load_min + self.p.unload_min) * 60.0
+        self.ledger.move(q, "relieved")
+        q.relief.append((self.env.now, q.people - q.relieved))
+        q.relieved = q.people
+        self.log("relieved", group=q.group.id, party=q.id, node=q.node, people=q.people, in_place=True)
 
     def _arrive(self, q: Party, s: ShelterState) -> None:
         q.arrived_s = self.env.now
@@ -349,40 +454,23 @@ class Simulation:
         self.log("arrive_shelter", group=q.group.id, party=q.id, shelter=s.id, people=q.people)
         self.supplies.relieve(s)
 
-    def _call_help_at(self, q: Party, t: float):
-        yield self.env.timeout(max(t - self.env.now, 0.0))
-        if q.state == "home":
-            self._call_help(q)
+    def _call_help_at(self, q: Party, t: float) -> None:
+        """At time ``t`` party ``q`` calls for help if still at home (a timeout's callback: no process)."""
+        def call(_ev: Any) -> None:
+            if q.state == "home":
+                self._call_help(q)
 
-    def _escort(self, team: Team, q: Party):
-        """SimPy sub-process: ``team`` takes party ``q`` from its node to a shelter."""
-        while True:
-            idx, why = self._reserve(q, self._mode(team))
-            if idx >= 0:
-                break
-            if why == "full":
-                self.ledger.move(q, "stranded")
-                self.log("no_shelter", group=q.group.id, party=q.id, people=q.people)
-                return
-            yield self.roads_changed
-        s = self.shelters[idx]
-        q.left_s = self.env.now
-        self.ledger.move(q, "evacuating")
-        self.log("depart", group=q.group.id, party=q.id, shelter=s.id, people=q.people, team=team.id)
-        team.set(self.env.now, "travel")
-        yield from self._move(team, s.node)
-        team.set(self.env.now, "scene", s.node)
-        self._arrive(q, s)
+        self.env.timeout(max(t - self.env.now, 0.0)).callbacks.append(call)
 
     def _call_help(self, q: Party) -> None:
         self.ledger.move(q, "waiting_help")
 
         def escort(team: Team, req: Request):
-            if q.state != "waiting_help":  # a rescue crew took them out meanwhile
+            if q.state != "waiting_help":  # a rescue crew took them out, or relief came, meanwhile
                 return
-            yield from self._escort(team, q)
+            yield from self._journey(q, team)
 
-        self.dispatcher.submit(self._new_request("assist", q.group.node, q.group.id, after_scene=escort))
+        self.dispatcher.submit(self._new_request("assist", q.node, q.group.id, after_scene=escort))
 
     def _rescue(self, team: Team, req: Request):
         """After a "trapped" call: the crew brings out up to ``rescue_capacity`` people still at
@@ -390,7 +478,8 @@ class Simulation:
         g = self._group_list[req.group] if req.group >= 0 else None
         if g is None:
             return
-        cands = [q for q in g.parties if q.state == "waiting_help"] + [q for q in g.parties if q.state == "home"]
+        cands = [q for q in g.parties if q.state == "waiting_help" and q.node == g.node and not q.moving] + [
+            q for q in g.parties if q.state == "home" and q.node == g.node and not q.moving]
         if not cands:
             return
         q = cands[0]
@@ -400,7 +489,7 @@ class Simulation:
             self._sync(q)
             q = self._new_party(g, k, q.needs_help, q._kind, q._first_warn, state=q.state)  # type: ignore[attr-defined]
         self.log("rescue", group=g.id, party=q.id, people=k, team=team.id)
-        yield from self._escort(team, q)
+        yield from self._journey(q, team)
 
     # ------------------------------------------------------------------ rescue requests
     def _rescue_arrivals(self, t: float, step: float) -> None:

@@ -44,6 +44,17 @@ class Party:
     relieved: int = 0
     lower_bound_s: float = math.nan   # free-flow travel time to its shelter: relief cannot come sooner
     relief: list[tuple[float, int]] = field(default_factory=list)
+    node: int = -1                    # where the party is now (its group's node until it moves)
+    cut_off: bool = False             # no shelter it can reach has room: relief must come to it
+    in_place: bool = False            # relieved where it stands (kits brought by a truck)
+    kits_coming: int = 0              # relief kits on a truck heading to it
+    cut_off_s: float = math.nan       # when it was first cut off
+    moving: bool = False              # a journey process is taking it to a shelter
+    state_s: dict[str, float] = field(default_factory=dict)   # first time it entered each state
+
+    def __post_init__(self) -> None:
+        if self.node < 0:
+            self.node = self.group.node
 
 
 @dataclass(eq=False)
@@ -61,10 +72,16 @@ class ShelterState:
     consumed: dict[str, float] = field(default_factory=dict)
     delivered: dict[str, float] = field(default_factory=dict)
     queue: deque = field(default_factory=deque)
+    closed_s: float = math.inf        # when the hazard threatened it: no new arrivals from then
+    closed_event: object = None       # a SimPy event that fires when it closes (evacuees re-route)
+
+    @property
+    def closed(self) -> bool:
+        return math.isfinite(self.closed_s)
 
     @property
     def free(self) -> int:
-        return self.capacity - self.reserved
+        return 0 if self.closed else self.capacity - self.reserved
 
 
 class Ledger:
@@ -99,7 +116,8 @@ def choose_shelter(shelters: list[ShelterState], node: int, times_to: list[np.nd
                    preferred: int = -1) -> tuple[int, str]:
     """The assigned shelter if it has room and is reachable, else the nearest one that has.
 
-    Returns (index, "") or (-1, why) with why "full" (no room anywhere) or "unreachable".
+    Returns (index, "") or (-1, why) with why "full" (no room anywhere, closed shelters
+    included) or "unreachable".
     """
     if preferred >= 0 and shelters[preferred].free > 0 and math.isfinite(times_to[preferred][node]):
         return preferred, ""
@@ -109,7 +127,7 @@ def choose_shelter(shelters: list[ShelterState], node: int, times_to: list[np.nd
             continue
         room = True
         t = times_to[s.idx][node]
-        if t < best_t:
+        if t < best_t:  # +inf never wins: unreachable shelters are skipped
             best, best_t = s.idx, t
     if best >= 0:
         return best, ""

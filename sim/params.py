@@ -108,6 +108,11 @@ class SimParams:
     truck_capacity_kg: float = 8000.0
     load_min: float = 30.0
     unload_min: float = 20.0
+    # shelters' supplies: "rule" (nearest warehouse with a free truck, one shelter a trip) or
+    # "optimiser" (multi-depot rounds with relief-window time windows, planned per hazard step)
+    supply_routing: str = "rule"
+    routing_time_limit_s: float = 2.0
+    routing_solution_limit: int = 40  # a search that stops on this count is reproducible
     # fire suppression: crews cut ignition probability within this radius of their position
     suppression_radius_m: float = 300.0
     suppression_factor: float = 0.2
@@ -156,6 +161,12 @@ class SimParams:
         _num("truck_capacity_kg", self.truck_capacity_kg, 0.0, open_lo=True)
         _num("load_min", self.load_min)
         _num("unload_min", self.unload_min)
+        if self.supply_routing not in ("rule", "optimiser"):
+            raise InputError(f"supply_routing: 'rule' or 'optimiser', found {self.supply_routing!r}")
+        _num("routing_time_limit_s", self.routing_time_limit_s, 0.0, 3600.0, open_lo=True)
+        if (not isinstance(self.routing_solution_limit, int) or isinstance(self.routing_solution_limit, bool)
+                or self.routing_solution_limit < 1):
+            raise InputError(f"routing_solution_limit: expected a positive integer, found {self.routing_solution_limit!r}")
         _num("suppression_radius_m", self.suppression_radius_m, 0.0, open_lo=True)
         _num("suppression_factor", self.suppression_factor, 0.0, 1.0)
         _num("relief_target_h", self.relief_target_h, 0.0, open_lo=True)

@@ -76,7 +76,26 @@ def build_result(sim: "Simulation") -> RunResult:
     for g in sim.groups.values():
         rec = {"group": g.id, "node": g.node, "people": g.people, "threat_s": g.threat_s, "affected_s": g.affected_s,
                "lethal_s": g.lethal_s, "warned_before_hit": None, "relieved": 0, "relief_done_s": math.nan,
-               "exposed": g.exposed, "parties": len(g.parties)}
+               "exposed": g.exposed, "parties": len(g.parties), "home_node": g.node}
+        # where its people went: the shelter node that took most of them (None: none reached one)
+        at: dict[int, int] = {}
+        for q in g.parties:
+            if q.shelter >= 0 and math.isfinite(q.arrived_s):
+                node = sim.shelters[q.shelter].node
+                at[node] = at.get(node, 0) + q.people
+        rec["shelter_node"] = max(at, key=lambda k: (at[k], -k)) if at else None
+        # first time any of its people entered each state
+        st: dict[str, float] = {}
+        for q in g.parties:
+            for k, t in q.state_s.items():
+                st[k] = min(st.get(k, math.inf), t)
+        rec["state_times"] = st
+        rec["relieved_in_place"] = sum(q.relieved for q in g.parties if q.in_place)
+        rec["party_records"] = [
+            {"party": q.id, "people": q.people, "state": q.state, "needs_help": q.needs_help, "node": q.node,
+             "shelter_node": sim.shelters[q.shelter].node if q.shelter >= 0 else None, "left_s": q.left_s,
+             "arrived_s": q.arrived_s, "in_place": q.in_place, "relief": [[t, n] for t, n in q.relief],
+             "state_times": dict(q.state_s)} for q in g.parties]
         got = sum(q.relieved for q in g.parties)
         rec["relieved"] = got
         if got:
@@ -116,24 +135,24 @@ def build_result(sim: "Simulation") -> RunResult:
     teams = []
     by_type: dict[str, list[float]] = {}
     for t in sim.teams:
-        busy = t.busy_s
-        if t.status not in ("idle", "returning", "resting") and t.history:  # still at work at the end
-            busy += end - max(h[0] for h in t.history if h[1] in ("travel", "scene")) if any(
-                h[1] in ("travel", "scene") for h in t.history) else 0.0
+        activity = t.activity(end)
+        # busy: from dispatch to done (travel, on-scene work, escorts), work still open ending at the end
+        busy = sum(a["end_s"] - a["start_s"] for a in activity if a["kind"] in ("travel", "scene"))
         u = min(busy / end, 1.0)
         by_type.setdefault(t.type, []).append(u)
         teams.append({"team": t.id, "type": t.type, "base_node": t.base_node, "jobs": t.jobs, "utilisation": u,
-                      "status_at_end": t.status})
+                      "status_at_end": t.status, "activity": activity})
     util = {k: float(np.mean(v)) for k, v in by_type.items()}
     util["all"] = float(np.mean([t["utilisation"] for t in teams])) if teams else math.nan
     # shelters and supplies
     shelters = [{"shelter": s.id, "node": s.node, "capacity": s.capacity, "peak_occupancy": s.peak,
                  "reserved": s.reserved, "full": s.reserved >= s.capacity, "stock_left": dict(s.stock),
-                 "delivered": dict(s.delivered)} for s in sim.shelters]
+                 "delivered": dict(s.delivered), "closed_s": s.closed_s} for s in sim.shelters]
     needs = sim.supplies.needs
     sheltered_need = {k: sum(s.reserved for s in sim.shelters) * v for k, v in needs.items()}
     affected_need = {k: affected_people * v for k, v in needs.items()}
-    delivered = {k: sum(s.delivered[k] for s in sim.shelters) for k in needs}
+    sup = sim.supplies
+    delivered = {k: sum(s.delivered[k] for s in sim.shelters) + sup.delivered_in_place[k] for k in needs}
     stock_left = {k: sum(w.stock.get(k, 0.0) for w in sim.warehouses) for k in needs}
     counts = sim.ledger.counts
     fire = [h.damage_rate_permille(end) for h in sim._fires]
@@ -146,7 +165,11 @@ def build_result(sim: "Simulation") -> RunResult:
         "shelter_capacity": sum(s.capacity for s in sim.shelters),
         "shelters_full": [s.id for s in sim.shelters if s.reserved >= s.capacity],
         "supplies": {"delivered": delivered, "needed_by_sheltered": sheltered_need,
-                     "needed_by_affected": affected_need, "warehouse_stock_left": stock_left},
+                     "needed_by_affected": affected_need, "warehouse_stock_left": stock_left,
+                     "delivered_in_place": dict(sup.delivered_in_place), "in_place_trips": sup.in_place_trips},
+        "relieved_in_place_people": sum(q.relieved for q in sim.parties if q.in_place),
+        "cut_off_people": sum(q.people - q.relieved for q in sim.parties if q.cut_off),
+        "shelters_closed": [s.id for s in sim.shelters if s.closed],
         "unmet_at_end": {"unrelieved_affected_people": affected_people - relieved_people,
                          "stranded_people": counts["stranded"], "waiting_help_people": counts["waiting_help"],
                          "queued_requests": sim.dispatcher.queued},
@@ -156,6 +179,7 @@ def build_result(sim: "Simulation") -> RunResult:
         "events": len(sim.events),
         "simpy_events": sim._events_processed if hasattr(sim, "_events_processed") else None,
         "path_searches": sim.roads.searches,
+        "tree_repairs": sim.roads.repairs,
     }
     ts = dict(sim.series)
     ts["evacuated"] = [a + b + c for a, b, c in zip(ts["evacuating"], ts["sheltered"], ts["relieved"])]

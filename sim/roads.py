@@ -6,10 +6,12 @@ rescue crews: on edges under flood water they go by boat at the boat speed, else
 so they reach people whose roads are flooded; never faster than free-flow driving).
 
 A *tree* is one Dijkstra search from a node (forward) or to a node (reverse), with distances
-and predecessor edges. Trees are cached per *road epoch* and dropped only when the hazard clock
-changes the travel times, so every "how far is X" and "which way to X" question between two
-hazard steps about the same hub (team base, shelter, warehouse) costs one search per epoch, and
-routes are read off the cached predecessors instead of searched again.
+and predecessor edges. Trees are cached per *road epoch* (the travel times between two changes
+by the hazard clock), so every "how far is X" and "which way to X" question about the same hub
+(team base, shelter, warehouse) costs at most one tree per epoch, and routes are read off the
+cached predecessors instead of searched again. When the travel times change, a hub's tree is
+kept and, the next time it is asked for, repaired for the edges that changed since it was
+built (:func:`sim.roads_kernels.repair_tree`, exact) rather than searched again.
 """
 from __future__ import annotations
 
@@ -20,9 +22,12 @@ import numpy as np
 import simpy
 
 from network.kernels import one_to_all as _k_one_to_all
+from network.kernels import point_to_point as _k_point_to_point
 from network.kernels import trace_path as _k_trace_path
 from network.kernels import trace_reverse_path
 from network.model import RoadNetwork
+
+from .roads_kernels import repair_tree
 
 ROAD, BOAT = 0, 1
 MODES = ("road", "boat")
@@ -31,8 +36,9 @@ MODES = ("road", "boat")
 class Roads:
     """Current travel times on ``net`` per mode; ``update(factor, water)`` is called by the hazard clock.
 
-    ``hubs``: nodes whose trees are worth computing in full because many questions and trips
-    start or end there; a trip between two other nodes searches from its start.
+    ``hubs``: nodes whose trees are worth computing in full (and repairing when the travel
+    times change) because many questions and trips start or end there; a route between two
+    other nodes is a search from its start that stops at its end.
     """
 
     def __init__(self, env: simpy.Environment, net: RoadNetwork, *, boat_speed_kmh: float = 8.0,
@@ -50,13 +56,29 @@ class Roads:
         self._heads = np.asarray(net.indices, np.int64)
         self._tails = np.repeat(np.arange(net.n_nodes, dtype=np.int64), np.diff(np.asarray(net.indptr, np.int64)))
         self._rev_edge = np.asarray(net.rev_edge, np.int64)
+        self._rev_pos = np.empty_like(self._rev_edge)   # forward CSR position -> reverse CSR position
+        self._rev_pos[self._rev_edge] = np.arange(len(self._rev_edge))
+        self._rev_tails = self._heads[self._rev_edge]    # tail of each reverse-graph edge
+        self._indptr = np.asarray(net.indptr, np.int64)
+        self._rev_indptr = np.asarray(net.rev_indptr, np.int64)
+        self._indices = np.asarray(net.indices, np.int64)
+        self._rev_indices = np.asarray(net.rev_indices, np.int64)
         self.epoch = 0
         self.closed_event = env.event()  # fires (and is renewed) when an open edge closes
+        self._trips: dict = {}            # legs being driven now, by process
+        self.opened_event = env.event()  # fires (and is renewed) when an edge gets faster or reopens
         self._trees: dict[tuple[int, bool, int], tuple[np.ndarray, np.ndarray]] = {}
+        # hub trees of earlier epochs, repaired on demand: key -> (dist, pred, epoch built)
+        self._stale: dict[tuple[int, bool, int], tuple[np.ndarray, np.ndarray, int]] = {}
+        self._changes: list[list[np.ndarray]] = [[np.zeros(0, np.int64), np.zeros(0, np.int64)]]
         self._freeze()
         self.searches = 0
         self.search_s = 0.0
+        self.repairs = 0
         self.trees_kept = 0
+        #: repair only while fewer edges than this share changed since the tree was built, and
+        #: fewer nodes than this share hang below them; otherwise a fresh search is cheaper
+        self.repair_share = 0.25
 
     @property
     def weights(self) -> np.ndarray:
@@ -77,47 +99,28 @@ class Roads:
         boat = road.copy()
         if water.any():
             boat[water] = np.maximum(self.free[water], np.minimum(road[water], self.boat_free[water]))
-        newly_closed = any(bool(np.any(np.isinf(new) & np.isfinite(old)))
-                           for new, old in ((road, self.w[ROAD]), (boat, self.w[BOAT])))
+        newly = [np.flatnonzero(np.isinf(new) & np.isfinite(old))
+                 for new, old in ((road, self.w[ROAD]), (boat, self.w[BOAT]))]
+        newly_closed = any(len(x) for x in newly)
         changed = [np.flatnonzero(road != self.w[ROAD]), np.flatnonzero(boat != self.w[BOAT])]
+        faster = any(bool(np.any(new[ch] < old[ch])) for new, old, ch in
+                     ((road, self.w[ROAD], changed[ROAD]), (boat, self.w[BOAT], changed[BOAT])))
         self.w = [road, boat]
         self._freeze()
         self.epoch += 1
-        self._keep_valid_trees(changed)
+        self._changes.append(changed)
+        for key, (d, pred) in self._trees.items():
+            if key[2] in self.hubs:
+                self._stale[key] = (d, pred, self.epoch - 1)
+        self._trees = {}
         if newly_closed:
+            self._closures_ahead(newly)
             ev, self.closed_event = self.closed_event, self.env.event()
             ev.succeed()
+        if faster:
+            ev, self.opened_event = self.opened_event, self.env.event()
+            ev.succeed()
         return True
-
-    def _keep_valid_trees(self, changed: list[np.ndarray]) -> None:
-        """Keep the cached hub trees that the new travel times leave exact; drop the rest.
-
-        A tree stays a shortest-path tree when none of its own edges changed and no changed
-        edge offers a shortcut (its distances stay a feasible potential, tight on the tree):
-        forward, ``d[u] + w'(u→v) >= d[v]``; reverse, ``w'(u→v) + d[v] >= d[u]``. The check
-        uses the same floating-point sums as the search, so kept trees equal fresh ones.
-        """
-        kept = {}
-        for key, (d, pred) in self._trees.items():
-            mode, reverse, node = key
-            ch = changed[mode]
-            if node not in self.hubs:
-                continue
-            if len(ch):
-                w = self.w[mode][ch]
-                u, v = self._tails[ch], self._heads[ch]
-                if reverse:
-                    pu = pred[u]
-                    on_tree = (pu >= 0) & (self._rev_edge[np.maximum(pu, 0)] == ch)
-                    if on_tree.any() or np.any(w + d[v] < d[u]):
-                        continue
-                else:
-                    pv = pred[v]
-                    if np.any(pv == ch) or np.any(d[u] + w < d[v]):
-                        continue
-            kept[key] = (d, pred)
-        self.trees_kept += len(kept)
-        self._trees = kept
 
     def _freeze(self) -> None:
         # read-only arrays: the path kernels are compiled (and cached) for read-only inputs
@@ -131,15 +134,48 @@ class Roads:
         t = self._trees.get(key)
         if t is None:
             t0 = time.perf_counter()
-            net = self.net
-            if reverse:
-                t = _k_one_to_all(net.rev_indptr, net.rev_indices, self._rw[mode], np.int32(node), np.inf, True)
-            else:
-                t = _k_one_to_all(net.indptr, net.indices, self.w[mode], np.int32(node), np.inf, True)
+            old = self._stale.pop(key, None)
+            t = self._repair(mode, reverse, old) if old is not None else None
+            if t is None:
+                net = self.net
+                if reverse:
+                    t = _k_one_to_all(net.rev_indptr, net.rev_indices, self._rw[mode], np.int32(node), np.inf, True)
+                else:
+                    t = _k_one_to_all(net.indptr, net.indices, self.w[mode], np.int32(node), np.inf, True)
+                self.searches += 1
             self.search_s += time.perf_counter() - t0
-            self.searches += 1
             self._trees[key] = t
         return t
+
+    def changed_since(self, epoch: int, mode: int) -> np.ndarray:
+        """Edges (forward CSR positions) whose ``mode`` travel time changed after ``epoch``."""
+        parts = [c[mode] for c in self._changes[epoch + 1:self.epoch + 1]]
+        if not parts:
+            return np.zeros(0, np.int64)
+        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+
+    def _repair(self, mode: int, reverse: bool, old: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+        """The stale tree ``old`` repaired for today's travel times; None when too much changed."""
+        d, pred, epoch = old
+        ch = self.changed_since(epoch, mode)
+        if len(ch) > self.repair_share * len(self.free):
+            return None
+        if not len(ch):
+            self.trees_kept += 1
+            return d, pred
+        cap = int(self.repair_share * self.net.n_nodes)
+        if reverse:
+            d2, p2, k = repair_tree(self._rev_indptr, self._rev_indices, self._rev_tails, self._rw[mode],
+                                    self._indptr, self._indices, self.w[mode], self._rev_pos, d, pred,
+                                    self._rev_pos[ch], cap)
+        else:
+            d2, p2, k = repair_tree(self._indptr, self._indices, self._tails, self.w[mode],
+                                    self._rev_indptr, self._rev_indices, self._rw[mode], self._rev_edge, d, pred, ch,
+                                    cap)
+        if k < 0:  # most of the tree hangs below changed edges: search afresh
+            return None
+        self.repairs += 1
+        return d2, p2
 
     def trees(self, nodes: list[int], mode: int = ROAD, reverse: bool = False) -> list[np.ndarray]:
         """Distance arrays of several trees (forward, or ``reverse``: to each node)."""
@@ -173,10 +209,19 @@ class Roads:
         fwd = self._trees.get((mode, False, src))
         rev = self._trees.get((mode, True, dst))
         if fwd is None and rev is None:
-            if dst in self.hubs and src not in self.hubs:
-                rev = self._tree(mode, True, dst)
-            else:
+            if src in self.hubs:
                 fwd = self._tree(mode, False, src)
+            elif dst in self.hubs:
+                rev = self._tree(mode, True, dst)
+            else:  # between two ordinary nodes (a re-route, a team between jobs): stop at dst
+                t0 = time.perf_counter()
+                d, pred = _k_point_to_point(self.net.indptr, self.net.indices, self.w[mode], np.int32(src),
+                                            np.int32(dst), np.inf)
+                self.search_s += time.perf_counter() - t0
+                self.searches += 1
+                if not np.isfinite(d[dst]):
+                    return None
+                return _k_trace_path(self.net.indptr, pred, np.int64(src), np.int64(dst))
         if fwd is not None:
             if not np.isfinite(fwd[0][dst]):
                 return None
@@ -188,37 +233,83 @@ class Roads:
 
     # ------------------------------------------------------------------ trips
     def drive(self, src: int, dst: int, on_move: Callable[[int], None] | None = None, mode: int = ROAD,
+              *, scale: float = 1.0, abort: simpy.Event | None = None, wait: bool = True,
               ) -> Generator[simpy.Event, object, int]:
         """SimPy sub-process: travel ``src`` → ``dst`` in ``mode`` on the roads as they are at
-        departure; when an edge of the remaining path closes, re-route from the next node. Waits
-        for the hazard to change while no route exists. Returns the node reached (``dst``)."""
+        departure; when an edge of the remaining path closes, re-route from the next node.
+
+        ``scale`` multiplies every travel time (evacuees on foot or in traffic are slower than
+        the road speed). When ``abort`` fires (the destination was closed), the trip ends at the
+        head of the edge being driven. With no route, ``wait`` waits until some road gets faster
+        or reopens; otherwise the trip ends where it is. Returns the node reached (``dst`` unless cut short).
+        """
         env = self.env
+        proc = env.active_process
+        if proc is None:
+            raise RuntimeError("Roads.drive runs inside a SimPy process (yield from it)")
         node = src
         while node != dst:
+            if abort is not None and abort.triggered:
+                return node
             r = self.route(node, dst, mode)
             if r is None:
-                yield self.closed_event | env.timeout(1800.0)  # wait for the water to fall
+                if not wait:
+                    return node
+                # wait for the water to fall: only a road getting faster or reopening can help
+                yield self.opened_event if abort is None else self.opened_event | abort
                 continue
             nodes, edges = r
             w = self.w[mode]
-            cum = np.cumsum(w[edges])
+            cum = np.cumsum(w[edges]) * scale if scale != 1.0 else np.cumsum(w[edges])
             total = float(cum[-1]) if len(cum) else 0.0
             start = env.now
-            while True:
-                closed = self.closed_event
-                yield env.timeout(max(total - (env.now - start), 0.0)) | closed
-                if not closed.triggered or env.now - start >= total - 1e-9:
-                    node = dst
-                    break
-                # which edge are we on? re-route from its head if anything ahead is closed
+            # one timeout per leg; the hazard clock interrupts the trip only when an edge ahead
+            # closes, and the destination's ``abort`` only when it fires (no event per closure)
+            trip = _Trip(proc, mode, edges, cum, start)
+            self._trips[proc] = trip
+            if abort is not None:
+                abort.callbacks.append(lambda _ev, trip=trip: self._interrupt(trip, "abort"))
+            try:
+                yield env.timeout(total)
+                node = dst
+            except simpy.Interrupt:
+                # finish the edge being driven, then choose again from its head
                 el = env.now - start
                 k = min(int(np.searchsorted(cum, el, side="right")), len(edges) - 1)
-                if np.any(np.isinf(self.w[mode][edges[k + 1:]])):
-                    rest = float(cum[k]) - el
-                    if rest > 1e-9:
-                        yield env.timeout(rest)
-                    node = int(nodes[k + 1])
-                    if on_move is not None:
-                        on_move(node)
-                    break
+                rest = float(cum[k]) - el
+                if rest > 1e-9:
+                    yield env.timeout(rest)
+                node = int(nodes[k + 1])
+                if on_move is not None:
+                    on_move(node)
+            finally:
+                if self._trips.get(proc) is trip:
+                    del self._trips[proc]
         return node
+
+    def _interrupt(self, trip: "_Trip", cause: str) -> None:
+        """Interrupt ``trip`` once (it is unregistered at once, so no second cause reaches it)."""
+        if self._trips.get(trip.proc) is trip:
+            del self._trips[trip.proc]
+            trip.proc.interrupt(cause)
+
+    def _closures_ahead(self, newly: list[np.ndarray]) -> None:
+        """Interrupt the trips with a newly closed edge still ahead of them."""
+        now = self.env.now
+        for trip in list(self._trips.values()):
+            closed = newly[trip.mode]
+            if not len(closed):
+                continue
+            k = min(int(np.searchsorted(trip.cum, now - trip.start, side="right")), len(trip.edges) - 1)
+            ahead = trip.edges[k + 1:]
+            if len(ahead) and np.isinf(self.w[trip.mode][ahead]).any():
+                self._interrupt(trip, "closed")
+
+
+class _Trip:
+    """A leg being driven: its process, mode, route edges, cumulative times and start."""
+
+    __slots__ = ("proc", "mode", "edges", "cum", "start")
+
+    def __init__(self, proc, mode: int, edges: np.ndarray, cum: np.ndarray, start: float) -> None:
+        self.proc, self.mode, self.edges, self.cum, self.start = proc, mode, edges, cum, start

@@ -4,16 +4,23 @@ Rule-based routing (no optimiser needed): a shelter's uncovered need is what its
 people need for one day minus what it holds, has on the way or has handed out. The assigned
 warehouse (plan.shelter_warehouse) serves it first, else the nearest warehouse with a free
 truck and stock. Trucks load, drive (re-routing round closures), unload and return.
+
+Relief in place: people cut off from every shelter with room (all full, or none reachable)
+but reachable by road from a warehouse get whole relief kits brought to where they are. Each
+need (a shelter, or a node with cut-off people) is served oldest first; a truck to a node
+carries kits for everyone cut off there, and brings back what it could not hand out.
 """
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import simpy
 
-from .evacuation import Ledger, ShelterState
+from .evacuation import Ledger, Party, ShelterState
 from .params import SimParams
 from .roads import Roads
 
@@ -36,7 +43,7 @@ class WarehouseState:
 class Supplies:
     def __init__(self, env: simpy.Environment, roads: Roads, params: SimParams, shelters: list[ShelterState],
                  warehouses: list[WarehouseState], assigned: dict[int, int], ledger: Ledger,
-                 log: Callable[..., None]) -> None:
+                 log: Callable[..., None], relieve_in_place: Callable[[Party, int], None] | None = None) -> None:
         self.env, self.roads, self.p = env, roads, params
         self.shelters, self.warehouses, self.assigned = shelters, warehouses, assigned
         self.ledger, self.log = ledger, log
@@ -50,15 +57,151 @@ class Supplies:
                 s.consumed.setdefault(k, 0.0)
                 s.delivered.setdefault(k, 0.0)
         self.in_transit_total = dict.fromkeys(self.needs, 0.0)
+        # relief in place: cut-off parties per node (insertion order = oldest need first)
+        self.relieve_in_place = relieve_in_place
+        self.cut_off: dict[int, list[Party]] = {}
+        self.cut_off_since: dict[int, float] = {}
+        self.consumed_in_place = dict.fromkeys(self.needs, 0.0)
+        self.delivered_in_place = dict.fromkeys(self.needs, 0.0)
+        self.in_place_trips = 0
+        self.rounds = 0                    # optimiser rounds sent
+
+    # ------------------------------------------------------------------ relief in place
+    def add_cut_off(self, q: Party) -> None:
+        """Register party ``q`` (cut off from shelters) for relief where it stands."""
+        if self.relieve_in_place is None:
+            return
+        lst = self.cut_off.setdefault(q.node, [])
+        if q not in lst:
+            lst.append(q)
+            self.cut_off_since.setdefault(q.node, self.env.now)
+
+    def _waiting(self, node: int) -> list[Party]:
+        """Cut-off parties at ``node`` that are affected and still need kits (prunes the rest)."""
+        now = self.env.now
+        keep, ready = [], []
+        for q in self.cut_off.get(node, ()):
+            if not q.cut_off or q.node != node or q.state not in ("home", "waiting_help", "stranded", "evacuating"):
+                continue
+            if q.people - q.relieved - q.kits_coming <= 0:
+                keep.append(q)  # kits on the way: keep it until they are handed out
+                continue
+            keep.append(q)
+            if q.group.affected_s <= now:
+                ready.append(q)
+        if keep:
+            self.cut_off[node] = keep
+        else:
+            self.cut_off.pop(node, None)
+            self.cut_off_since.pop(node, None)
+        return ready
+
+    def _kits(self, w: WarehouseState) -> int:
+        """Whole relief kits (one person's day of every needed item) the warehouse can load."""
+        if not self.needs:
+            return 0
+        return int(min(w.stock.get(k, 0.0) / per for k, per in self.needs.items()) + 1e-9)
+
+    def _ready_warehouses(self) -> list[WarehouseState]:
+        return [w for w in self.warehouses if w.idle > 0 and self._kits(w) >= 1]
+
+    def _dispatch_in_place(self, node: int, ready_wh: list[WarehouseState]) -> bool:
+        """Send one truck from ``ready_wh`` with kits for the cut-off people at ``node``;
+        False when there is nobody to serve there or no truck can reach them."""
+        ready = self._waiting(node)
+        if not ready:
+            return False
+        want = sum(q.people - q.relieved - q.kits_coming for q in ready)
+        best, best_t = None, math.inf
+        for w in ready_wh:
+            t = self.roads.time(w.node, node)
+            if t < best_t:
+                best, best_t = w, t
+        if best is None:
+            return False
+        kits = min(want, self._kits(best), max(1, math.floor(self.cap_kg / self._kit_kg)))
+        plan: list[tuple[Party, int]] = []
+        left = kits
+        for q in ready:
+            k = min(left, q.people - q.relieved - q.kits_coming)
+            if k > 0:
+                q.kits_coming += k
+                plan.append((q, k))
+                left -= k
+        load = {k: kits * per for k, per in self.needs.items()}
+        for k, v in load.items():
+            best.stock[k] -= v
+            self.in_transit_total[k] += v
+        best.idle -= 1
+        best.trips += 1
+        self.in_place_trips += 1
+        self.env.process(self._relief_run(best, node, plan, kits))
+        return True
+
+    def _relief_run(self, w: WarehouseState, node: int, plan: list[tuple[Party, int]], kits: int):
+        env = self.env
+        self.log("truck_load_in_place", warehouse=w.id, node=node, kits=kits)
+        yield env.timeout(self.p.load_min * 60.0)
+        reached = yield from self.roads.drive(w.node, node, wait=False)
+        given = 0
+        if reached == node:
+            yield env.timeout(self.p.unload_min * 60.0)
+            for q, k in plan:
+                q.kits_coming -= k
+                # still there and still cut off (a crew may have taken them out meanwhile)
+                if q.cut_off and q.node == node and q.state in ("home", "waiting_help", "stranded", "evacuating"):
+                    k = min(k, q.people - q.relieved)
+                    if k > 0:
+                        self.relieve_in_place(q, k)
+                        given += k
+        else:
+            for q, k in plan:
+                q.kits_coming -= k
+        for item, per in self.needs.items():
+            self.in_transit_total[item] -= given * per
+            self.consumed_in_place[item] += given * per
+            self.delivered_in_place[item] += given * per
+        self.log("truck_unload_in_place", warehouse=w.id, node=node, kits=given, reached=reached == node)
+        if reached != w.node:
+            yield from self.roads.drive(reached, w.node)
+        for item, per in self.needs.items():  # kits not handed out go back on the shelf
+            self.in_transit_total[item] -= (kits - given) * per
+            w.stock[item] += (kits - given) * per
+        w.idle += 1
+        self.dispatch()
 
     # ------------------------------------------------------------------ needs
     def uncovered(self, s: ShelterState) -> dict[str, float]:
         return {k: s.reserved * per - s.stock[k] - s.in_transit[k] - s.consumed[k] for k, per in self.needs.items()}
 
-    def dispatch(self) -> None:
-        """Send free trucks to shelters with uncovered needs (oldest need first)."""
-        order = sorted((s for s in self.shelters if s.reserved > 0), key=lambda s: (s.first_need_s, s.idx))
-        for s in order:
+    def dispatch(self, *, rule_for_shelters: bool | None = None) -> None:
+        """Send free trucks to shelters with uncovered needs and to cut-off people (oldest need first).
+
+        Shelters are served by the simple rule unless ``supply_routing`` is "optimiser", whose
+        rounds are planned once per hazard step (:meth:`plan_rounds`); cut-off people always
+        by the rule.
+        """
+        if rule_for_shelters is None:
+            rule_for_shelters = self.p.supply_routing == "rule"
+        needs = self.needs
+        if not any(w.idle > 0 and any(w.stock.get(k, 0.0) >= 1 for k in needs) for w in self.warehouses):
+            return  # no free truck with anything to load
+        order = sorted(((s.first_need_s, 0, s.idx, s) for s in self.shelters if s.reserved > 0),
+                       key=lambda x: x[:3]) if rule_for_shelters else []
+        ready_wh = self._ready_warehouses() if self.cut_off_since else []
+        if ready_wh:  # only then is it worth looking at the cut-off people: those a truck can reach now
+            nodes = np.fromiter(self.cut_off_since, np.int64, len(self.cut_off_since))
+            reach = np.zeros(len(nodes), bool)
+            for w in ready_wh:
+                reach |= np.isfinite(self.roads.tree_from(w.node)[nodes])
+            # cut_off_since is in registration order, so already oldest first: merge, not sort
+            in_place = [(self.cut_off_since[n], 1, n, n) for n in nodes[reach].tolist()]
+            order = list(heapq.merge(order, in_place, key=lambda x: x[:2]))
+        for _, kind, _, s in order:
+            if kind == 1:
+                while ready_wh and self._dispatch_in_place(s, ready_wh):
+                    ready_wh = self._ready_warehouses()
+                continue
             while True:
                 need = {k: v for k, v in self.uncovered(s).items() if v > 1e-9}
                 if not need:
@@ -88,6 +231,47 @@ class Supplies:
                 w.idle -= 1
                 w.trips += 1
                 self.env.process(self._truck(w, s, load))
+
+    def plan_rounds(self) -> None:
+        """Optimiser mode, once per hazard step: send the free trucks on the optimiser's
+        multi-stop rounds (:mod:`sim.supply_routes`), then serve what the plan left out by the
+        rule."""
+        from .supply_routes import plan_rounds
+
+        if self.needs and any(w.idle > 0 and self._kits(w) >= 1 for w in self.warehouses):
+            for w, stops in plan_rounds(self):
+                kits = sum(k for _, k in stops)
+                for s, k in stops:
+                    for item, per in self.needs.items():
+                        w.stock[item] -= k * per
+                        s.in_transit[item] += k * per
+                        self.in_transit_total[item] += k * per
+                w.idle -= 1
+                w.trips += 1
+                self.rounds += 1
+                self.env.process(self._round(w, stops, kits))
+        self.dispatch(rule_for_shelters=True)
+
+    def _round(self, w: WarehouseState, stops: list[tuple[ShelterState, int]], kits: int):
+        env = self.env
+        self.log("truck_load", warehouse=w.id, shelter=stops[0][0].id, round=" > ".join(s.id for s, _ in stops), kits=kits,
+                 **{k: float(kits * per) for k, per in self.needs.items()})
+        yield env.timeout(self.p.load_min * 60.0)
+        at = w.node
+        for s, k in stops:
+            at = yield from self.roads.drive(at, s.node)
+            yield env.timeout(self.p.unload_min * 60.0)
+            for item, per in self.needs.items():
+                s.in_transit[item] -= k * per
+                self.in_transit_total[item] -= k * per
+                s.stock[item] += k * per
+                s.delivered[item] += k * per
+            self.log("truck_unload", warehouse=w.id, shelter=s.id, kits=k,
+                     **{item: float(k * per) for item, per in self.needs.items()})
+            self.relieve(s)
+        yield from self.roads.drive(at, w.node)
+        w.idle += 1
+        self.dispatch()
 
     def _pick(self, s: ShelterState, need: dict[str, float]) -> WarehouseState | None:
         def usable(w: WarehouseState) -> bool:

@@ -447,3 +447,54 @@ def test_bad_observed_stages():
         fill_to_volume(scene(), -1.0)
     with pytest.raises(InputError, match="source"):
         fill_to_volume(scene(), 1.0, np.zeros((3, 3), bool))
+
+
+def _depths_equal_reference(f, times):
+    for t in times:
+        nd, ed = f.network_depths(t)
+        rn, re_ = f.network_depths_reference(t)
+        np.testing.assert_array_equal(nd, rn)
+        np.testing.assert_array_equal(ed, re_)
+
+
+@pytest.mark.parametrize("ponding", [True, False])
+def test_network_depths_on_wettable_points_equal_the_full_evaluation(ponding):
+    # overtopping, ponding behind the dike, a breach, and the falling limb
+    h = DesignHydrograph(22.0, 32.0, 10 * H, 10 * H)
+    b = Breach(time_s=15 * H, x=X0 + 305.0, y=Y0 + 200.0, width_m=30.0)
+    f = RiverFlood(small_net(), scene(ridge=None), RIVER, h, 200.0, 0.0, dikes=[DIKE], breaches=[b],
+                   ponding=ponding)
+    times = np.arange(0, 40) * H / 2
+    _depths_equal_reference(f, times)
+    assert any(f.network_depths(t)[1].max() > 0 for t in times)   # the check saw water on roads
+
+
+def test_network_depths_equal_the_full_evaluation_on_the_district(district):
+    from sim.api import default_district_flood
+
+    f = default_district_flood(district)
+    times = np.arange(0, 73, 3) * H
+    _depths_equal_reference(f, times)
+    active = f._active(f.n_epochs - 1)[0]
+    assert 0 < len(active) < len(f._terrain.pt_cell)   # the saving: only part of the points can get wet
+
+
+def test_affected_people_equal_the_direct_formula(district):
+    from sim.api import default_district_flood
+    from sim.hazards.base import AFFECTED, LETHAL, THREATENED
+
+    f = default_district_flood(district)
+    t_aff, t_leth, t_warn = f.first_flood_time_s(), f.first_flood_time_s(f.lethal_depth_m), f.warning_time_s()
+    pop = district.network.population
+    seen = 0
+    for t in [*np.arange(0, 73, 2) * H, 30 * H, 2 * H]:   # forwards, then back in time
+        a = f.affected(t)
+        node = np.flatnonzero((t_warn <= t) & (pop > 0))
+        sev = np.where(t_leth[node] <= t, LETHAL, np.where(t_aff[node] <= t, AFFECTED, THREATENED))
+        since = np.select([sev == LETHAL, sev == AFFECTED], [t_leth[node], t_aff[node]], t_warn[node])
+        np.testing.assert_array_equal(a.node, node)
+        np.testing.assert_array_equal(a.severity, sev)
+        np.testing.assert_array_equal(a.since_s, since)
+        np.testing.assert_array_equal(a.people, pop[node])
+        seen += len(node)
+    assert seen > 0

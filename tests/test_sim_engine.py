@@ -48,10 +48,11 @@ def test_supplies_conserved(district, flood, plan):
     for item in sim.supplies.needs:
         start = sum(w.initial.get(item, 0.0) for w in sim.warehouses)
         now = (sum(w.stock.get(item, 0.0) for w in sim.warehouses) + sim.supplies.in_transit_total[item]
-               + sum(s.stock[item] + s.consumed[item] for s in sim.shelters))
+               + sum(s.stock[item] + s.consumed[item] for s in sim.shelters) + sim.supplies.consumed_in_place[item])
         assert now == pytest.approx(start)
         relieved = sum(q.relieved for q in sim.parties)
-        assert sum(s.consumed[item] for s in sim.shelters) == pytest.approx(relieved * sim.supplies.needs[item])
+        consumed = sum(s.consumed[item] for s in sim.shelters) + sim.supplies.consumed_in_place[item]
+        assert consumed == pytest.approx(relieved * sim.supplies.needs[item])
 
 
 def test_no_team_in_two_places(result):
@@ -74,8 +75,11 @@ def test_relief_never_beats_free_flow_travel(district, flood, plan):
     checked = 0
     for q in sim.parties:
         for t, _ in q.relief:
-            assert t - q.left_s >= q.lower_bound_s - 1e-6
-            assert q.arrived_s - q.left_s >= q.lower_bound_s - 1e-6
+            if q.in_place:  # a truck came: load, free-flow drive from the nearest warehouse, unload
+                assert t - q.cut_off_s >= q.lower_bound_s - 1e-6
+            else:           # they went: free-flow travel from home to the shelter
+                assert t - q.left_s >= q.lower_bound_s - 1e-6
+                assert q.arrived_s - q.left_s >= q.lower_bound_s - 1e-6
             checked += 1
     assert checked > 0
 
@@ -184,24 +188,35 @@ def test_routes_from_cached_trees_are_shortest(district, flooded_sim):
     assert checked > 10
 
 
-def test_kept_trees_equal_fresh_searches(district, flood, plan):
+def test_repaired_trees_equal_fresh_searches(district, flood, plan):
     from network.paths import one_to_all
     from sim.engine import Simulation
 
     sim = Simulation(district.network, [flood], plan, SimParams(duration_h=30, seed=1))
     roads = sim.roads
-    kept = []
-    orig = roads._keep_valid_trees
+    got = []
+    orig = roads._repair
 
-    def spy(changed):
-        orig(changed)
-        kept.extend((k, v[0].copy(), roads.w[k[0]].copy()) for k, v in roads._trees.items())
+    def spy(mode, reverse, old):
+        t = orig(mode, reverse, old)
+        if t is not None and len(got) < 60:
+            got.append((mode, reverse, t[0].copy(), t[1].copy(), roads.w[mode].copy()))
+        return t
 
-    roads._keep_valid_trees = spy
+    roads._repair = spy
     sim.run()
-    for (mode, reverse, node), dist, w in kept[:40]:
-        ref = one_to_all(district.network, node, w, reverse=reverse)
+    assert roads.repairs > 20 and len(got) >= 40
+    net = district.network
+    heads, tails = np.asarray(net.indices), np.asarray(net.edge_source)
+    for mode, reverse, dist, pred, w in got:
+        root = int(np.flatnonzero((dist == 0.0) & (pred < 0))[0])
+        ref = one_to_all(net, root, w, reverse=reverse)
         assert np.array_equal(dist, ref)
+        # the predecessors form a shortest-path tree: each tree edge is tight
+        v = np.flatnonzero(pred >= 0)
+        e = np.asarray(net.rev_edge)[pred[v]] if reverse else pred[v]
+        other = heads[e] if reverse else tails[e]
+        assert np.array_equal(dist[other] + w[e] if not reverse else w[e] + dist[other], dist[v])
 
 
 def test_boats_reach_flooded_nodes_never_faster_than_free_flow(flooded_sim):

@@ -768,6 +768,8 @@ class RiverFlood:
         self._e_pond_pts: dict[int, np.ndarray] = {}
         self._e_pond_grid: dict[int, np.ndarray] = {}
         self._e_first: dict[float, np.ndarray] = {}
+        self._e_active: dict[int, tuple] = {}
+        self._e_people: tuple | None = None
 
     # ------------------------------------------------------------------ time
     @property
@@ -847,10 +849,61 @@ class RiverFlood:
         return self._terrain.dem.like(self._terrain.offset.reshape(self._terrain.shape))
 
     def network_depths(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
-        """(node depth, edge depth) in m at ``time_s``; an edge takes its deepest sampled point."""
+        """(node depth, edge depth) in m at ``time_s``; an edge takes its deepest sampled point.
+
+        Only the points that can ever be wet in the current dike state are evaluated: a point
+        whose fill level is at or above the highest stage of the whole hydrograph never joins
+        the river, never holds ponded water (fill levels only fall as breaches open) and stays
+        dry. The result equals :meth:`network_depths_reference` exactly.
+        """
+        t = float(time_s)
+        j = self.epoch_of(t)
+        h, m = self.stage(t), self._max_stage(self._epoch_start(j), t)
+        if not (h <= self._stage_cap and m <= self._stage_cap):  # outside what the active sets assume
+            return self.network_depths_reference(t)
+        pts, node_pos, edge_idx, seg_starts, e, fill, pond = self._active(j)
+        tn = self._terrain
+        level = np.empty(len(pts))
+        depth = np.empty(len(pts))
+        flood_level_kernel(fill, e, h, m if self.ponding else -np.inf, pond, level, depth)
+        node_depth = np.zeros(tn.n_nodes)
+        node_depth[pts[:node_pos]] = depth[:node_pos]
+        edge_depth = np.zeros(len(tn.edge_starts))
+        if len(edge_idx):
+            edge_depth[edge_idx] = np.maximum.reduceat(depth[node_pos:], seg_starts)
+        return node_depth, edge_depth
+
+    def network_depths_reference(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`network_depths` evaluated at every node and edge sample point (for checks)."""
         _, d = self._levels(self.epoch_of(time_s), float(time_s), False)
         n = self._terrain.n_nodes
         return d[:n], np.maximum.reduceat(d[n:], self._terrain.edge_starts)
+
+    @property
+    def _stage_cap(self) -> float:
+        return float(self._e_grid_stage.max())
+
+    def _active(self, j: int) -> tuple:
+        """Per dike epoch: the node and edge sample points that can be wet, with their terrain,
+        fill levels and ponded levels, and how the edge points group into edges."""
+        hit = self._e_active.get(j)
+        if hit is None:
+            tn = self._terrain
+            e_all, f_all = tn.points(self._e_opened[j])
+            n = tn.n_nodes
+            wet = f_all < self._stage_cap
+            node_pts = np.flatnonzero(wet[:n])
+            edge_pts = n + np.flatnonzero(wet[n:])
+            pts = np.concatenate([node_pts, edge_pts])
+            edge_of = np.searchsorted(tn.edge_starts, edge_pts - n, side="right") - 1
+            first = np.r_[True, edge_of[1:] != edge_of[:-1]] if len(edge_of) else np.zeros(0, bool)
+            pond = self._pond(j, False)[pts] if (self.ponding and j > 0) else np.zeros(0)
+            e, fill = e_all[pts], f_all[pts]
+            for a in (pts, e, fill, pond):
+                a.flags.writeable = False
+            hit = (pts, len(node_pts), edge_of[first], np.flatnonzero(first), e, fill, pond)
+            self._e_active[j] = hit
+        return hit
 
     # ------------------------------------------------------------------ first times and people
     def first_flood_time_s(self, depth_m: float | None = None) -> np.ndarray:
@@ -910,21 +963,35 @@ class RiverFlood:
         residents are left out.
         """
         t = float(time_s)
-        t_aff = self.first_flood_time_s()
-        t_leth = self.first_flood_time_s(self.lethal_depth_m)
-        t_warn = self.warning_time_s()
-        pop = self.net.population
-        hit = (t_warn <= t) & (pop > 0)
-        node = np.flatnonzero(hit)
-        sev = np.where(t_leth[node] <= t, LETHAL, np.where(t_aff[node] <= t, AFFECTED, THREATENED)).astype(np.int8)
-        since = np.select([sev == LETHAL, sev == AFFECTED], [t_leth[node], t_aff[node]], t_warn[node])
-        return AffectedPeople(node.astype(np.int64), pop[node].astype(np.float64), since.astype(np.float64), sev)
+        # the three first-times of every resident node, ordered by warning time (computed once):
+        # the nodes reached by t are a prefix of that order, listed in node order as before
+        tab = self._e_people
+        if tab is None:
+            pop = self.net.population
+            cand = np.flatnonzero(pop > 0)
+            t_warn = self.warning_time_s()[cand]
+            order = np.argsort(t_warn, kind="stable")
+            tab = self._e_people = (cand[order], t_warn[order], self.first_flood_time_s()[cand[order]],
+                                    self.first_flood_time_s(self.lethal_depth_m)[cand[order]],
+                                    pop[cand[order]].astype(np.float64), [-1, None])
+        cand, t_warn, t_aff, t_leth, pop, last = tab
+        k = int(np.searchsorted(t_warn, t, side="right"))
+        if last[0] != k:  # successive steps mostly reach the same nodes: keep the last ordering
+            last[0], last[1] = k, np.argsort(cand[:k], kind="stable")
+        pick = last[1]
+        node = cand[pick]
+        ta, tl, tw = t_aff[pick], t_leth[pick], t_warn[pick]
+        sev = np.where(tl <= t, LETHAL, np.where(ta <= t, AFFECTED, THREATENED)).astype(np.int8)
+        since = np.where(sev == LETHAL, tl, np.where(sev == AFFECTED, ta, tw))
+        return AffectedPeople(node.astype(np.int64), pop[pick], since.astype(np.float64), sev)
 
     def state(self, time_s: float, *, fields: bool = True) -> HazardState:
         """The flood at ``time_s``: node depth (m), edge speed factor, affected people, depth raster."""
         t = float(time_s)
         node_depth, edge_depth = self.network_depths(t)
-        factor = edge_speed_factor(edge_depth, self.net.speed_kmh)
+        factor = np.ones(len(edge_depth))
+        wet = np.flatnonzero(edge_depth > 0.0)  # dry edges keep factor 1
+        factor[wet] = edge_speed_factor(edge_depth[wet], np.asarray(self.net.speed_kmh)[wet])
         return HazardState(
             time_s=t,
             edge_speed_factor=factor,
