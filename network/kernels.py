@@ -13,7 +13,7 @@ network of ``benchmarks/synthetic_roads.py`` and on smaller ones, 2-core EPYC, n
   popped. That avoids the position array and its writes that decrease-key needs, and
   4 children share one cache line of keys. Binary, 8-ary, bottom-up and radix heaps were all
   slower here (the heap stays small, ~1.5k entries on 250k nodes, so it lives in L1/L2);
-  the unrolled min-of-4 in :func:`_heap_pop` gained about 6%.
+  the unrolled min-of-4 in :func:`heap_pop` gained about 6%.
 * Work arrays (distances, heap) are allocated once per thread and reused for every source;
   only touched entries are reset. The distance array stays hot in cache between sources,
   which beats searching directly in the (cold) output row.
@@ -87,7 +87,7 @@ def _take_next(typingctx, counter):
 
 # ---------------------------------------------------------------------------- heap
 @njit(cache=True, inline="always")
-def _heap_push(hkey, hnode, size, key, v):
+def heap_push(hkey, hnode, size, key, v):
     """Insert (key, v) into a heap holding ``size`` entries; the caller adds one to size."""
     i = size
     while i > 0:
@@ -103,7 +103,7 @@ def _heap_push(hkey, hnode, size, key, v):
 
 
 @njit(cache=True, inline="always")
-def _heap_pop(hkey, hnode, size):
+def heap_pop(hkey, hnode, size):
     """Drop the root of a heap that now holds ``size`` entries (the caller already subtracted one).
 
     The last entry (at ``size``) is sifted down from the root.
@@ -171,7 +171,7 @@ def _search(indptr, indices, weights, source, cutoff, dist, hkey, hnode, touched
         d = hkey[0]
         size -= 1
         if size > 0:
-            _heap_pop(hkey, hnode, size)
+            heap_pop(hkey, hnode, size)
         if d > dist[u]:
             continue  # stale entry: u was improved after this push
         if mark is not None:
@@ -193,7 +193,7 @@ def _search(indptr, indices, weights, source, cutoff, dist, hkey, hnode, touched
                 first = indptr[v]
                 _prefetch(indices, first)
                 _prefetch(weights, first)
-                _heap_push(hkey, hnode, size, nd, v)
+                heap_push(hkey, hnode, size, nd, v)
                 size += 1
     return n_touched
 
@@ -325,14 +325,14 @@ def nearest_source(indptr, indices, weights, sources, cutoff):
         if which[s] < 0:
             dist[s] = 0.0
             which[s] = j
-            _heap_push(hkey, hnode, size, 0.0, s)
+            heap_push(hkey, hnode, size, 0.0, s)
             size += 1
     while size > 0:
         u = _U(hnode[0])
         d = hkey[0]
         size -= 1
         if size > 0:
-            _heap_pop(hkey, hnode, size)
+            heap_pop(hkey, hnode, size)
         if d > dist[u]:
             continue
         lab = which[u]
@@ -345,7 +345,7 @@ def nearest_source(indptr, indices, weights, sources, cutoff):
                 first = indptr[v]
                 _prefetch(indices, first)
                 _prefetch(weights, first)
-                _heap_push(hkey, hnode, size, nd, v)
+                heap_push(hkey, hnode, size, nd, v)
                 size += 1
     return dist, which
 

@@ -14,49 +14,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from network.kernels import heap_pop, heap_push
+
 INF = np.inf
-
-
-@njit(cache=True)
-def _push(hkey, hnode, size, key, node):
-    i = size
-    hkey[i] = key
-    hnode[i] = node
-    while i > 0:
-        p = (i - 1) >> 1
-        if hkey[p] <= key:
-            break
-        hkey[i] = hkey[p]
-        hnode[i] = hnode[p]
-        i = p
-    hkey[i] = key
-    hnode[i] = node
-
-
-@njit(cache=True)
-def _pop(hkey, hnode, size):
-    """Remove the root of a heap of ``size`` entries (the caller read it); returns the new size."""
-    size -= 1
-    if size == 0:
-        return 0
-    key = hkey[size]
-    node = hnode[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and hkey[c + 1] < hkey[c]:
-            c += 1
-        if hkey[c] >= key:
-            break
-        hkey[i] = hkey[c]
-        hnode[i] = hnode[c]
-        i = c
-    hkey[i] = key
-    hnode[i] = node
-    return size
-
 
 @njit(cache=True)
 def repair_tree(indptr, indices, tails, weights, in_indptr, in_indices, in_weights, in_to_out,
@@ -118,7 +78,7 @@ def repair_tree(indptr, indices, tails, weights, in_indptr, in_indices, in_weigh
                 d[v] = nd
                 pr[v] = in_to_out[p]
         if d[v] < INF:
-            _push(hkey, hnode, size, d[v], v)
+            heap_push(hkey, hnode, size, d[v], v)
             size += 1
     for i in range(changed.shape[0]):  # shortcuts through edges that got faster
         e = changed[i]
@@ -130,12 +90,13 @@ def repair_tree(indptr, indices, tails, weights, in_indptr, in_indices, in_weigh
         if nd < d[v]:
             d[v] = nd
             pr[v] = e
-            _push(hkey, hnode, size, nd, v)
+            heap_push(hkey, hnode, size, nd, v)
             size += 1
     while size > 0:
         key = hkey[0]
         u = hnode[0]
-        size = _pop(hkey, hnode, size)
+        size -= 1
+        heap_pop(hkey, hnode, size)
         if key > d[u]:
             continue
         for e in range(indptr[u], indptr[u + 1]):
@@ -144,6 +105,6 @@ def repair_tree(indptr, indices, tails, weights, in_indptr, in_indices, in_weigh
             if nd < d[v]:
                 d[v] = nd
                 pr[v] = e
-                _push(hkey, hnode, size, nd, v)
+                heap_push(hkey, hnode, size, nd, v)
                 size += 1
     return d, pr, relabelled

@@ -11,45 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def _heap_push(keys: np.ndarray, items: np.ndarray, size: int, key: float, item: int) -> int:
-    pos = size
-    while pos > 0:
-        parent = (pos - 1) >> 1
-        if keys[parent] <= key:
-            break
-        keys[pos] = keys[parent]
-        items[pos] = items[parent]
-        pos = parent
-    keys[pos] = key
-    items[pos] = item
-    return size + 1
-
-
-@njit(cache=True)
-def _heap_pop(keys: np.ndarray, items: np.ndarray, size: int) -> tuple[int, int]:
-    top = items[0]
-    size -= 1
-    if size > 0:
-        key = keys[size]
-        item = items[size]
-        pos = 0
-        while True:
-            child = 2 * pos + 1
-            if child >= size:
-                break
-            if child + 1 < size and keys[child + 1] < keys[child]:
-                child += 1
-            if keys[child] >= key:
-                break
-            keys[pos] = keys[child]
-            items[pos] = items[child]
-            pos = child
-        keys[pos] = key
-        items[pos] = item
-    return top, size
-
+from network.kernels import heap_pop, heap_push
 
 @njit(cache=True, inline="always")
 def _neighbour(c: int, k: int, nrows: int, ncols: int) -> int:
@@ -88,13 +50,16 @@ def fill_level_kernel(e: np.ndarray, seeds: np.ndarray, nrows: int, ncols: int) 
         if seeds[i] and np.isfinite(e[i]):
             fill[i] = e[i]
             closed[i] = True
-            size = _heap_push(keys, items, size, e[i], i)
+            heap_push(keys, items, size, e[i], i)
+            size += 1
     while size > 0 or head < tail:
         if head < tail:
             c = queue[head]
             head += 1
         else:
-            c, size = _heap_pop(keys, items, size)
+            c = items[0]
+            size -= 1
+            heap_pop(keys, items, size)
         level = fill[c]
         for k in range(4):
             nb = _neighbour(c, k, nrows, ncols)
@@ -112,7 +77,8 @@ def fill_level_kernel(e: np.ndarray, seeds: np.ndarray, nrows: int, ncols: int) 
                 tail += 1
             else:
                 fill[nb] = z
-                size = _heap_push(keys, items, size, z, nb)
+                heap_push(keys, items, size, z, nb)
+                size += 1
     return fill
 
 
