@@ -125,7 +125,7 @@ def run(quick: bool = False, spopt_limit: float = 300.0, spopt_max_n: int = 900,
             row["spopt"] = {"skipped": f"spopt did not finish an instance with n={spopt_blocked_from}"}
         else:
             row["spopt"] = _spopt(D, inst.p, spopt_limit)
-            if not row["spopt"]["optimal"]:
+            if not row["spopt"].get("optimal"):  # not proven in time, or the peer failed
                 spopt_blocked_from = inst.n
         y, s = row["yingji"], row["spopt"]
         if y["optimal"] and s.get("optimal"):
