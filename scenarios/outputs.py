@@ -24,7 +24,8 @@ from network.errors import InputError
 
 #: the data files of one run (the report adds report.html and the figures)
 RUN_FILES = ("kpis.json", "groups.csv", "events.csv", "plan.geojson", "hazard.geojson")
-HAZARD_NAMES = {"flood": ("洪水", "flood"), "fire": ("森林火灾", "forest fire"), "chemical": ("危化品泄漏", "chemical release")}
+HAZARD_NAMES = {"flood": ("洪水", "flood"), "fire": ("森林火灾", "forest fire"), "chemical": ("危化品泄漏", "chemical release"),
+                "road_damage": ("道路损毁", "road damage")}
 
 
 def json_safe(x: Any) -> Any:
@@ -128,7 +129,8 @@ def write_plan_geojson(run: Any, path: Path) -> Path:
 def hazard_kind(hazard: Any) -> str:
     """flood, fire or chemical for a sim.hazards object."""
     name = type(hazard).__name__
-    return {"RiverFlood": "flood", "ForestFire": "fire", "ChemicalRelease": "chemical"}.get(name, name.lower())
+    return {"RiverFlood": "flood", "ForestFire": "fire", "ChemicalRelease": "chemical",
+            "RoadDamage": "road_damage"}.get(name, name.lower())
 
 
 def _footprint(kind: str, hazard: Any, run: Any, path: Path) -> dict:
@@ -149,6 +151,14 @@ def _footprint(kind: str, hazard: Any, run: Any, path: Path) -> dict:
         footprint("fire", hazard, run.district, evaluate("fire", hazard, np.array([end_s])), path)
     elif kind == "chemical":
         hazard.write_geojson(path)
+    elif kind == "road_damage":
+        net = hazard.net
+        tails = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
+        return {"features": [
+            {"type": "Feature", "properties": {"edge": int(e), "closed_from_h": hazard.start_s / 3600.0},
+             "geometry": {"type": "LineString", "coordinates": [
+                 [round(float(net.lon[u]), 6), round(float(net.lat[u]), 6)] for u in (tails[e], net.indices[e])]}}
+            for e in hazard.closed_edges]}
     else:
         return {"features": []}
     return json.loads(path.read_text(encoding="utf-8"))

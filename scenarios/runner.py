@@ -246,6 +246,14 @@ def build_hazards_with_notes(scenario: Scenario, district, *, seed: int | None =
         chem = _chemical(scenario, district, flood, notes)
         if chem is not None:
             hazards.append(chem)
+    if h.road_damage is not None:
+        from sim.hazards.road_damage import RoadDamage
+
+        rd = h.road_damage
+        net = getattr(district, "network", district)
+        # its own stream of the scenario seed, so adding road damage leaves the other draws alone
+        hazards.append(RoadDamage(net, rd.closed_share, road_classes=rd.road_classes, start_s=rd.start_h * 3600.0,
+                                  seed=np.random.default_rng([seed, 0x0AD])))
     return hazards, notes
 
 

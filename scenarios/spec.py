@@ -146,15 +146,25 @@ class ChemicalSpec(_Strict):
         return self
 
 
+class RoadDamageSpec(_Strict):
+    """Roads cut by landslides or debris: a seeded random share of roads closed (both ways)."""
+
+    closed_share: float = Field(0.0, ge=0, le=1)
+    road_classes: list[Literal["motorway", "trunk", "primary", "secondary", "tertiary", "local", "service"]] = []
+    start_h: float = Field(0.0, ge=0)
+
+
 class HazardsSpec(_Strict):
     flood: FloodSpec | None = None
     fire: FireSpec | None = None
     chemical: ChemicalSpec | None = None
+    road_damage: RoadDamageSpec | None = None
 
     @model_validator(mode="after")
     def _at_least_one(self):
-        if self.flood is None and self.fire is None and self.chemical is None:
-            raise ValueError("name at least one hazard: [hazards.flood], [hazards.fire] or [hazards.chemical]")
+        if self.flood is None and self.fire is None and self.chemical is None and self.road_damage is None:
+            raise ValueError("name at least one hazard: [hazards.flood], [hazards.fire], [hazards.chemical] "
+                             "or [hazards.road_damage]")
         return self
 
 

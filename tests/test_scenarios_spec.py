@@ -10,7 +10,7 @@ from scenarios.spec import list_scenarios, load_scenario, parse_scenario, toml_l
 
 REQUIRED = {"flood-50y", "flood-100y-breach", "forest-fire-north", "chlorine-night", "fireworks-explosion",
             "compound-flood-chemical"}
-HAZARD_CLASS = {"flood": "RiverFlood", "fire": "ForestFire", "chemical": "ChemicalRelease"}
+HAZARD_CLASS = {"flood": "RiverFlood", "fire": "ForestFire", "chemical": "ChemicalRelease", "road_damage": "RoadDamage"}
 
 
 def write(tmp_path, text: str, name: str = "s.toml"):
@@ -51,7 +51,7 @@ def test_builtin_builds_its_hazards_on_the_district(name, district):
     for b in (sc.hazards.flood.breaches if sc.hazards.flood else []):
         assert b.dike in {d.id for d in spec.dikes}
     hazards = sc.build_hazards(district)
-    want = {HAZARD_CLASS[k] for k in ("flood", "fire", "chemical") if getattr(sc.hazards, k) is not None}
+    want = {HAZARD_CLASS[k] for k in HAZARD_CLASS if getattr(sc.hazards, k) is not None}
     assert {type(h).__name__ for h in hazards} == want
     for h in hazards:  # every hazard answers the simulation's question at t > 0
         state = h.state(3600.0)
@@ -247,3 +247,37 @@ def test_parse_scenario_text_directly():
     sc = parse_scenario(textwrap.dedent(MINIMAL).lstrip(), "inline", default_name="inline-flood")
     assert sc.name == "inline-flood" and sc.targets.relief_within_h == 10.0 and sc.targets.warning_coverage == 0.9
     assert sc.targets.forest_fire_damage_permille == 0.9 and sc.line_of("hazards.flood.return_period_years") == 5
+
+
+def test_road_damage_cuts_a_seeded_share_of_roads_both_ways(tmp_path, district):
+    import numpy as np
+
+    from scenarios.runner import build_hazards
+    from sim.hazards.road_damage import RoadDamage
+
+    src = tmp_path / "cut.toml"
+    src.write_text('name = "cut"\ntitle_zh = "道路"\ntitle_en = "roads"\n'
+                   '[hazards.road_damage]\nclosed_share = 0.1\nroad_classes = ["local"]\nstart_h = 2.0\n',
+                   encoding="utf-8")
+    sc = load_scenario(src)
+    (h,) = build_hazards(sc, district)
+    (again,) = build_hazards(sc, district)
+    assert isinstance(h, RoadDamage) and np.array_equal(h.closed_edges, again.closed_edges)
+    net = district.network
+    assert (net.road_class[h.closed_edges] == 5).all()
+    tails = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
+    local = net.road_class == 5
+    pairs = {(min(a, b), max(a, b)) for a, b in zip(tails[local], net.indices[local])}
+    assert h.roads_cut == round(0.1 * len(pairs))
+    cut = {(int(tails[e]), int(net.indices[e])) for e in h.closed_edges}
+    local_edges = {(int(a), int(b)) for a, b in zip(tails[local], net.indices[local])}
+    assert {(b, a) for a, b in cut if (b, a) in local_edges} <= cut   # a cut road is cut both ways
+    assert h.state(3600.0).edge_speed_factor.min() == 1.0          # not yet
+    f = h.state(7200.0).edge_speed_factor
+    assert set(np.flatnonzero(f == 0.0)) == set(h.closed_edges.tolist())
+    other = load_scenario(src).with_overrides({"simulation.seed": 5})
+    assert not np.array_equal(build_hazards(other, district)[0].closed_edges, h.closed_edges)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(src.read_text(encoding="utf-8").replace('"local"', '"lane"'), encoding="utf-8")
+    with pytest.raises(InputError, match="road_classes"):
+        load_scenario(bad)
