@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -171,6 +172,7 @@ def test_malformed_sol(tmp_path):
 def test_small_cvrplib_instance_within_one_percent():
     out = solve_cvrplib(DATA / "A-n32-k5.vrp", time_limit_s=3.0)
     assert out["feasible"] and out["known_optimum"] == 784 and out["optimal"] is False
+    assert out["workers"] == min(2, os.cpu_count() or 1)
     assert out["gap_pct"] <= 1.0, out
     assert out["seconds"] < 4.0
     inst = read_vrp(DATA / "A-n32-k5.vrp")
@@ -213,6 +215,50 @@ def test_solution_limit_runs_are_reproducible():
     assert [r.stops for r in runs[0].routes] == [r.stops for r in runs[1].routes]
     assert runs[0].objective == runs[1].objective and runs[0].seconds < 30
     check_plan(model, runs[0])
+
+
+def test_parallel_workers_keep_the_best_plan():
+    model = VehicleRouting.from_cvrplib(DATA / "A-n34-k5.vrp")
+    kw = dict(time_limit_s=60.0, solution_limit=150)
+    single = model.solve(**kw)
+    runs = [model.solve(workers=3, **kw) for _ in range(2)]
+    par = runs[0]
+    check_plan(model, par)
+    objs = par.search["worker_objectives"]
+    # worker 0 is the single search with the same settings; the others are other variants
+    assert objs[0] == single.objective and len(objs) == 3 and None not in objs
+    ils = [w["ils"] for w in par.search["worker_settings"]]
+    assert ils[0] == single.search["ils"] and len(set(ils)) == 3     # three different searches
+    assert par.objective == min(objs) and par.search["best_worker"] == objs.index(min(objs))
+    assert par.search["ils"] == par.search["worker_settings"][par.search["best_worker"]]["ils"]
+    # each worker ends on its solution limit, so the pick is reproducible
+    assert [r.stops for r in runs[1].routes] == [r.stops for r in par.routes]
+    assert runs[1].search["worker_objectives"] == objs
+    assert "worker_errors" not in par.search
+
+
+def test_parallel_workers_with_time_windows():
+    rng = np.random.default_rng(11)
+    n = 20
+    cost = _euclid(rng.uniform(0, 1000, (n, 2)))
+    opens = rng.uniform(0, 2000, n)
+    windows = np.column_stack([opens, opens + 800])
+    windows[0] = [0, 4000]
+    demands = np.r_[0, rng.integers(1, 10, n - 1)]
+    model = VehicleRouting.from_matrix(cost, demands, [25] * 3, time_windows=windows, service_times=60)
+    res = model.solve(time_limit_s=1.5, workers=2)
+    check_plan(model, res)
+    objs = res.search["worker_objectives"]
+    assert len(objs) == 2 and res.objective == objs[res.search["best_worker"]]
+
+
+def test_parallel_workers_of_other_metaheuristics_start_differently():
+    model = VehicleRouting.from_cvrplib(DATA / "A-n33-k5.vrp")
+    res = model.solve(time_limit_s=30.0, metaheuristic="guided_local_search", solution_limit=60, workers=2)
+    check_plan(model, res)
+    starts = [w["first_solution"] for w in res.search["worker_settings"]]
+    assert starts[0] == "savings" and starts[1] != "savings"
+    assert res.objective == min(o for o in res.search["worker_objectives"] if o is not None)
 
 
 # --- hand-made cases ------------------------------------------------------------------------
@@ -391,3 +437,21 @@ def test_bad_solve_options():
         model.solve(metaheuristic="magic")
     with pytest.raises(InputError, match="time_limit_s"):
         model.solve(time_limit_s=0)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(InputError, match="workers"):
+            model.solve(workers=bad)
+
+
+def test_stop_too_big_for_some_vehicles_goes_to_one_that_can_carry_it():
+    rng = np.random.default_rng(0)
+    xy = rng.random((6, 2)) * 10
+    D = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    demands = [0, 3, 8, 2, 4, 1]
+    m = VehicleRouting.from_matrix(D, demands=demands, vehicle_capacities=[5, 20], depots=0)
+    res = m.solve(time_limit_s=2)
+    assert res.solved
+    by_vehicle = {r.vehicle: r.customers for r in res.routes}
+    assert 2 not in by_vehicle.get(0, ())                       # the 8-unit stop exceeds vehicle 0's 5
+    assert sorted(c for r in res.routes for c in r.customers) == [1, 2, 3, 4, 5]
+    for r in res.routes:
+        assert sum(demands[c] for c in r.customers) <= [5, 20][r.vehicle]
