@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,6 +9,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from network.kernels import one_to_all
 from sim.roads_kernels import repair_tree
+
+from .routes import check_route
 
 
 def csr(n, u, v):
@@ -152,10 +153,8 @@ def test_roads_routes_and_repaired_hub_trees_stay_shortest(district):
     from repaired hub trees equal fresh shortest paths."""
     import simpy
 
-    from network.errors import UnreachableError
-    from network.paths import shortest_path
     from sim.api import default_district_flood
-    from sim.roads import ROAD, Roads
+    from sim.roads import Roads
 
     net = district.network
     f = default_district_flood(district)
@@ -169,15 +168,5 @@ def test_roads_routes_and_repaired_hub_trees_stay_shortest(district):
         for _ in range(6):
             a, b = (int(x) for x in rng.integers(net.n_nodes, size=2))
             for src, dst in ((a, b), (hubs[0], b), (a, hubs[1])):
-                r = roads.route(src, dst, ROAD)
-                try:
-                    ref = shortest_path(net, src, dst, roads.weights)
-                except UnreachableError:
-                    assert r is None
-                    continue
-                nodes, edges = r
-                assert nodes[0] == src and nodes[-1] == dst
-                assert np.all(np.asarray(net.indices)[edges] == nodes[1:])
-                assert roads.weights[edges].sum() == pytest.approx(ref.time, rel=1e-12)
-                checked += 1
+                checked += check_route(net, roads, src, dst)
     assert checked > 30 and roads.repairs > 0
