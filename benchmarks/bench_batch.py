@@ -1,7 +1,7 @@
 """Benchmark: batch throughput on dask.distributed with 1 and 2 workers, and Dask's overhead.
 
-The built-in 50-year flood (``flood-50y``) with uncertain inputs (return period 20-200 years by
-the annual-maximum law, share of team members who report) runs as a batch on a LocalCluster of
+The built-in 50-year flood (``flood-50y``) with its own uncertain inputs (return period,
+share of team members who report, share of village roads cut) runs as a batch on a LocalCluster of
 1 and then 2 worker processes, and the same runs go through a plain loop in this process.
 Throughput is measured in steady state: from the first stored run to the last, so cluster
 start-up and each worker's one-off warm-up (imports, numba caches, district load) are reported
@@ -30,23 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scenarios.batch import execute_run, run_batch, run_inputs, validated_uncertain
 from scenarios.spec import builtin_text, parse_scenario
 
-UNCERTAIN = """
-[uncertain."hazards.flood.return_period_years"]
-dist = "return_period"
-min_years = 20
-max_years = 200
-
-[uncertain."resources.team_share"]
-dist = "triangular"
-low = 0.6
-mode = 0.9
-high = 1.0
-"""
-
-
 def scenario(hours: float):
-    """flood-50y with the uncertain table and the simulated duration of this benchmark."""
-    text = builtin_text("flood-50y").replace("duration_h = 72.0", f"duration_h = {hours:.1f}") + UNCERTAIN
+    """flood-50y (with its own [uncertain] inputs) for the simulated duration of this benchmark."""
+    text = builtin_text("flood-50y").replace("duration_h = 72.0", f"duration_h = {hours:.1f}")
     return parse_scenario(text, "builtin:flood-50y (bench_batch)")
 
 
@@ -117,7 +103,7 @@ def main(argv=None) -> int:
     if a.json:
         print(json.dumps(out))
         return 0
-    print(f"batch of flood-50y ({hours:.0f} h simulated, uncertain return period and team share), {runs} runs")
+    print(f"batch of flood-50y ({hours:.0f} h simulated, its uncertain inputs: return period, team share, road damage), {runs} runs")
     print(f"  machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
           "(shared: other jobs compete for the cores)")
     print(f"  plain loop, 1 process      {loop['runs_per_s']:6.2f} runs/s  ({1 / loop['runs_per_s']:.2f} s/run; "
