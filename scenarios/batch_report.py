@@ -24,6 +24,7 @@ import numpy as np
 from network.errors import InputError
 
 from .batch_store import BatchInfo, BatchStore
+from .webfont import embed_cjk_font
 
 _LANGS = ("zh", "en")
 #: the relief-time indicator whose distribution the report draws, and the headline target
@@ -479,7 +480,8 @@ def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh") 
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(html)
+            f.write(embed_cjk_font(html))
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for sharing
         os.replace(tmp, out / "report.html")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

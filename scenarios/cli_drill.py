@@ -7,10 +7,7 @@ and moved in only when everything succeeded, so an error leaves nothing half-wri
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +16,8 @@ import typer
 from typer.core import TyperGroup
 
 from network.errors import InputError
+
+from .staging import staged_dir
 
 
 class Difficulty(str, Enum):
@@ -92,12 +91,7 @@ def drill_run(
                          scenario_name=getattr(run, "name", scenario))
     names = {**entity_catalogue(drill.district, drill.plan), **recipient_catalogue(drill.district)}
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    try:
+    with staged_dir(out) as tmp:
         say("写出文件与地图 / writing files and maps")
         m = drill.msel
         write_msel_csv(m, names, tmp / "msel.csv", lang.value)
@@ -105,13 +99,7 @@ def drill_run(
         write_evaluation_csv(m, tmp / "evaluation.csv", lang.value)
         write_msel_json(m, names, tmp / "msel.json")
         write_handbook(drill, names, tmp, lang.value)
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, out / f.name)
-            written.append(str(out / f.name))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        written = [str(out / f.name) for f in sorted(tmp.iterdir())]
     summary = {"scenario": m.scenario, "difficulty": m.difficulty, "seed": m.seed, "injects": len(m.injects),
                "twists": [t.kind for t in m.twists], "objectives": m.objectives,
                "duration": m.to_dict()["injects"][-1]["time"] if m.injects else "T+00:00", "files": written}

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +18,8 @@ from typing import Annotated, Any
 import typer
 
 from network.errors import YingjiError
+
+from .staging import staged_dir
 
 #: ``flood:RP:breach``: the breach of the default event (sim.api.DEFAULT_FLOOD)
 _BREACH = [{"dike": "xijiao-dike", "time_h": 18.0, "width_m": 150.0}]
@@ -219,9 +219,7 @@ def register(optimize_app: typer.Typer) -> None:
             warehouses=warehouses, objective=objective, time_limit_s=time_limit,
             unreachable_minutes=unreachable_minutes, shelter_share=shelter_share, **kwargs)
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".yingji-plan-", dir=out.parent))
-        try:
+        with staged_dir(out) as tmp:
             files = {
                 "plan": plan.to_json(tmp / "plan.json"),
                 "geojson": plan.to_geojson(tmp / "plan.geojson"),
@@ -230,11 +228,6 @@ def register(optimize_app: typer.Typer) -> None:
             }
             summary = {**report.to_dict(), "files": [str(out / p.name) for p in files.values()] + [str(out / "report.json")]}
             (tmp / "report.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-            out.mkdir(parents=True, exist_ok=True)
-            for p in tmp.iterdir():
-                os.replace(p, out / p.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         if as_json:
             print(json.dumps(summary, ensure_ascii=False))
             return

@@ -18,6 +18,7 @@ from network.terrain import xy_of
 
 from .drill import DELIVERY, OBJECTIVES, SOURCES, Drill, fmt_t, hazard_kind
 from .msel import CAPABILITY, evaluation_rows
+from .webfont import embed_cjk_font
 
 _TWIST_NAMES = {
     "team_unavailable": ("队伍无法出动", "team unavailable"), "road_early": ("道路提前中断", "road closing early"),
@@ -221,7 +222,7 @@ def write_handbook(drill: Drill, names: dict[str, tuple[str, str]], out_dir: str
     uris = ["data:image/png;base64," + base64.b64encode(b).decode("ascii") for b in pngs]
     ctx = _context(drill, names, uris)
     html = _env().get_template("drill.html.j2").render(lang=lang, **ctx)
-    (out_dir / "drill.html").write_text(html, encoding="utf-8")
+    (out_dir / "drill.html").write_text(embed_cjk_font(html), encoding="utf-8")
     (out_dir / "drill.md").write_text(_markdown(ctx, lang), encoding="utf-8")
     return files + [out_dir / "drill.html", out_dir / "drill.md"]
 

@@ -7,9 +7,6 @@ cheap to make.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,8 @@ from network.district import District
 from network.errors import InputError
 from network.raster import Raster, mask_polygons
 from sim.hazards.base import AFFECTED, LETHAL, HazardState
+
+from .staging import staged_dir
 
 _LABELS = {
     "zh": {
@@ -257,43 +256,31 @@ def write_outputs(
     frames = evaluate(kind, hazard, all_times)
     by_time = {f.time_s: f for f in frames}
     summary = summarise(kind, hazard, district, frames)
-    # build everything in a scratch folder beside the target and move it in at the end, so a
-    # failure leaves nothing half-written in out_dir
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    final_dir, out_dir = out_dir, Path(tempfile.mkdtemp(prefix=".yingji-", dir=out_dir.parent))
     written = []
     vmax = _vmax(kind, frames)
     canvas = _MapCanvas(district, kind, lang, title)
-    try:
-        for t in map_times_s:
-            canvas.draw(by_time[float(t)], vmax)
-            minutes = int(round(t / 60.0))
-            path = out_dir / f"map_T+{minutes // 60:02d}h{minutes % 60:02d}.png"
-            canvas.save(path)
-            written.append(path.name)
-        if gif:
-            from matplotlib.animation import PillowWriter
+    with staged_dir(out_dir) as scratch:  # a failure leaves nothing half-written in out_dir
+        try:
+            for t in map_times_s:
+                canvas.draw(by_time[float(t)], vmax)
+                minutes = int(round(t / 60.0))
+                path = scratch / f"map_T+{minutes // 60:02d}h{minutes % 60:02d}.png"
+                canvas.save(path)
+                written.append(path.name)
+            if gif:
+                from matplotlib.animation import PillowWriter
 
-            writer = PillowWriter(fps=4)
-            gif_path = out_dir / "evolution.gif"
-            with writer.saving(canvas.fig, str(gif_path), dpi=60):
-                for t in times_s:
-                    canvas.draw(by_time[float(t)], vmax)
-                    writer.grab_frame()
-            written.append(gif_path.name)
-        footprint(kind, hazard, district, frames, out_dir / "footprint.geojson")
-    except BaseException:
-        shutil.rmtree(out_dir, ignore_errors=True)
-        raise
-    finally:
-        canvas.close()
-    written.append("footprint.geojson")
-    summary["files"] = written + ["summary.json"]
-    try:
-        (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-        final_dir.mkdir(parents=True, exist_ok=True)
-        for name in summary["files"]:
-            os.replace(out_dir / name, final_dir / name)
-    finally:
-        shutil.rmtree(out_dir, ignore_errors=True)
+                writer = PillowWriter(fps=4)
+                gif_path = scratch / "evolution.gif"
+                with writer.saving(canvas.fig, str(gif_path), dpi=60):
+                    for t in times_s:
+                        canvas.draw(by_time[float(t)], vmax)
+                        writer.grab_frame()
+                written.append(gif_path.name)
+            footprint(kind, hazard, district, frames, scratch / "footprint.geojson")
+        finally:
+            canvas.close()
+        written.append("footprint.geojson")
+        summary["files"] = written + ["summary.json"]
+        (scratch / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary

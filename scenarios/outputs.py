@@ -9,18 +9,14 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from network.errors import InputError
+from .staging import staged_dir
 
 #: the data files of one run (the report adds report.html and the figures)
 RUN_FILES = ("kpis.json", "groups.csv", "events.csv", "plan.geojson", "hazard.geojson")
@@ -47,35 +43,6 @@ def slug(text: str) -> str:
     """A file-name-safe form of untrusted text (scenario names)."""
     s = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")
     return s[:60] or "run"
-
-
-@contextmanager
-def staged_dir(out_dir: Path) -> Iterator[Path]:
-    """A scratch folder whose files move into ``out_dir`` only when the block succeeds."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"--out {out_dir}: exists and is not a folder")
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=".yingji-", dir=out_dir.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(scratch, 0o777 & ~umask)  # mkdtemp makes it private; the output folder should not be
-    except OSError as exc:
-        raise InputError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
-    try:
-        yield scratch
-        if not out_dir.exists():
-            os.replace(scratch, out_dir)  # one rename: the folder appears complete
-            return
-        for item in sorted(scratch.rglob("*"), key=lambda p: len(p.parts)):
-            target = out_dir / item.relative_to(scratch)
-            if item.is_dir():
-                target.mkdir(exist_ok=True)
-            else:
-                os.replace(item, target)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------- one run

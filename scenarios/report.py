@@ -21,6 +21,7 @@ from typing import Any
 from network.errors import InputError
 
 from . import figures as F
+from .webfont import embed_cjk_font
 
 _LANGS = ("zh", "en")
 _OTHER = {"zh": "en", "en": "zh"}
@@ -349,7 +350,7 @@ def write_run_report(out_dir: Path, run: Any, *, lang: str = "zh") -> dict[str, 
     for stem, _zh, _en in _FIGURES:
         written.update(F.save_figure(makers[stem](), out_dir, stem))
     html = render_run_html(run, {stem: written[f"{stem}.png"] for stem in makers}, lang=lang)
-    written["report.html"] = _write_atomic(out_dir / "report.html", html)
+    written["report.html"] = _write_atomic(out_dir / "report.html", embed_cjk_font(html))
     return written
 
 
@@ -372,5 +373,5 @@ def write_compare_report(out_dir: Path, runs: Sequence[Any], *, lang: str = "zh"
     for stem, _zh, _en in _COMPARE_FIGURES:
         written.update(F.save_figure(makers[stem](), out_dir, stem))
     html = render_compare_html(runs, {stem: written[f"{stem}.png"] for stem in makers}, lang=lang)
-    written["report.html"] = _write_atomic(out_dir / "report.html", html)
+    written["report.html"] = _write_atomic(out_dir / "report.html", embed_cjk_font(html))
     return written

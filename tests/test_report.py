@@ -165,10 +165,28 @@ def test_run_report_is_self_contained(run_report):
         for key in ("src", "href"):
             v = attrs.get(key) or ""
             assert not re.match(r"^\s*(https?:|//|ftp:)", v), (tag, v)
-    assert "@import" not in html and "url(" not in html
+    assert "@import" not in html
+    assert re.findall(r"url\(\s*(?!data:)", html) == []   # the one url() is the embedded font
     csp = [m for m in page.all("meta") if m.get("http-equiv") == "Content-Security-Policy"]
-    assert csp and "default-src 'none'" in csp[0]["content"]
+    assert csp and "default-src 'none'" in csp[0]["content"] and "font-src data:" in csp[0]["content"]
     assert "@media print" in html
+
+
+def test_report_embeds_the_chinese_glyphs_it_uses(run_report):
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    html = run_report["report.html"].read_text(encoding="utf-8")
+    fonts = re.findall(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
+    assert len(fonts) == 1
+    cmap = TTFont(io.BytesIO(base64.b64decode(fonts[0]))).getBestCmap()
+    from scenarios.webfont import _font_path
+
+    full = set(TTFont(_font_path(), lazy=True).getBestCmap())
+    needed = {ord(c) for c in html if ord(c) > 127 and not c.isspace()} & full
+    assert {ord(c) for c in "昌江区洪水达标"} <= needed <= set(cmap)   # every CJK glyph the page uses
+    assert len(cmap) < len(needed) + 50              # and hardly more: a subset, not the whole font
 
 
 def test_scenario_text_is_escaped(run_report, runs):
