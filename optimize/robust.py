@@ -47,6 +47,7 @@ from network.errors import InputError
 
 from . import heuristics as H
 from .location import PCenter, PMedian
+from .location._base import _as_p, _as_sites, _as_vector, _labels
 from .mip import SOLVERS, Mip
 from .result import LocationResult, SolveStatus
 
@@ -84,31 +85,6 @@ def _as_costs(costs: Any) -> list[np.ndarray]:
     return mats
 
 
-def _as_nonneg(values: Any, n: int, what: str) -> np.ndarray:
-    try:
-        v = np.array(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{what}: not numeric ({exc})") from None
-    if v.ndim == 0:
-        v = np.full(n, float(v))
-    if v.shape != (n,):
-        raise InputError(f"{what}: expected {n} values, got shape {v.shape}")
-    if not np.isfinite(v).all() or (v < 0).any():
-        k = int(np.argmax(~np.isfinite(v) | (v < 0)))
-        raise InputError(f"{what}: value {v[k]!r} at index {k} must be a finite number >= 0")
-    return v
-
-
-def _as_int(value: Any, what: str) -> int:
-    try:
-        iv = int(value)
-        if float(value) != iv:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InputError(f"{what}: expected an integer, got {value!r}") from None
-    return iv
-
-
 # ---------------------------------------------------------------------------- the model
 class RobustPMedian:
     """Choose p sites for all scenarios at once (see the module docstring for the objectives)."""
@@ -142,30 +118,15 @@ class RobustPMedian:
         S = len(mats)
         if objective not in ROBUST_OBJECTIVES:
             raise InputError(f"objective: expected one of {', '.join(ROBUST_OBJECTIVES)}, got {objective!r}")
-        w = np.ones(n) if weights is None else _as_nonneg(weights, n, "weights")
-        pi = np.ones(S) if probabilities is None else _as_nonneg(probabilities, S, "probabilities")
+        w = _as_vector(weights, n, "weights")
+        pi = _as_vector(probabilities, S, "probabilities")
         if pi.sum() <= 0:
             raise InputError("probabilities: at least one scenario needs a probability > 0")
         pi = pi / pi.sum()
-        fx = np.zeros(0, np.int64) if fixed is None else np.array(
-            sorted({_as_int(j, "fixed") for j in fixed}), dtype=np.int64)
-        if fixed is not None and len(fx) != len(list(fixed)):
-            raise InputError(f"fixed: site indices repeat in {list(fixed)}")
-        if len(fx) and (fx.min() < 0 or fx.max() >= m):
-            raise InputError(f"fixed: site indices must lie in 0..{m - 1}, got {fx.tolist()}")
-        pp = _as_int(p, "p")
-        if pp < 1:
-            raise InputError(f"p: must be at least 1, got {pp}")
-        if pp > m:
-            raise InputError(f"p={pp} is larger than the number of candidate sites ({m})")
-        if len(fx) > pp:
-            raise InputError(f"fixed: {len(fx)} sites must open but p={pp}")
-        labels = [str(x) for x in scenario_labels] if scenario_labels is not None else [f"scenario {s}" for s in range(S)]
-        if len(labels) != S:
-            raise InputError(f"scenario_labels: expected {S} labels, got {len(labels)}")
-        dlabels = None if demand_labels is None else [str(x) for x in demand_labels]
-        if dlabels is not None and len(dlabels) != n:
-            raise InputError(f"demand_labels: expected {n} labels, got {len(dlabels)}")
+        fx = _as_sites(fixed, m)
+        pp = _as_p(p, m, fx)
+        labels = _labels(scenario_labels, S, "scenario_labels") or [f"scenario {s}" for s in range(S)]
+        dlabels = _labels(demand_labels, n, "demand_labels")
         penalty = None
         dead = [~np.isfinite(c).any(axis=1) for c in mats]  # demands no candidate reaches, per scenario
         if unreachable_penalty is not None:
