@@ -117,6 +117,42 @@ def interchange_kernel(W, sites, movable, allowed, max_swaps):
     return sites, c1.sum(), swaps
 
 
+@njit(cache=True, inline="always")
+def _choose_sites(sel, forced, free, values, k):
+    """The Lagrangian's site choice: the forced sites plus the ``k`` free ones of lowest value."""
+    sel[:] = forced
+    order = np.argsort(values[free], kind="mergesort")
+    for t in range(k):
+        sel[free[order[t]]] = True
+
+
+@njit(cache=True, inline="always")
+def _subgradient_step(L, lam, g, gg, best_L, best_lam, stall, theta, patience, target, stop_above):
+    """One Polyak step of the multipliers toward ``target``; keeps the best bound's multipliers and
+    halves the step scale after ``patience`` steps without a better bound.
+
+    Returns (best_L, stall, theta, stop).
+    """
+    if L > best_L + 1e-9 * (1.0 + abs(L)):
+        best_L = L
+        best_lam[:] = lam
+        stall = 0
+    else:
+        stall += 1
+        if stall >= patience:
+            theta *= 0.5
+            stall = 0
+    if best_L > stop_above or gg == 0.0 or theta < 1e-4:
+        return best_L, stall, theta, True
+    gap = target - L
+    if gap <= 0.0:
+        gap = 1e-3 * (1.0 + abs(target))  # keep moving: the target is not a tight bound
+    step = theta * gap / gg
+    for i in range(lam.shape[0]):
+        lam[i] += step * g[i]
+    return best_L, stall, theta, False
+
+
 @njit(cache=True)
 def lagrangian_kernel(W, p, forced, closed, lam0, target, stop_above, max_iter, patience):
     """Subgradient optimisation of the Lagrangian dual of p-median (assignment rows relaxed).
@@ -164,10 +200,7 @@ def lagrangian_kernel(W, p, forced, closed, lam0, target, stop_above, max_iter, 
                 d = W[i, j] - li
                 if d < 0.0:
                     rho[j] += d
-        sel[:] = forced
-        order = np.argsort(rho[free], kind="mergesort")
-        for t in range(k):
-            sel[free[order[t]]] = True
+        _choose_sites(sel, forced, free, rho, k)
         L = lam.sum()
         for j in range(m):
             if sel[j]:
@@ -193,23 +226,10 @@ def lagrangian_kernel(W, p, forced, closed, lam0, target, stop_above, max_iter, 
         if primal < best_primal:
             best_primal = primal
             best_sites[:] = sel
-        if L > best_L + 1e-9 * (1.0 + abs(L)):
-            best_L = L
-            best_lam[:] = lam
-            stall = 0
-        else:
-            stall += 1
-            if stall >= patience:
-                theta *= 0.5
-                stall = 0
-        if best_L > stop_above or gg == 0.0 or theta < 1e-4:
+        best_L, stall, theta, stop = _subgradient_step(L, lam, g, gg, best_L, best_lam, stall, theta, patience,
+                                                       target, stop_above)
+        if stop:
             break
-        gap = target - L
-        if gap <= 0.0:
-            gap = 1e-3 * (1.0 + abs(target))  # keep moving: the target is not a tight bound
-        step = theta * gap / gg
-        for i in range(n):
-            lam[i] += step * g[i]
     return best_L, best_lam, best_primal, best_sites, it
 
 
@@ -388,10 +408,7 @@ def cpmp_lagrangian_kernel(W, demand, capacity, p, forced, closed, allowed, lam0
                     items[cnt] = i
                     cnt += 1
             v[j] = -_knapsack(profit, demand, items[:cnt], capacity[j], table)
-        sel[:] = forced
-        order = np.argsort(v[free], kind="mergesort")
-        for t in range(k):
-            sel[free[order[t]]] = True
+        _choose_sites(sel, forced, free, v, k)
         L = lam.sum()
         for j in range(m):
             if sel[j]:
@@ -418,23 +435,10 @@ def cpmp_lagrangian_kernel(W, demand, capacity, p, forced, closed, allowed, lam0
         gg = 0.0
         for i in range(n):
             gg += g[i] * g[i]
-        if L > best_L + 1e-9 * (1.0 + abs(L)):
-            best_L = L
-            best_lam[:] = lam
-            stall = 0
-        else:
-            stall += 1
-            if stall >= patience:
-                theta *= 0.5
-                stall = 0
-        if best_L > stop_above or gg == 0.0 or theta < 1e-4:
+        best_L, stall, theta, stop = _subgradient_step(L, lam, g, gg, best_L, best_lam, stall, theta, patience,
+                                                       target, stop_above)
+        if stop:
             break
-        gap = target - L
-        if gap <= 0.0:
-            gap = 1e-3 * (1.0 + abs(target))
-        step = theta * gap / gg
-        for i in range(n):
-            lam[i] += step * g[i]
     return best_L, best_lam, it
 
 

@@ -304,7 +304,7 @@ def check_msel(path: str | Path, scenario: Any = None) -> list[str]:
             try:
                 end = parse_t(row["time"])
             except ValueError:
-                pass
+                pass  # an unreadable ENDEX time is reported with its line in the row checks below
     if end is None and duration_s is not None:
         end = float(duration_s)
     if end is None:
