@@ -40,14 +40,14 @@ class _Dist(BaseModel):
 
 
 class _Continuous(_Dist):
-    """Shared by the continuous families: optional bounds (exact truncation) and integer rounding."""
+    """Shared by the continuous families: optional bounds (exact truncation) and integer rounding.
+
+    Each family defines ``_frozen()``, its scipy.stats frozen distribution.
+    """
 
     low: float | None = None
     high: float | None = None
     integer: bool = False
-
-    def _frozen(self):  # pragma: no cover - each family overrides
-        raise NotImplementedError
 
     def _bounds_check(self) -> None:
         if self.low is not None and self.high is not None and not self.low < self.high:
