@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from network.errors import InputError, UnreachableError
 from optimize.cvrplib import check_routes, euc2d_matrix, read_sol, read_vrp, route_cost
+from optimize.route_pool import PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
 from optimize.routing import RoutingResult, RoutingStatus, VehicleRouting, solve_cvrplib
 
 DATA = Path(__file__).resolve().parent / "data" / "cvrplib"
@@ -219,7 +221,7 @@ def test_solution_limit_runs_are_reproducible():
 
 def test_parallel_workers_keep_the_best_plan():
     model = VehicleRouting.from_cvrplib(DATA / "A-n34-k5.vrp")
-    kw = dict(time_limit_s=60.0, solution_limit=150)
+    kw = dict(time_limit_s=60.0, solution_limit=150, recombine=False)
     single = model.solve(**kw)
     runs = [model.solve(workers=3, **kw) for _ in range(2)]
     par = runs[0]
@@ -237,6 +239,33 @@ def test_parallel_workers_keep_the_best_plan():
     assert "worker_errors" not in par.search
 
 
+def test_recombining_workers_pool_restart_and_keep_the_best_plan():
+    model = VehicleRouting.from_cvrplib(DATA / "A-n34-k5.vrp")
+    kw = dict(time_limit_s=60.0, solution_limit=150)
+    plain = model.solve(recombine=False, **kw)
+    runs = [model.solve(workers=2, **kw) for _ in range(2)]
+    par = runs[0]
+    check_plan(model, par)
+    rc = par.search["recombination"]
+    objs = par.search["worker_objectives"]
+    # worker 0 searches to the end exactly as alone (recording routes does not steer it)
+    assert objs[0] == plain.objective and None not in objs
+    # worker 1 searched twice: before and after the hand-over, restarting from the recombined plan
+    phases = rc["phase_objectives"][1]
+    assert len(phases) == 2 and objs[1] == min(phases)
+    restart = rc["restarts"][0]
+    assert restart["objective"] is not None and restart["objective"] <= restart["start"]
+    assert rc["pool_routes"] >= rc["final"]["columns"] > 0 and rc["routes_offered"] >= rc["pool_routes"]
+    # the final recombination starts from the best worker's plan: never worse, better when it says so
+    assert rc["final"]["objective"] <= rc["final"]["start"] == min(objs)
+    assert par.objective <= min(objs)
+    assert rc["improved"] == (par.objective < min(objs))
+    # the hand-over comes after a number of plans in solution-limited runs: reproducible
+    assert [r.stops for r in runs[1].routes] == [r.stops for r in par.routes]
+    assert runs[1].search["worker_objectives"] == objs
+    assert "worker_errors" not in par.search
+
+
 def test_parallel_workers_with_time_windows():
     rng = np.random.default_rng(11)
     n = 20
@@ -249,7 +278,12 @@ def test_parallel_workers_with_time_windows():
     res = model.solve(time_limit_s=1.5, workers=2)
     check_plan(model, res)
     objs = res.search["worker_objectives"]
-    assert len(objs) == 2 and res.objective == objs[res.search["best_worker"]]
+    rc = res.search["recombination"]
+    assert len(objs) == 2
+    if rc["improved"]:          # the final recombination beat both searches (objective: with penalties)
+        assert rc["final"]["objective"] < rc["final"]["start"]
+    else:
+        assert res.objective == objs[res.search["best_worker"]]
 
 
 def test_parallel_workers_of_other_metaheuristics_start_differently():
@@ -455,3 +489,173 @@ def test_stop_too_big_for_some_vehicles_goes_to_one_that_can_carry_it():
     assert sorted(c for r in res.routes for c in r.customers) == [1, 2, 3, 4, 5]
     for r in res.routes:
         assert sum(demands[c] for c in r.customers) <= [5, 20][r.vehicle]
+
+
+# --- route pool and set-partitioning recombination ------------------------------------------
+
+def _pool_route(cost: np.ndarray, stops, vclass: int = 0, depot: int = 0) -> PoolRoute:
+    seq = [depot, *stops, depot]
+    return PoolRoute(vclass, tuple(stops), int(sum(cost[a, b] for a, b in zip(seq[:-1], seq[1:]))))
+
+
+def test_recombination_takes_the_good_route_of_each_plan():
+    # Three tight pairs of stops on three sides of the depot; each plan pairs one side right
+    # and crosses the other two, so each has one good route and the best plan takes all three.
+    xy = [[0, 0], [100, 0], [100, 5], [-50, 87], [-55, 84], [-50, -87], [-55, -84]]
+    cost = np.round(_euclid(xy)).astype(np.int64)
+    a, b, c = (1, 2), (3, 4), (5, 6)
+    plans = [[a, (3, 5), (4, 6)], [b, (1, 5), (2, 6)], [c, (1, 3), (2, 4)]]
+    pool = RoutePool()
+    for plan in plans:
+        for r in plan:
+            pool.add(_pool_route(cost, r))
+    best_single = min(sum(_pool_route(cost, r).cost for r in plan) for plan in plans)
+    rec = recombine(pool, range(1, 7), {0: 3}, time_limit_s=5.0)
+    assert rec is not None and rec.optimal
+    assert sorted(r.stops for r in rec.routes) == [a, b, c]
+    assert rec.objective == sum(_pool_route(cost, r).cost for r in (a, b, c)) < best_single
+    # the model agrees: the recombined plan is valid and costs what the pool says
+    model = VehicleRouting.from_matrix(cost, [0] + [1] * 6, [2, 2, 2])
+    servable = [int(s) for s in model.stops]
+    allowed, reasons = model._presolve()
+    res = model._from_recombination(rec, allowed, reasons, servable, False, time.perf_counter(), {})
+    check_plan(model, res)
+    assert res.objective == rec.objective and res.status is RoutingStatus.FEASIBLE
+
+
+def test_recombination_respects_the_fleet_size():
+    pool = RoutePool()
+    for s in (1, 2, 3, 4):
+        pool.add(PoolRoute(0, (s,), 10))            # 40 with four vehicles
+    pool.add(PoolRoute(0, (1, 2), 22))
+    pool.add(PoolRoute(0, (3, 4), 22))              # 44 with two
+    pool.add(PoolRoute(0, (1, 2, 3, 4), 50))        # 50 with one
+    got = {k: recombine(pool, [1, 2, 3, 4], {0: k}) for k in (4, 3, 2, 1)}
+    assert [got[k].objective for k in (4, 3, 2, 1)] == [40, 42, 44, 50]
+    assert all(len(got[k].routes) <= k for k in got)
+    assert recombine(pool, [1, 2, 3, 4, 5], {0: 4}) is None          # stop 5 is in no route
+
+
+def test_recombination_keeps_routes_on_their_own_vehicle_class():
+    # class 0 (depot 0) has the cheap routes but one vehicle; class 1 (depot 1) must take the other
+    pool = RoutePool()
+    pool.add(PoolRoute(0, (2, 3), 5))
+    pool.add(PoolRoute(0, (4, 5), 5))
+    pool.add(PoolRoute(1, (2, 3), 20))
+    pool.add(PoolRoute(1, (4, 5), 30))
+    assert len(pool) == 4                            # same stops, other class: another column
+    rec = recombine(pool, [2, 3, 4, 5], {0: 1, 1: 1})
+    assert sorted((r.vclass, r.stops) for r in rec.routes) == [(0, (4, 5)), (1, (2, 3))]
+    assert rec.objective == 25
+    # classes from the vehicles: depot, capacities and tour limit
+    caps = np.array([[10.0], [10.0], [10.0], [20.0]])
+    assert vehicle_classes(np.array([0, 0, 1, 0]), caps, None).tolist() == [0, 0, 1, 2]
+    assert vehicle_classes(np.array([0, 0, 0, 0]), caps, np.array([5.0, 6.0, 5.0, 5.0])).tolist() == [0, 1, 0, 2]
+
+
+def test_recombination_with_droppable_stops_pays_their_penalty():
+    pool = RoutePool()
+    pool.add(PoolRoute(0, (1, 2), 10))
+    pool.add(PoolRoute(0, (3,), 60))
+    # serving 3 costs 60 but leaving it out 50: dropped; at a penalty of 70 it is served
+    rec = recombine(pool, [1, 2, 3], {0: 2}, penalties={1: 1000, 2: 1000, 3: 50})
+    assert [r.stops for r in rec.routes] == [(1, 2)] and rec.objective == 60
+    rec = recombine(pool, [1, 2, 3], {0: 2}, penalties={1: 1000, 2: 1000, 3: 70})
+    assert sorted(r.stops for r in rec.routes) == [(1, 2), (3,)] and rec.objective == 70
+
+
+def test_pool_keeps_the_cheapest_sequence_per_stop_set():
+    pool = RoutePool()
+    pool.add(PoolRoute(0, (1, 2, 3), 30, plan_cost=500))
+    pool.add(PoolRoute(0, (3, 2, 1), 25, plan_cost=520))
+    pool.add(PoolRoute(0, (2, 1, 3), 40, plan_cost=480))
+    (r,) = pool.routes.values()
+    assert r.stops == (3, 2, 1) and r.cost == 25 and r.plan_cost == 480 and pool.offered == 3
+    other = RoutePool()
+    other.add(PoolRoute(0, (1, 3, 2), 20, plan_cost=490))
+    other.add(PoolRoute(1, (1, 2, 3), 30))
+    pool.merge(other)
+    assert len(pool) == 2 and pool.routes[(0, frozenset((1, 2, 3)))].cost == 20
+
+
+def test_recorder_pools_every_route_of_the_plans_found():
+    model = VehicleRouting.from_cvrplib(DATA / "A-n33-k5.vrp")
+    allowed, reasons = model._presolve()
+    servable = [int(s) for s in model.stops]
+    pool = RoutePool()
+    search = dict(first_solution="savings", metaheuristic="ruin_recreate", solution_limit=200, ils="sisr_routes")
+    res = model._search(allowed, reasons, servable, False, search, 30.0, False, time.perf_counter(), pool=pool)
+    stats = res.search["pool_recorder"]
+    assert stats["solutions"] >= 100 and 0 < stats["read"] <= stats["solutions"] and "error" not in stats
+    dist = read_vrp(DATA / "A-n33-k5.vrp").distance_matrix()
+    for r in pool.routes.values():           # every pooled route is feasible and costed right
+        seq = [0, *r.stops, 0]
+        assert r.cost == sum(dist[a, b] for a, b in zip(seq[:-1], seq[1:]))
+        assert model.demands[list(r.stops)].sum() <= model.capacities[0, 0]
+        assert r.plan_cost >= res.objective
+    # the final plan's routes are in the pool
+    for route in res.routes:
+        assert (0, frozenset(route.customers)) in pool.routes
+
+
+def test_restart_from_a_plan_rebuilds_it_first():
+    model = VehicleRouting.from_cvrplib(DATA / "A-n32-k5.vrp")
+    allowed, reasons = model._presolve()
+    servable = [int(s) for s in model.stops]
+    inst = read_vrp(DATA / "A-n32-k5.vrp")
+    sol = read_sol(DATA / "A-n32-k5.sol", inst)
+    start = [(v, tuple(r)) for v, r in enumerate(sol.routes)]
+    search = dict(first_solution="savings", metaheuristic="greedy_descent", solution_limit=1, ils="sisr_routes")
+    res = model._search(allowed, reasons, servable, False, search, 10.0, False, time.perf_counter(), start=start)
+    check_plan(model, res)
+    assert res.objective == 784                       # the optimum given as the start, as is
+    assert sorted(r.customers for r in res.routes) == sorted(tuple(r) for r in sol.routes)
+
+
+def test_recombining_search_on_the_general_model_stays_valid():
+    # two depots, windows, two commodities, a tour limit, droppable stops: every plan valid
+    rng = np.random.default_rng(21)
+    n = 26
+    xy = np.vstack([[250, 500], [750, 500], rng.uniform(0, 1000, (n - 2, 2))])
+    cost = _euclid(xy)
+    opens = rng.uniform(0, 1500, n)
+    windows = np.column_stack([opens, opens + 900])
+    windows[:2] = [0, 5000]
+    demands = np.vstack([[0, 0], [0, 0], rng.integers(1, 6, (n - 2, 2))])
+    caps = [[20, 15], [20, 15], [25, 20], [20, 15]]
+    model = VehicleRouting.from_matrix(cost, demands, caps, depots=[0, 0, 1, 1], time_windows=windows,
+                                       service_times=30, max_route_time=3500)
+    assert model.vehicle_class.tolist() == [0, 0, 1, 2]
+    for workers in (1, 2):
+        res = model.solve(time_limit_s=2.0, workers=workers)
+        check_plan(model, res)
+        rc = res.search["recombination"]
+        assert rc["final"]["start"] is not None and rc["final"]["objective"] <= rc["final"]["start"]
+    res = model.solve(time_limit_s=2.0, workers=2, solution_limit=400)
+    check_plan(model, res)
+    assert res.search["recombination"]["restarts"][0]["objective"] is not None
+
+
+def test_recombined_plan_with_windows_is_scheduled_by_ortools():
+    # a plan taken apart into pool routes and put back: same routes, same cost, valid times
+    # (departures found by OR-Tools' schedule, not assumed at the depot's opening)
+    rng = np.random.default_rng(5)
+    n = 18
+    cost = _euclid(rng.uniform(0, 1000, (n, 2)))
+    opens = rng.uniform(0, 3000, n)
+    windows = np.column_stack([opens, opens + 600])
+    windows[0] = [500, 8000]
+    model = VehicleRouting.from_matrix(cost, np.r_[0, np.ones(n - 1)], [6] * 4, time_windows=windows,
+                                       service_times=60, max_route_time=4000)
+    res = model.solve(time_limit_s=1.0, recombine=False)
+    check_plan(model, res)
+    allowed, reasons = model._presolve()
+    servable = [int(s) for s in model.stops if int(s) not in reasons]
+    ci, _, _ = model._sp_inputs(servable)
+    routes = model._pool_routes(res, servable, ci)
+    rec = Recombination(routes, sum(r.cost for r in routes), False, len(routes), 0.0)
+    back = model._from_recombination(rec, allowed, reasons, servable, True, time.perf_counter(), {})
+    check_plan(model, back)
+    assert sorted(r.customers for r in back.routes) == sorted(r.customers for r in res.routes)
+    assert back.objective == pytest.approx(res.objective)
+    assert {u.stop for u in back.unserved} == {u.stop for u in res.unserved}
