@@ -656,12 +656,8 @@ class VehicleRouting:
                     else:
                         failed.append(f"worker {k}: " + (msg[1] if msg is not None else "no plan by the deadline"))
                 finally:
-                    conn.close()
-                    if proc.is_alive():
-                        proc.terminate()
-                    proc.join(timeout=5)
-        done = [(k, r) for k, r in enumerate(results) if r is not None]
-        k_best, best = min(done, key=lambda kr: (_rank(kr[1]), kr[0]))
+                    _end_worker(proc, conn)
+        k_best, best = _best_of(results)
         merged = RoutePool()
         for pool in pools:
             merged.merge(pool)
@@ -733,12 +729,8 @@ class VehicleRouting:
                 except (EOFError, OSError) as e:       # the child died without an answer
                     failed.append(f"worker {k}: ended without an answer ({type(e).__name__})")
                 finally:
-                    recv.close()
-                    if proc.is_alive():
-                        proc.terminate()
-                    proc.join(timeout=5)
-        done = [(k, r) for k, r in enumerate(results) if r is not None]
-        k_best, best = min(done, key=lambda kr: (_rank(kr[1]), kr[0]))
+                    _end_worker(proc, recv)
+        k_best, best = _best_of(results)
         info = {**variants[k_best], "best_worker": k_best,
                 "worker_objectives": [None if r is None else r.objective for r in results],
                 "worker_settings": [{k: v[k] for k in ("first_solution", "ils") if k in v} for v in variants]}
@@ -1190,6 +1182,20 @@ def _worker_main(conn: Any, model: VehicleRouting, allowed: np.ndarray, reasons:
         conn.send((False, f"{type(e).__name__}: {e}"))
     finally:
         conn.close()
+
+
+def _end_worker(proc: Any, conn: Any) -> None:
+    """Close a worker's pipe and make sure the process is gone."""
+    conn.close()
+    if proc.is_alive():
+        proc.terminate()
+    proc.join(timeout=5)
+
+
+def _best_of(results: list[RoutingResult | None]) -> tuple[int, RoutingResult]:
+    """(worker, plan) of the best plan any worker returned (ties: the lowest worker)."""
+    done = [(k, r) for k, r in enumerate(results) if r is not None]
+    return min(done, key=lambda kr: (_rank(kr[1]), kr[0]))
 
 
 def _receive(conn: Any, until: float) -> tuple[Any, ...] | None:
