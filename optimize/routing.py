@@ -49,6 +49,7 @@ two sweeps without, same machine: 27 and 26 of 27, mean 0.147 and 0.179 %, worst
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
@@ -893,19 +894,19 @@ class VehicleRouting:
             return 0 if (i, j) in free else arc[node[i]][node[j]] + penalty
         return evaluate
 
-    def _sp_inputs(self, servable: list[int]) -> tuple[np.ndarray, dict[int, int], dict[int, int] | None]:
-        """Integer arc costs, routes allowed per vehicle class, integer drop penalties (None when
-        every stop is mandatory) — the search's own objective terms."""
-        _, ci, blocked, cscale = self._int_costs(servable)
+    def _sp_inputs(self, servable: list[int]) -> tuple[np.ndarray, np.ndarray, dict[int, int], dict[int, int] | None]:
+        """Model nodes, integer arc costs, routes allowed per vehicle class, integer drop penalties
+        (None when every stop is mandatory) — the search's own objective terms."""
+        nodes, ci, blocked, cscale = self._int_costs(servable)
         sizes = {int(c): int(n) for c, n in zip(*np.unique(self.vehicle_class, return_counts=True))}
         pens = None
         if self.allow_drop:
             pens = {loc: int(p) for loc, p in zip(servable, self._penalties(servable, np.where(blocked, 0, ci), cscale))}
-        return ci, sizes, pens
+        return nodes, ci, sizes, pens
 
-    def _pool_routes(self, res: RoutingResult, servable: list[int], ci: np.ndarray) -> list[PoolRoute]:
-        """A plan's routes as pool routes (integer costs on the model's nodes)."""
-        pos = {int(loc): k for k, loc in enumerate(sorted(set(self.vehicle_depots.tolist())) + servable)}
+    def _pool_routes(self, res: RoutingResult, nodes: np.ndarray, ci: np.ndarray) -> list[PoolRoute]:
+        """A plan's routes as pool routes (integer costs ``ci`` on the model's ``nodes``)."""
+        pos = {int(loc): k for k, loc in enumerate(nodes)}
         out = []
         for r in res.routes:
             k = [pos[s] for s in r.stops]
@@ -934,9 +935,9 @@ class VehicleRouting:
                    time_limit_s: float, deterministic: bool) -> tuple[Recombination | None, int | None]:
         """Set partitioning over ``pool``, started from ``hint``; also the hint's own integer
         objective (to tell whether the recombination improved on it)."""
-        ci, sizes, pens = self._sp_inputs(servable)
+        nodes, ci, sizes, pens = self._sp_inputs(servable)
         solved = hint is not None and hint.solved
-        hint_routes = self._pool_routes(hint, servable, ci) if solved else []
+        hint_routes = self._pool_routes(hint, nodes, ci) if solved else []
         hint_obj = self._int_objective(hint_routes, pens) if solved else None
         rec = recombine(pool, servable, sizes, pens, hint_routes, time_limit_s,
                         _SP_DETERMINISTIC if deterministic else None)
@@ -992,8 +993,8 @@ class VehicleRouting:
                                 "recorder": res_a.search.get("pool_recorder")}
         plan = exchange(pool, res_a)
         if plan is None and res_a.solved:
-            ci, _, _ = self._sp_inputs(servable)
-            plan = self._pool_routes(res_a, servable, ci)
+            nodes, ci, _, _ = self._int_costs(servable)
+            plan = self._pool_routes(res_a, nodes, ci)
         left = deadline - time.time()
         rest = None if limit is None else limit - first["solution_limit"]
         if plan is None or left < 0.1 or (rest is not None and rest < 1):
@@ -1200,11 +1201,9 @@ def _best_of(results: list[RoutingResult | None]) -> tuple[int, RoutingResult]:
 
 def _receive(conn: Any, until: float) -> tuple[Any, ...] | None:
     """The next message from a worker by ``until`` (wall clock), or None."""
-    try:
+    with contextlib.suppress(EOFError, OSError):      # the child died without an answer
         if conn.poll(max(0.5, until - time.time())):
             return conn.recv()
-    except (EOFError, OSError):      # the child died without an answer
-        pass
     return None
 
 
@@ -1240,10 +1239,8 @@ def _recombining_worker_main(conn: Any, model: VehicleRouting, allowed: np.ndarr
         info["mid"] = restart
         conn.send(("done", res, pool, info))
     except Exception as e:  # noqa: BLE001  reported by the parent, which keeps the other plans
-        try:
+        with contextlib.suppress(OSError):         # the parent is gone: nobody to tell
             conn.send(("error", f"{type(e).__name__}: {e}"))
-        except OSError:
-            pass
     finally:
         conn.close()
 

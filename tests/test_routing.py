@@ -651,8 +651,8 @@ def test_recombined_plan_with_windows_is_scheduled_by_ortools():
     check_plan(model, res)
     allowed, reasons = model._presolve()
     servable = [int(s) for s in model.stops if int(s) not in reasons]
-    ci, _, _ = model._sp_inputs(servable)
-    routes = model._pool_routes(res, servable, ci)
+    nodes, ci, _, _ = model._sp_inputs(servable)
+    routes = model._pool_routes(res, nodes, ci)
     rec = Recombination(routes, sum(r.cost for r in routes), False, len(routes), 0.0)
     back = model._from_recombination(rec, allowed, reasons, servable, True, time.perf_counter(), {})
     check_plan(model, back)
