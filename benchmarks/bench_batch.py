@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scenarios.batch import execute_run, run_batch, run_inputs, validated_uncertain
-from scenarios.spec import builtin_text, parse_scenario
+from scenarios.batch.runs import execute_run, run_batch, run_inputs, validated_uncertain
+from scenarios.core.spec import builtin_text, parse_scenario
 
 def scenario(hours: float):
     """flood-50y (with its own [uncertain] inputs) for the simulated duration of this benchmark."""

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import simpy  # noqa: E402
 
 from network.district import load_district  # noqa: E402
-from optimize.plan import Plan  # noqa: E402
+from network.plan import Plan  # noqa: E402
 from sim import SimParams  # noqa: E402
 from sim.engine import Simulation  # noqa: E402
 from sim.api import default_district_flood  # noqa: E402

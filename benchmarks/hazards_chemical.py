@@ -3,8 +3,8 @@
 Both evaluate the same reflected plume (1 kg/s released at 10 m, 3 m/s wind, class D, Briggs
 rural sigmas) at the same receptors, at a breathing height of 1.5 m, scattered
 over 12 km x 4 km around the source (some upwind, most downwind). The numpy side is
-:func:`sim.hazards.chemical.gaussian_plume`; the numba side :func:`gaussian_plume_fast`
-(``chemical_kernels.plume_kernel``, ``prange`` over receptors). Results must agree to 1e-12
+:func:`sim.hazards.chemical.model.gaussian_plume`; the numba side :func:`gaussian_plume_fast`
+(``sim.hazards.chemical.kernels.plume_kernel``, ``prange`` over receptors). Results must agree to 1e-12
 relative, and the benchmark checks that they do.
 
 Full: 1,000,000 receptors, median of 7 runs. Quick: 200,000 receptors, 5 runs. Runs of the two
@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 import numba  # noqa: E402
 
-from sim.hazards.chemical import gaussian_plume, gaussian_plume_fast  # noqa: E402
+from sim.hazards.chemical.model import gaussian_plume, gaussian_plume_fast  # noqa: E402
 
 THREADS = 2
 CASE = dict(q_g_s=1000.0, u_m_s=3.0, release_height_m=10.0, stability="D", sigmas="briggs-rural")

@@ -4,7 +4,7 @@ Both run the same Alexandridis (2008) automaton on the same synthetic landscape 
 vegetation and density, rolling hills, 5 m/s north-west wind, five ignitions) with the same
 random field: every ignition decision draws ``hash(key, step, cell)``, so the two must end
 with identical ignition-step maps, and the benchmark checks that they do. The numpy side is
-:func:`sim.hazards.fire._step_reference`: per step, eight whole-grid neighbour shifts
+:func:`sim.hazards.fire.model._step_reference`: per step, eight whole-grid neighbour shifts
 multiply the no-ignition probabilities, then one hash per candidate cell. Only stepping is
 timed; building the transition table (shared by both) is not.
 
@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 from network.raster import Raster  # noqa: E402
 from benchmarks.landscapes import smooth_noise  # noqa: E402
-from sim.hazards.fire import (  # noqa: E402
+from sim.hazards.fire.model import (  # noqa: E402
     NEVER, Density, ForestFire, Vegetation, _q_by_direction, _step_reference)
 
 CELL_M = 10.0

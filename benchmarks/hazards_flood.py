@@ -3,7 +3,7 @@
 Both answer the same question on the same grid: which cells are 4-connected to the river
 channel through cells below the water level? The scipy side labels the below-level mask
 (4-connected structure) and keeps the labels that touch a channel cell
-(:func:`sim.hazards.flood.flood_fill_reference`). The benchmark checks that the two wet masks are
+(:func:`sim.hazards.flood.model.flood_fill_reference`). The benchmark checks that the two wet masks are
 identical, and that the fast model's precomputed fill-level map gives the same mask by a
 comparison (its one-off cost and the per-step comparison are reported as figures).
 
@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.landscapes import smooth_noise  # noqa: E402
-from sim.hazards.flood import fill_level_map, flood_fill, flood_fill_reference  # noqa: E402
+from sim.hazards.flood.model import fill_level_map, flood_fill, flood_fill_reference  # noqa: E402
 
 
 def floodplain(n: int, seed: int = 11) -> tuple[np.ndarray, np.ndarray]:

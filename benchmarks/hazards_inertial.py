@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from network.raster import Raster  # noqa: E402
-from sim.hazards.inertial import InertialModel  # noqa: E402
+from sim.hazards.flood.inertial import InertialModel  # noqa: E402
 
 
 def synthetic_valley(n: int, *, dx: float = 10.0, seed: int = 7) -> tuple[Raster, np.ndarray]:

@@ -58,7 +58,8 @@ from network.paths import nearest_facility, travel_time_matrix
 from network.roadclass import RoadClass
 
 from .location import CapacitatedPMedian, MaximalCovering, PCenter, PMedian
-from .plan import Plan, Shelter, Team, TeamBase, Warehouse
+from network.hazard import AFFECTED, Hazard
+from network.plan import Plan, Shelter, Team, TeamBase, Warehouse
 from .result import LocationResult
 from .robust import RobustPMedian
 
@@ -134,9 +135,9 @@ class ScenarioNetwork:
     cut_nodes: np.ndarray   # nodes whose every road is closed at the peak (a shelter there is unusable)
 
 
-def _is_flood(hazard: Any) -> bool:
+def _is_flood(hazard: Hazard) -> bool:
     # as the simulation tells them apart: floods put water on roads, which boats cross
-    return hasattr(hazard, "hydrograph") or "flood" in str(getattr(hazard, "name", "")).lower()
+    return hazard.water_on_roads
 
 
 def damaged_network(net, hazards: Sequence[Any], times_s: Sequence[float], label: str,
@@ -160,9 +161,8 @@ def damaged_network(net, hazards: Sequence[Any], times_s: Sequence[float], label
             if _is_flood(hz):
                 water |= f < 1.0
             a = st.affected
-            # severity >= 1 (AFFECTED in sim.hazards.base): people who need rescue, shelter and relief;
-            # merely warned (THREATENED) people are left out
-            hit = np.asarray(a.severity) >= 1
+            # people who need rescue, shelter and relief; merely warned (THREATENED) people are left out
+            hit = np.asarray(a.severity) >= AFFECTED
             if hit.any():
                 per = np.zeros(net.n_nodes)
                 np.add.at(per, np.asarray(a.node, np.int64)[hit], np.asarray(a.people, float)[hit])

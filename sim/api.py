@@ -1,25 +1,56 @@
 """``sim.run(...)`` (this module is sim.api): the Python API, and the default district run behind ``yingji simulate``."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from network.district import District, load_district
 from network.errors import InputError
+from network.hazard import Hazard
+from network.model import RoadNetwork
+from network.plan import Plan
 
 from .engine import Simulation
+from .hazards.flood.scenario import river_flood
 from .params import SimParams
 from .result import RunResult, indicator_table
+from .supply_routes import RoundRouter
 
 #: the default event of ``yingji simulate``: a 100-year Chang River flood with a breach of the
 #: Xijiao urban dike 18 h in
 DEFAULT_FLOOD = {"return_period_years": 100.0, "breaches": [{"dike": "xijiao-dike", "time_h": 18.0, "width_m": 150.0}]}
 
 
-def run(network: Any, hazards: Sequence[Any], plan: Any, params: SimParams | dict | None = None,
-        *, seed: int | None = None) -> RunResult:
-    """Simulate the response to ``hazards`` on ``network`` (a RoadNetwork or a District) with ``plan``.
+def run(network: RoadNetwork | District, hazards: Sequence[Hazard], plan: Plan,
+        params: SimParams | dict | None = None, *, seed: int | None = None,
+        router: RoundRouter | None = None) -> RunResult:
+    """Simulate the response to ``hazards`` on ``network`` with ``plan``.
 
-    ``plan`` is read duck-typed (team_bases, warehouses, shelters, demand_shelter,
-    shelter_warehouse). ``seed`` overrides ``params.seed``; the same seed gives identical results.
+    Parameters
+    ----------
+    network
+        A RoadNetwork, or a District (its network is used).
+    hazards
+        Hazard models (:class:`network.hazard.Hazard`) on that network.
+    plan
+        Where teams, warehouses and shelters are.
+    params
+        Simulation parameters (a :class:`SimParams` or a dict of its fields).
+    seed
+        Overrides ``params.seed``; the same seed gives identical results.
+    router
+        Solves the delivery rounds when ``params.supply_routing == "optimiser"``
+        (e.g. :func:`optimize.relief_rounds.relief_rounds`).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    InputError
+        On bad parameters, a network that is neither a RoadNetwork nor a District, a plan
+        off the network, or the optimiser mode without a router.
     """
     if isinstance(params, dict) or params is None:
         params = SimParams.from_dict(params)
@@ -27,39 +58,27 @@ def run(network: Any, hazards: Sequence[Any], plan: Any, params: SimParams | dic
         raise InputError(f"params: expected SimParams or a dict, found {type(params).__name__}")
     if seed is not None:
         params = params.with_(seed=seed)
-    net = getattr(network, "network", network)
-    if not hasattr(net, "indptr"):
+    net = network.network if isinstance(network, District) else network
+    if not isinstance(net, RoadNetwork):
         raise InputError("network: expected a RoadNetwork or a District")
-    return Simulation(net, list(hazards), plan, params).run()
+    return Simulation(net, list(hazards), plan, params, router=router).run()
 
 
-def default_district_flood(district: Any | None = None, **flood: Any):
+def default_district_flood(district: District | None = None, **flood: Any):
     """The default flood on the built-in district (see :data:`DEFAULT_FLOOD`)."""
-    from network.district import load_district
-
-    from .hazards.district import river_flood
-
-    district = district or load_district()
-    return river_flood(district, **{**DEFAULT_FLOOD, **flood})
+    return river_flood(district or load_district(), **{**DEFAULT_FLOOD, **flood})
 
 
-def simulate_district(plan: Any | None = None, params: SimParams | dict | None = None, *, district: Any | None = None,
-                      hazards: Sequence[Any] | None = None, seed: int | None = None
+def simulate_district(plan: Plan | None = None, params: SimParams | dict | None = None, *,
+                      district: District | None = None, hazards: Sequence[Hazard] | None = None,
+                      seed: int | None = None, router: RoundRouter | None = None
                       ) -> tuple[RunResult, list[dict[str, Any]]]:
     """Run the built-in district (default: 100-year flood with a dike breach, today's plan) and
-    return the RunResult and the indicator table for ``yingji simulate``.
-
-    ``plan=None`` needs the existing plan, which lives in ``optimize``; the import is local and
-    lazy so ``sim`` does not import ``optimize`` at module level (callers may pass their own).
-    """
-    from network.district import load_district
-
+    return the RunResult and the indicator table for ``yingji simulate``."""
     district = district or load_district()
     if plan is None:
-        from optimize.plan import Plan  # noqa: PLC0415 — only the convenience default needs it
-
         plan = Plan.existing(district)
     if hazards is None:
         hazards = [default_district_flood(district)]
-    result = run(district, hazards, plan, params, seed=seed)
+    result = run(district, hazards, plan, params, seed=seed, router=router)
     return result, indicator_table(result)

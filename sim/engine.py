@@ -1,12 +1,12 @@
 """The response simulation: hazard clock, warnings, evacuation, rescue requests, dispatch,
 supplies and relief in one SimPy environment.
 
-The Plan is read duck-typed (``team_bases``, ``warehouses``, ``shelters``, ``demand_shelter``,
-``shelter_warehouse``): ``sim`` does not import ``optimize``.
+Hazards are read through their declared interface (:class:`network.hazard.Hazard`): the flood
+puts water on roads that boats cross, a fire has a line crews fight on, a release calls the
+hazmat team to its source. The Plan (:class:`network.plan.Plan`) is plain data.
 """
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from typing import Any, Sequence
@@ -15,16 +15,19 @@ import numpy as np
 import simpy
 
 from network.errors import InputError
+from network.hazard import AFFECTED, LETHAL, FireLine, Hazard
+from network.kernels import one_to_all as _k_one_to_all
 from network.model import RoadNetwork
+from network.plan import Plan
 
 from .dispatch import Dispatcher, Request, Team
 from .evacuation import STATES, Group, Ledger, Party, ShelterState, choose_shelter
-from .hazards.base import AFFECTED, LETHAL
 from .params import SimParams
-from .result import RunResult, build_result
+from .measure import build_result
+from .result import RunResult
 from .roads import BOAT, ROAD, Roads
-from network.kernels import one_to_all as _k_one_to_all
 from .supplies import Supplies, WarehouseState
+from .supply_routes import RoundRouter
 from .warnings import warn_group
 
 
@@ -34,12 +37,14 @@ _IN_PLACE = frozenset(("home", "waiting_help", "stranded"))
 class Simulation:
     """One run: ``Simulation(net, hazards, plan, params).run() -> RunResult``."""
 
-    def __init__(self, net: RoadNetwork, hazards: Sequence[Any], plan: Any, params: SimParams | None = None) -> None:
+    def __init__(self, net: RoadNetwork, hazards: Sequence[Hazard], plan: Plan, params: SimParams | None = None,
+                 *, router: RoundRouter | None = None) -> None:
         self.p = params or SimParams()
+        self.router = router
         self.net = net
         self.hazards = list(hazards)
         self.plan = plan
-        self._check_plan()
+        self._check_inputs()
         self.env = simpy.Environment()
         ss = np.random.SeedSequence(self.p.seed).spawn(4)
         self.rng_people, self.rng_warn, self.rng_req, self.rng_scene = (np.random.default_rng(s) for s in ss)
@@ -64,51 +69,47 @@ class Simulation:
         self.hazard_s = 0.0                       # wall time spent in the hazard models
         self._req_id = 0
         self.series: dict[str, list] = {k: [] for k in ("t_h", "threatened", "affected", *STATES)}
+        self.events_processed: int | None = None   # SimPy events handled, once run() is done
         self._build_facilities()
-        self._state_kw = [self._accepts_fields(h) for h in self.hazards]
         # floods put water on roads (boats cross it); other hazards close roads to boats as well
-        self._floods = [hasattr(h, "hydrograph") or "flood" in str(getattr(h, "name", "")).lower()
-                        for h in self.hazards]
-        self._fires = [h for h in self.hazards if hasattr(h, "set_suppression") and hasattr(h, "front_xy")]
+        self._floods = [h.water_on_roads for h in self.hazards]
+        self._fires: list[FireLine] = [f for f in (h.fire_line() for h in self.hazards) if f is not None]
         self._crews: dict[int, tuple[float, float]] = {}
         self._fire_open = 0
-        self._chem_done: set[int] = set()
-        # where a hazard "is": any flood depth or fire; for a chemical release, at least AEGL-1
-        self._level_floor = [float(h.locs[0]) if hasattr(h, "locs") and hasattr(h, "source_xy") else 0.0
-                             for h in self.hazards]
+        self._sites_called: set[int] = set()
+        self._level_floor = [h.level_floor for h in self.hazards]
 
     # ------------------------------------------------------------------ setup
-    def _check_plan(self) -> None:
-        for attr in ("team_bases", "warehouses", "shelters"):
-            if not hasattr(self.plan, attr):
-                raise InputError(f"plan: has no {attr!r} (expected a Plan)")
+    def _check_inputs(self) -> None:
+        """Hazards implement the hazard interface; the plan is a Plan whose facilities are on the network."""
+        for i, h in enumerate(self.hazards):
+            if not isinstance(h, Hazard):
+                raise InputError(f"hazards[{i}]: expected a network.hazard.Hazard, found {type(h).__name__}")
+        if not isinstance(self.plan, Plan):
+            raise InputError(f"plan: expected a network.plan.Plan, found {type(self.plan).__name__}")
+        if self.p.supply_routing == "optimiser" and self.router is None:
+            raise InputError("supply_routing: 'optimiser' needs a router to solve the delivery rounds "
+                             "(sim.run(..., router=optimize.relief_rounds.relief_rounds))")
         n = self.net.n_nodes
         for kind in ("team_bases", "warehouses", "shelters"):
             for f in getattr(self.plan, kind):
                 if not 0 <= int(f.node) < n:
                     raise InputError(f"plan.{kind}: {f.id!r} is at node {f.node}, not on the network (0..{n - 1})")
 
-    @staticmethod
-    def _accepts_fields(h: Any) -> bool:
-        try:
-            return "fields" in inspect.signature(h.state).parameters
-        except (TypeError, ValueError):
-            return False
-
     def _build_facilities(self) -> None:
         p, plan, env = self.p, self.plan, self.env
         self.shelters = [ShelterState(i, s.id, int(s.node), int(s.capacity)) for i, s in enumerate(plan.shelters)]
         sid = {s.id: s.idx for s in self.shelters}
-        self.assign_shelter = {int(k): sid[v] for k, v in getattr(plan, "demand_shelter", {}).items() if v in sid}
+        self.assign_shelter = {int(k): sid[v] for k, v in plan.demand_shelter.items() if v in sid}
         self.warehouses = [
             WarehouseState(i, w.id, int(w.node), {k: float(v) for k, v in w.stock.items()},
                            {k: float(v) for k, v in w.stock.items()}, p.trucks_per_warehouse)
             for i, w in enumerate(plan.warehouses)
         ]
         wid = {w.id: w.idx for w in self.warehouses}
-        assigned = {sid[s]: wid[w] for s, w in getattr(plan, "shelter_warehouse", {}).items() if s in sid and w in wid}
+        assigned = {sid[s]: wid[w] for s, w in plan.shelter_warehouse.items() if s in sid and w in wid}
         self.supplies = Supplies(env, self.roads, p, self.shelters, self.warehouses, assigned, self.ledger, self.log,
-                                 relieve_in_place=self._relieve_in_place)
+                                 relieve_in_place=self._relieve_in_place, router=self.router)
         for s in self.shelters:
             s.closed_event = env.event()
         self._shelter_at: dict[int, list[ShelterState]] = {}
@@ -203,7 +204,7 @@ class Simulation:
         while True:
             t = env.now
             t0 = time.perf_counter()
-            states = [h.state(t, fields=False) if kw else h.state(t) for h, kw in zip(self.hazards, self._state_kw)]
+            states = [h.state(t, fields=False) for h in self.hazards]
             self.hazard_s += time.perf_counter() - t0
             flood = np.ones(self.net.n_edges)
             other = np.ones(self.net.n_edges)
@@ -223,7 +224,7 @@ class Simulation:
             self._close_threatened(states, hazard_at)
             if self.p.supply_routing == "optimiser":
                 self.supplies.plan_rounds()
-            self._fire_and_chemical(t)
+            self._fire_lines_and_sites(t)
             self._snapshot(t)
             if t >= end:
                 return
@@ -517,7 +518,9 @@ class Simulation:
             self.dispatcher.submit(self._new_request(k, g.node, g.id, after_scene=self._rescue if k == "trapped" else None))
 
     # ------------------------------------------------------------------ fire lines and hazmat zones
-    def _fire_and_chemical(self, t: float) -> None:
+    def _fire_lines_and_sites(self, t: float) -> None:
+        """Crews to the fire fronts (one request per free fire crew) and a response to every
+        incident site once it starts."""
         n_fire_teams = sum(1 for tm in self.teams if tm.type in self.p.capable["fire_line"])
         for fire in self._fires:
             fx, fy = fire.front_xy(t)
@@ -530,13 +533,13 @@ class Simulation:
                     on_arrive=lambda team, req, x=x, y=y, f=fire: self._crew(f, req.id, (x, y)),
                     on_done=lambda team, req, f=fire: self._crew(f, req.id, None)))
         for i, h in enumerate(self.hazards):
-            if i in self._chem_done or not hasattr(h, "source_xy"):
+            site = h.incident_site()
+            if site is None or i in self._sites_called or t < site.start_s:
                 continue
-            if t >= getattr(h, "start_s", 0.0):
-                self._chem_done.add(i)
-                self.dispatcher.submit(self._new_request("hazmat", self._nearest_node(*h.source_xy)))
+            self._sites_called.add(i)
+            self.dispatcher.submit(self._new_request(site.response, self._nearest_node(site.x, site.y)))
 
-    def _crew(self, fire: Any, rid: int, xy: tuple[float, float] | None) -> None:
+    def _crew(self, fire: FireLine, rid: int, xy: tuple[float, float] | None) -> None:
         """Crews on the line cut ignition probability round their positions (fire model input)."""
         if xy is None:
             self._crews.pop(rid, None)
@@ -569,5 +572,5 @@ class Simulation:
             step()
             n += 1
         env._now = until  # noqa: SLF001 — as env.run(until=...) leaves the clock
-        self._events_processed = n
+        self.events_processed = n
         return build_result(self)

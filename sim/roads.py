@@ -26,6 +26,7 @@ from network.kernels import point_to_point as _k_point_to_point
 from network.kernels import trace_path as _k_trace_path
 from network.kernels import trace_reverse_path
 from network.model import RoadNetwork
+from network.travel import boat_free_times, boat_times
 
 from .roads_kernels import repair_tree
 
@@ -47,8 +48,7 @@ class Roads:
         self.net = net
         self.hubs = frozenset(int(h) for h in hubs)
         self.free = net.travel_times()
-        # boats: length at the boat speed, never faster than free-flow driving
-        self.boat_free = np.maximum(np.asarray(net.length, np.float64) / (boat_speed_kmh / 3.6), self.free)
+        self.boat_free = boat_free_times(net, boat_speed_kmh)
         self.factor = np.ones(net.n_edges)
         self.water = np.zeros(net.n_edges, bool)
         self.w: list[np.ndarray] = [self.free.copy(), self.free.copy()]
@@ -96,9 +96,7 @@ class Roads:
         self.water = water.copy()
         with np.errstate(divide="ignore"):
             road = np.where(self.factor > 0, self.free / np.maximum(self.factor, 1e-300), np.inf)
-        boat = road.copy()
-        if water.any():
-            boat[water] = np.maximum(self.free[water], np.minimum(road[water], self.boat_free[water]))
+        boat = boat_times(road, self.free, self.boat_free, water)
         newly = [np.flatnonzero(np.isinf(new) & np.isfinite(old))
                  for new, old in ((road, self.w[ROAD]), (boat, self.w[BOAT]))]
         newly_closed = any(len(x) for x in newly)

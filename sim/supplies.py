@@ -23,10 +23,13 @@ import simpy
 from .evacuation import Ledger, Party, ShelterState
 from .params import SimParams
 from .roads import Roads
+from .supply_routes import RoundRouter, plan_rounds
 
 
 @dataclass(eq=False)
 class WarehouseState:
+    """A warehouse during a run: what is left on its shelves and its trucks."""
+
     idx: int
     id: str
     node: int
@@ -41,10 +44,18 @@ class WarehouseState:
 
 
 class Supplies:
+    """Warehouses, trucks and relief at shelters and in place (see the module notes).
+
+    ``router`` solves the optimiser mode's delivery rounds (``supply_routing="optimiser"``);
+    the rule mode needs none.
+    """
+
     def __init__(self, env: simpy.Environment, roads: Roads, params: SimParams, shelters: list[ShelterState],
                  warehouses: list[WarehouseState], assigned: dict[int, int], ledger: Ledger,
-                 log: Callable[..., None], relieve_in_place: Callable[[Party, int], None] | None = None) -> None:
+                 log: Callable[..., None], relieve_in_place: Callable[[Party, int], None] | None = None,
+                 router: RoundRouter | None = None) -> None:
         self.env, self.roads, self.p = env, roads, params
+        self.router = router
         self.shelters, self.warehouses, self.assigned = shelters, warehouses, assigned
         self.ledger, self.log = ledger, log
         self.needs = {k: v for k, v in params.needs_per_person.items() if v > 0}
@@ -233,13 +244,10 @@ class Supplies:
                 self.env.process(self._truck(w, s, load))
 
     def plan_rounds(self) -> None:
-        """Optimiser mode, once per hazard step: send the free trucks on the optimiser's
-        multi-stop rounds (:mod:`sim.supply_routes`), then serve what the plan left out by the
-        rule."""
-        from .supply_routes import plan_rounds
-
+        """Optimiser mode, once per hazard step: send the free trucks on the router's multi-stop
+        rounds (:mod:`sim.supply_routes`), then serve what the rounds left out by the rule."""
         if self.needs and any(w.idle > 0 and self._kits(w) >= 1 for w in self.warehouses):
-            for w, stops in plan_rounds(self):
+            for w, stops in self._rounds():
                 kits = sum(k for _, k in stops)
                 for s, k in stops:
                     for item, per in self.needs.items():
@@ -251,6 +259,35 @@ class Supplies:
                 self.rounds += 1
                 self.env.process(self._round(w, stops, kits))
         self.dispatch(rule_for_shelters=True)
+
+    def _rounds(self) -> list[tuple[WarehouseState, list[tuple[ShelterState, int]]]]:
+        """The router's rounds for the shelters in need (oldest need first) and the free trucks."""
+        p, now = self.p, self.env.now
+        cap_kits = max(1, math.floor(self.cap_kg / self._kit_kg))
+        stops: list[tuple[ShelterState, int]] = []
+        for s in sorted((s for s in self.shelters if s.reserved > 0), key=lambda s: (s.first_need_s, s.idx)):
+            unc = self.uncovered(s)
+            kits = math.floor(min(unc[k] / per for k, per in self.needs.items()) + 1e-9)
+            if kits >= 1:
+                stops.append((s, min(kits, cap_kits)))
+        trucks: list[tuple[WarehouseState, int]] = []
+        for w in self.warehouses:
+            left = self._kits(w)
+            for _ in range(w.idle):
+                c = min(cap_kits, left)
+                if c < 1:
+                    break
+                trucks.append((w, c))
+                left -= c
+        if not stops or not trucks:
+            return []
+        rounds = plan_rounds(
+            [s.node for s, _ in stops], [k for _, k in stops],
+            [s.first_need_s + p.relief_target_h * 3600.0 - now for s, _ in stops],
+            [w.node for w, _ in trucks], [c for _, c in trucks], self.roads.time,
+            load_s=p.load_min * 60.0, unload_s=p.unload_min * 60.0, time_limit_s=p.routing_time_limit_s,
+            solution_limit=p.routing_solution_limit, router=self.router)
+        return [(trucks[v][0], [(stops[i][0], k) for i, k in visits]) for v, visits in rounds]
 
     def _round(self, w: WarehouseState, stops: list[tuple[ShelterState, int]], kits: int):
         env = self.env

@@ -1,9 +1,10 @@
-"""Delivery rounds from the optimiser: a multi-depot vehicle-routing plan per hazard step.
+"""Delivery rounds from a vehicle-routing solver: the optimiser mode of relief supplies.
 
 With ``SimParams(supply_routing="optimiser")`` the trucks stop following the one-shelter rule
 for shelters: each hazard step, the free trucks and the shelters' uncovered needs (whole relief
-kits) become a multi-depot VRP with time windows, solved by
-:class:`optimize.routing.VehicleRouting`:
+kits) become a multi-depot vehicle-routing problem with time windows, solved by the
+:class:`RoundRouter` the caller hands to the simulation (``scenarios`` hands it
+:func:`optimize.relief_rounds.relief_rounds`; ``sim`` itself imports no solver):
 
 * depots: warehouses with free trucks; one vehicle per free truck, its capacity the kits one
   truck carries, the last truck of a warehouse limited to what is left on its shelves (so no
@@ -14,75 +15,74 @@ kits) become a multi-depot VRP with time windows, solved by
   assigned there, plus the relief target), minus the loading time; unloading is the service.
 
 Stops the plan leaves out (too late for any window, or unreachable) fall back to the simple
-rule. ``optimize`` is imported only when this mode runs: ``sim`` does not depend on it.
+rule.
 """
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .evacuation import ShelterState
-    from .supplies import Supplies, WarehouseState
+
+class RoundRouter(Protocol):
+    """Solves one round: returns ``(vehicle, stop locations in visiting order)`` per used vehicle.
+
+    Locations are matrix rows: the depots first, then the stops. Stops it cannot serve in time
+    (or at all) are left out of every route.
+    """
+
+    def __call__(self, travel_s: np.ndarray, demands: np.ndarray, capacities: np.ndarray,
+                 vehicle_depots: Sequence[int], windows_s: np.ndarray, service_s: np.ndarray, *,
+                 time_limit_s: float, solution_limit: int) -> list[tuple[int, list[int]]]: ...
 
 
-def plan_rounds(sup: "Supplies") -> list[tuple["WarehouseState", list[tuple["ShelterState", int]]]]:
-    """Rounds for the free trucks now: ``[(warehouse, [(shelter, kits), ...]), ...]``."""
-    from optimize.routing import VehicleRouting  # noqa: PLC0415 — optional mode, see the module notes
+def plan_rounds(stop_nodes: Sequence[int], stop_kits: Sequence[int], stop_deadlines_s: Sequence[float],
+                truck_nodes: Sequence[int], truck_kits: Sequence[int], travel: Callable[[int, int], float], *,
+                load_s: float, unload_s: float, time_limit_s: float, solution_limit: int,
+                router: RoundRouter) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Rounds for the free trucks now.
 
-    p, now = sup.p, sup.env.now
-    cap_kits = max(1, math.floor(sup.cap_kg / sup._kit_kg))
-    stops: list[tuple[ShelterState, int]] = []
-    for s in sorted((s for s in sup.shelters if s.reserved > 0), key=lambda s: (s.first_need_s, s.idx)):
-        unc = sup.uncovered(s)
-        kits = math.floor(min(unc[k] / per for k, per in sup.needs.items()) + 1e-9) if sup.needs else 0
-        if kits >= 1:
-            stops.append((s, min(kits, cap_kits)))
-    if not stops:
-        return []
-    caps, owner = [], []
-    for w in sup.warehouses:
-        left = sup._kits(w)
-        for _ in range(w.idle):
-            c = min(cap_kits, left)
-            if c < 1:
-                break
-            caps.append(c)
-            owner.append(w)
-            left -= c
-    if not caps:
+    Parameters
+    ----------
+    stop_nodes, stop_kits, stop_deadlines_s
+        Per shelter in need: its node, the kits it needs, and how long from now until its
+        relief deadline.
+    truck_nodes, truck_kits
+        Per free truck: its warehouse's node and the kits it can carry this round.
+    travel
+        Current road time between two nodes (s).
+    load_s, unload_s
+        Loading time at the warehouse and unloading time at each stop.
+    time_limit_s, solution_limit
+        The router's budget.
+    router
+        The vehicle-routing solver.
+
+    Returns
+    -------
+    list
+        ``(truck, [(stop, kits), ...])`` per truck sent out, stops in visiting order.
+    """
+    if not len(stop_nodes) or not len(truck_nodes):
         return []
     # every truck can serve every stop: a stop asks at most what the smallest load can carry
     # this round (the rest comes in later rounds)
-    stops = [(s, min(k, min(caps))) for s, k in stops]
-    depots = list(dict.fromkeys(owner))               # warehouses with a vehicle, in order
-    loc_nodes = [w.node for w in depots] + [s.node for s, _ in stops]
+    smallest = min(truck_kits)
+    kits = [min(k, smallest) for k in stop_kits]
+    depots = list(dict.fromkeys(truck_nodes))          # warehouses with a truck, in order
+    loc_nodes = depots + list(stop_nodes)
     n = len(loc_nodes)
-    travel = np.zeros((n, n))
+    travel_s = np.zeros((n, n))
     for i, a in enumerate(loc_nodes):
         for j, b in enumerate(loc_nodes):
             if i != j:
-                travel[i, j] = sup.roads.time(a, b)
-    load_s, unload_s = p.load_min * 60.0, p.unload_min * 60.0
+                travel_s[i, j] = travel(a, b)
     windows = np.zeros((n, 2))
     windows[:, 1] = np.inf
-    for k, (s, _) in enumerate(stops):
-        deadline = s.first_need_s + p.relief_target_h * 3600.0 - now - load_s
-        windows[len(depots) + k, 1] = max(0.0, deadline)
-    demands = np.r_[np.zeros(len(depots)), [k for _, k in stops]]
-    service = np.r_[np.zeros(len(depots)), np.full(len(stops), unload_s)]
-    vr = VehicleRouting.from_matrix(travel, demands, np.array(caps, float),
-                                    depots=[depots.index(w) for w in owner], time_windows=windows,
-                                    service_times=service, unreachable="drop", name="relief rounds")
-    # a handful of stops: the first local optimum is reached in milliseconds and, not ending on
-    # the clock, is the same on every machine (the limits only bound pathological cases)
-    res = vr.solve(p.routing_time_limit_s, metaheuristic="greedy_descent", solution_limit=p.routing_solution_limit)
-    rounds = []
-    for r in res.routes:
-        if not r.customers:
-            continue
-        w = owner[r.vehicle]
-        rounds.append((w, [stops[c - len(depots)] for c in r.customers]))
-    return rounds
+    windows[len(depots):, 1] = np.maximum(0.0, np.asarray(stop_deadlines_s, float) - load_s)
+    demands = np.r_[np.zeros(len(depots)), kits]
+    service = np.r_[np.zeros(len(depots)), np.full(len(kits), unload_s)]
+    routes = router(travel_s, demands, np.array(truck_kits, float), [depots.index(w) for w in truck_nodes],
+                    windows, service, time_limit_s=time_limit_s, solution_limit=solution_limit)
+    return [(v, [(c - len(depots), kits[c - len(depots)]) for c in stops]) for v, stops in routes if stops]

@@ -16,9 +16,9 @@ import psutil
 import pytest
 
 from network.errors import InputError
-from scenarios.batch import load_replay, run_batch, run_inputs
-from scenarios.batch_store import BatchStore
-from scenarios.spec import load_scenario
+from scenarios.batch.runs import load_replay, run_batch, run_inputs
+from scenarios.batch.store import BatchStore
+from scenarios.core.spec import load_scenario
 
 N = 10
 SEED = 11
@@ -141,7 +141,7 @@ def test_nothing_missing_means_no_cluster(reference, scenario_file, tmp_path):
 
 
 def test_replay_rebuilds_the_run(reference):
-    from scenarios.runner import run_scenario
+    from scenarios.core.runner import run_scenario
 
     row = next(r for r in BatchStore(reference, create=False).rows() if r["status"] == "ok")
     sc, plan, seed = load_replay(reference, row["run_index"])
@@ -365,8 +365,8 @@ def test_two_workers_two_plans(reference, scenario_file, tmp_path):
     (built in and as a file) gives the same KPIs run by run, and the paired differences in the
     report are exactly zero."""
     from network.district import load_district
-    from optimize.plan import Plan
-    from scenarios.batch_report import load_batch, summarise
+    from network.plan import Plan
+    from scenarios.batch.report import load_batch, summarise
 
     plan_file = Plan.existing(load_district()).to_json(tmp_path / "same-as-existing.json")
     store = tmp_path / "plans.sqlite"

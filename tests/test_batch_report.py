@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from network.errors import InputError
-from scenarios.batch_report import (
+from scenarios.batch.report import (
     exceedance,
     load_batch,
     paired_difference,
@@ -19,7 +19,7 @@ from scenarios.batch_report import (
     wilson_interval,
     write_batch_report,
 )
-from scenarios.batch_store import BatchStore
+from scenarios.batch.store import BatchStore
 
 SOURCE = 'name = "x"\n[targets]\nrelief_within_h = 10.0\n'
 

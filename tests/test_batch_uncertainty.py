@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from network.errors import InputError
-from scenarios.uncertainty import check_paths, parse_uncertain, run_seeds, sample
+from scenarios.batch.uncertainty import check_paths, parse_uncertain, run_seeds, sample
 
 
 def draws(table: dict, n: int, seed: int = 1) -> list:
@@ -90,7 +90,7 @@ def test_run_seeds_depend_only_on_batch_seed_and_index():
 
 
 def test_paths_must_exist_in_the_scenario():
-    from scenarios.spec import load_scenario
+    from scenarios.core.spec import load_scenario
 
     sc = load_scenario("flood-50y")
     ok = parse_uncertain({"hazards.flood.return_period_years": {"dist": "uniform", "low": 10, "high": 100},
@@ -105,8 +105,8 @@ def test_paths_must_exist_in_the_scenario():
 
 @pytest.mark.parametrize("name", ["flood-50y", "flood-100y-breach", "forest-fire-north", "chlorine-night"])
 def test_builtin_uncertain_tables_sample_and_apply(name):
-    from scenarios.spec import load_scenario
-    from scenarios.uncertainty import check_paths, parse_uncertain, run_seeds, sample
+    from scenarios.core.spec import load_scenario
+    from scenarios.batch.uncertainty import check_paths, parse_uncertain, run_seeds, sample
 
     sc = load_scenario(name)
     dists = parse_uncertain(sc.uncertain, source=sc.source)

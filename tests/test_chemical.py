@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from network import InputError, RoadNetwork
 from network.projection import to_lonlat, to_projected
-from sim.hazards.base import AFFECTED, LETHAL, THREATENED
-from sim.hazards import chemical_kernels as K
-from sim.hazards.chemical import (
+from network.hazard import AFFECTED, LETHAL, THREATENED
+from sim.hazards.chemical import kernels as K
+from sim.hazards.chemical.model import (
     PLUME_SIGMAS, STABILITY_CLASSES, ChemicalModelWarning, ChemicalRelease, g_m3_to_ppm, gaussian_plume,
     gaussian_plume_fast, gaussian_puff, get_chemical, load_chemicals, mg_m3_to_ppm, pasquill_gifford_class,
     plume_threat_zones, ppm_to_mg_m3, puff_sum, sigma_y, sigma_z, write_threat_zones_geojson)

@@ -20,8 +20,8 @@ from optimize.district_plan import (
     response_stats,
     team_demand_layers,
 )
-from optimize.plan import Plan
-from sim.hazards.base import AffectedPeople, HazardState
+from network.plan import Plan
+from network.hazard import AffectedPeople, Hazard, HazardState
 
 FREE = "正常路网 / free flow"
 
@@ -34,13 +34,18 @@ def _flood_prone(district, zones=("xijiao", "xinfeng")) -> np.ndarray:
     return np.where(mask, 0.05 * net.population, 0.0)
 
 
-class _FakeHazard:
-    """Closes a growing set of edges (the first k(t) of ``order``), with people affected at their nodes."""
+class _FakeHazard(Hazard):
+    """Closes a growing set of edges (the first k(t) of ``order``), with people affected at their
+    nodes; the closed roads are under water (boats cross them)."""
+
+    kind, label_zh, label_en = "test_flood", "测试洪水", "test flood"
+    water_on_roads = True
 
     def __init__(self, net, order: np.ndarray, per_hour: int, name: str = "flood test") -> None:
         self.net, self.order, self.per_hour, self.name = net, order, per_hour, name
 
-    def state(self, time_s: float) -> HazardState:
+    def state(self, time_s: float, *, fields: bool = True) -> HazardState:
+        """The first k(t) edges of ``order`` closed; people at their tails affected."""
         k = min(len(self.order), int(self.per_hour * time_s / 3600.0))
         f = np.ones(self.net.n_edges)
         f[self.order[:k]] = 0.0
@@ -48,6 +53,13 @@ class _FakeHazard:
         people = self.net.population[nodes].astype(float)
         aff = AffectedPeople(nodes, people, np.zeros(len(nodes)), np.ones(len(nodes), np.int8))
         return HazardState(time_s, f, np.zeros(self.net.n_nodes), aff)
+
+
+class _FakeLandslide(_FakeHazard):
+    """The same closures on dry ground: boats cannot use them."""
+
+    kind, label_zh, label_en = "test_landslide", "测试滑坡", "test landslide"
+    water_on_roads = False
 
 
 def test_candidates_and_demand_layers(district):
@@ -142,10 +154,10 @@ def test_damaged_network_takes_the_peak_and_boats_cross_water(district):
     assert d.time_s == 10800.0 and d.closed_edges == 600
     closed = order[:600]
     assert np.isinf(d.weights[closed]).all()
-    # the fake hazard's name says flood: boats cross its closed edges at 8 km/h
+    # the fake flood puts water on its closed roads: boats cross them at 8 km/h
     assert np.isfinite(d.boat_weights[closed]).all()
     assert d.boat_weights[closed] == pytest.approx(np.maximum(net.length[closed] / (8 / 3.6), net.travel_times()[closed]))
-    other = _FakeHazard(net, order, per_hour=200, name="chemical")
+    other = _FakeLandslide(net, order, per_hour=200)
     assert np.isinf(damaged_network(net, [other], [10800.0], "c").boat_weights[closed]).all()
     assert d.affected.sum() > 0
 

@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 from network.errors import InputError
-from scenarios.drill import (
+from scenarios.drill.design import (
     OBJECTIVES,
     SOURCES,
     TWIST_COUNT,
-    RoadClosure,
     design_drill,
     entity_catalogue,
     fmt_t,
@@ -24,7 +23,8 @@ from scenarios.drill import (
     recipient_catalogue,
     road_edges,
 )
-from scenarios.msel import (
+from sim.hazards.road_damage import RoadDamage
+from scenarios.drill.msel import (
     COLUMNS,
     EVAL_COLUMNS,
     check_msel,
@@ -136,7 +136,7 @@ def test_physical_twists_re_run_the_simulation(fire):
     assert d.result is not d.base_result
     squads = lambda r: sum(1 for t in r.teams if t["type"] == "forest_fire")
     assert squads(d.result) == squads(d.base_result) - 1
-    assert len([h for h in d.hazards if hasattr(h, "front_xy")]) == 2
+    assert len([h for h in d.hazards if h.kind == "fire"]) == 2
     # the second fire burns: the damage rate grows over the run without it
     assert d.result.kpis["forest_fire_damage_permille"] > d.base_result.kpis["forest_fire_damage_permille"]
     # injects grounded in events cite the re-run's event log
@@ -150,17 +150,15 @@ def test_road_closure_twist_closes_only_after_its_time(chlorine):
     net = chlorine.district.network
     edges = road_edges(chlorine.district)["chang-river-bridge-no-1"]
     assert len(edges) > 0
-    h = RoadClosure(net, edges, 3600.0)
+    h = RoadDamage.of_edges(net, edges, 3600.0)
     assert (h.state(3599.0).edge_speed_factor == 1).all()
     f = h.state(3600.0).edge_speed_factor
     assert (f[edges] == 0).all() and (np.delete(f, edges) == 1).all()
 
 
 def test_wind_shift_changes_the_plume_only_after_the_shift(chlorine):
-    from scenarios.drill import _with_wind_shift
-
-    h = next(x for x in chlorine.hazards if hasattr(x, "concentration_ppm"))
-    shifted = _with_wind_shift(h, 1200.0, 90.0)
+    h = next(x for x in chlorine.hazards if x.kind == "chemical")
+    shifted = h.with_wind_turn(1200.0, 90.0)
     net = chlorine.district.network
     sx, sy = h.source_xy
     near = np.flatnonzero(np.hypot(net.x - sx, net.y - sy) < 3000.0)
@@ -207,7 +205,7 @@ def test_first_impact_is_the_first_affected_event_of_each_township(chlorine_dril
 
 def test_hazard_injects_match_the_hazard(chlorine_drill):
     d = chlorine_drill
-    h = next(x for x in d.hazards if hasattr(x, "concentration_ppm"))
+    h = next(x for x in d.hazards if x.kind == "chemical")
     rel = next(i for i in d.msel.injects if i.kind == "release")
     assert rel.sim_t_s == pytest.approx(h.start_s)
     edges = road_edges(d.district)
@@ -385,7 +383,7 @@ def test_cli_bad_input_leaves_nothing(tmp_path, capsys):
 def test_flood_gauge_and_breach_injects_at_the_hydrograph_times():
     run = load_run("flood-100y-breach", seed=0)
     d = design_drill(run, difficulty="easy", seed=0)
-    h = next(x for x in d.hazards if hasattr(x, "hydrograph"))
+    h = next(x for x in d.hazards if x.kind == "flood")
     warn = d.district.spec.river.gauge.warning_stage_m
     g = next(i for i in d.msel.injects if i.kind == "gauge_warning")
     assert h.stage(g.sim_t_s) >= warn > h.stage(g.sim_t_s - 60.0)
@@ -412,7 +410,7 @@ def test_wind_shift_drill_follows_the_turned_plume(chlorine):
 
 def test_scenario_text_is_escaped_in_the_handbook(tmp_path, capsys):
     from scenarios.cli import main
-    from scenarios.spec import builtin_text
+    from scenarios.core.spec import builtin_text
 
     text = builtin_text("chlorine-night").replace('name = "chlorine-night"', 'name = "<script>alert(1)</script>"', 1)
     src = tmp_path / "evil.toml"

@@ -21,7 +21,7 @@ def browser(tmp_path_factory):
 
 def test_handbook_renders_in_chromium(browser, tmp_path):
     from scenarios.cli import main
-    from scenarios.spec import builtin_text
+    from scenarios.core.spec import builtin_text
 
     src = tmp_path / "hostile.toml"
     src.write_text(builtin_text("chlorine-night").replace('name = "chlorine-night"', f'name = "{XSS}"', 1), encoding="utf-8")

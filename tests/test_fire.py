@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from network.errors import InputError
 from network.model import RoadNetwork
 from network.raster import Raster
-from sim.hazards.base import AFFECTED, LETHAL, THREATENED
-from sim.hazards.fire import (
+from network.hazard import AFFECTED, LETHAL, THREATENED
+from sim.hazards.fire.model import (
     NEVER, AlexandridisParams, Density, FireGrade, ForestFire, Vegetation, _q_by_direction, _step_reference,
     damage_rate_permille, fire_grade, p_burn, slope_angle_deg, slope_factor, transition_table, wind_factor)
 

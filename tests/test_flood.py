@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from network import InputError, RoadNetwork
 from network.raster import Raster, read_asc, write_asc
-from sim.hazards.base import AFFECTED, LETHAL, THREATENED
-from sim.hazards.flood import (
+from network.hazard import AFFECTED, LETHAL, THREATENED
+from sim.hazards.flood.model import (
     RETURN_PERIOD_TABLE, Breach, DesignHydrograph, Dike, ObservedHydrograph, RiverFlood,
     depth_disruption_speed, design_flood, edge_speed_factor, fill_level_map, fill_to_volume, flood_fill,
     flood_fill_reference, footprint_geojson, peak_above_warning_m, read_stage_csv, write_stage_csv)
@@ -481,7 +481,7 @@ def test_network_depths_equal_the_full_evaluation_on_the_district(district):
 
 def test_affected_people_equal_the_direct_formula(district):
     from sim.api import default_district_flood
-    from sim.hazards.base import AFFECTED, LETHAL, THREATENED
+    from network.hazard import AFFECTED, LETHAL, THREATENED
 
     f = default_district_flood(district)
     t_aff, t_leth, t_warn = f.first_flood_time_s(), f.first_flood_time_s(f.lethal_depth_m), f.warning_time_s()

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from network import InputError
-from sim.hazards import district as hd
+from sim.hazards.chemical.scenario import chemical_release
+from sim.hazards.fire.scenario import forest_fire
+from sim.hazards.flood.scenario import river_flood
 
 from .test_cli import yingji
 
@@ -85,15 +87,15 @@ def test_bad_hazard_input_is_one_line_and_writes_nothing(tmp_path, args, message
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_builders_use_the_district_geometry(district):
-    flood = hd.river_flood(district, return_period_years=20)
+    flood = river_flood(district, return_period_years=20)
     s = flood.state(36 * 3600.0)
     assert flood.stage(36 * 3600.0) == pytest.approx(district.spec.river.gauge.warning_stage_m + 5.4, abs=0.3)
     assert np.all((s.edge_speed_factor >= 0) & (s.edge_speed_factor <= 1))
-    fire = hd.forest_fire(district, wind_speed_m_s=5.0, seed=1)
+    fire = forest_fire(district, wind_speed_m_s=5.0, seed=1)
     assert fire.forest_area_ha > 1000
     with pytest.raises(InputError, match="unknown dike"):
-        hd.river_flood(district, breaches=[{"dike": "x", "time_h": 1}])
-    chem = hd.chemical_release(district, site="cold-storage", rate_g_s=2000.0, duration_s=1800.0,
+        river_flood(district, breaches=[{"dike": "x", "time_h": 1}])
+    chem = chemical_release(district, site="cold-storage", rate_g_s=2000.0, duration_s=1800.0,
                                wind=(2.0, 90.0), day=False, cloud_oktas=2)
     assert chem.chemical.name_en.lower() == "ammonia" and chem.stability == "F"
     state = chem.state(1500.0)

@@ -6,8 +6,8 @@ import pytest
 
 from network.errors import InputError
 from network.raster import Raster, read_asc, write_asc
-from sim.hazards import inertial
-from sim.hazards.inertial import Hydrograph, InertialModel, load_hydrograph, run_from_asc
+from sim.hazards.flood import inertial
+from sim.hazards.flood.inertial import Hydrograph, InertialModel, load_hydrograph, run_from_asc
 
 
 def _wave(n: float, u: float, x, t):

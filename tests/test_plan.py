@@ -6,7 +6,7 @@ import json
 import pytest
 
 from network import InputError
-from optimize.plan import Plan
+from network.plan import Plan
 
 
 def test_existing_plan_of_the_district(district):
@@ -56,7 +56,7 @@ def test_plan_not_on_the_network_is_named(district, tmp_path):
 def test_existing_flags_and_new_facilities_round_trip(district, tmp_path):
     from dataclasses import replace
 
-    from optimize.plan import Team, TeamBase, Warehouse
+    from network.plan import Team, TeamBase, Warehouse
 
     plan = Plan.existing(district)
     assert all(b.existing for b in plan.team_bases) and all(w.existing for w in plan.warehouses)

@@ -46,8 +46,8 @@ COMPARE_FILES = {f"{s}.{e}" for s in ("relief_compare", "maps") for e in ("png",
 
 
 def make_run(toml: str, district):
-    from scenarios.runner import run_scenario
-    from scenarios.spec import parse_scenario
+    from scenarios.core.runner import run_scenario
+    from scenarios.core.spec import parse_scenario
 
     return run_scenario(parse_scenario(toml, "test-scenario.toml"), district=district)
 
@@ -112,7 +112,7 @@ def shared_reports(district, tmp_path_factory) -> dict:
     """Two runs, a run report (zh) and a compare report (en), made once per test session:
     this module and the browser test look at the same files."""
     if not _SHARED:
-        from scenarios.report import write_compare_report, write_run_report
+        from scenarios.reports.html import write_compare_report, write_run_report
 
         a, b = make_run(FLOOD_TOML, district), make_run(MORE_SHELTERS_TOML, district)
         root = tmp_path_factory.mktemp("reports")
@@ -181,7 +181,7 @@ def test_report_embeds_the_chinese_glyphs_it_uses(run_report):
     fonts = re.findall(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
     assert len(fonts) == 1
     cmap = TTFont(io.BytesIO(base64.b64decode(fonts[0]))).getBestCmap()
-    from scenarios.webfont import _font_path
+    from scenarios.reports.webfont import _font_path
 
     full = set(TTFont(_font_path(), lazy=True).getBestCmap())
     needed = {ord(c) for c in html if ord(c) > 127 and not c.isspace()} & full
@@ -201,7 +201,7 @@ def test_scenario_text_is_escaped(run_report, runs):
 
 
 def test_indicator_table_has_a_verdict_per_target(run_report, runs):
-    from scenarios.report import format_target, format_value
+    from scenarios.reports.tables import format_target, format_value
 
     page = Page(run_report["report.html"].read_text(encoding="utf-8"))
     body = [r for r in page.rows if r["class"]]  # the header row has no class
@@ -218,7 +218,7 @@ def test_indicator_table_has_a_verdict_per_target(run_report, runs):
 
 
 def test_both_languages_with_the_primary_first(runs, run_report):
-    from scenarios.report import render_run_html
+    from scenarios.reports.html import render_run_html
 
     pngs = {s: run_report[f"{s}.png"] for s in ("map", "relief_time", "timeline", "teams_gantt")}
     run = runs[0]
@@ -239,7 +239,7 @@ def test_both_languages_with_the_primary_first(runs, run_report):
 
 # ---------------------------------------------------------------------------------- compare
 def test_compare_table_differences(runs):
-    from scenarios.report import compare_table, run_labels
+    from scenarios.reports.tables import compare_table, run_labels
 
     rows = compare_table(list(runs))
     a, b = run_labels(list(runs))
@@ -264,7 +264,7 @@ def _row(key, value, target=">= 0.9", ok=None, unit="share"):
 
 
 def test_compare_table_by_hand():
-    from scenarios.report import compare_table, run_labels
+    from scenarios.reports.tables import compare_table, run_labels
 
     r1 = _fake_run("a", "existing", [_row("cover", 0.5, ok=False), _row("p95", 12.0, "<= 10", False, "h")])
     r2 = _fake_run("a", "existing", [_row("cover", 0.8, ok=False), _row("p95", None, "<= 10", False, "h")])
@@ -284,7 +284,7 @@ def test_compare_table_by_hand():
 
 
 def test_formatting_of_values_targets_and_differences():
-    from scenarios.report import format_diff, format_target, format_value
+    from scenarios.reports.tables import format_diff, format_target, format_value
 
     assert format_value(0.9123, "share") == "91.2 %"
     assert format_value(20362.0, "people") == "20,362"
@@ -295,7 +295,7 @@ def test_formatting_of_values_targets_and_differences():
 
 
 def test_descriptions_become_paragraphs():
-    from scenarios.report import paragraphs
+    from scenarios.reports.html import paragraphs
 
     assert paragraphs("\nA flood\nthat rises.\n\n  Illustrative.\n", cjk=False) == ["A flood that rises.", "Illustrative."]
     assert paragraphs("水位上涨，\n堤防未溃决。\n风速 5\nm/s", cjk=True) == ["水位上涨，堤防未溃决。风速 5 m/s"]
@@ -303,7 +303,7 @@ def test_descriptions_become_paragraphs():
 
 
 def test_compare_report(compare_report, runs):
-    from scenarios.report import compare_table, format_diff, run_labels
+    from scenarios.reports.tables import compare_table, format_diff, run_labels
 
     assert set(compare_report) == COMPARE_FILES
     html = compare_report["report.html"].read_text(encoding="utf-8")
@@ -317,7 +317,7 @@ def test_compare_report(compare_report, runs):
     for row, want in zip(body, compare_table(list(runs))):
         assert row["cells"][-1] == format_diff(want["diff"][labels[1]], want["unit"])
     with pytest.raises(InputError, match="two runs"):
-        from scenarios.report import write_compare_report
+        from scenarios.reports.html import write_compare_report
 
         write_compare_report(Path("/nonexistent-never-written"), list(runs)[:1])
 
@@ -329,7 +329,7 @@ def _without(result, table: str, key: str):
 
 
 def test_relief_samples_match_the_run_kpis(runs):
-    from scenarios.figures import relief_samples
+    from scenarios.reports.figures import relief_samples
 
     for run in runs:
         rt = run.result.kpis["relief_time"]
@@ -350,7 +350,7 @@ def test_relief_samples_match_the_run_kpis(runs):
 
 
 def test_team_activity(runs):
-    from scenarios.figures import team_activity
+    from scenarios.reports.figures import team_activity
 
     res = runs[0].result
     end = res.params["duration_h"] * 3600.0
@@ -370,7 +370,7 @@ def test_team_activity(runs):
 
 
 def test_timeline_and_gantt_draw_the_result(runs):
-    from scenarios.figures import gantt_figure, timeline_figure
+    from scenarios.reports.figures import gantt_figure, timeline_figure
 
     res = runs[0].result
     ax = timeline_figure(res, lang="en").axes[0]
@@ -385,7 +385,7 @@ def test_timeline_and_gantt_draw_the_result(runs):
 def test_map_shows_each_hazard_kind(district):
     from matplotlib.image import AxesImage
 
-    from scenarios.figures import map_figure, relief_samples, relief_time_figure
+    from scenarios.reports.figures import map_figure, relief_samples, relief_time_figure
 
     fire = make_run('name = "fire"\ntitle_zh = "林火"\ntitle_en = "fire"\n[hazards.fire]\nwind_speed_m_s = 8\n'
                     '[simulation]\nduration_h = 6\n', district)
@@ -414,8 +414,8 @@ def test_map_shows_each_hazard_kind(district):
 
 
 def test_bad_language_is_an_input_error(runs, tmp_path):
-    from scenarios.figures import timeline_figure
-    from scenarios.report import write_run_report
+    from scenarios.reports.figures import timeline_figure
+    from scenarios.reports.html import write_run_report
 
     with pytest.raises(InputError, match="--lang"):
         timeline_figure(runs[0].result, lang="de")

@@ -67,7 +67,7 @@ def test_run_report_renders_in_chromium(browser, reports, tmp_path):
 
 
 def test_compare_report_renders_in_chromium(browser, reports, tmp_path):
-    from scenarios.report import run_labels
+    from scenarios.reports.tables import run_labels
 
     runs, files = reports["compare"]
     html = files["report.html"]

@@ -13,7 +13,7 @@ from scenarios.cli import main
 
 from .test_cli import yingji
 
-pytestmark = pytest.mark.filterwarnings("ignore::sim.hazards.chemical.ChemicalModelWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::network.hazard.HazardModelWarning")
 
 # short scenarios keep the default suite fast: a 6-hour chlorine leak and the 24-hour forest fire
 SHORT_CHLORINE = """
@@ -71,7 +71,7 @@ def test_run_builtin_end_to_end_writes_every_file(tmp_path, district):
     assert hazard["features"] and all(f["properties"]["hazard"] == "fire" for f in hazard["features"])
     burned = [f for f in hazard["features"] if f["properties"].get("state") == "burned"]
     assert burned and burned[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    # the report side (figures + HTML) when scenarios.report is installed
+    # the report side (figures + HTML) when scenarios.reports.report is installed
     if (Path(__file__).parents[1] / "scenarios" / "report.py").exists():
         for stem in ("map", "relief_time", "timeline", "teams_gantt"):
             assert (out / f"{stem}.png").stat().st_size > 0 and (out / f"{stem}.svg").exists()
@@ -96,7 +96,7 @@ def test_run_json_and_fail_on_target(tmp_path, capsys):
 
 
 def test_targets_come_from_the_scenario():
-    from scenarios.runner import run_scenario
+    from scenarios.core.runner import run_scenario
 
     run = run_scenario("chlorine-night")
     cov = next(r for r in run.kpis if r["indicator"] == "warning_coverage")
@@ -112,7 +112,7 @@ def test_targets_come_from_the_scenario():
 
 
 def test_same_seed_same_result_and_seed_override():
-    from scenarios.runner import run_scenario
+    from scenarios.core.runner import run_scenario
 
     a = run_scenario("chlorine-night", seed=3)
     b = run_scenario("chlorine-night", seed=3, district=a.district)
@@ -202,7 +202,7 @@ def test_plan_off_the_network_is_reported(tmp_path, capsys):
 
 
 def test_optimized_plan_runs_with_the_scenario_budget(tmp_path):
-    from scenarios.runner import run_scenario
+    from scenarios.core.runner import run_scenario
 
     p = write(tmp_path, SHORT_CHLORINE + """
     [plan]
@@ -211,7 +211,7 @@ def test_optimized_plan_runs_with_the_scenario_budget(tmp_path):
     warehouses = 0
     time_limit_s = 10
     """)
-    from optimize.plan import Plan
+    from network.plan import Plan
 
     run = run_scenario(p, plan="optimized")
     existing = {s.id for s in Plan.existing(run.district).shelters}
@@ -220,16 +220,8 @@ def test_optimized_plan_runs_with_the_scenario_budget(tmp_path):
     assert new <= {s.id for s in run.district.spec.shelters if not s.existing}
 
 
-def test_optimized_plan_is_refused_clearly_when_not_installed(capsys, monkeypatch):
-    import scenarios.runner as runner
-
-    monkeypatch.setattr(runner, "optimized_plan_available", lambda: False)
-    code, _, err = cli(capsys, "run", "chlorine-night", "--plan", "optimized")
-    assert code == 2 and "'optimized' is not available" in err
-
-
 def test_bad_objective_names_the_plan_section(tmp_path):
-    from scenarios.runner import run_scenario
+    from scenarios.core.runner import run_scenario
 
     p = write(tmp_path, SHORT_CHLORINE + '\n    [plan]\n    objective = "fastest"\n    shelters = 1\n')
     with pytest.raises(InputError, match=r"s.toml:19: plan.objective: expected median, center or cover:MINUTES, got 'fastest'"):
@@ -237,8 +229,8 @@ def test_bad_objective_names_the_plan_section(tmp_path):
 
 
 def test_plan_file_round_trip_runs_like_existing(tmp_path, district):
-    from optimize.plan import Plan
-    from scenarios.runner import run_scenario
+    from network.plan import Plan
+    from scenarios.core.runner import run_scenario
 
     path = Plan.existing(district).to_json(tmp_path / "today.json")
     a = run_scenario("chlorine-night", district=district)
@@ -247,8 +239,8 @@ def test_plan_file_round_trip_runs_like_existing(tmp_path, district):
 
 
 def test_resources_change_the_plan(tmp_path, district):
-    from scenarios.runner import build_plan
-    from scenarios.spec import load_scenario
+    from scenarios.core.runner import build_plan
+    from scenarios.core.spec import load_scenario
 
     sc = load_scenario("flood-50y").with_overrides({
         "resources.unavailable": ["xijiao-fire-station", "cidu-square"],
@@ -265,8 +257,8 @@ def test_resources_change_the_plan(tmp_path, district):
 
 
 def test_write_failure_leaves_nothing_in_out(tmp_path, monkeypatch):
-    import scenarios.outputs as outputs
-    from scenarios.runner import run_scenario
+    import scenarios.reports.outputs as outputs
+    from scenarios.core.runner import run_scenario
 
     run = run_scenario(write(tmp_path, SHORT_CHLORINE))
 
@@ -354,8 +346,8 @@ def test_osm_network_with_dem_and_plan_file_runs(tmp_path, capsys):
     assert code == 0, err
     res = json.loads(out)
     assert res["plan"] == "plan.json" and len(res["indicators"]) == 5
-    from scenarios.runner import load_scenario_network
-    from scenarios.spec import load_scenario
+    from scenarios.core.runner import load_scenario_network
+    from scenarios.core.spec import load_scenario
 
     loaded = load_scenario_network(load_scenario(p))
     assert float(loaded.elevation.min()) >= 10.0 and float(loaded.elevation.max()) > 10.0  # from the DEM

@@ -6,7 +6,8 @@ import textwrap
 import pytest
 
 from network.errors import InputError
-from scenarios.spec import list_scenarios, load_scenario, parse_scenario, toml_line
+from scenarios.core.runner import build_hazards
+from scenarios.core.spec import list_scenarios, load_scenario, parse_scenario, toml_line
 
 REQUIRED = {"flood-50y", "flood-100y-breach", "forest-fire-north", "chlorine-night", "fireworks-explosion",
             "compound-flood-chemical"}
@@ -39,7 +40,7 @@ def test_library_has_the_required_scenarios_with_bilingual_titles():
         assert en.isascii() and sc.description_en.strip(), name
 
 
-@pytest.mark.filterwarnings("ignore::sim.hazards.chemical.ChemicalModelWarning")
+@pytest.mark.filterwarnings("ignore::network.hazard.HazardModelWarning")
 @pytest.mark.parametrize("name", sorted(REQUIRED))
 def test_builtin_builds_its_hazards_on_the_district(name, district):
     sc = load_scenario(name)
@@ -50,7 +51,7 @@ def test_builtin_builds_its_hazards_on_the_district(name, district):
         assert sc.hazards.chemical.site in facility_ids
     for b in (sc.hazards.flood.breaches if sc.hazards.flood else []):
         assert b.dike in {d.id for d in spec.dikes}
-    hazards = sc.build_hazards(district)
+    hazards = build_hazards(sc, district)
     want = {HAZARD_CLASS[k] for k in HAZARD_CLASS if getattr(sc.hazards, k) is not None}
     assert {type(h).__name__ for h in hazards} == want
     for h in hazards:  # every hazard answers the simulation's question at t > 0
@@ -59,7 +60,7 @@ def test_builtin_builds_its_hazards_on_the_district(name, district):
 
 
 def test_compound_release_starts_when_the_flood_reaches_the_plant(district):
-    from scenarios.runner import build_hazards_with_notes
+    from scenarios.core.runner import build_hazards_with_notes
 
     sc = load_scenario("compound-flood-chemical")
     hazards, notes = build_hazards_with_notes(sc, district)
@@ -75,7 +76,7 @@ def test_fireworks_fire_starts_next_to_the_depot(district):
     from network.terrain import xy_of
 
     sc = load_scenario("fireworks-explosion")
-    fire = next(h for h in sc.build_hazards(district) if type(h).__name__ == "ForestFire")
+    fire = next(h for h in build_hazards(sc, district) if type(h).__name__ == "ForestFire")
     depot = next(f for f in district.spec.facilities if f.id == "fireworks-depot")
     dx, dy = xy_of([depot.location], district.spec.district.crs)[0]
     fx, fy = fire.front_xy(0.0)
@@ -181,7 +182,7 @@ def test_hazard_errors_name_the_line(tmp_path, district):
     time_h = 3
     """)
     with pytest.raises(InputError, match=r"s.toml:8: hazards.flood.breaches.0.dike: .*found 'no-such-dike'"):
-        load_scenario(p).build_hazards(district)
+        build_hazards(load_scenario(p), district)
     p = write(tmp_path, """
     title_zh = "测"
     title_en = "t"
@@ -193,7 +194,7 @@ def test_hazard_errors_name_the_line(tmp_path, district):
     duration_min = 10
     """, "offmap.toml")
     with pytest.raises(InputError, match=r"offmap.toml:5: hazards.chemical.location: .*off the map"):
-        load_scenario(p).build_hazards(district)
+        build_hazards(load_scenario(p), district)
     p = write(tmp_path, """
     title_zh = "测"
     title_en = "t"
@@ -204,12 +205,12 @@ def test_hazard_errors_name_the_line(tmp_path, district):
     duration_min = 10
     """, "site.toml")
     with pytest.raises(InputError, match=r"site.toml:5: hazards.chemical.site: expected a chemical or fireworks site"):
-        load_scenario(p).build_hazards(district)
+        build_hazards(load_scenario(p), district)
 
 
 def test_file_network_offers_chemical_only(tmp_path):
     from network.load import load_network
-    from scenarios.runner import build_hazards, load_scenario_network
+    from scenarios.core.runner import build_plan, load_scenario_network
 
     osm = tmp_path / "wo.osm.bz2"
     osm.write_bytes((__import__("pathlib").Path(__file__).parent / "data/osm/West-Oakland.osm.bz2").read_bytes())
@@ -235,6 +236,8 @@ def test_file_network_offers_chemical_only(tmp_path):
     flood = sc.with_overrides({"hazards.flood.return_period_years": 50.0})
     with pytest.raises(InputError, match="hazards.flood: the flood model needs a district model"):
         build_hazards(flood, loaded)
+    with pytest.raises(InputError, match="'optimized' places facilities on a district model"):
+        build_plan(sc, loaded, "optimized")
 
 
 def test_dem_only_with_file_networks(tmp_path):
@@ -252,7 +255,6 @@ def test_parse_scenario_text_directly():
 def test_road_damage_cuts_a_seeded_share_of_roads_both_ways(tmp_path, district):
     import numpy as np
 
-    from scenarios.runner import build_hazards
     from sim.hazards.road_damage import RoadDamage
 
     src = tmp_path / "cut.toml"

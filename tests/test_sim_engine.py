@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from network.errors import InputError
-from optimize.plan import Plan
+from network.plan import Plan
 from sim import SimParams, indicator_table, run
 from sim.api import default_district_flood
 from sim.evacuation import STATES

@@ -7,12 +7,13 @@ import warnings
 
 import pytest
 
-from optimize.plan import Plan
+from network.plan import Plan
 from sim import SimParams
 from sim.engine import Simulation
 from sim.evacuation import STATES
-from sim.hazards.chemical import ChemicalModelWarning
-from sim.hazards.district import chemical_release, forest_fire
+from sim.hazards.chemical.model import ChemicalModelWarning
+from sim.hazards.chemical.scenario import chemical_release
+from sim.hazards.fire.scenario import forest_fire
 
 
 @pytest.fixture(scope="module")

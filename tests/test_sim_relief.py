@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from network import RoadNetwork
+from network.hazard import AFFECTED, AffectedPeople, Hazard, HazardState
+from network.plan import Plan, Shelter, Warehouse
 from network.projection import to_lonlat, to_projected
-from optimize.plan import Plan, Shelter, Warehouse
+from optimize.relief_rounds import relief_rounds
 from sim import SimParams, WarningChannel
 from sim.engine import Simulation
 from sim.evacuation import STATES
-from sim.hazards.base import AFFECTED, AffectedPeople, HazardState
 
 CRS = "EPSG:32650"
 N = 11
@@ -48,9 +49,10 @@ def net() -> RoadNetwork:
     return grid()
 
 
-class ScriptedHazard:
+class ScriptedHazard(Hazard):
     """People at ``nodes`` affected from t = 0; edges closed and nodes wet on a script."""
 
+    kind, label_zh, label_en = "scripted", "脚本灾害", "scripted hazard"
     name = "scripted hazard"
 
     def __init__(self, net: RoadNetwork, nodes, closed=lambda t: [], wet=lambda t: []) -> None:
@@ -60,7 +62,7 @@ class ScriptedHazard:
         src, dst = self.net.edge_source, self.net.indices
         return np.flatnonzero(((src == a) & (dst == b)) | ((src == b) & (dst == a))).tolist()
 
-    def state(self, t: float) -> HazardState:
+    def state(self, t: float, *, fields: bool = True) -> HazardState:
         factor = np.ones(self.net.n_edges)
         factor[list(self.closed(t))] = 0.0
         level = np.zeros(self.net.n_nodes)
@@ -147,7 +149,7 @@ def test_no_stock_no_relief_in_place(net):
 
 
 def test_full_shelters_get_relief_in_place_on_the_district(district):
-    from optimize.plan import Plan as P
+    from network.plan import Plan as P
     from sim.api import default_district_flood
 
     plan = P.existing(district)
@@ -235,7 +237,7 @@ def test_same_seed_same_result_with_relief_in_place(net):
 
 
 def test_team_activity_bars(district):
-    from optimize.plan import Plan as P
+    from network.plan import Plan as P
     from sim import run
     from sim.api import default_district_flood
 
@@ -278,7 +280,7 @@ def test_optimiser_rounds_serve_several_shelters_per_trip(net):
     runs = {}
     for mode in ("rule", "optimiser"):
         sim = Simulation(net, [haz], plan, SimParams(duration_h=8, seed=0, trucks_per_warehouse=1,
-                                                     supply_routing=mode, **QUICK))
+                                                     supply_routing=mode, **QUICK), router=relief_rounds)
         runs[mode] = (sim, sim.run())
         ledger_ok(sim)
         conserved(sim)
@@ -289,6 +291,8 @@ def test_optimiser_rounds_serve_several_shelters_per_trip(net):
     assert len([e for e in runs["rule"][1].events if e["event"] == "truck_load"]) == 2
     # one round: everyone is relieved sooner than with two trips from afar
     assert r.kpis["relief_time"]["max_h"] < runs["rule"][1].kpis["relief_time"]["max_h"]
+    with pytest.raises(InputError, match="needs a router"):
+        Simulation(net, [haz], plan, SimParams(supply_routing="optimiser"))
     with pytest.raises(InputError, match="supply_routing"):
         SimParams(supply_routing="magic")
     with pytest.raises(InputError, match="routing_solution_limit"):
@@ -296,15 +300,15 @@ def test_optimiser_rounds_serve_several_shelters_per_trip(net):
 
 
 def test_optimiser_rounds_on_the_district_keep_the_invariants(district):
-    from optimize.plan import Plan as P
+    from network.plan import Plan as P
     from sim.api import default_district_flood
 
     flood = default_district_flood(district)
     p = SimParams(duration_h=24, seed=2, supply_routing="optimiser")
-    sim = Simulation(district.network, [flood], P.existing(district), p)
+    sim = Simulation(district.network, [flood], P.existing(district), p, router=relief_rounds)
     r = sim.run()
     ledger_ok(sim)
     conserved(sim)
     assert sim.supplies.rounds > 0 and r.kpis["relief_time"]["relieved_people"] > 0
-    again = Simulation(district.network, [flood], P.existing(district), p).run()
+    again = Simulation(district.network, [flood], P.existing(district), p, router=relief_rounds).run()
     assert again.to_json() == r.to_json()

@@ -1,0 +1,211 @@
+"""A Plan: where teams, warehouses and shelters are, and who goes where. Plain data.
+
+The simulation reads a Plan; the optimisation models write one. It round-trips through JSON
+(``to_json``/``from_json``) and is written as GeoJSON points that QGIS opens. Node indices refer
+to the road network the plan was made on; ``check_against`` verifies a plan fits a network.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .model import RoadNetwork
+
+TEAM_TYPES = ("general", "flood", "water_rescue", "forest_fire", "hazmat", "medical", "engineering")
+#: team type -> (zh, en)
+TEAM_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "general": ("综合救援", "general rescue"), "flood": ("防汛抢险", "flood control"),
+    "water_rescue": ("水上救援", "water rescue"), "forest_fire": ("森林消防", "forest fire"),
+    "hazmat": ("危化品处置", "hazmat"), "medical": ("医疗救护", "medical"), "engineering": ("工程抢险", "engineering"),
+}
+#: relief item -> (zh, en, unit zh, unit en); an empty unit: the item is counted
+STOCK_ITEMS: dict[str, tuple[str, str, str, str]] = {
+    "water_l": ("饮用水", "drinking water", "L", "L"), "food_rations": ("食品", "food rations", "份", ""),
+    "bedding_sets": ("被褥", "bedding sets", "套", ""), "tents": ("帐篷", "tents", "顶", ""),
+}
+
+
+@dataclass(frozen=True)
+class Team:
+    type: str
+    people: int
+
+
+@dataclass(frozen=True)
+class TeamBase:
+    """Where teams are stationed; ``existing`` marks today's bases (False: placed by a plan)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    node: int
+    lon: float
+    lat: float
+    teams: tuple[Team, ...] = ()
+    existing: bool = False
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A relief-supply warehouse; ``existing`` marks today's warehouses (False: placed by a plan)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    node: int
+    lon: float
+    lat: float
+    stock: dict[str, float] = field(default_factory=dict)
+    existing: bool = False
+
+
+@dataclass(frozen=True)
+class Shelter:
+    id: str
+    name_zh: str
+    name_en: str
+    node: int
+    lon: float
+    lat: float
+    capacity: int
+    kind: str = "school"
+    existing: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Facilities and assignments. ``demand_shelter`` maps a demand node to a shelter id;
+    ``shelter_warehouse`` maps a shelter id to the warehouse that supplies it."""
+
+    name: str
+    team_bases: tuple[TeamBase, ...] = ()
+    warehouses: tuple[Warehouse, ...] = ()
+    shelters: tuple[Shelter, ...] = ()
+    demand_shelter: dict[int, str] = field(default_factory=dict)
+    shelter_warehouse: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def existing(cls, district) -> "Plan":
+        """Today's plan of a district: its facilities and its existing shelters, no assignments."""
+        spec = district.spec
+        nodes = district.facility_nodes()
+        bases, warehouses = [], []
+        for f, node in zip(spec.facilities, nodes):
+            if f.teams:
+                bases.append(TeamBase(f.id, f.name_zh, f.name_en, int(node), f.location[0], f.location[1],
+                                      tuple(Team(t.type, t.people) for t in f.teams), True))
+            if f.kind == "relief_warehouse":
+                warehouses.append(Warehouse(f.id, f.name_zh, f.name_en, int(node), f.location[0], f.location[1],
+                                            dict(f.stock), True))
+        sites = [s for s in spec.shelters if s.existing]
+        shelter_nodes = district.facility_nodes(sites)
+        shelters = tuple(
+            Shelter(s.id, s.name_zh, s.name_en, int(n), s.location[0], s.location[1], spec.shelter_capacity(s),
+                    s.kind, True)
+            for s, n in zip(sites, shelter_nodes)
+        )
+        return cls("existing", tuple(bases), tuple(warehouses), shelters, meta={"source": "district spec"})
+
+    def with_assignments(self, demand_shelter: dict[int, str], shelter_warehouse: dict[str, str] | None = None) -> "Plan":
+        return replace(self, demand_shelter=dict(demand_shelter),
+                       shelter_warehouse=dict(shelter_warehouse or self.shelter_warehouse))
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def shelter_capacity(self) -> int:
+        return int(sum(s.capacity for s in self.shelters))
+
+    def shelter(self, shelter_id: str) -> Shelter:
+        for s in self.shelters:
+            if s.id == shelter_id:
+                return s
+        raise InputError(f"plan {self.name!r} has no shelter {shelter_id!r}")
+
+    def team_count(self, team_type: str | None = None) -> int:
+        return sum(1 for b in self.team_bases for t in b.teams if team_type in (None, t.type))
+
+    def check_against(self, net: RoadNetwork, source: str = "plan") -> None:
+        """Raise if a facility's node is not on ``net`` or an assignment names a missing facility."""
+        problems = []
+        for kind, items in (("team base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
+            for item in items:
+                if not 0 <= item.node < net.n_nodes:
+                    problems.append(f"{kind} {item.id!r} is at node {item.node}, not on the network (0..{net.n_nodes - 1})")
+        shelter_ids = {s.id for s in self.shelters}
+        warehouse_ids = {w.id for w in self.warehouses}
+        for node, sid in self.demand_shelter.items():
+            if sid not in shelter_ids:
+                problems.append(f"demand node {node} is assigned to unknown shelter {sid!r}")
+            if not 0 <= node < net.n_nodes:
+                problems.append(f"demand node {node} is not on the network")
+        for sid, wid in self.shelter_warehouse.items():
+            if sid not in shelter_ids or wid not in warehouse_ids:
+                problems.append(f"shelter {sid!r} -> warehouse {wid!r}: unknown id")
+        for label, items in (("team base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
+            ids = [i.id for i in items]
+            for dup in sorted({i for i in ids if ids.count(i) > 1}):
+                problems.append(f"{label} id {dup!r} appears twice")
+        if problems:
+            raise InputError(f"{source}: " + "; ".join(problems[:10]) + (" …" if len(problems) > 10 else ""))
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["demand_shelter"] = {str(k): v for k, v in self.demand_shelter.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: str = "plan") -> "Plan":
+        try:
+            return cls(
+                name=str(d["name"]),
+                team_bases=tuple(
+                    TeamBase(**{**b, "teams": tuple(Team(**t) for t in b.get("teams", ()))}) for b in d.get("team_bases", ())
+                ),
+                warehouses=tuple(Warehouse(**w) for w in d.get("warehouses", ())),
+                shelters=tuple(Shelter(**s) for s in d.get("shelters", ())),
+                demand_shelter={int(k): str(v) for k, v in d.get("demand_shelter", {}).items()},
+                shelter_warehouse={str(k): str(v) for k, v in d.get("shelter_warehouse", {}).items()},
+                meta=dict(d.get("meta", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{source}: not a valid plan ({type(exc).__name__}: {exc})") from None
+
+    def to_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "Plan":
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"{path}: plan file not found")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not valid JSON ({exc})") from None
+        return cls.from_dict(data, source=str(path))
+
+    def to_geojson(self, path: str | Path) -> Path:
+        """Facilities as GeoJSON points (lon/lat) with their kind, names, capacities and ``existing`` flag."""
+        feats = []
+        for kind, items in (("team_base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
+            for it in items:
+                props = {k: v for k, v in asdict(it).items() if k not in ("lon", "lat")}
+                props["facility"] = kind
+                props["name"] = f"{it.name_zh} / {it.name_en}"  # one label field for QGIS
+                if kind == "team_base":
+                    props["teams"] = ", ".join(f"{t.type}×{t.people}" for t in it.teams)
+                feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [it.lon, it.lat]},
+                              "properties": props})
+        path = Path(path)
+        path.write_text(json.dumps({"type": "FeatureCollection", "name": self.name, "features": feats},
+                                   ensure_ascii=False), encoding="utf-8")
+        return path
+

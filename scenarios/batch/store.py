@@ -1,0 +1,268 @@
+"""The embedded SQLite store of a batch: one row per finished run, written in one transaction.
+
+Only the batch client writes (workers return results over Dask), so there is one writer. WAL
+journaling with ``synchronous=FULL`` makes every committed run survive a killed client; a run
+in flight when the client dies is simply absent and ``missing()`` hands it to ``--resume``.
+``UNIQUE(run_index, plan)`` with ``INSERT OR IGNORE`` means a run is never stored twice, even if
+Dask delivers a result twice after a worker is lost.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from network.errors import InputError
+from network.jsonsafe import json_safe
+from sim.result import INDICATORS
+
+SCHEMA_VERSION = 1
+#: indicator keys that also get their own columns (value REAL, <key>_pass INTEGER)
+KPI_COLUMNS: tuple[str, ...] = tuple(key for key, *_ in INDICATORS)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS batch (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    schema_version INTEGER NOT NULL,
+    scenario_name TEXT NOT NULL,
+    scenario_origin TEXT NOT NULL,
+    scenario_source TEXT NOT NULL,
+    scenario_sha256 TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    runs INTEGER NOT NULL,
+    plans TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_index INTEGER NOT NULL,
+    plan TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    inputs TEXT NOT NULL,
+    kpis TEXT,
+    {", ".join(f"{k} REAL, {k}_pass INTEGER" for k in KPI_COLUMNS)},
+    all_pass INTEGER,
+    error TEXT,
+    seconds REAL,
+    worker TEXT,
+    finished_at TEXT NOT NULL,
+    UNIQUE (run_index, plan)
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def source_digest(text: str) -> str:
+    """SHA-256 of a scenario's source text (what a resume must match)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """The batch a store belongs to."""
+
+    scenario_name: str
+    scenario_origin: str
+    scenario_source: str
+    scenario_sha256: str
+    seed: int
+    runs: int
+    plans: tuple[str, ...]
+    created: str
+    updated: str
+
+
+class BatchStore:
+    """A batch's SQLite file. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise InputError(f"{self.path}: no such batch store")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # autocommit off at the sqlite level: every write is an explicit BEGIN ... COMMIT
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            if create:
+                self.db.executescript(_SCHEMA)
+            else:
+                self._check_is_store()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{self.path}: not a yingji batch store ({exc})") from None
+        self.db.row_factory = sqlite3.Row
+
+    def _check_is_store(self) -> None:
+        names = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"batch", "runs"} <= names:
+            raise InputError(f"{self.path}: not a yingji batch store (tables 'batch' and 'runs' missing)")
+
+    def __enter__(self) -> BatchStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- the batch ---------------------------------------------------------------------------
+    def info(self) -> BatchInfo | None:
+        """The batch this store holds, or None for a new store."""
+        row = self.db.execute("SELECT * FROM batch WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        return BatchInfo(row["scenario_name"], row["scenario_origin"], row["scenario_source"], row["scenario_sha256"], int(row["seed"]),
+                         int(row["runs"]), tuple(json.loads(row["plans"])), row["created"], row["updated"])
+
+    def begin_batch(self, *, scenario_name: str, scenario_source: str, seed: int, runs: int,
+                    plans: Sequence[str], resume: bool, scenario_origin: str = "") -> BatchInfo:
+        """Record a new batch, or check that a resumed one is the same batch.
+
+        A store that already holds a batch is refused without ``resume`` (no silent mixing);
+        with ``resume`` the scenario text and batch seed must match. The run count and plans may
+        grow on resume: the extra runs use the same derived seeds as a single larger batch.
+        """
+        if runs < 1:
+            raise InputError(f"--runs: expected a positive number of runs, found {runs}")
+        if not plans:
+            raise InputError("--plans: name at least one plan")
+        digest = source_digest(scenario_source)
+        old = self.info()
+        if old is not None and not self.counts()["stored"]:
+            # a batch that never stored a run (e.g. its cluster did not start) is no batch yet
+            with self._tx():
+                self.db.execute("DELETE FROM batch")
+            old = None
+        if old is not None:
+            if not resume:
+                raise InputError(f"{self.path}: already holds a batch of {old.scenario_name!r} (seed {old.seed}); "
+                                 "pass --resume to continue it or choose another --store")
+            if old.scenario_sha256 != digest:
+                raise InputError(f"{self.path}: cannot resume: the store's batch ran scenario {old.scenario_name!r} "
+                                 f"with different text (sha256 {old.scenario_sha256[:12]}, this {digest[:12]})")
+            if old.seed != seed:
+                raise InputError(f"{self.path}: cannot resume: the store's batch seed is {old.seed}, not {seed}")
+        now = _now()
+        with self._tx():
+            if old is None:
+                self.db.execute(
+                    "INSERT INTO batch (id, schema_version, scenario_name, scenario_origin, scenario_source, scenario_sha256,"
+                    " seed, runs, plans, created, updated) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (SCHEMA_VERSION, scenario_name, scenario_origin or scenario_name, scenario_source, digest, seed, runs, json.dumps(list(plans)), now, now))
+            else:
+                all_plans = list(old.plans) + [p for p in plans if p not in old.plans]
+                self.db.execute("UPDATE batch SET runs = ?, plans = ?, updated = ? WHERE id = 1",
+                                (max(runs, old.runs), json.dumps(all_plans), now))
+        info = self.info()
+        assert info is not None
+        return info
+
+    # -- runs --------------------------------------------------------------------------------
+    def _tx(self):
+        db = self.db
+
+        class _Tx:
+            def __enter__(self_inner):
+                db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self_inner, exc_type, *_):
+                db.execute("ROLLBACK" if exc_type else "COMMIT")
+                return False
+
+        return _Tx()
+
+    def record(self, run: dict[str, Any]) -> bool:
+        """Store one finished run in one transaction; False if (run_index, plan) was already stored.
+
+        ``run``: run_index, plan, seed, status ('ok' | 'failed'), inputs (dict), and for ok runs
+        ``indicators`` (the runner's indicator rows) and ``metrics`` (extra numbers, inf allowed);
+        error, seconds, worker when known.
+        """
+        status = run["status"]
+        if status not in ("ok", "failed"):
+            raise ValueError(f"status must be 'ok' or 'failed', found {status!r}")
+        indicators = run.get("indicators") or []
+        metrics = run.get("metrics") or {}
+        cols: dict[str, Any] = {}
+        passes = []
+        for row in indicators:
+            key = row.get("indicator")
+            if row.get("pass") is not None:
+                passes.append(bool(row["pass"]))
+            if key in KPI_COLUMNS:
+                value = row.get("value")
+                # the runner reports an unreachable value (never relieved) as None with a note; keep it as inf
+                if value is None and key in metrics:
+                    value = metrics[key]
+                cols[key] = value
+                cols[f"{key}_pass"] = None if row.get("pass") is None else int(bool(row["pass"]))
+        kpis = None if status != "ok" else json.dumps(json_safe({"indicators": indicators, "metrics": metrics}),
+                                                     ensure_ascii=False)
+        values = {
+            "run_index": int(run["run_index"]), "plan": str(run["plan"]), "seed": int(run["seed"]), "status": status,
+            "inputs": json.dumps(json_safe(run.get("inputs") or {}), ensure_ascii=False, sort_keys=True),
+            "kpis": kpis, **cols, "all_pass": (int(all(passes)) if passes else None) if status == "ok" else None,
+            "error": run.get("error"), "seconds": run.get("seconds"), "worker": run.get("worker"),
+            "finished_at": _now(),
+        }
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self._tx():
+            cur = self.db.execute(f"INSERT OR IGNORE INTO runs ({names}) VALUES ({marks})", tuple(values.values()))
+        return cur.rowcount == 1
+
+    def done(self) -> set[tuple[int, str]]:
+        """(run_index, plan) of every stored run, ok or failed."""
+        return {(int(r[0]), r[1]) for r in self.db.execute("SELECT run_index, plan FROM runs")}
+
+    def missing(self, runs: int, plans: Iterable[str]) -> list[tuple[int, str]]:
+        """The (run_index, plan) pairs of a batch of ``runs`` x ``plans`` not stored yet, in run order."""
+        have = self.done()
+        plans = list(plans)
+        return [(i, p) for i in range(runs) for p in plans if (i, p) not in have]
+
+    def rows(self, *, plan: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """Stored runs as dicts (inputs and kpis decoded), ordered by run index then plan."""
+        sql, args = "SELECT * FROM runs", []
+        where = []
+        if plan is not None:
+            where.append("plan = ?")
+            args.append(plan)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        out = []
+        for r in self.db.execute(sql + " ORDER BY run_index, plan", args):
+            d = dict(r)
+            d["inputs"] = json.loads(d["inputs"])
+            d["kpis"] = json.loads(d["kpis"]) if d["kpis"] else None
+            out.append(d)
+        return out
+
+    def run(self, run_index: int, plan: str | None = None) -> dict[str, Any]:
+        """One stored run; ``plan`` may be omitted when the batch has a single plan."""
+        rows = [r for r in self.rows() if r["run_index"] == run_index and (plan is None or r["plan"] == plan)]
+        if not rows:
+            raise InputError(f"{self.path}: no stored run {run_index}" + (f" for plan {plan!r}" if plan else ""))
+        if len(rows) > 1:
+            raise InputError(f"{self.path}: run {run_index} was run with plans {[r['plan'] for r in rows]}; name one")
+        return rows[0]
+
+    def counts(self) -> dict[str, int]:
+        """Stored runs by status, and the headline pass count among ok runs."""
+        q = self.db.execute("SELECT COUNT(*), SUM(status = 'ok'), SUM(status = 'failed'), SUM(all_pass) FROM runs").fetchone()
+        return {"stored": int(q[0]), "ok": int(q[1] or 0), "failed": int(q[2] or 0), "all_pass": int(q[3] or 0)}

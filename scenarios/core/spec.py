@@ -1,0 +1,345 @@
+"""Scenario specs: a TOML file (or a built-in under ``scenarios/library/``) validated with pydantic.
+
+A scenario names its network, its hazards (flood, forest fire, chemical release; several at
+once), resources and plan, simulation settings and targets. Every problem is reported as one
+message naming the file, the TOML line of the offending key where it can be found, the field,
+what was expected and what was found; unknown keys are errors so typos never pass silently.
+
+``uncertain`` is kept as raw tables: the batch runner validates and samples them and applies
+the draws with :meth:`Scenario.with_overrides`.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, PrivateAttr, ValidationError, create_model, field_validator, model_validator
+
+from network.checks import StrictModel
+from network.errors import InputError
+from sim.hazards import HAZARD_TYPES
+from sim.params import SimParams
+
+LIBRARY = "library"
+BUILTIN_PREFIX = "builtin:"
+
+
+# ---------------------------------------------------------------------------------- sections
+class NetworkSpec(StrictModel):
+    """``builtin`` (the Changjiang District model), a district ``.toml``, or an OSM/GraphML file."""
+
+    source: str = "builtin"
+    dem: str | None = None          # ESRI ASCII grid for an OSM/GraphML network (node elevations)
+    dem_crs: str | None = None      # the DEM's CRS when the .asc carries none (default: the network's)
+
+    @model_validator(mode="after")
+    def _dem_only_for_files(self):
+        if self.dem is not None and (self.source == "builtin" or self.source.lower().endswith(".toml")):
+            raise ValueError("dem is only for OSM/GraphML networks; a district model has its own terrain")
+        return self
+
+    @property
+    def is_district(self) -> bool:
+        return self.source == "builtin" or self.source.lower().endswith(".toml")
+
+
+class _HazardsBase(StrictModel):
+    @model_validator(mode="after")
+    def _at_least_one(self):
+        if all(getattr(self, t.kind) is None for t in HAZARD_TYPES):
+            raise ValueError("name at least one hazard: " + ", ".join(f"[{t.field}]" for t in HAZARD_TYPES))
+        return self
+
+
+#: ``[hazards]``: one optional section per registered hazard kind (sim.hazards.HAZARD_TYPES)
+HazardsSpec = create_model("HazardsSpec", __base__=_HazardsBase,
+                           **{t.kind: (t.section | None, None) for t in HAZARD_TYPES})
+
+
+class ResourcesSpec(StrictModel):
+    """Changes to today's resources for this scenario (facility ids from the district file)."""
+
+    unavailable: list[str] = []          # team bases, warehouses or shelters out of action
+    open_shelters: list[str] = []        # candidate shelter sites opened in addition
+    team_share: float = Field(1.0, gt=0, le=1)   # share of each team's people who report
+
+
+class PlanSpec(StrictModel):
+    """Which plan to simulate; the budget and objective apply when it is optimised
+    (``optimize.district_plan``: new facilities next to the existing ones, robust to this
+    scenario's hazards)."""
+
+    kind: Literal["existing", "optimized", "file"] = "existing"
+    file: str | None = None              # a plan JSON (kind = "file"), relative to the scenario
+    objective: str = "median"            # median | center | cover:MINUTES
+    teams: int | dict[str, int] = 1      # new team bases per team layer (or per layer by name)
+    shelters: int = Field(3, ge=0)       # new shelters from the district's candidate sites
+    warehouses: int = Field(1, ge=0)     # new warehouses
+    time_limit_s: float = Field(60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _file_iff_file(self):
+        if (self.kind == "file") != (self.file is not None):
+            raise ValueError("kind = 'file' needs file = 'PLAN.json' (and file needs kind = 'file')")
+        return self
+
+
+class SimulationSpec(StrictModel):
+    duration_h: float = Field(72.0, gt=0, le=24 * 30)
+    step_s: float = Field(900.0, gt=0, le=86400)
+    seed: int = Field(0, ge=0)
+    params: dict[str, Any] = {}          # sim.params.SimParams fields
+
+    @field_validator("params")
+    @classmethod
+    def _params_ok(cls, v: dict[str, Any]) -> dict[str, Any]:
+        clash = sorted(set(v) & {"duration_h", "hazard_step_s", "seed", "relief_target_h"})
+        if clash:
+            raise ValueError(f"{clash[0]} is set elsewhere (simulation.duration_h / step_s / seed, "
+                             "targets.relief_within_h)")
+        try:
+            SimParams.from_dict(v)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+
+class Targets(StrictModel):
+    """The plan's targets (docs/references/targets.md); each may be overridden per scenario."""
+
+    relief_within_h: float = Field(10.0, gt=0)
+    relief_share: float = Field(1.0, ge=0, le=1)
+    warning_coverage: float = Field(0.9, ge=0, le=1)
+    forest_fire_damage_permille: float = Field(0.9, ge=0)
+    exposure_people: float = Field(0.0, ge=0)
+
+
+class Scenario(StrictModel):
+    """A validated scenario. ``source`` is the file path or ``builtin:NAME``."""
+
+    name: str = Field(min_length=1)
+    title_zh: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+    description_zh: str = ""
+    description_en: str = ""
+    network: NetworkSpec = NetworkSpec()
+    hazards: HazardsSpec  # type: ignore[valid-type]
+    resources: ResourcesSpec = ResourcesSpec()
+    plan: PlanSpec = PlanSpec()
+    simulation: SimulationSpec = SimulationSpec()
+    targets: Targets = Targets()
+    uncertain: dict[str, dict[str, Any]] = {}
+
+    _source: str = PrivateAttr("")
+    _base_dir: Path | None = PrivateAttr(None)
+    _text: str = PrivateAttr("")
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @property
+    def text(self) -> str:
+        """The TOML the scenario was read from (empty when built in code)."""
+        return self._text
+
+    def resolve(self, path: str) -> Path:
+        """A path from the scenario file, relative to the file's folder (built-ins: the cwd)."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() or self._base_dir is None else self._base_dir / p
+
+    def line_of(self, field: str) -> int | None:
+        """The TOML line (1-based) of a dotted field, or of its nearest enclosing table."""
+        return toml_line(self._text, _split_path(field)) if self._text else None
+
+    def where(self, field: str) -> str:
+        """``file:line: field`` for messages about one field of this scenario."""
+        line = self.line_of(field)
+        return f"{self._source}{f':{line}' if line else ''}: {field}"
+
+    def with_overrides(self, overrides: dict[str, Any]) -> "Scenario":
+        """A copy with dotted paths replaced (``{"hazards.flood.return_period_years": 80.0}``), re-validated."""
+        data = self.model_dump(mode="python", by_alias=True)
+        for path, value in overrides.items():
+            _set_path(data, _split_path(path), value, self._source)
+        return _validate(data, self._source, self._text, self._base_dir, what="overrides")
+
+
+# ---------------------------------------------------------------------------------- helpers
+_SEG = re.compile(r'"([^"]*)"|\'([^\']*)\'|([^.\s]+)')
+
+
+def _split_path(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for m in _SEG.finditer(path):
+        s = m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None else m.group(3)
+        parts.append(int(s) if s.isdigit() else s)
+    return parts
+
+
+def _set_path(data: dict, parts: list[str | int], value: Any, source: str) -> None:
+    if not parts:
+        raise InputError(f"{source} (overrides): empty field path")
+    cur: Any = data
+    for i, key in enumerate(parts[:-1]):
+        nxt = cur[key] if isinstance(cur, list) and isinstance(key, int) and key < len(cur) else (
+            cur.get(key) if isinstance(cur, dict) else None)
+        if nxt is None:
+            if not isinstance(cur, dict):
+                kind = "list item" if isinstance(cur, list) else "item"
+                raise InputError(f"{source} (overrides): {'.'.join(map(str, parts[:i + 1]))}: no such {kind}")
+            nxt = cur[key] = {}
+        cur = nxt
+    last = parts[-1]
+    if isinstance(cur, list):
+        if not isinstance(last, int) or last >= len(cur):
+            raise InputError(f"{source} (overrides): {'.'.join(map(str, parts))}: no such list item")
+        cur[last] = copy.deepcopy(value)
+    elif isinstance(cur, dict):
+        cur[last] = copy.deepcopy(value)
+    else:
+        raise InputError(f"{source} (overrides): {'.'.join(map(str, parts[:-1]))} is not a table")
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r'^\s*((?:"[^"]*"|\'[^\']*\'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|\'[^\']*\'|[A-Za-z0-9_\-]+))*)\s*=')
+
+
+def toml_line(text: str, loc: list[str | int]) -> int | None:
+    """Best-effort 1-based line of the key at ``loc`` (pydantic's error location) in TOML text.
+
+    Tracks table headers (with array-of-table indices) and ``key =`` lines; when the exact key
+    is not written (a missing field, or an inline table), the line of the longest matching
+    prefix is returned: the table that lacks it.
+    """
+    want = [str(p) for p in loc]
+    best, best_len = None, -1
+    current: list[str] = []
+    counts: dict[tuple[str, ...], int] = {}
+    in_multiline = False
+    for no, line in enumerate(text.splitlines(), start=1):
+        if in_multiline:
+            if line.count('"""') % 2 == 1 or line.count("'''") % 2 == 1:
+                in_multiline = False
+            continue
+        m = _HEADER.match(line)
+        if m:
+            path = [p for p in _split_path(m.group(2))]
+            path_s = [str(p) for p in path]
+            if m.group(1) == "[[":
+                key = tuple(path_s)
+                counts[key] = counts.get(key, -1) + 1
+                # nested arrays of tables restart their count under a new parent
+                for k in [k for k in counts if len(k) > len(key) and k[: len(key)] == key]:
+                    del counts[k]
+                current = path_s + [str(counts[key])]
+            else:
+                current = path_s
+            full = current
+        else:
+            k = _KEY.match(line)
+            if not k:
+                continue
+            full = current + [str(p) for p in _split_path(k.group(1))]
+            rest = line[k.end():]
+            if rest.count('"""') % 2 == 1 or rest.count("'''") % 2 == 1:
+                in_multiline = True
+        n = 0
+        while n < min(len(full), len(want)) and full[n] == want[n]:
+            n += 1
+        if n == len(full) and n > best_len:  # a line whose whole path is a prefix of what we want
+            best, best_len = no, n
+            if n == len(want):
+                return no
+    return best
+
+
+def _describe(err: dict) -> str:
+    found = err.get("input")
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        return f"unknown key (check the spelling; found {found!r})"
+    if err["type"] == "missing":
+        return "required field is missing"
+    if isinstance(found, (dict, list)):
+        return f"expected: {msg}"
+    return f"expected: {msg}; found {found!r}"
+
+
+def format_scenario_error(exc: ValidationError, source: str, text: str) -> str:
+    """One line per problem: ``FILE:LINE: FIELD: expected ...; found ...``."""
+    lines = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        line = toml_line(text, loc) if text else None
+        where = f"{source}:{line}" if line else source
+        lines.append(f"{where}: {field}: {_describe(err).replace('Value error, ', '')}")
+    return "\n".join(lines)
+
+
+def _validate(data: dict, source: str, text: str, base_dir: Path | None, *, what: str = "") -> Scenario:
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as exc:
+        msg = format_scenario_error(exc, f"{source} ({what})" if what else source, "" if what else text)
+        raise InputError(msg) from None
+    sc._source, sc._text, sc._base_dir = source, text, base_dir
+    return sc
+
+
+def library_names() -> list[str]:
+    """Names of the built-in scenarios."""
+    lib = resources.files("scenarios.core").joinpath(LIBRARY)
+    return sorted(p.name[: -len(".toml")] for p in lib.iterdir() if p.name.endswith(".toml"))
+
+
+def builtin_text(name: str) -> str:
+    """The TOML of a built-in scenario (what ``yingji scenarios show`` prints)."""
+    if name not in library_names():
+        raise InputError(f"{name}: unknown scenario; built-in: {', '.join(library_names())} (or give a .toml file)")
+    return resources.files("scenarios.core").joinpath(LIBRARY, f"{name}.toml").read_text(encoding="utf-8")
+
+
+def parse_scenario(text: str, source: str, *, base_dir: Path | None = None, default_name: str = "") -> Scenario:
+    """Validate scenario TOML text; ``source`` names it in messages."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    if default_name and "name" not in raw:
+        raw["name"] = default_name
+    return _validate(raw, source, text, base_dir)
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A built-in scenario by name (``scenarios/library/NAME.toml``) or a scenario TOML file."""
+    if isinstance(name_or_path, Scenario):
+        return name_or_path
+    text_arg = str(name_or_path)
+    path = Path(text_arg).expanduser()
+    looks_like_file = isinstance(name_or_path, Path) or text_arg.endswith(".toml") or "/" in text_arg or "\\" in text_arg
+    if not looks_like_file and text_arg in library_names():
+        return parse_scenario(builtin_text(text_arg), f"{BUILTIN_PREFIX}{text_arg}", default_name=text_arg)
+    if path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read the scenario file ({exc})") from None
+        return parse_scenario(text, str(path), base_dir=path.resolve().parent, default_name=path.stem)
+    if looks_like_file:
+        raise InputError(f"{path}: scenario file not found")
+    raise InputError(f"{text_arg}: unknown scenario; built-in: {', '.join(library_names())} (or give a .toml file)")
+
+
+def list_scenarios() -> list[tuple[str, str, str]]:
+    """(name, title_zh, title_en) of every built-in scenario."""
+    out = []
+    for name in library_names():
+        sc = load_scenario(name)
+        out.append((sc.name, sc.title_zh, sc.title_en))
+    return out

@@ -1,0 +1,253 @@
+"""The controller's handbook: drill.html (self-contained) and drill.md, with a map per phase.
+
+Each phase map shows the hazard as it stands at the end of the phase (the simulation's own
+state), closed roads, affected people, and the places the phase's injects name, numbered by
+inject id. Figures are embedded in the HTML as base64 PNG; the Markdown links PNG files
+written next to it.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from network.hazard import AffectedPeople, Hazard, HazardState
+from network.terrain import xy_of
+from scenarios.core.naming import slug
+from scenarios.reports.hazard_outputs import Frame, MapCanvas, colour_top, evaluate
+from scenarios.reports.html import environment
+from scenarios.reports.webfont import embed_cjk_font
+
+from .design import DELIVERY, OBJECTIVES, SOURCES, Drill, fmt_t
+from .msel import CAPABILITY, evaluation_rows
+
+_TWIST_NAMES = {
+    "team_unavailable": ("队伍无法出动", "team unavailable"), "road_early": ("道路提前中断", "road closing early"),
+    "comms_outage": ("通信中断", "communications outage"), "shelter_overflow": ("避难场所超员", "shelter overflowing"),
+    "second_ignition": ("第二火点", "second ignition"), "wind_shift": ("风向突变", "wind shift"),
+}
+
+
+def entity_xy(drill: Drill) -> dict[str, tuple[float, float]]:
+    """Projected (x, y) of every entity with a location (for map markers)."""
+    spec = drill.district.spec
+    crs = spec.district.crs
+
+    def p(lonlat) -> tuple[float, float]:
+        v = xy_of([lonlat], crs)[0]
+        return float(v[0]), float(v[1])
+
+    out: dict[str, tuple[float, float]] = {}
+    for t in spec.townships:
+        out[f"township:{t.id}"] = p(t.centre)
+    for f in spec.facilities:
+        out[f"facility:{f.id}"] = p(f.location)
+        out[f"warehouse:{f.id}"] = p(f.location)
+    for s in spec.shelters:
+        out[f"shelter:{s.id}"] = p(s.location)
+    for b in drill.plan.team_bases:
+        for t in b.teams:
+            out[f"team:{b.id}/{t.type}"] = p((b.lon, b.lat))
+    for r in spec.roads:
+        out[f"road:{slug(r.name_en)}"] = p(r.line[len(r.line) // 2])
+    for d in spec.dikes:
+        out[f"dike:{d.id}"] = p(d.line[len(d.line) // 2])
+    out[f"gauge:{slug(spec.river.gauge.name_en)}"] = p(spec.river.gauge.location)
+    for f in spec.forests:
+        poly = np.asarray(f.polygon)
+        out[f"forest:{f.id or slug(f.name_en)}"] = p(poly.mean(axis=0).tolist())
+    return out
+
+
+def _frames(hazards: list[Hazard], times: np.ndarray) -> list[Frame]:
+    """Map frames of the first hazard, with every hazard's road closures and affected people;
+    a categorical field merges the fields of the hazards of the same kind (a second fire shows)."""
+    main, others = hazards[0], hazards[1:]
+    style = main.field_style
+    out = []
+    for fr in evaluate(main, times):
+        t = fr.time_s
+        states = [fr.state] + [h.state(t) for h in others]
+        factor = np.minimum.reduce([s.edge_speed_factor for s in states])
+        aff = [s.affected for s in states]
+        merged = AffectedPeople(np.concatenate([a.node for a in aff]), np.concatenate([a.people for a in aff]),
+                                np.concatenate([a.since_s for a in aff]), np.concatenate([a.severity for a in aff]))
+        field = fr.field
+        if field is not None and style is not None and style.classes:
+            same = [h.map_field(s, t) for h, s in zip(others, states[1:]) if h.kind == main.kind]
+            same = [f.values for f in same if f is not None and f.shape == field.shape]
+            if same:
+                field = field.like(np.maximum.reduce([field.values, *same]))
+        out.append(Frame(t, HazardState(t, factor, fr.state.node_level, merged), field))
+    return out
+
+
+def _map_time(hazard: Hazard | None, t0: float, t1: float) -> float:
+    """When to draw a phase: its end; for a gas release the end of the release if it falls in
+    the phase (the plume is gone soon after, and the map would show nothing)."""
+    if hazard is not None and hazard.kind == "chemical":
+        peak = float(hazard.start_s + hazard.duration_s)
+        if peak <= t1:
+            return max(t0, peak) if peak >= t0 else t1
+    return t1
+
+
+def phase_maps(drill: Drill, lang: str = "zh") -> list[bytes]:
+    """One PNG per phase: hazard state at the phase's end, plus the phase's inject places."""
+    m = drill.msel
+    main = drill.hazards[0] if drill.hazards else None
+    end_s = drill.result.params["duration_h"] * 3600.0
+    times = np.array([_map_time(main, m.start_s + ph.t0_s, min(m.start_s + ph.t1_s, end_s)) for ph in m.phases])
+    frames = _frames(drill.hazards, times) if main is not None else []
+    vmax = colour_top(main, frames) if frames else None
+    xy = entity_xy(drill)
+    title = m.title_zh if lang == "zh" else m.title_en
+    canvas = MapCanvas(drill.district, main, lang, title)
+    pngs = []
+    for ph, frame in zip(m.phases, frames):
+        canvas.draw(frame, vmax)
+        ax = canvas.ax
+        items = [i for i in m.injects if ph.t0_s <= i.t_s <= ph.t1_s and i.entities]
+        pts: dict[tuple[float, float], list[str]] = {}
+        for i in items:
+            for e in i.entities:
+                if e in xy:
+                    pts.setdefault(xy[e], [])
+                    if i.id not in pts[xy[e]]:
+                        pts[xy[e]].append(i.id)
+        for (x, y), ids in pts.items():
+            sc = ax.scatter([x / 1000.0], [y / 1000.0], s=90, marker="o", facecolors="none", edgecolors="#c0392b",
+                            linewidths=2.0, zorder=12)
+            label = ", ".join(ids[:3]) + (" …" if len(ids) > 3 else "")
+            tx = ax.annotate(label, (x / 1000.0, y / 1000.0), xytext=(6, 6), textcoords="offset points", fontsize=8,
+                             color="#7b241c", zorder=13,
+                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#c0392b", "alpha": 0.85})
+            canvas.overlay.extend([sc, tx])
+        phase_name = ph.zh if lang == "zh" else ph.en
+        at = "地图时刻" if lang == "zh" else "map at"
+        ax.set_title(f"{title}\n{phase_name} · {fmt_t(ph.t0_s)} – {fmt_t(ph.t1_s)} · {at} {fmt_t(frame.time_s - m.start_s)}",
+                     fontsize=12)
+        buf = io.BytesIO()
+        canvas.fig.savefig(buf, format="png", dpi=75, pil_kwargs={"compress_level": 4})
+        pngs.append(buf.getvalue())
+    return pngs
+
+
+def _context(drill: Drill, names: dict[str, tuple[str, str]], maps: list[str]) -> dict[str, Any]:
+    m = drill.msel
+
+    def nm(key: str) -> dict[str, str]:
+        zh, en = names.get(key, (key, key))
+        return {"zh": zh, "en": en}
+
+    def lab(table, key):
+        zh, en = table.get(key, (key, key))
+        return {"zh": zh, "en": en}
+
+    phases = []
+    for k, ph in enumerate(m.phases):
+        rows = []
+        for i in m.injects:
+            if i.phase != ph.key:
+                continue
+            rows.append({"id": i.id, "time": fmt_t(i.t_s), "target": fmt_t(i.target_s), "kind": i.kind,
+                         "inject": {"zh": i.inject_zh, "en": i.inject_en}, "source": lab(SOURCES, i.source),
+                         "delivery": lab(DELIVERY, i.delivery), "recipient": nm(i.recipient),
+                         "action": {"zh": i.action_zh, "en": i.action_en},
+                         "basis": {"zh": i.target_basis_zh, "en": i.target_basis_en},
+                         "objective": lab(OBJECTIVES, i.objective), "twist": i.twist,
+                         "benchmark": {"zh": i.benchmark_zh, "en": i.benchmark_en},
+                         "places": [nm(e) for e in i.entities]})
+        phases.append({"zh": ph.zh, "en": ph.en, "t0": fmt_t(ph.t0_s), "t1": fmt_t(ph.t1_s), "rows": rows,
+                       "map": maps[k] if k < len(maps) else None, "map_file": f"drill_phase{k + 1}.png"})
+    k = m.kpis
+
+    def num(v, fmt):
+        return "—" if v is None or (isinstance(v, float) and not np.isfinite(v)) else fmt.format(v)
+
+    kpis = [
+        {"zh": "受灾人数", "en": "affected people", "v": num(k.get("affected_people"), "{:,.0f}")},
+        {"zh": "预警覆盖率", "en": "warning coverage", "v": num(k.get("warning_coverage"), "{:.1%}")},
+        {"zh": "10 小时内得到救助比例", "en": "relieved within 10 h", "v": num(k.get("share_within_target"), "{:.1%}")},
+        {"zh": "救助时间 P95", "en": "relief time P95", "v": num(k.get("relief_p95_h"), "{:.1f} h")},
+        {"zh": "森林火灾受害率", "en": "forest fire damage", "v": num(k.get("forest_fire_damage_permille"), "{:.3f} ‰")},
+        {"zh": "致死区暴露人数", "en": "people exposed in lethal zones", "v": num(k.get("exposure_people"), "{:,.0f}")},
+    ]
+    ev_zh, ev_en = evaluation_rows(m, "zh"), evaluation_rows(m, "en")
+    evaluation = [{"zh": a, "en": b} for a, b in zip(ev_zh, ev_en)]
+    return {
+        "m": m, "duration": fmt_t(m.duration_s), "start_h": f"{m.start_s / 3600.0:.2f}",
+        "objectives": [{"zh": OBJECTIVES[o][0], "en": OBJECTIVES[o][1],
+                        "n": sum(1 for i in m.injects if i.objective == o and i.kind != "endex")} for o in m.objectives],
+        "twists": [{"zh": t.zh, "en": t.en, "name": {"zh": _TWIST_NAMES[t.kind][0], "en": _TWIST_NAMES[t.kind][1]},
+                    "time": fmt_t(t.t_s - m.start_s), "physics": t.physics} for t in m.twists],
+        "participants": [nm(p) for p in m.participants if p != "all"],
+        "kpis": kpis, "phases": phases, "evaluation": evaluation,
+        "capabilities": sorted({CAPABILITY[i.kind] for i in m.injects if i.kind in CAPABILITY}),
+        "n_injects": len(m.injects),
+    }
+
+
+def write_handbook(drill: Drill, names: dict[str, tuple[str, str]], out_dir: str | Path, lang: str = "zh") -> list[Path]:
+    """Write drill.html, drill.md and the phase maps (drill_phaseN.png) into ``out_dir``."""
+    out_dir = Path(out_dir)
+    pngs = phase_maps(drill, lang)
+    files = []
+    for k, png in enumerate(pngs, 1):
+        p = out_dir / f"drill_phase{k}.png"
+        p.write_bytes(png)
+        files.append(p)
+    uris = ["data:image/png;base64," + base64.b64encode(b).decode("ascii") for b in pngs]
+    ctx = _context(drill, names, uris)
+    html = environment().get_template("drill.html.j2").render(lang=lang, **ctx)
+    (out_dir / "drill.html").write_text(embed_cjk_font(html), encoding="utf-8")
+    (out_dir / "drill.md").write_text(_markdown(ctx, lang), encoding="utf-8")
+    return files + [out_dir / "drill.html", out_dir / "drill.md"]
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(ctx: dict[str, Any], lang: str) -> str:
+    """The handbook as Markdown (both languages; the chosen one first)."""
+    m = ctx["m"]
+    a, b = ("zh", "en") if lang == "zh" else ("en", "zh")
+
+    def bi(d: dict[str, str]) -> str:
+        return f"{d[a]} / {d[b]}" if d[a] != d[b] else d[a]
+
+    title = {"zh": m.title_zh, "en": m.title_en}
+    out = [f"# {bi(title)}", "",
+           (f"- {bi({'zh': '情景', 'en': 'scenario'})}: `{m.scenario}` · {bi({'zh': '难度', 'en': 'difficulty'})}: "
+            f"{m.difficulty} · {bi({'zh': '随机种子', 'en': 'seed'})}: {m.seed}"),
+           (f"- {bi({'zh': '演练时长', 'en': 'exercise window'})}: T+00:00 – {ctx['duration']}"
+            f" ({bi({'zh': '对应模拟时刻', 'en': 'simulation time at T+00:00'})}: {ctx['start_h']} h)"),
+           f"- {bi({'zh': '注入条数', 'en': 'injects'})}: {ctx['n_injects']}", ""]
+    out += [f"## {bi({'zh': '演练科目', 'en': 'Objectives'})}", ""]
+    out += [f"- {bi(o)} ({o['n']})" for o in ctx["objectives"]] + [""]
+    if ctx["twists"]:
+        out += [f"## {bi({'zh': '导调突发变化', 'en': 'Twists'})}", ""]
+        out += [f"- {t['time']} **{bi(t['name'])}**: {t[a]}" + (" *(re-simulated)*" if t["physics"] else "") for t in ctx["twists"]]
+        out += [""]
+    out += [f"## {bi({'zh': '模拟基准', 'en': 'Simulation benchmark'})}", "", "| | |", "|---|---|"]
+    out += [f"| {_md_cell(bi(k))} | {k['v']} |" for k in ctx["kpis"]] + [""]
+    for k, ph in enumerate(ctx["phases"], 1):
+        out += [f"## {k}. {bi(ph)} ({ph['t0']} – {ph['t1']})", "", f"![{_md_cell(ph[a])}]({ph['map_file']})", ""]
+        out += [f"| time | id | {a}: inject | source | recipient | expected action | target | objective |",
+                "|---|---|---|---|---|---|---|---|"]
+        for r in ph["rows"]:
+            out.append("| " + " | ".join(_md_cell(x) for x in (
+                r["time"], r["id"] + (" ⚡" if r["twist"] else ""), r["inject"][a], r["source"][a], r["recipient"][a],
+                r["action"][a], f"{r['target']} ({r['basis'][a]})", r["objective"][a])) + " |")
+        out.append("")
+    out += [f"## {bi({'zh': '评估清单', 'en': 'Evaluation checklist'})}", "",
+            "| objective | core capability | critical task | injects | target |", "|---|---|---|---|---|"]
+    for e in ctx["evaluation"]:
+        r = e[a]
+        out.append("| " + " | ".join(_md_cell(x) for x in (r["objective"], r["core_capability"], r["critical_task"],
+                                                               r["injects"], r["performance_target"])) + " |")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,361 @@
+"""MSEL files: msel.csv, msel.xlsx, msel.json, evaluation.csv, and ``check_msel`` for edited copies.
+
+msel.csv has one row per inject, first column ``time`` (``T+HH:MM`` from the start of the
+exercise), text in one language; msel.xlsx holds a Chinese and an English sheet and the
+evaluation checklist. evaluation.csv follows the HSEEP exercise evaluation guide layout: per
+objective and expected action a core capability, a critical task, a performance target, and
+blank columns for the evaluator's observations.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from network.district import load_district
+from network.errors import InputError
+from network.plan import Plan
+from scenarios.core.runner import ScenarioRun, build_plan, load_scenario_network
+from scenarios.core.spec import BUILTIN_PREFIX, load_scenario
+from sim.hazards import HAZARD_TYPES
+
+from .design import (
+    DELIVERY,
+    OBJECTIVES,
+    ROLES,
+    SOURCES,
+    Msel,
+    entity_catalogue,
+    fmt_t,
+    hazard_kinds,
+    parse_t,
+    recipient_catalogue,
+    scenario_objectives,
+)
+
+#: msel.csv columns, in order; the first seven after ``id`` are what ``check_msel`` requires
+COLUMNS = ("time", "id", "phase", "inject", "source", "delivery", "recipient", "expected_action", "target_time",
+           "target_basis", "objective", "entities", "entity_names", "kind", "sim_time", "basis", "benchmark", "twist")
+REQUIRED = ("time", "id", "inject", "source", "recipient", "expected_action", "target_time", "objective", "entities", "kind")
+#: evaluation.csv columns (HSEEP EEG style; the last four are left blank for evaluators)
+EVAL_COLUMNS = ("objective", "core_capability", "critical_task", "injects", "target_time", "performance_target",
+                "simulation_benchmark", "observed_time", "met", "observations", "evaluator")
+_HEADERS_ZH = {
+    "time": "时间", "id": "编号", "phase": "阶段", "inject": "情景信息（注入）", "source": "信息来源", "delivery": "传递方式",
+    "recipient": "接收单位", "expected_action": "预期处置行动", "target_time": "目标时限", "target_basis": "时限依据",
+    "objective": "演练科目", "entities": "引用对象", "entity_names": "对象名称", "kind": "类型", "sim_time": "模拟时刻",
+    "basis": "依据", "benchmark": "模拟基准", "twist": "突发变化",
+}
+#: HSEEP core capability per inject kind: (zh, en)
+CAPABILITY: dict[str, tuple[str, str]] = {
+    "startex": ("运行通信", "Operational Communications"),
+    "met_bulletin": ("态势研判", "Situational Assessment"),
+    "gauge_warning": ("运行协调", "Operational Coordination"),
+    "gauge_peak": ("态势研判", "Situational Assessment"),
+    "dike_breach": ("运行协调", "Operational Coordination"),
+    "shelter_flooded": ("群众安置", "Mass Care Services"),
+    "warning_needed": ("公众信息与预警", "Public Information and Warning"),
+    "first_impact": ("大规模搜救", "Mass Search and Rescue Operations"),
+    "fire_village": ("大规模搜救", "Mass Search and Rescue Operations"),
+    "lethal_zone": ("大规模搜救", "Mass Search and Rescue Operations"),
+    "call_trapped": ("大规模搜救", "Mass Search and Rescue Operations"),
+    "call_casualty": ("医疗救护", "Public Health, Healthcare and Emergency Medical Services"),
+    "shelter_open": ("群众安置", "Mass Care Services"),
+    "shelter_full": ("群众安置", "Mass Care Services"),
+    "no_shelter": ("群众安置", "Mass Care Services"),
+    "stock_low": ("物资保障", "Logistics and Supply Chain Management"),
+    "road_closed": ("交通保障", "Critical Transportation"),
+    "fire_report": ("火灾扑救", "Fire Management and Suppression"),
+    "release": ("环境应急与安全防护", "Environmental Response/Health and Safety"),
+    "plume_site": ("环境应急与安全防护", "Environmental Response/Health and Safety"),
+    "twist_team_unavailable": ("运行协调", "Operational Coordination"),
+    "twist_road_early": ("交通保障", "Critical Transportation"),
+    "twist_comms_outage": ("运行通信", "Operational Communications"),
+    "twist_shelter_overflow": ("群众安置", "Mass Care Services"),
+    "twist_second_ignition": ("火灾扑救", "Fire Management and Suppression"),
+    "twist_wind_shift": ("环境应急与安全防护", "Environmental Response/Health and Safety"),
+}
+
+
+def _label(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    zh, en = table.get(key, (key, key))
+    return zh if lang == "zh" else en
+
+
+def _phase_label(msel: Msel, key: str, lang: str) -> str:
+    for p in msel.phases:
+        if p.key == key:
+            return p.zh if lang == "zh" else p.en
+    return key
+
+
+def msel_rows(msel: Msel, names: dict[str, tuple[str, str]], lang: str = "zh") -> list[dict[str, str]]:
+    """The MSEL as rows of text (one language), in :data:`COLUMNS` order."""
+    if lang not in ("zh", "en"):
+        raise InputError(f"--lang must be 'zh' or 'en', found {lang!r}")
+    rows = []
+    for i in msel.injects:
+        rows.append({
+            "time": fmt_t(i.t_s), "id": i.id, "phase": _phase_label(msel, i.phase, lang),
+            "inject": i.text("inject", lang), "source": _label(SOURCES, i.source, lang),
+            "delivery": _label(DELIVERY, i.delivery, lang), "recipient": _label(names, i.recipient, lang),
+            "expected_action": i.text("action", lang), "target_time": fmt_t(i.target_s),
+            "target_basis": i.text("target_basis", lang), "objective": _label(OBJECTIVES, i.objective, lang),
+            "entities": "; ".join(i.entities), "entity_names": "; ".join(_label(names, e, lang) for e in i.entities),
+            "kind": i.kind, "sim_time": f"{(msel.start_s + i.t_s) / 3600.0:.2f} h", "basis": i.basis,
+            "benchmark": i.text("benchmark", lang), "twist": i.twist,
+        })
+    return rows
+
+
+def evaluation_rows(msel: Msel, lang: str = "zh") -> list[dict[str, str]]:
+    """One row per objective and expected action (inject kind), HSEEP EEG style."""
+    groups: dict[tuple[str, str], list] = {}
+    for i in msel.injects:
+        if i.kind == "endex":
+            continue
+        groups.setdefault((i.objective, i.kind), []).append(i)
+    rows = []
+    for obj in msel.objectives:
+        for (o, kind), items in groups.items():
+            if o != obj:
+                continue
+            first = min(items, key=lambda x: x.t_s)
+            delay = first.target_s - first.t_s
+            measure = (f"{first.text('target_basis', lang)}（每条注入后 {delay / 60:.0f} 分钟内）" if lang == "zh"
+                       else f"{first.text('target_basis', lang)} (within {delay / 60:.0f} min of each inject)")
+            bench = "; ".join(x.text("benchmark", lang) for x in items if x.text("benchmark", lang))
+            rows.append({
+                "objective": _label(OBJECTIVES, obj, lang), "core_capability": _label(CAPABILITY, kind, lang),
+                "critical_task": first.text("action", lang), "injects": " ".join(x.id for x in items),
+                "target_time": fmt_t(first.target_s), "performance_target": measure, "simulation_benchmark": bench,
+                "observed_time": "", "met": "", "observations": "", "evaluator": "",
+            })
+    return rows
+
+
+def _write_csv(path: Path, columns: Iterable[str], rows: list[dict[str, str]]) -> Path:
+    # utf-8-sig: Excel opens Chinese CSV correctly only with the BOM
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
+        w = csv.DictWriter(f, list(columns))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def write_msel_csv(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path, lang: str = "zh") -> Path:
+    return _write_csv(Path(path), COLUMNS, msel_rows(msel, names, lang))
+
+
+def write_evaluation_csv(msel: Msel, path: str | Path, lang: str = "zh") -> Path:
+    return _write_csv(Path(path), EVAL_COLUMNS, evaluation_rows(msel, lang))
+
+
+def write_msel_json(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path) -> Path:
+    d = msel.to_dict()
+    used = sorted({e for i in msel.injects for e in i.entities} | {i.recipient for i in msel.injects})
+    d["names"] = {k: {"zh": names[k][0], "en": names[k][1]} for k in used if k in names}
+    d["columns"] = list(COLUMNS)
+    Path(path).write_text(json.dumps(d, ensure_ascii=False, indent=1), encoding="utf-8")
+    return Path(path)
+
+
+def write_msel_xlsx(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path) -> Path:
+    """A workbook for drill staff: MSEL in Chinese, MSEL in English, evaluation checklist."""
+
+    widths = {"time": 9, "id": 7, "phase": 14, "inject": 50, "source": 18, "delivery": 14, "recipient": 20,
+              "expected_action": 50, "target_time": 10, "target_basis": 28, "objective": 14, "entities": 30,
+              "entity_names": 30, "kind": 16, "sim_time": 10, "basis": 18, "benchmark": 32, "twist": 14}
+    wb = Workbook()
+    head_font = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor="1F4E79")
+    twist_fill = PatternFill("solid", fgColor="FCE4D6")
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def sheet(ws, columns, headers, rows, width_of):
+        ws.append(headers)
+        for c in range(1, len(columns) + 1):
+            cell = ws.cell(row=1, column=c)
+            cell.font, cell.fill = head_font, head_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        for r in rows:
+            ws.append([r[c] for c in columns])
+        for j, col in enumerate(columns, 1):
+            ws.column_dimensions[get_column_letter(j)].width = width_of(col)
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = wrap
+        ws.freeze_panes = "B2"
+        ws.auto_filter.ref = ws.dimensions
+
+    for k, lang in enumerate(("zh", "en")):
+        ws = wb.active if k == 0 else wb.create_sheet()
+        ws.title = "MSEL 中文" if lang == "zh" else "MSEL English"
+        rows = msel_rows(msel, names, lang)
+        headers = [f"{_HEADERS_ZH[c]} {c}" if lang == "zh" else c for c in COLUMNS]
+        sheet(ws, COLUMNS, headers, rows, lambda c: widths.get(c, 14))
+        for r, row in enumerate(rows, 2):
+            if row["twist"]:
+                for c in range(1, len(COLUMNS) + 1):
+                    ws.cell(row=r, column=c).fill = twist_fill
+    ws = wb.create_sheet("评估 Evaluation")
+    sheet(ws, EVAL_COLUMNS, list(EVAL_COLUMNS), evaluation_rows(msel, "zh") + evaluation_rows(msel, "en"),
+          lambda c: 40 if c in ("critical_task", "performance_target", "simulation_benchmark", "observations") else 16)
+    wb.save(path)
+    return Path(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# checking an edited MSEL
+
+
+def _reverse(table: dict[str, tuple[str, str]]) -> dict[str, str]:
+    out = {}
+    for k, (zh, en) in table.items():
+        out[k] = k
+        out[zh] = k
+        out[en] = k
+        out[en.lower()] = k
+    return out
+
+
+def _source_of(meta: dict) -> str | None:
+    """The scenario an msel.json came from: its file if it still exists, else its built-in name."""
+    src = str(meta.get("source") or "")
+    if src.startswith(BUILTIN_PREFIX):
+        return src[len(BUILTIN_PREFIX):]
+    if src and Path(src).is_file():
+        return src
+    return meta.get("scenario") or None
+
+
+def _context(path: Path, scenario: Any) -> tuple[Any, Any, list[str] | None, float | None]:
+    """(district, plan, objectives or None, duration_s or None) to check against."""
+    sidecar = path.with_name("msel.json")
+    meta = {}
+    if sidecar.exists():
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            meta = {}
+    if isinstance(scenario, ScenarioRun):
+        return scenario.district, scenario.plan, scenario_objectives(hazard_kinds(scenario.hazards)), None
+    name = scenario if scenario is not None else _source_of(meta)
+    if name:
+        sc = load_scenario(name)
+        district = load_scenario_network(sc)
+        plan, _ = build_plan(sc, district, None)
+        objectives = scenario_objectives([t.kind for t in HAZARD_TYPES if getattr(sc.hazards, t.kind) is not None])
+        if scenario is None and meta.get("objectives"):
+            objectives = list(meta["objectives"])
+        return district, plan, objectives, meta.get("duration_s") if scenario is None else None
+    district = load_district()
+    return district, Plan.existing(district), meta.get("objectives"), meta.get("duration_s")
+
+
+def check_msel(path: str | Path, scenario: Any = None) -> list[str]:
+    """Problems in an (edited) msel.csv, one line each with its line number; [] if it is sound.
+
+    Checks: required columns; ``time`` and ``target_time`` as T+HH:MM, times in order, inside
+    the exercise (T+00:00 to the ENDEX row) and targets not before their inject; unique ids;
+    recipients, objectives and entity references that exist in the scenario's district and plan;
+    every objective of the exercise has at least one inject. ``scenario``: a scenario name or
+    file, or a ScenarioRun; default: the scenario named in msel.json next to the file, else the
+    built-in district with today's plan.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: MSEL file not found")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    problems = []
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        problems.append(f"{path.name}:1: missing column(s) {', '.join(missing)} (found: {', '.join(header) or 'none'})")
+    if header and header[0] != "time":
+        problems.append(f"{path.name}:1: the first column must be 'time', found {header[0]!r}")
+    if missing:
+        return problems
+    district, plan, objectives, duration_s = _context(path, scenario)
+    entities = entity_catalogue(district, plan)
+    recipients = _reverse(recipient_catalogue(district))
+    objs = _reverse(OBJECTIVES)
+    rows = list(reader)
+    if not rows:
+        return problems + [f"{path.name}: no injects"]
+    end = None
+    for n, row in enumerate(rows, 2):
+        if (row.get("kind") or "").strip() == "endex":
+            try:
+                end = parse_t(row["time"])
+            except ValueError:
+                pass  # an unreadable ENDEX time is reported with its line in the row checks below
+    if end is None and duration_s is not None:
+        end = float(duration_s)
+    if end is None:
+        problems.append(f"{path.name}: no ENDEX row (kind = endex): the end of the exercise is unknown")
+    prev = None
+    seen_ids: dict[str, int] = {}
+    covered = set()
+    for n, row in enumerate(rows, 2):
+        where = f"{path.name}:{n}"
+        rid = (row.get("id") or "").strip()
+        if not rid:
+            problems.append(f"{where}: id is empty")
+        elif rid in seen_ids:
+            problems.append(f"{where}: id {rid!r} repeats line {seen_ids[rid]}")
+        else:
+            seen_ids[rid] = n
+        t = None
+        try:
+            t = parse_t(row["time"])
+        except ValueError as exc:
+            problems.append(f"{where}: time: {exc}")
+        if t is not None:
+            if t < 0:
+                problems.append(f"{where}: time {row['time']} is before the start of the exercise (T+00:00)")
+            if end is not None and t > end:
+                problems.append(f"{where}: time {row['time']} is after the end of the exercise ({fmt_t(end)})")
+            if prev is not None and t < prev[0]:
+                problems.append(f"{where}: time {row['time']} is earlier than line {prev[1]} ({fmt_t(prev[0])}): times must be in order")
+            prev = (t, n)
+        try:
+            tt = parse_t(row["target_time"])
+            if t is not None and tt < t:
+                problems.append(f"{where}: target_time {row['target_time']} is before the inject's time {row['time']}")
+        except ValueError as exc:
+            problems.append(f"{where}: target_time: {exc}")
+        for col in ("inject", "expected_action", "source"):
+            if not (row.get(col) or "").strip():
+                problems.append(f"{where}: {col} is empty")
+        rec = (row.get("recipient") or "").strip()
+        if rec not in recipients and rec.lower() not in recipients:
+            problems.append(f"{where}: recipient {rec!r} is neither a role ({', '.join(ROLES)}) nor a township of the district")
+        obj = (row.get("objective") or "").strip()
+        key = objs.get(obj) or objs.get(obj.lower())
+        if key is None:
+            problems.append(f"{where}: objective {obj!r} is not one of the drill types "
+                            f"({', '.join(f'{zh} {en}' for zh, en in OBJECTIVES.values())})")
+        elif (row.get("kind") or "").strip() != "endex":
+            covered.add(key)
+        for ref in filter(None, (x.strip() for x in (row.get("entities") or "").split(";"))):
+            if ref not in entities:
+                kind = ref.split(":", 1)[0]
+                known = sorted(k.split(":", 1)[1] for k in entities if k.startswith(kind + ":"))
+                hint = f"; known {kind}s: {', '.join(known[:12])}{' …' if len(known) > 12 else ''}" if known else \
+                    f"; entity kinds: {', '.join(sorted({k.split(':', 1)[0] for k in entities}))}"
+                problems.append(f"{where}: entity {ref!r} does not exist in the scenario{hint}")
+    for o in objectives or []:
+        if o not in covered:
+            problems.append(f"{path.name}: objective {OBJECTIVES[o][0]} {OBJECTIVES[o][1]} has no inject")
+    return problems

@@ -1,0 +1,553 @@
+"""Figures of a scenario run and of a comparison (matplotlib; each saved as PNG and SVG).
+
+- :func:`map_figure`: district base map, the hazard footprint at its peak, the plan's facilities
+  by kind, supply routes the trucks drove, and the groups left unrelieved at the end;
+- :func:`relief_time_figure`: share of affected people relieved against time since they were
+  affected (ECDF, weighted by people) with the target line; people never relieved in the run are
+  drawn as their own bar, not dropped;
+- :func:`timeline_figure`: people affected / evacuated / sheltered / relieved over time;
+- :func:`gantt_figure`: what every team was doing when (travel, on scene, ...);
+- :func:`compare_relief_figure`, :func:`compare_maps_figure`: the same for several runs.
+
+Figures are built on :class:`matplotlib.figure.Figure` (no pyplot state), so they are safe to
+make from threads. Labels are Chinese (``lang="zh"``) or English (``lang="en"``).
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import shapely
+from matplotlib import colormaps
+from matplotlib.collections import LineCollection
+from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Patch
+
+from network.basemap import draw_district, draw_roads
+from network.checks import language
+from network.district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH, District
+from network.errors import InputError, NetworkError
+from network.fonts import use_cjk_font
+from network.hazard import FieldStyle, Footprint, Hazard, Zone
+from network.model import RoadNetwork
+from network.paths import shortest_path
+from network.plan import Plan
+from sim.result import RunResult
+
+_T = {
+    "zh": {
+        "relief_title": "基本生活救助时间分布", "relief_x": "受灾后至获得基本生活救助的时间 (h)",
+        "relief_y": "已获救助的受灾人员比例", "target": "目标", "within": "{h:g} h 内获得救助 {share}",
+        "unrelieved": "未获救助", "people": "人", "no_affected": "本次模拟无受灾人员",
+        "timeline_title": "受灾、转移、安置与救助人数", "time_h": "模拟时间 (h)", "persons": "人数",
+        "affected": "受灾", "evacuated": "已转移", "sheltered": "已安置（待救助）", "relieved": "已获基本生活救助",
+        "gantt_title": "救援队伍任务甘特图", "team": "队伍", "travel": "前往现场", "scene": "现场处置",
+        "return": "返回", "rest": "休整", "other": "其他任务", "no_teams": "方案中没有救援队伍",
+        "team_base": "救援队驻地", "warehouse": "物资储备库", "shelter_existing": "避难场所（现有）",
+        "shelter_new": "避难场所（新增）", "route": "物资配送路线", "unrelieved_groups": "未获救助人员",
+        "flood": "最大淹没水深 (m)", "burned": "林火过火区", "burning": "燃烧中", "release": "泄漏源",
+        "hazard_nodes": "受灾害影响节点", "map_title": "灾害范围、设施与救助情况",
+        "x": "东向距离 (km)", "y": "北向距离 (km)", "compare_relief_title": "基本生活救助时间分布对比",
+    },
+    "en": {
+        "relief_title": "Time to basic relief", "relief_x": "time from being affected to basic relief (h)",
+        "relief_y": "share of affected people relieved", "target": "target", "within": "relieved within {h:g} h: {share}",
+        "unrelieved": "not relieved", "people": "people", "no_affected": "no one was affected in this run",
+        "timeline_title": "People affected, evacuated, sheltered and relieved", "time_h": "simulation time (h)",
+        "persons": "people", "affected": "affected", "evacuated": "evacuated",
+        "sheltered": "sheltered (awaiting relief)", "relieved": "basic relief received",
+        "gantt_title": "Team activity", "team": "team", "travel": "travelling to scene", "scene": "on scene",
+        "return": "returning", "rest": "resting", "other": "other work", "no_teams": "the plan has no teams",
+        "team_base": "team base", "warehouse": "relief warehouse", "shelter_existing": "shelter (existing)",
+        "shelter_new": "shelter (new)", "route": "supply route", "unrelieved_groups": "people not relieved",
+        "flood": "maximum flood depth (m)", "burned": "burned area", "burning": "burning", "release": "release point",
+        "hazard_nodes": "nodes hit by the hazard", "map_title": "Hazard footprint, facilities and relief",
+        "x": "easting (km)", "y": "northing (km)", "compare_relief_title": "Time to basic relief, compared",
+    },
+}
+_ACTIVITY_COLOUR = {"travel": "#f5b041", "scene": "#c0392b", "return": "#85c1e9", "rest": "#bdc3c7"}
+_OTHER_COLOUR = "#7d3c98"
+
+
+def plain(text: str) -> str:
+    """``text`` as literal matplotlib text: a ``$`` in a scenario name must not start mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def texts(lang: str) -> dict[str, str]:
+    """The figure labels in ``lang`` ('zh' or 'en')."""
+    return _T[language(lang)]
+
+
+def _figure(w: float, h: float) -> Figure:
+    """A constrained-layout figure (no pyplot state) with the CJK font set up."""
+    use_cjk_font()
+    return Figure(figsize=(w, h), layout="constrained")
+
+
+def save_figure(fig, out_dir: Path, stem: str, *, dpi: int = 120) -> dict[str, Path]:
+    """Save ``fig`` as ``stem.png`` and ``stem.svg`` in ``out_dir``; returns {file name: path}."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None})):  # no dates: same run, same file
+        path = out_dir / f"{stem}.{ext}"
+        fig.savefig(path, dpi=dpi, metadata=meta)
+        written[path.name] = path
+    return written
+
+
+# ---------------------------------------------------------------------------------- relief times
+@dataclass(frozen=True)
+class ReliefSamples:
+    """Relief times of the affected people of one run, in batches.
+
+    ``hours[i]`` is the time from being affected to basic relief of ``people[i]`` people;
+    ``unrelieved`` people were affected but not relieved by the end of the run.
+    """
+
+    hours: np.ndarray
+    people: np.ndarray
+    unrelieved: float
+    affected: float
+
+    def share_within(self, hours: float) -> float:
+        """Share of the affected people relieved within ``hours`` (NaN when nobody was affected)."""
+        if self.affected <= 0:
+            return math.nan
+        return float(self.people[self.hours <= hours].sum() / self.affected)
+
+    def ecdf(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted hours, share of affected people relieved by then)."""
+        order = np.argsort(self.hours, kind="stable")
+        return self.hours[order], np.cumsum(self.people[order]) / max(self.affected, 1e-300)
+
+
+def relief_samples(result: Any) -> ReliefSamples:
+    """Per-batch relief times of the affected people of a RunResult.
+
+    Exact where a group carries its parties' relief records (``party_records[i]["relief"]``:
+    ``[time_s, people]`` pairs). Otherwise from the event log: a party that got its full relief
+    logs a ``relieved`` event with its time, and people relieved in part are placed at their
+    group's last relief time, an upper bound (without an event log, every relieved person is).
+    """
+    groups = {g["group"]: g for g in result.groups}
+    hours, people = [], []
+    full: Counter = Counter()
+    for e in result.events:
+        if e.get("event") != "relieved":
+            continue
+        g = groups.get(e.get("group"))
+        if g is None or "party_records" in g or not math.isfinite(g["affected_s"]):
+            continue
+        hours.append(max(0.0, e["t_s"] - g["affected_s"]) / 3600.0)
+        people.append(float(e["people"]))
+        full[g["group"]] += e["people"]
+    affected = unrelieved = 0.0
+    for g in result.groups:
+        if not math.isfinite(g["affected_s"]):
+            continue
+        affected += g["people"]
+        unrelieved += g["people"] - g["relieved"]
+        if "party_records" in g:
+            for q in g["party_records"]:
+                for t, n in q.get("relief") or ():
+                    hours.append(max(0.0, t - g["affected_s"]) / 3600.0)
+                    people.append(float(n))
+            continue
+        rest = g["relieved"] - full[g["group"]]
+        if rest > 0 and math.isfinite(g["relief_done_s"]):
+            hours.append(max(0.0, g["relief_done_s"] - g["affected_s"]) / 3600.0)
+            people.append(float(rest))
+    return ReliefSamples(np.asarray(hours, float), np.asarray(people, float), float(unrelieved), float(affected))
+
+
+def _target_h(result: Any) -> float:
+    return float(result.kpis.get("relief_time", {}).get("target_h", 10.0))
+
+
+def _duration_h(result: Any) -> float:
+    d = result.params.get("duration_h")
+    if d:
+        return float(d)
+    t = result.time_series.get("t_h") or [0.0]
+    return float(max(t)) or 1.0
+
+
+def _draw_ecdf(ax, samples: ReliefSamples, x_max: float, *, colour: str, label: str | None, lw: float = 2.0) -> float:
+    """Step curve of the share relieved by time; returns the share relieved by the end."""
+    h, share = samples.ecdf()
+    xs = np.concatenate([[0.0], h, [x_max]])
+    ys = np.concatenate([[0.0], share, [share[-1] if len(share) else 0.0]])
+    ax.step(xs, ys, where="post", color=colour, lw=lw, label=label)
+    return float(ys[-1])
+
+
+def relief_time_figure(result: Any, *, lang: str = "zh", title: str | None = None):
+    """Share of the affected people relieved against time since they were affected, with the
+    target line; the people never relieved in the run are a hatched bar at the right."""
+    return compare_relief_figure([("", result)], lang=lang, title=title or texts(lang)["relief_title"])
+
+
+def compare_relief_figure(labelled: Sequence[tuple[str, Any]], *, lang: str = "zh", title: str | None = None):
+    """Relief-time ECDFs of several runs overlaid, each run's unrelieved share as its own bar."""
+    t = texts(lang)
+    if not labelled:
+        raise InputError("compare: no runs to draw")
+    fig = _figure(9, 5.2)
+    ax = fig.add_subplot()
+    colours = [f"C{i % 10}" for i in range(len(labelled))]
+    x_max = max(max(_duration_h(r) for _, r in labelled), _target_h(labelled[0][1]) * 1.2)
+    target = _target_h(labelled[0][1])
+    n = len(labelled)
+    bar_w = x_max * 0.1 / n
+    bar_x0 = x_max * 1.03
+    empty = []
+    for i, ((label, result), colour) in enumerate(zip(labelled, colours)):
+        s = relief_samples(result)
+        if s.affected <= 0:
+            empty.append(f"{plain(label)}: {t['no_affected']}" if label else t["no_affected"])
+            continue
+        miss = s.unrelieved / s.affected
+        line = (t["within"].format(h=target, share=f"{s.share_within(target):.1%}")
+                + f" · {t['unrelieved']} {s.unrelieved:,.0f} {t['people']} ({miss:.1%})")
+        top = _draw_ecdf(ax, s, x_max, colour=colour, label=f"{plain(label)}: {line}" if label else line)
+        ax.bar(bar_x0 + (i + 0.5) * bar_w, miss, width=bar_w * 0.9, bottom=top, color=colour, alpha=0.35,
+               hatch="//", edgecolor=colour, align="center")
+    ax.axvline(target, color="#c0392b", ls="--", lw=1.5)
+    ax.text(target, 1.01, f"{t['target']} {target:g} h", color="#c0392b", ha="center", va="bottom",
+            transform=ax.get_xaxis_transform(), fontsize=10)
+    ax.axvspan(x_max, x_max * 1.16, color="#f2f3f4", zorder=0)
+    ax.set_xlim(0, x_max * 1.16)
+    ax.set_ylim(0, 1.0)
+    ticks = [v for v in ax.get_xticks() if 0 <= v <= x_max]
+    ax.set_xticks(ticks + [bar_x0 + n * bar_w / 2])
+    ax.set_xticklabels([f"{v:g}" for v in ticks] + [t["unrelieved"]])
+    ax.yaxis.set_major_formatter("{x:.0%}")
+    ax.set_xlabel(t["relief_x"])
+    ax.set_ylabel(t["relief_y"])
+    ax.grid(alpha=0.3)
+    if empty:
+        ax.text(0.5, 0.5, "\n".join(empty), ha="center", va="center", transform=ax.transAxes, fontsize=10)
+    if len(empty) < n:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=9, frameon=False)
+    ax.set_title(plain(title) if title else t["compare_relief_title"], fontsize=12, pad=16)
+    return fig
+
+
+# ---------------------------------------------------------------------------------- time series
+def timeline_figure(result: Any, *, lang: str = "zh", title: str | None = None):
+    """People affected, evacuated, sheltered (awaiting relief) and relieved over the run."""
+    t = texts(lang)
+    ts = result.time_series
+    hours = np.asarray(ts.get("t_h", []), float)
+    fig = _figure(9, 4.8)
+    ax = fig.add_subplot()
+    styles = (("affected", "#7d3c98", "-"), ("evacuated", "#2874a6", "-"), ("sheltered", "#f39c12", "--"),
+              ("relieved", "#27ae60", "-"))
+    for key, colour, ls in styles:
+        if key in ts and len(ts[key]) == len(hours):
+            ax.plot(hours, ts[key], color=colour, ls=ls, lw=2, label=t[key])
+    ax.set_xlabel(t["time_h"])
+    ax.set_ylabel(t["persons"])
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    if len(hours):
+        ax.set_xlim(0, max(hours.max(), 1e-9))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    ax.set_title(plain(title) if title else t["timeline_title"], fontsize=12)
+    return fig
+
+
+# ---------------------------------------------------------------------------------- team activity
+def team_activity(result: Any) -> dict[str, list[dict[str, Any]]]:
+    """Each team's activity bars ``{"start_s", "end_s", "kind", "request"}``.
+
+    Uses ``teams[i]["activity"]`` when the result carries it; otherwise derives travel
+    (dispatch → arrive) and on-scene work (arrive → done) from the event log. Work still open at
+    the end of the run ends there.
+    """
+    teams = [tm["team"] for tm in result.teams]
+    if any("activity" in tm for tm in result.teams):
+        return {tm["team"]: [dict(a) for a in tm.get("activity", [])] for tm in result.teams}
+    end = _duration_h(result) * 3600.0
+    out: dict[str, list[dict[str, Any]]] = {tm: [] for tm in teams}
+    open_: dict[tuple[str, Any], tuple[str, float]] = {}
+    for e in result.events:
+        ev, team = e.get("event"), e.get("team")
+        if team is None or ev not in ("dispatch", "arrive", "done"):
+            continue
+        key = (team, e.get("id"))
+        if ev in ("arrive", "done") and key in open_:
+            kind, start = open_.pop(key)
+            out.setdefault(team, []).append({"start_s": start, "end_s": e["t_s"], "kind": kind, "request": e.get("id")})
+        if ev == "dispatch":
+            open_[key] = ("travel", e["t_s"])
+        elif ev == "arrive":
+            open_[key] = ("scene", e["t_s"])
+    for (team, req), (kind, start) in open_.items():
+        out.setdefault(team, []).append({"start_s": start, "end_s": end, "kind": kind, "request": req})
+    return out
+
+
+def gantt_figure(result: Any, *, lang: str = "zh", title: str | None = None):
+    """One row per team, a bar per activity, coloured by kind."""
+    t = texts(lang)
+    act = team_activity(result)
+    names = list(act)
+    n = len(names)
+    fig = _figure(11, min(2.2 + 0.28 * max(n, 1), 60))
+    ax = fig.add_subplot()
+    end_h = _duration_h(result)
+    if not n:
+        ax.text(0.5, 0.5, t["no_teams"], ha="center", va="center", transform=ax.transAxes)
+    kinds_seen: list[str] = []
+    for row, name in enumerate(names):
+        by_kind: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for a in act[name]:
+            s, e = float(a["start_s"]) / 3600.0, float(a["end_s"]) / 3600.0
+            if e > s:
+                by_kind[str(a["kind"])].append((s, e - s))
+        for kind, spans in by_kind.items():
+            ax.broken_barh(spans, (row - 0.4, 0.8), facecolors=_ACTIVITY_COLOUR.get(kind, _OTHER_COLOUR), linewidth=0)
+            if kind not in kinds_seen:
+                kinds_seen.append(kind)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([plain(x) for x in names], fontsize=7 if n > 30 else 8)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(0, end_h)
+    ax.set_xlabel(t["time_h"])
+    ax.set_ylabel(t["team"])
+    ax.grid(axis="x", alpha=0.3)
+    handles = [Patch(color=_ACTIVITY_COLOUR.get(k, _OTHER_COLOUR), label=t.get(k, k)) for k in kinds_seen]
+    if handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.4 / max(n, 4)),
+                  ncol=len(handles), fontsize=9, frameon=False)
+    ax.set_title(plain(title) if title else t["gantt_title"], fontsize=12)
+    return fig
+
+
+# ---------------------------------------------------------------------------------- map
+def draw_field(ax, field, style: FieldStyle, *, vmax: float | None = None, alpha: float = 0.8):
+    """Draw a hazard's raster as its style says (categories, or a capped or logarithmic scale)."""
+    ext = [v / 1000.0 for v in field.extent]
+    vals = np.asarray(field.values, float)
+    if style.classes:
+        codes = [c.value for c in style.classes]
+        shown = np.where(np.isin(vals, codes), vals, np.nan)
+        cmap = ListedColormap([c.colour for c in style.classes])
+        norm = BoundaryNorm([codes[0] - 0.5] + [c + 0.5 for c in codes], len(codes))
+        return ax.imshow(shown, origin="lower", extent=ext, cmap=cmap, norm=norm, zorder=8, alpha=alpha,
+                         interpolation="nearest")
+    shown = np.where(vals > style.threshold, vals, np.nan)
+    peak = float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0
+    top = vmax if vmax is not None else peak
+    if style.cap is not None:
+        top = max(0.5, min(top, style.cap))
+    if style.log:
+        norm = LogNorm(vmin=max(1e-2, top * 1e-4), vmax=max(top, 1e-1))
+        return ax.imshow(shown, origin="lower", extent=ext, cmap=style.cmap, norm=norm, zorder=8, alpha=alpha)
+    return ax.imshow(shown, origin="lower", extent=ext, cmap=style.cmap, vmin=0, vmax=top, zorder=8, alpha=alpha)
+
+
+def _draw_zone(ax, zone: Zone) -> None:
+    """Fill a zone's polygons, stroke its lines, dot its points (map units: km)."""
+    for g in shapely.get_parts(zone.geometry):
+        if isinstance(g, shapely.Polygon):
+            xy = np.asarray(g.exterior.coords) / 1000.0
+            ax.fill(xy[:, 0], xy[:, 1], facecolor=zone.colour, edgecolor="#555555", lw=0.5, alpha=0.55, zorder=8)
+        elif isinstance(g, shapely.LineString):
+            xy = np.asarray(g.coords) / 1000.0
+            ax.plot(xy[:, 0], xy[:, 1], color=zone.colour, lw=1.6, zorder=9)
+        elif isinstance(g, shapely.Point):
+            ax.scatter([g.x / 1000.0], [g.y / 1000.0], s=3, c=zone.colour, zorder=8, alpha=0.6, linewidths=0)
+
+
+def _ring_if_small(ax, fp: Footprint, net: RoadNetwork) -> None:
+    """A footprint of a few hectares is a speck at district scale: ring it so it can be found."""
+    geoms = [z.geometry for z in fp.zones if z.geometry is not None and not z.geometry.is_empty]
+    if not geoms:
+        return
+    union = shapely.union_all(geoms)
+    area_km2 = float(union.area) / 1e6
+    if union.area == 0 or area_km2 > 1e-3 * float(np.ptp(net.x) * np.ptp(net.y)) / 1e6:
+        return
+    minx, miny, maxx, maxy = union.bounds
+    cx, cy = (minx + maxx) / 2000.0, (miny + maxy) / 2000.0
+    r_km = max(np.hypot(maxx - minx, maxy - miny) / 2000.0 * 1.3, 0.6)
+    ax.add_patch(Circle((cx, cy), r_km, fill=False, ec=fp.zones[-1].colour, lw=1.8, ls="--", zorder=9))
+
+
+def _zone_handles(zones: Sequence[Zone], lang: str) -> list:
+    """Legend entries of a footprint's zones, with the area where the zone reports one."""
+    handles = []
+    for z in zones:
+        label = z.label(lang)
+        if "area_ha" in z.properties:
+            label = f"{label} {z.properties['area_ha']:,.1f} ha"
+        handles.append(Patch(facecolor=z.colour, alpha=0.55, label=label))
+    return handles
+
+
+def draw_hazard(ax, hazard: Hazard, net: RoadNetwork, duration_s: float, *, lang: str = "zh", fig=None) -> list:
+    """Draw the hazard's footprint over the run (sampled hourly): its peak field when it has one
+    (with ``fig``, under a colour bar), else its zones; a small footprint is ringed; a source is
+    starred. Returns legend handles for it."""
+    times = np.linspace(0.0, duration_s, max(2, int(duration_s // 3600) + 1))
+    fp = hazard.footprint(times)
+    handles: list = []
+    if fp.field is not None and fp.style is not None:
+        im = draw_field(ax, fp.field, fp.style, alpha=0.85 if fp.style.classes else 0.8)
+        if fp.style.classes:
+            handles += _zone_handles(fp.zones, lang)
+            _ring_if_small(ax, fp, net)
+        elif fig is not None:
+            fig.colorbar(im, ax=ax, shrink=0.5, label=fp.style.label(lang))
+        else:  # maps side by side share no colour bar: name the layer instead
+            handles.append(Patch(color=colormaps[fp.style.cmap](0.7), alpha=0.8, label=fp.style.label(lang)))
+    else:
+        for z in fp.zones:
+            _draw_zone(ax, z)
+        handles += _zone_handles(fp.zones, lang)
+        _ring_if_small(ax, fp, net)
+    if fp.source_xy is not None:
+        sx, sy = fp.source_xy
+        ax.scatter([sx / 1000.0], [sy / 1000.0], marker="*", s=220, c="#7b241c", edgecolors="white", zorder=12)
+        label = fp.source_label_zh if lang == "zh" else fp.source_label_en
+        handles.append(Line2D([], [], marker="*", ls="none", markersize=12, color="#7b241c", label=label))
+    return handles
+
+
+def _supply_routes(result: RunResult, plan: Plan, net: RoadNetwork) -> list[tuple[np.ndarray, int]]:
+    """Road routes (node arrays) of the truck runs in the event log, with their trip counts."""
+    w_node = {w.id: int(w.node) for w in plan.warehouses}
+    s_node = {s.id: int(s.node) for s in plan.shelters}
+    trips: Counter = Counter()
+    for e in result.events:
+        w = w_node.get(e.get("warehouse"))
+        if w is None:
+            continue
+        if e.get("event") == "truck_load" and e.get("shelter") in s_node:
+            trips[(w, s_node[e["shelter"]])] += 1
+        elif e.get("event") == "truck_load_in_place" and e.get("node") is not None:  # kits to people at home
+            trips[(w, int(e["node"]))] += 1
+    routes = []
+    for (a, b), count in sorted(trips.items()):
+        if a == b:
+            continue
+        try:
+            routes.append((shortest_path(net, a, b).nodes, count))
+        except NetworkError:  # no road between them on the free-flow network: nothing to draw
+            continue
+    return routes
+
+
+def _unrelieved_groups(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and head counts of the affected groups not (fully) relieved by the end."""
+    nodes, people = [], []
+    for g in result.groups:
+        if math.isfinite(g["affected_s"]) and g["people"] > g["relieved"]:
+            nodes.append(int(g["node"]))
+            people.append(float(g["people"] - g["relieved"]))
+    return np.asarray(nodes, np.int64), np.asarray(people, float)
+
+
+def draw_run_map(ax, district: District | RoadNetwork, hazards: Sequence[Hazard], plan: Plan, result: RunResult, *,
+                 lang: str = "zh", fig=None, legend: bool = True) -> None:
+    """Base map, hazard footprints, supply routes, unrelieved people and the plan's facilities."""
+    t = texts(lang)
+    net = district.network if isinstance(district, District) else district
+    if isinstance(district, District):
+        draw_district(ax, district, lang=lang, show_facilities=False)
+    else:
+        draw_roads(ax, net, lang=lang)  # an OSM/GraphML network: roads only, no terrain or towns
+    duration_s = _duration_h(result) * 3600.0
+    hazard_handles = []
+    for h in hazards:
+        hazard_handles += draw_hazard(ax, h, net, duration_s, lang=lang, fig=fig)
+    if hazard_handles:  # its own box, so it stays when the main legend is drawn (or moved to the figure)
+        ax.add_artist(ax.legend(handles=hazard_handles, loc="upper left", fontsize=8, framealpha=0.85))
+    routes = _supply_routes(result, plan, net)
+    if routes:
+        segs = [np.column_stack([net.x[r], net.y[r]]) / 1000.0 for r, _ in routes]
+        widths = [1.2 + 0.8 * math.log1p(c) for _, c in routes]
+        ax.add_collection(LineCollection(segs, colors="#8e44ad", linewidths=widths, alpha=0.85, zorder=9,
+                                         label=t["route"]))
+    nodes, people = _unrelieved_groups(result)
+    if len(nodes):
+        ax.scatter(net.x[nodes] / 1000.0, net.y[nodes] / 1000.0, s=6 + 3 * np.sqrt(people), facecolors="none",
+                   edgecolors="#e60000", linewidths=1.0, zorder=10, label=t["unrelieved_groups"])
+    bases = list(plan.team_bases)
+    if bases:
+        b = np.array([x.node for x in bases])
+        ax.scatter(net.x[b] / 1000.0, net.y[b] / 1000.0, marker="P", s=90, c="#2c3e50", edgecolors="white",
+                   linewidths=0.8, zorder=12, label=t["team_base"])
+    whs = list(plan.warehouses)
+    if whs:
+        w = np.array([x.node for x in whs])
+        ax.scatter(net.x[w] / 1000.0, net.y[w] / 1000.0, marker="s", s=80, c="#8e44ad", edgecolors="white",
+                   linewidths=0.8, zorder=12, label=t["warehouse"])
+    for existing in (True, False):
+        sh = [s for s in plan.shelters if s.existing == existing]
+        if sh:
+            n = np.array([s.node for s in sh])
+            cap = np.array([float(s.capacity) for s in sh])
+            ax.scatter(net.x[n] / 1000.0, net.y[n] / 1000.0, marker="o", s=25 + 60 * np.sqrt(cap / max(cap.max(), 1.0)),
+                       facecolors="#2874a6" if existing else "#48c9b0", edgecolors="white", linewidths=0.8,
+                       zorder=12, label=t["shelter_existing"] if existing else t["shelter_new"])
+    ax.set_aspect("equal")
+    ax.set_xlabel(t["x"])
+    ax.set_ylabel(t["y"])
+    if legend:
+        ax.legend(loc="lower right", fontsize=7.5, framealpha=0.85, ncol=2)
+
+
+def _map_title(district: District | RoadNetwork, lang: str, heading: str) -> str:
+    """The heading, with the illustrative-model note on a district model's map."""
+    if isinstance(district, District):
+        return f"{heading}\n{ILLUSTRATIVE_NOTE_ZH if lang == 'zh' else ILLUSTRATIVE_NOTE_EN}"
+    return heading
+
+
+def map_figure(district: District | RoadNetwork, hazards: Sequence[Hazard], plan: Plan, result: RunResult, *,
+               lang: str = "zh", title: str | None = None) -> Figure:
+    """The run's map: hazard footprint at its peak, facilities, supply routes, unrelieved people."""
+    t = texts(lang)
+    fig = _figure(10, 10.5)
+    ax = fig.add_subplot()
+    draw_run_map(ax, district, hazards, plan, result, lang=lang, fig=fig)
+    ax.set_title(_map_title(district, lang, plain(title) if title else t["map_title"]), fontsize=12)
+    return fig
+
+
+def compare_maps_figure(maps: Sequence[tuple[str, Any, Sequence[Any], Any, Any]], *, lang: str = "zh"):
+    """Maps side by side, one per ``(label, district, hazards, plan, result)``; up to three a row."""
+    if not maps:
+        raise InputError("compare: no runs to draw")
+    n = len(maps)
+    ncols = min(n, 3)
+    nrows = math.ceil(n / ncols)
+    fig = _figure(6.2 * ncols, 6.6 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    seen: dict[str, Any] = {}
+    for ax, (label, district, hazards, plan, result) in zip(axes, maps):
+        draw_run_map(ax, district, hazards, plan, result, lang=lang, fig=None, legend=False)
+        ax.set_title(plain(label), fontsize=11)
+        for handle, text in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(text, handle)  # one legend for all maps: a new shelter may be on one map only
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncol=min(6, len(seen)), fontsize=8)
+    if isinstance(maps[0][1], District):
+        fig.suptitle(ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN, fontsize=10)
+    return fig

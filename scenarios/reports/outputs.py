@@ -1,0 +1,148 @@
+"""Files of a scenario run: kpis.json, groups.csv, events.csv, plan.geojson, hazard.geojson.
+
+Everything is written into a scratch folder beside the target and moved into it at the end, so
+an error never leaves a half-written output folder. The HTML report and figures
+(``scenarios.reports.html``) are written into the same scratch folder before the move.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from network.hazard import HazardModelWarning
+from network.jsonsafe import json_safe
+from scenarios.core.naming import slug
+from scenarios.core.runner import ScenarioRun
+
+from .html import write_compare_report, write_run_report
+from .staging import staged_dir
+from .tables import compare_table, run_labels
+
+#: the data files of one run (the report adds report.html and the figures)
+RUN_FILES = ("kpis.json", "groups.csv", "events.csv", "plan.geojson", "hazard.geojson")
+
+
+# ---------------------------------------------------------------------------------- one run
+def run_summary(run: ScenarioRun) -> dict[str, Any]:
+    """What kpis.json holds: the scenario, the plan, each indicator (value, target, pass), all KPIs."""
+    sc = run.scenario
+    return json_safe({
+        "scenario": run.name, "title_zh": run.title_zh, "title_en": run.title_en, "source": sc.source,
+        "plan": run.plan_label, "seed": sc.simulation.seed, "duration_h": sc.simulation.duration_h,
+        "seconds": round(run.seconds, 3), "targets": sc.targets.model_dump(),
+        "indicators": run.kpis, "passed": all(r["pass"] is not False for r in run.kpis),
+        "kpis": run.result.to_dict()["kpis"], "notes": list(run.notes),
+    })
+
+
+def write_groups_csv(run: ScenarioRun, path: Path) -> Path:
+    """One row per affected or threatened group, with its place and township."""
+    net = run.network
+    names = net.zone_names or ()
+    rows = []
+    for g in run.result.groups:
+        node = int(g["node"])
+        zone = int(net.zone[node]) if net.zone is not None else -1
+        zh, en = names[zone] if 0 <= zone < len(names) else ("", "")
+        rows.append({**g, "lon": round(float(net.lon[node]), 6), "lat": round(float(net.lat[node]), 6),
+                     "township_zh": zh, "township_en": en})
+    keys = list(rows[0]) if rows else ["group", "node", "people", "lon", "lat", "township_zh", "township_en"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, keys, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def write_plan_geojson(run: ScenarioRun, path: Path) -> Path:
+    """The plan's facilities (points) and shelter → warehouse supply assignments (lines)."""
+    plan = run.plan
+    plan.to_geojson(path)
+    fc = json.loads(path.read_text(encoding="utf-8"))
+    where = {s.id: (s.lon, s.lat) for s in (*plan.shelters, *plan.warehouses)}
+    for sid, wid in plan.shelter_warehouse.items():
+        if sid in where and wid in where:
+            fc["features"].append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
+                list(where[wid]), list(where[sid])]}, "properties": {"facility": "supply_assignment",
+                                                                    "warehouse": wid, "shelter": sid}})
+    fc["name"] = f"{run.name} [{run.plan_label}]"
+    path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def hazard_times(duration_s: float) -> np.ndarray:
+    """Hourly times over a run, and its end: when footprints take the hazard's worst."""
+    return np.unique(np.append(np.arange(0.0, duration_s, 3600.0), duration_s))
+
+
+def write_hazard_geojson(run: ScenarioRun, path: Path) -> Path:
+    """Every hazard's footprint in one FeatureCollection (flood depth bands, burned area, AEGL zones)."""
+    times = hazard_times(run.scenario.simulation.duration_h * 3600.0)
+    features = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HazardModelWarning)  # already in the run's notes
+        for h in run.hazards:
+            tags = {"hazard": h.kind, "hazard_zh": h.label_zh, "hazard_en": h.label_en, "hazard_name": h.name}
+            features += h.footprint(times).to_geojson(tags)["features"]
+    path.write_text(json.dumps({"type": "FeatureCollection", "name": run.name, "features": features},
+                               ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def write_run_files(folder: Path, run: ScenarioRun) -> dict[str, Path]:
+    """The data files of one run into ``folder`` (no staging: callers stage)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {"kpis.json": folder / "kpis.json"}
+    out["kpis.json"].write_text(json.dumps(run_summary(run), ensure_ascii=False, indent=2), encoding="utf-8")
+    out["groups.csv"] = write_groups_csv(run, folder / "groups.csv")
+    out["events.csv"] = run.result.events_to_csv(folder / "events.csv")
+    out["plan.geojson"] = write_plan_geojson(run, folder / "plan.geojson")
+    out["hazard.geojson"] = write_hazard_geojson(run, folder / "hazard.geojson")
+    return out
+
+
+def write_run_outputs(out_dir: Path, run: Any, *, lang: str = "zh", report: bool = True) -> list[str]:
+    """Data files, and with ``report`` the figures and report.html, into ``out_dir``; returns file names."""
+    with staged_dir(out_dir) as scratch:
+        write_run_files(scratch, run)
+        if report:
+            write_run_report(scratch, run, lang=lang)
+        names = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
+    return names
+
+
+def compare_rows(runs: Sequence[Any]) -> list[dict[str, Any]]:
+    """Indicators side by side (:func:`scenarios.reports.tables.compare_table`), JSON-safe."""
+    return json_safe(compare_table(list(runs)))
+
+
+def write_compare_outputs(out_dir: Path, runs: Sequence[Any], *, lang: str = "zh", report: bool = True) -> list[str]:
+    """compare.json and compare.csv, each run's data files under ``runs/``, and the compare report."""
+    runs = list(runs)
+    labels = run_labels(runs)
+    rows = compare_rows(runs)
+    with staged_dir(out_dir) as scratch:
+        (scratch / "compare.json").write_text(json.dumps({
+            "runs": [{"label": lab, **{k: v for k, v in run_summary(r).items() if k != "kpis"}}
+                     for lab, r in zip(labels, runs)],
+            "indicators": rows}, ensure_ascii=False, indent=2), encoding="utf-8")
+        with (scratch / "compare.csv").open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["indicator", "zh", "en", "unit", "target", *[f"value: {lab}" for lab in labels],
+                        *[f"diff: {lab}" for lab in labels[1:]], *[f"pass: {lab}" for lab in labels]])
+            for row in rows:
+                w.writerow([row["indicator"], row["zh"], row["en"], row["unit"], row["target"],
+                            *[row["values"][lab] for lab in labels], *[row["diff"][lab] for lab in labels[1:]],
+                            *[row["pass"][lab] for lab in labels]])
+        for i, r in enumerate(runs, start=1):
+            write_run_files(scratch / "runs" / f"{i:02d}-{slug(r.name)}-{slug(r.plan_label)}", r)
+        if report:
+            write_compare_report(scratch, runs, lang=lang)
+        names = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
+    return names

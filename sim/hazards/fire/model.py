@@ -1,0 +1,735 @@
+"""Forest fire: the Alexandridis et al. (2008) cellular automaton on a vegetation raster.
+
+Model (HAZARD_REFERENCES.md §2.1). Square cells, Moore neighbourhood. A cell is unburnable,
+burnable, burning or burned; a burning cell burns for exactly one step and then is burned, and
+during that step it ignites each burnable neighbour independently with
+
+    p_burn = p_h (1 + p_veg)(1 + p_den) p_w p_s          (eq. 1)
+    p_w    = exp(c1 V) exp(V c2 (cos θ - 1))              (eq. 3; θ between spread and wind)
+    p_s    = exp(a θ_s),  θ_s = atan((E_target - E_burning) / l)   in degrees   (eqs. 4b, 5)
+
+with l the cell side (l√2 for diagonal neighbours), p_veg and p_den from the *target* cell and
+the published parameters p_h = 0.58, a = 0.078 /°, c1 = 0.045 s/m, c2 = 0.131 (Table 4).
+The paper does not bound the product; dense pine down-wind exceeds 1, so **p_burn is clamped
+to 1** here. Wind is meteorological: ``wind_from_deg`` is where it blows *from* (0 = north,
+90 = east), so θ = 0 for spread towards ``wind_from_deg + 180``.
+
+Time. The automaton advances at most one cell per step, so a step lasts the time a head fire
+needs to cross one cell: ``step_s = cellsize / spread_rate`` with a nominal maximum spread rate
+(default 3 m/min, a moderate surface fire in pine/shrub: about 2 km of head-fire run in 11 h,
+the order of the Spetses fire's 5.9 km² in 11 h). Give ``step_s`` to override it. Cells ignite
+at step boundaries: an ignition at ``t_s`` burns from the first step at or after it.
+
+Randomness. Every ignition decision draws ``u = hash(key, step, cell)`` (a counter-based
+splitmix64 hash); ``key`` comes from the seeded ``numpy.random.Generator``. The front-only
+numba kernel and the whole-grid numpy reference :func:`_step_reference` therefore make the
+same decisions, and a seed always gives the same burned map. Several burning neighbours are
+independent trials, so a candidate ignites with ``1 - Π(1 - p_burn)`` on one draw.
+
+Suppression. In cells where crews work (:meth:`ForestFire.set_suppression`) an ignition that
+would happen succeeds only with probability ``factor``: the cell's ignition probability is
+multiplied by it. Spotting (eqs. 6–7) is not modelled: the paper gives no values for λ, p_c0
+and p_cd.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from network.checks import finite, non_negative, positive
+from network.elevation import edge_sample_points
+from network.errors import InputError
+from network.hazard import (
+    AFFECTED, LETHAL, THREATENED, AffectedPeople, FieldClass, FieldStyle, FireLine, Footprint, Hazard,
+    HazardState, Zone,
+)
+from network.model import RoadNetwork
+from network.raster import Raster, mask_polygons
+
+from . import kernels as K
+
+NEVER = int(K.NEVER)
+#: cell states in the ``state`` raster
+UNBURNABLE, BURNABLE, BURNING, BURNED = 0, 1, 2, 3
+
+
+class Vegetation(IntEnum):
+    """Vegetation-type codes of the ``vegetation`` raster (Alexandridis 2008, Table 3).
+
+    NaN cells count as NONE. Which types are forest for the damage rate: :data:`FOREST_TYPES`.
+    """
+
+    NONE = 0  #: water, built-up, roads, bare rock: no fuel, never burns
+    AGRICULTURAL = 1  #: fields, orchards, grass (p_veg -0.3)
+    THICKETS = 2  #: shrubland, maquis (p_veg 0)
+    PINE = 3  #: forest: pine / conifer / mixed stands (paper: Hallepo pine, p_veg +0.4)
+    SHRUB = 2  #: alias of THICKETS
+    FOREST = 3  #: alias of PINE
+
+#: types whose area counts as forest (森林面积) for the damage rate. China's statistics also count
+#: specially designated shrub forest land; pass ``forest_types=(PINE, THICKETS)`` for that reading.
+FOREST_TYPES: frozenset[Vegetation] = frozenset({Vegetation.PINE})
+
+
+class Density(IntEnum):
+    """Vegetation-density codes of the ``density`` raster (Alexandridis 2008, Table 2)."""
+
+    SPARSE = 0  #: p_den -0.4
+    NORMAL = 1  #: p_den 0
+    DENSE = 2  #: p_den +0.3
+
+
+@dataclass(frozen=True)
+class AlexandridisParams:
+    """Published parameters (Table 4, optimised on the Spetses 1990 fire) and Tables 2–3."""
+
+    p_h: float = 0.58
+    a: float = 0.078  # per degree of slope
+    c1: float = 0.045  # s/m
+    c2: float = 0.131  # s/m
+    p_veg: Mapping[int, float] = field(default_factory=lambda: {
+        Vegetation.AGRICULTURAL: -0.3, Vegetation.THICKETS: 0.0, Vegetation.PINE: 0.4})
+    p_den: Mapping[int, float] = field(default_factory=lambda: {
+        Density.SPARSE: -0.4, Density.NORMAL: 0.0, Density.DENSE: 0.3})
+
+
+DEFAULT_PARAMS = AlexandridisParams()
+
+
+# ---------------------------------------------------------------------- the published formulas
+def wind_factor(wind_speed_m_s, theta_deg, params: AlexandridisParams = DEFAULT_PARAMS):
+    """p_w = exp(c1 V) exp(V c2 (cos θ - 1)); θ between spread direction and wind (eq. 3)."""
+    v = np.asarray(wind_speed_m_s, float)
+    cos_t = np.cos(np.radians(theta_deg))
+    return np.exp(params.c1 * v) * np.exp(v * params.c2 * (cos_t - 1.0))
+
+
+def slope_angle_deg(dz_m, cellsize_m: float, diagonal=False):
+    """θ_s = atan(dz / l) (adjacent) or atan(dz / (l√2)) (diagonal), in degrees (eq. 5).
+
+    ``dz_m`` = elevation of the cell to be ignited minus that of the burning cell.
+    """
+    dist = cellsize_m * np.where(diagonal, np.sqrt(2.0), 1.0)
+    return np.degrees(np.arctan(np.asarray(dz_m, float) / dist))
+
+
+def slope_factor(slope_deg, params: AlexandridisParams = DEFAULT_PARAMS):
+    """p_s = exp(a θ_s) with θ_s in degrees (eq. 4b)."""
+    return np.exp(params.a * np.asarray(slope_deg, float))
+
+
+def p_burn(vegetation, density, wind_speed_m_s=0.0, theta_deg=0.0, slope_deg=0.0,
+           params: AlexandridisParams = DEFAULT_PARAMS):
+    """p_burn of eq. 1 for a target cell's vegetation/density codes, **clamped to 1**.
+
+    Unburnable vegetation (``Vegetation.NONE``) gives 0.
+    """
+    veg = np.asarray(vegetation, np.int64)
+    den = np.asarray(density, np.int64)
+    pveg = np.vectorize(lambda c: params.p_veg.get(int(c), -1.0), otypes=[float])(veg)
+    pden = np.vectorize(lambda c: params.p_den.get(int(c), 0.0), otypes=[float])(den)
+    p = (params.p_h * (1.0 + pveg) * (1.0 + pden)
+         * wind_factor(wind_speed_m_s, theta_deg, params) * slope_factor(slope_deg, params))
+    p = np.minimum(p, 1.0)
+    return p if p.ndim else float(p)
+
+
+def transition_table(veg: np.ndarray, den: np.ndarray, elev: np.ndarray, cellsize: float,
+                     wind_speed_m_s: float, wind_from_deg: float,
+                     params: AlexandridisParams = DEFAULT_PARAMS) -> np.ndarray:
+    """``q[row, col, k] = 1 - p_burn`` for spread into (row, col) from its neighbour ``-k``.
+
+    float32, shape (nrows, ncols, 8); the neighbour order is ``fire_kernels.DR/DC``. Cells
+    that cannot burn get q = 1. Computed once per fire: wind and terrain are static.
+    """
+    nrows, ncols = veg.shape
+    base = np.zeros(veg.shape)
+    pv = np.full(veg.shape, np.nan)
+    for code, val in params.p_veg.items():
+        pv[veg == code] = val
+    pd = np.zeros(veg.shape)
+    for code, val in params.p_den.items():
+        pd[den == code] = val
+    burn = (veg != Vegetation.NONE) & np.isfinite(pv)
+    base[burn] = params.p_h * (1.0 + pv[burn]) * (1.0 + pd[burn])
+    e_pad = np.pad(np.where(np.isfinite(elev), elev, 0.0), 1, mode="edge")
+    wind_to = np.radians(wind_from_deg + 180.0)
+    q = np.empty((nrows, ncols, 8), np.float32)
+    for k in range(8):
+        dr, dc = int(K.DR[k]), int(K.DC[k])
+        # spread azimuth (clockwise from north) of source -> target is atan2(east, north)
+        theta = np.arctan2(dc, dr) - wind_to
+        pw = float(wind_factor(wind_speed_m_s, np.degrees(theta), params))
+        src_elev = e_pad[1 - dr:1 - dr + nrows, 1 - dc:1 - dc + ncols]
+        ps = slope_factor(slope_angle_deg(elev - src_elev, cellsize, diagonal=bool(dr and dc)), params)
+        p = np.minimum(base * pw * ps, 1.0)  # clamp: the paper's product can exceed 1
+        q[:, :, k] = np.where(burn & np.isfinite(p), 1.0 - p, 1.0)
+    return q
+
+
+# ---------------------------------------------------------------------- damage rate and grading
+class FireGrade(IntEnum):
+    """森林火灾等级 (森林防火条例 2008 第四十条; §2.4, tagged [M] there)."""
+
+    GENERAL = 1  # 一般: < 1 ha, or 1–2 deaths, 1–9 serious injuries
+    LARGE = 2  # 较大: 1–100 ha, 3–9 deaths, 10–49 injuries
+    MAJOR = 3  # 重大: 100–1000 ha, 10–29 deaths, 50–99 injuries
+    ESPECIALLY_MAJOR = 4  # 特别重大: ≥ 1000 ha, ≥ 30 deaths, ≥ 100 injuries
+
+    @property
+    def zh(self) -> str:
+        return {1: "一般森林火灾", 2: "较大森林火灾", 3: "重大森林火灾", 4: "特别重大森林火灾"}[int(self)]
+
+
+def fire_grade(burned_forest_ha: float, deaths: int = 0, serious_injuries: int = 0) -> FireGrade:
+    """Grade of a forest fire; the highest grade any criterion reaches.
+
+    The regulation's "以上" includes the bound and "以下" excludes it: 1 ha is 较大, 100 ha 重大.
+    """
+    by_area = 1 + int(burned_forest_ha >= 1) + int(burned_forest_ha >= 100) + int(burned_forest_ha >= 1000)
+    by_deaths = 1 + int(deaths >= 3) + int(deaths >= 10) + int(deaths >= 30)
+    by_injuries = 1 + int(serious_injuries >= 10) + int(serious_injuries >= 50) + int(serious_injuries >= 100)
+    return FireGrade(max(by_area, by_deaths, by_injuries))
+
+
+def damage_rate_permille(burned_forest_area: float, forest_area: float) -> float:
+    """森林火灾受害率 = burned forest area / forest area × 1000 (‰); 0 where there is no forest."""
+    if forest_area <= 0:
+        return 0.0
+    return 1000.0 * burned_forest_area / forest_area
+
+
+# ---------------------------------------------------------------------- numpy reference
+def _mix_int(z: int) -> int:
+    m = (1 << 64) - 1
+    z &= m
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
+    return z ^ (z >> 31)
+
+
+def _mix_np(z: np.ndarray) -> np.ndarray:
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _hash_uniform_np(key: int, step: int, cells: np.ndarray) -> np.ndarray:
+    """numpy twin of ``fire_kernels.hash_uniform``: one uniform [0, 1) per (key, step, cell)."""
+    h = np.uint64(_mix_int(int(key) + int(step) * 0x9E3779B97F4A7C15))
+    z = _mix_np(h + np.asarray(cells).astype(np.uint64) * np.uint64(0xD1B54A32D192ED03))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+def _q_by_direction(q_table: np.ndarray) -> np.ndarray:
+    """(nrows, ncols, 8) -> contiguous (8, nrows, ncols), the layout whole-grid shifts want."""
+    return np.ascontiguousarray(np.moveaxis(q_table, -1, 0))
+
+
+def _step_reference(ign_step: np.ndarray, q_dir: np.ndarray, supp: np.ndarray, burnable: np.ndarray,
+                    step: int, key: int, scheduled: Sequence[int] = ()) -> int:
+    """One automaton step on the whole grid with numpy (the kernel's reference).
+
+    ``ign_step`` (nrows, ncols) int32 is updated in place from ``step`` to ``step + 1``; cells
+    with ``ign_step == step`` are burning. ``q_dir`` from :func:`_q_by_direction`. ``scheduled``
+    are flat cells ignited at ``step + 1`` if still unburned. Returns the number ignited.
+    """
+    nrows, ncols = ign_step.shape
+    burning = ign_step == step
+    q = np.ones((nrows, ncols))
+    for k in range(8):
+        dr, dc = int(K.DR[k]), int(K.DC[k])
+        # target (r, c) is reached from source (r - dr, c - dc)
+        tr = slice(max(dr, 0), nrows + min(dr, 0))
+        sr = slice(max(-dr, 0), nrows + min(-dr, 0))
+        tc = slice(max(dc, 0), ncols + min(dc, 0))
+        sc = slice(max(-dc, 0), ncols + min(-dc, 0))
+        view = q[tr, tc]
+        np.multiply(view, q_dir[k][tr, tc], out=view, where=burning[sr, sc])
+    flat = ign_step.reshape(-1)
+    cand = np.flatnonzero((q.reshape(-1) < 1.0) & burnable.reshape(-1) & (flat == NEVER))
+    prob = (1.0 - q.reshape(-1)[cand]) * supp.reshape(-1)[cand]
+    hit = cand[_hash_uniform_np(key, step + 1, cand) < prob]
+    flat[hit] = step + 1
+    n = len(hit)
+    for c in scheduled:
+        if flat[c] == NEVER:
+            flat[c] = step + 1
+            n += 1
+    return n
+
+
+# ---------------------------------------------------------------------- helpers
+def _buckets(px: np.ndarray, py: np.ndarray, min_size: float):
+    """Points bucketed on a square grid (CSR) for :func:`fire_kernels.mark_near_cells`."""
+    if len(px) == 0:
+        return np.zeros(2, np.int64), np.zeros(0, np.int64), 0.0, 0.0, 1.0, 1, 1
+    bx0, by0 = float(px.min()), float(py.min())
+    span = max(float(np.ptp(px)), float(np.ptp(py)), 1.0)
+    size = max(min_size, span / 1000.0)  # at most ~1000 x 1000 buckets
+    nbx = int(np.ptp(px) // size) + 1
+    nby = int(np.ptp(py) // size) + 1
+    bid = np.floor((py - by0) / size).astype(np.int64) * nbx + np.floor((px - bx0) / size).astype(np.int64)
+    order = np.argsort(bid, kind="stable")
+    indptr = np.zeros(nbx * nby + 1, np.int64)
+    np.cumsum(np.bincount(bid, minlength=nbx * nby), out=indptr[1:])
+    return indptr, order.astype(np.int64), bx0, by0, size, nbx, nby
+
+
+# ---------------------------------------------------------------------- the hazard
+class ForestFire(Hazard):
+    """A forest fire on a vegetation raster, as a hazard on a road network.
+
+    ``dem``, ``vegetation`` and ``density`` share one grid (same shape, origin and cell size).
+    ``ignitions`` are ``(x, y)`` or ``(x, y, t_s)`` in the network CRS; an ignition starts at
+    the first step at or after ``t_s``. ``net`` may be None for a bare automaton.
+
+    :meth:`state` advances the automaton as far as asked. Asking for an earlier time than
+    before is answered exactly from the recorded ignition steps (every cell burns for exactly
+    one step, so the record holds the whole history); only suppression set later does not
+    rewrite the past. On the network: an edge is closed (factor 0) while a sample point along
+    it lies within ``road_buffer_m`` of a burning cell's square; a node with people is
+    THREATENED from the first step a burning cell comes within ``evacuation_m`` (and stays
+    so), AFFECTED from the step its own cell or one of its 8 neighbours ignites, and with
+    ``lethal=True`` LETHAL from the step the front reaches its own cell (the exposure proxy for
+    people still there). Each node with people has one record, at the highest severity reached.
+    """
+
+    kind = "fire"
+    label_zh, label_en = "森林火灾", "forest fire"
+    name = "forest fire"
+
+    def __init__(
+        self,
+        net: RoadNetwork | None,
+        dem: Raster,
+        vegetation: Raster,
+        density: Raster,
+        ignitions: Iterable[Sequence[float]],
+        *,
+        wind_speed_m_s: float = 0.0,
+        wind_from_deg: float = 0.0,
+        step_s: float | None = None,
+        spread_rate_m_min: float = 3.0,
+        seed: int | np.random.Generator = 0,
+        params: AlexandridisParams = DEFAULT_PARAMS,
+        road_buffer_m: float = 50.0,
+        evacuation_m: float = 1000.0,
+        forest_types: Iterable[int] = FOREST_TYPES,
+        edge_step_m: float | None = None,
+        lethal: bool = False,
+    ) -> None:
+        veg, den, elev = self._check_rasters(net, dem, vegetation, density)
+        self.grid = vegetation
+        self.shape: tuple[int, int] = veg.shape  # type: ignore[assignment]
+        self.cellsize = float(vegetation.cellsize)
+        self.wind_speed_m_s = non_negative("wind_speed_m_s", wind_speed_m_s)
+        self.wind_from_deg = finite("wind_from_deg", wind_from_deg) % 360.0
+        self.spread_rate_m_min = positive("spread_rate_m_min", spread_rate_m_min)
+        self.step_s = (self.cellsize / (self.spread_rate_m_min / 60.0) if step_s is None
+                       else positive("step_s", step_s))
+        self.road_buffer_m = non_negative("road_buffer_m", road_buffer_m)
+        self.evacuation_m = non_negative("evacuation_m", evacuation_m)
+        self.lethal = bool(lethal)
+        if not isinstance(params, AlexandridisParams):
+            raise InputError(f"params must be AlexandridisParams, got {type(params).__name__}")
+        if not 0 < params.p_h <= 1:
+            raise InputError(f"params.p_h must lie in (0, 1], got {params.p_h}")
+        self.params = params
+        if isinstance(seed, np.random.Generator):
+            rng = seed
+        else:
+            try:
+                rng = np.random.default_rng(seed)
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"seed must be an integer or numpy Generator ({exc})") from None
+        self.key = int(rng.integers(0, 2**63, dtype=np.int64))
+
+        self._burnable = veg != Vegetation.NONE
+        codes = {int(c) for c in Vegetation}
+        try:
+            ftypes = {int(c) for c in forest_types}
+        except (TypeError, ValueError):
+            raise InputError(f"forest_types must be vegetation codes, got {forest_types!r}") from None
+        if not ftypes <= codes - {int(Vegetation.NONE)}:
+            raise InputError(f"forest_types must be burnable vegetation codes, got {sorted(ftypes)}")
+        self.forest_types = frozenset(Vegetation(c) for c in ftypes)
+        self._forest = np.isin(veg, list(ftypes)).reshape(-1)
+        self._q = transition_table(veg, den, elev, self.cellsize, self.wind_speed_m_s,
+                                   self.wind_from_deg, params).reshape(-1, 8)
+        n = veg.size
+        self._supp = np.ones(n, np.float32)
+        self._ign = np.full(n, NEVER, np.int32)
+        self._log = np.zeros(n, np.int32)
+        self._log_step = np.zeros(n, np.int32)
+        self._nbmask = np.zeros(n, np.uint8)
+        self._cand = np.zeros(n, np.int32)
+        self._step = 0
+        self._n_logged = 0
+        self._sched_cell, self._sched_step = self._check_ignitions(ignitions)
+        self._sched_ptr = 0
+        # ignitions at step 0 burn from the start
+        while self._sched_ptr < len(self._sched_cell) and self._sched_step[self._sched_ptr] == 0:
+            c = int(self._sched_cell[self._sched_ptr])
+            self._sched_ptr += 1
+            if self._ign[c] == NEVER:
+                self._ign[c] = 0
+                self._log[self._n_logged] = c
+                self._n_logged += 1
+        self._front = (0, self._n_logged)
+
+        self.net = net
+        self._setup_network(net, edge_step_m)
+
+    # ------------------------------------------------------------------ validation
+    @staticmethod
+    def _check_rasters(net, dem, vegetation, density):
+        for name, r in (("dem", dem), ("vegetation", vegetation), ("density", density)):
+            if not isinstance(r, Raster):
+                raise InputError(f"{name} must be a Raster, got {type(r).__name__}")
+            if np.ndim(r.values) != 2 or min(r.shape) < 1:
+                raise InputError(f"{name}: raster must be 2-D and non-empty, got shape {np.shape(r.values)}")
+        if vegetation.values.size >= 2**31 - 1:
+            raise InputError(f"vegetation: {vegetation.values.size} cells is too many (limit 2**31 - 1)")
+        for name, r in (("dem", dem), ("density", density)):
+            if not r.same_grid(vegetation):
+                raise InputError(
+                    f"{name}: grid {r.shape} at ({r.x0}, {r.y0}) cell {r.cellsize} m does not match vegetation's "
+                    f"{vegetation.shape} at ({vegetation.x0}, {vegetation.y0}) cell {vegetation.cellsize} m")
+            if r.crs and vegetation.crs and r.crs != vegetation.crs:
+                raise InputError(f"{name}: CRS {r.crs} differs from vegetation's {vegetation.crs}")
+        if net is not None:
+            if not isinstance(net, RoadNetwork):
+                raise InputError(f"net must be a RoadNetwork or None, got {type(net).__name__}")
+            if vegetation.crs and net.crs and vegetation.crs != net.crs:
+                raise InputError(f"vegetation: CRS {vegetation.crs} differs from the network's {net.crs}")
+        try:
+            v = np.asarray(vegetation.values, np.float64)
+            d = np.asarray(density.values, np.float64)
+            e = np.asarray(dem.values, np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"rasters must hold numbers ({exc})") from None
+        known = np.array([int(c) for c in Vegetation], float)
+        bad = np.isfinite(v) & ~np.isin(v, known)
+        if bad.any():
+            raise InputError(f"vegetation: {int(bad.sum())} cell(s) hold codes outside "
+                             f"{[f'{c.name}={int(c)}' for c in Vegetation]}, e.g. {v[bad][0]!r}")
+        veg = np.where(np.isfinite(v), v, 0).astype(np.int8)  # NaN: no data, no fuel
+        burn = veg != Vegetation.NONE
+        bad = burn & ~np.isin(d, np.array([int(c) for c in Density], float))
+        if bad.any():
+            raise InputError(f"density: {int(bad.sum())} burnable cell(s) hold codes outside "
+                             f"{[f'{c.name}={int(c)}' for c in Density]}, e.g. {d[bad][0]!r}")
+        bad = burn & ~np.isfinite(e)
+        if bad.any():
+            raise InputError(f"dem: {int(bad.sum())} burnable cell(s) have no elevation (NaN)")
+        den = np.where(burn, d, 0).astype(np.int8)
+        return veg, den, e
+
+    def _check_ignitions(self, ignitions) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            items = list(ignitions)
+        except TypeError:
+            raise InputError(f"ignitions must be a list of (x, y) or (x, y, t_s), got {ignitions!r}") from None
+        if not items:
+            raise InputError("ignitions: at least one ignition point is needed")
+        cells, steps = [], []
+        xmin, xmax, ymin, ymax = self.grid.extent
+        for i, item in enumerate(items):
+            try:
+                vals = [float(v) for v in item]
+            except (TypeError, ValueError):
+                raise InputError(f"ignitions[{i}] must be (x, y) or (x, y, t_s) numbers, got {item!r}") from None
+            if len(vals) not in (2, 3) or not all(np.isfinite(vals)):
+                raise InputError(f"ignitions[{i}] must be (x, y) or (x, y, t_s) finite numbers, got {item!r}")
+            x, y = vals[0], vals[1]
+            t = vals[2] if len(vals) == 3 else 0.0
+            if t < 0:
+                raise InputError(f"ignitions[{i}]: time {t} s is negative")
+            if t / self.step_s > 2**31 - 16:
+                raise InputError(f"ignitions[{i}]: time {t} s is beyond the automaton's range of steps")
+            row, col = self.grid.cell_of(x, y)
+            if row < 0:
+                raise InputError(f"ignitions[{i}]: ({x:.1f}, {y:.1f}) lies outside the vegetation raster "
+                                 f"(x {xmin:.0f}..{xmax:.0f}, y {ymin:.0f}..{ymax:.0f})")
+            cell = int(row) * self.shape[1] + int(col)
+            if not self._burnable.reshape(-1)[cell]:
+                raise InputError(f"ignitions[{i}]: ({x:.1f}, {y:.1f}) lies on unburnable ground "
+                                 f"(vegetation NONE: water, built-up or bare)")
+            cells.append(cell)
+            steps.append(int(np.ceil(t / self.step_s - 1e-9)))
+        order = np.argsort(steps, kind="stable")
+        return np.asarray(cells, np.int32)[order], np.asarray(steps, np.int32)[order]
+
+    def _setup_network(self, net: RoadNetwork | None, edge_step_m: float | None) -> None:
+        nrows, ncols = self.shape
+        if net is None:
+            self._thr_step = np.zeros(0, np.int32)
+            return
+        step_m = self.cellsize / 2 if edge_step_m is None else positive("edge_step_m", edge_step_m)
+        px, py, self._edge_of = edge_sample_points(net, step_m)
+        self._pts = (px, py, *_buckets(px, py, self.road_buffer_m + self.cellsize))
+        self._nodes = (net.x, net.y, *_buckets(net.x, net.y, self.evacuation_m + self.cellsize))
+        self._thr_step = np.full(net.n_nodes, NEVER, np.int32)
+        self._thr_done = 0
+        # the node's cell and its 8 neighbours (-1: outside the grid)
+        row, col = self.grid.cell_of(net.x, net.y)
+        nb = np.full((net.n_nodes, 9), -1, np.int64)
+        inside = row >= 0
+        j = 0
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                r, c = row + dr, col + dc
+                ok = inside & (r >= 0) & (r < nrows) & (c >= 0) & (c < ncols)
+                nb[ok, j] = r[ok] * ncols + c[ok]
+                j += 1
+        self._node_nb = nb
+        self._node_cell = np.where(inside, row * ncols + col, -1)
+
+    # ------------------------------------------------------------------ time
+    def step_of(self, time_s: float) -> int:
+        """The automaton step in force at ``time_s`` (step n covers [n, n+1) × step_s)."""
+        try:
+            t = float(time_s)
+        except (TypeError, ValueError):
+            raise InputError(f"time_s must be a number, got {time_s!r}") from None
+        if not np.isfinite(t) or t < 0:
+            raise InputError(f"time_s must be finite and >= 0, got {time_s!r}")
+        return int(np.floor(t / self.step_s + 1e-9))
+
+    @property
+    def current_step(self) -> int:
+        return self._step
+
+    def advance_to_step(self, n: int) -> None:
+        """Run the automaton up to step ``n`` (no-op if already there)."""
+        if n <= self._step:
+            return
+        (self._step, self._n_logged, lo, hi, self._sched_ptr) = K.advance(
+            self._q, self._burnable.reshape(-1), self._supp, self._ign, self._log, self._log_step,
+            self._nbmask, self._cand, self.shape[0], self.shape[1], self._step, self._n_logged,
+            self._front[0], self._front[1], int(n), np.uint64(self.key),
+            self._sched_cell, self._sched_step, self._sched_ptr)
+        self._front = (lo, hi)
+        if self.net is not None and self._n_logged > self._thr_done:
+            # the first time a burning cell comes within the evacuation distance of each node
+            px, py, *b = self._nodes
+            K.mark_near_cells(self._log[self._thr_done:self._n_logged], self._log_step[self._thr_done:self._n_logged],
+                              self.shape[1], self.grid.x0, self.grid.y0, self.cellsize, px, py, *b,
+                              self.evacuation_m, self._thr_step)
+            self._thr_done = self._n_logged
+
+    @property
+    def is_out(self) -> bool:
+        """No cell burning now and no ignition still to come."""
+        return self._front[0] == self._front[1] and self._sched_ptr == len(self._sched_cell)
+
+    # ------------------------------------------------------------------ suppression
+    def set_suppression(self, mask, factor: float) -> None:
+        """Crews work in ``mask`` (bool array of the grid's shape, or a Raster on the grid; None
+        clears): from the next step on, ignition probability there is multiplied by ``factor``.
+
+        Replaces any earlier suppression field.
+        """
+        f = non_negative("factor", factor)
+        if f > 1:
+            raise InputError(f"factor must lie in [0, 1], got {factor!r}")
+        self._supp[:] = 1.0
+        if mask is None:
+            return
+        if isinstance(mask, Raster):
+            if not mask.same_grid(self.grid):
+                raise InputError(f"mask: grid {mask.shape} does not match the fire grid {self.shape}")
+            mask = np.nan_to_num(np.asarray(mask.values, float)) != 0
+        m = np.asarray(mask)
+        if m.shape != self.shape:
+            raise InputError(f"mask has shape {m.shape}, expected the fire grid's {self.shape}")
+        self._supp[m.reshape(-1).astype(bool)] = f
+
+    def clear_suppression(self) -> None:
+        self._supp[:] = 1.0
+
+    def mask_near(self, x, y, radius_m: float) -> np.ndarray:
+        """Cells whose centre lies within ``radius_m`` of any of the points (e.g. crew positions)."""
+        r = non_negative("radius_m", radius_m)
+        xs, ys = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+        cx, cy = self.grid.cell_centres()
+        out = np.zeros(self.shape, bool)
+        for px, py in zip(xs, ys):
+            cols = np.flatnonzero(np.abs(cx - px) <= r)
+            rows = np.flatnonzero(np.abs(cy - py) <= r)
+            if len(cols) and len(rows):
+                d2 = (cx[cols][None, :] - px) ** 2 + (cy[rows][:, None] - py) ** 2
+                out[np.ix_(rows, cols)] |= d2 <= r * r
+        return out
+
+    # ------------------------------------------------------------------ queries
+    def _count_by(self, n: int) -> int:
+        """Cells ignited at or before step n."""
+        return int(np.searchsorted(self._log_step[:self._n_logged], n, side="right"))
+
+    def _front_at(self, n: int) -> np.ndarray:
+        lo = int(np.searchsorted(self._log_step[:self._n_logged], n, side="left"))
+        return self._log[lo:self._count_by(n)]
+
+    def front_cells(self, time_s: float | None = None) -> np.ndarray:
+        """Flat indices of the cells burning at ``time_s`` (default: the current step)."""
+        n = self._step if time_s is None else self.step_of(time_s)
+        self.advance_to_step(n)
+        return self._front_at(n).copy()
+
+    def front_xy(self, time_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Centres of the burning cells."""
+        c = self.front_cells(time_s)
+        ncols = self.shape[1]
+        return (self.grid.x0 + (c % ncols + 0.5) * self.cellsize, self.grid.y0 + (c // ncols + 0.5) * self.cellsize)
+
+    def burned_area_m2(self, time_s: float | None = None) -> float:
+        """Area ignited so far (burning + burned)."""
+        n = self._step if time_s is None else self.step_of(time_s)
+        self.advance_to_step(n)
+        return self._count_by(n) * self.cellsize**2
+
+    def burned_area_series(self) -> tuple[np.ndarray, np.ndarray]:
+        """(time_s, burned area m²) for every step from 0 to the current one."""
+        counts = np.bincount(self._log_step[:self._n_logged], minlength=self._step + 1)[: self._step + 1]
+        return np.arange(self._step + 1) * self.step_s, np.cumsum(counts) * self.cellsize**2
+
+    @property
+    def forest_area_ha(self) -> float:
+        return float(self._forest.sum()) * self.cellsize**2 / 1e4
+
+    def burned_forest_ha(self, time_s: float | None = None) -> float:
+        n = self._step if time_s is None else self.step_of(time_s)
+        self.advance_to_step(n)
+        return float(self._forest[self._log[:self._count_by(n)]].sum()) * self.cellsize**2 / 1e4
+
+    def damage_rate_permille(self, time_s: float | None = None) -> float:
+        """This event's 森林火灾受害率: burned forest / forest on the raster, in ‰."""
+        return damage_rate_permille(self.burned_forest_ha(time_s), self.forest_area_ha)
+
+    def grade(self, time_s: float | None = None, deaths: int = 0, serious_injuries: int = 0) -> FireGrade:
+        return fire_grade(self.burned_forest_ha(time_s), deaths, serious_injuries)
+
+    def summary(self, time_s: float | None = None) -> dict:
+        """Burned area, forest damage rate and grade at ``time_s``, for reports."""
+        g = self.grade(time_s)
+        return {
+            "time_s": float(self._step if time_s is None else self.step_of(time_s)) * self.step_s,
+            "burned_ha": self.burned_area_m2(time_s) / 1e4,
+            "burning_cells": int(len(self.front_cells(time_s))),
+            "burned_forest_ha": self.burned_forest_ha(time_s),
+            "forest_ha": self.forest_area_ha,
+            "damage_rate_permille": self.damage_rate_permille(time_s),
+            "grade": g.name.lower(),
+            "grade_zh": g.zh,
+        }
+
+    def state(self, time_s: float, *, fields: bool = True) -> HazardState:
+        """Road closures, burning nodes, people affected/threatened and (with ``fields``) the
+        ``state`` and ``burned_at_s`` rasters at ``time_s``."""
+        n = self.step_of(time_s)
+        self.advance_to_step(n)
+        front = self._front_at(n)
+        rasters = self._rasters(n, front) if fields else {}
+        if self.net is None:
+            return HazardState(float(time_s), np.ones(0), np.zeros(0), AffectedPeople.empty(), rasters)
+        return HazardState(float(time_s), self._edge_factor(front), self._node_level(n),
+                           self._affected(n), rasters)
+
+    def _rasters(self, n: int, front: np.ndarray) -> dict[str, Raster]:
+        """Cell states (0 unburnable, 1 burnable, 2 burning, 3 burned) and ignition times at step ``n``."""
+        ignited = self._log[:self._count_by(n)]
+        state = np.where(self._burnable, BURNABLE, UNBURNABLE).astype(np.int8)
+        state.reshape(-1)[ignited] = BURNED
+        state.reshape(-1)[front] = BURNING
+        burned_at = np.full(self.shape, np.nan)
+        burned_at.reshape(-1)[ignited] = self._log_step[:len(ignited)] * self.step_s
+        return {"state": self.grid.like(state), "burned_at_s": self.grid.like(burned_at)}
+
+    # ------------------------------------------------------------------ the hazard interface
+    def fire_line(self) -> FireLine:
+        """Crews fight this fire on its front (:meth:`front_xy`, :meth:`set_suppression`)."""
+        return self
+
+    @property
+    def field_style(self) -> FieldStyle:
+        """Burning cells in orange, burned cells in dark grey."""
+        return FieldStyle("林火", "forest fire", classes=(
+            FieldClass(BURNING, "#ff5500", "燃烧中", "burning"), FieldClass(BURNED, "#3b3b3b", "已过火", "burned")))
+
+    def map_field(self, state: HazardState, time_s: float) -> Raster | None:
+        """The cell-state raster of ``state``."""
+        return state.fields.get("state")
+
+    def footprint(self, times_s: Sequence[float]) -> Footprint:
+        """The burned and the burning area at the last of ``times_s``."""
+        t = float(max(times_s))
+        state = self.state(t).fields["state"]
+        zones = []
+        for code, label_en, label_zh, legend_zh, legend_en, colour in (
+                (BURNED, "burned", "已过火", "林火过火区", "burned area", "#3b3b3b"),
+                (BURNING, "burning", "燃烧中", "燃烧中", "burning", "#ff5500")):
+            mask = state.values == code
+            if not mask.any():
+                continue
+            geom = mask_polygons(mask, state)
+            zones.append(Zone(geom, legend_zh, legend_en, colour, {
+                "state": label_en, "state_zh": label_zh, "area_ha": round(float(geom.area) / 1e4, 2),
+                "time_h": round(t / 3600.0, 3)}))
+        crs = self.net.crs if self.net is not None else self.grid.crs
+        return Footprint("forest fire footprint", crs, tuple(zones), field=state, style=self.field_style)
+
+    def indicators(self, times_s: Sequence[float]) -> dict[str, Any]:
+        """Burned area, forest damage rate (‰) and fire grade at the last of ``times_s``."""
+        s = self.summary(float(max(times_s)))
+        return {k: s[k] for k in ("burned_ha", "burned_forest_ha", "forest_ha", "damage_rate_permille", "grade",
+                                  "grade_zh")}
+
+    def first_ignition(self) -> tuple[float, float, float]:
+        """``(time_s, x, y)`` of the earliest scheduled ignition."""
+        k = int(np.argmin(self._sched_step))
+        c = int(self._sched_cell[k])
+        ncols = self.shape[1]
+        return (float(self._sched_step[k]) * self.step_s,
+                self.grid.x0 + (c % ncols + 0.5) * self.cellsize, self.grid.y0 + (c // ncols + 0.5) * self.cellsize)
+
+    def _edge_factor(self, front: np.ndarray) -> np.ndarray:
+        factor = np.ones(self.net.n_edges)
+        if len(front) == 0:
+            return factor
+        px, py, *b = self._pts
+        hit = np.full(len(px), NEVER, np.int32)
+        K.mark_near_cells(front, np.zeros(len(front), np.int32), self.shape[1], self.grid.x0, self.grid.y0,
+                          self.cellsize, px, py, *b, self.road_buffer_m, hit)
+        factor[self._edge_of[hit != NEVER]] = 0.0
+        return factor
+
+    def _node_level(self, n: int) -> np.ndarray:
+        cell = self._node_cell
+        level = np.zeros(len(cell))
+        inside = cell >= 0
+        level[inside] = (self._ign[cell[inside]] == n).astype(float)
+        return level
+
+    def _affected(self, n: int) -> AffectedPeople:
+        nb = self._node_nb
+        aff_step = np.where(nb >= 0, self._ign[np.maximum(nb, 0)], NEVER).min(axis=1)
+        aff = aff_step <= n
+        thr = self._thr_step <= n
+        cell = self._node_cell
+        own_step = np.where(cell >= 0, self._ign[np.maximum(cell, 0)], NEVER)
+        leth = (own_step <= n) if self.lethal else np.zeros(len(cell), bool)
+        pop = self.net.population
+        node = np.flatnonzero((aff | thr) & (pop > 0))
+        since = np.select([leth[node], aff[node]], [own_step[node], aff_step[node]], self._thr_step[node])
+        since = since.astype(float) * self.step_s
+        sev = np.select([leth[node], aff[node]], [LETHAL, AFFECTED], THREATENED).astype(np.int8)
+        return AffectedPeople(node.astype(np.int64), pop[node].astype(float), since, sev)
+
+    def __repr__(self) -> str:
+        return (f"ForestFire(grid={self.shape}, cell={self.cellsize} m, step={self.step_s:.0f} s, "
+                f"wind {self.wind_speed_m_s} m/s from {self.wind_from_deg:.0f}°, at step {self._step})")

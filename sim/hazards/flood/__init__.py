@@ -1,0 +1,6 @@
+"""The river flood: the fast connected-fill model (``model``), the 2D local-inertial solver
+(``inertial``), their numba kernels, and the flood in a scenario (``scenario``)."""
+from .model import RiverFlood
+from .scenario import FLOOD, river_flood
+
+__all__ = ["RiverFlood", "river_flood", "FLOOD"]

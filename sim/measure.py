@@ -1,0 +1,252 @@
+"""From a finished simulation to its :class:`~sim.result.RunResult`: relief times, warnings,
+rescue response, team use, shelters and supplies.
+
+The simulation is read through :class:`FinishedRun` (the attributes this module needs), so the
+engine and its measures do not import each other both ways.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from network.hazard import Hazard
+from network.model import RoadNetwork
+from network.plan import Plan
+
+from .dispatch import Dispatcher, Team
+from .evacuation import Group, Ledger, Party, ShelterState
+from .params import SimParams
+from .result import RunResult
+from .roads import Roads
+from .supplies import Supplies, WarehouseState
+
+
+class FinishedRun(Protocol):
+    """What :func:`build_result` reads of a finished :class:`sim.engine.Simulation`."""
+
+    p: SimParams
+    net: RoadNetwork
+    plan: Plan
+    hazards: list[Hazard]
+    groups: dict[int, Group]
+    parties: list[Party]
+    shelters: list[ShelterState]
+    warehouses: list[WarehouseState]
+    teams: list[Team]
+    dispatcher: Dispatcher
+    supplies: Supplies
+    ledger: Ledger
+    roads: Roads
+    series: dict[str, list]
+    events: list[tuple]
+    events_processed: int | None
+
+
+def percentile(x: np.ndarray, q: float) -> float:
+    """Nearest-rank percentile (well defined with +inf for the never relieved)."""
+    if not len(x):
+        return math.nan
+    xs = np.sort(x)
+    return float(xs[min(len(xs) - 1, max(0, math.ceil(q / 100.0 * len(xs)) - 1))])
+
+
+@dataclass
+class _ReliefTally:
+    """Relief times (h after being affected) per person, and the people counted on the way."""
+
+    times: list[float] = field(default_factory=list)
+    weights: list[int] = field(default_factory=list)
+    affected: int = 0
+    relieved: int = 0
+    warned: int = 0
+    exposed: int = 0
+
+    def add(self, g: Group, rec: dict[str, Any]) -> None:
+        """Count an affected group: its warnings, exposure and every relief it received."""
+        self.affected += g.people
+        self.warned += rec["warned_before_hit"]
+        self.exposed += g.exposed
+        for q in g.parties:
+            for t, n in q.relief:
+                self.times.append(max(0.0, t - g.affected_s))
+                self.weights.append(n)
+                self.relieved += n
+        missing = g.people - rec["relieved"]
+        if missing:
+            self.times.append(math.inf)
+            self.weights.append(missing)
+
+    def hours(self) -> np.ndarray:
+        """One relief time per person, in hours (+inf: never relieved in the run)."""
+        if not self.times:
+            return np.zeros(0)
+        return np.repeat(np.array(self.times, float), np.array(self.weights, int)) / 3600.0
+
+
+def _group_record(g: Group, shelters: Sequence[ShelterState]) -> dict[str, Any]:
+    """One group: where its people went, when each state was first reached, its parties, its relief."""
+    rec: dict[str, Any] = {
+        "group": g.id, "node": g.node, "people": g.people, "threat_s": g.threat_s, "affected_s": g.affected_s,
+        "lethal_s": g.lethal_s, "warned_before_hit": None, "relieved": 0, "relief_done_s": math.nan,
+        "exposed": g.exposed, "parties": len(g.parties), "home_node": g.node}
+    # where its people went: the shelter node that took most of them (None: none reached one)
+    at: dict[int, int] = {}
+    for q in g.parties:
+        if q.shelter >= 0 and math.isfinite(q.arrived_s):
+            node = shelters[q.shelter].node
+            at[node] = at.get(node, 0) + q.people
+    rec["shelter_node"] = max(at, key=lambda k: (at[k], -k)) if at else None
+    st: dict[str, float] = {}
+    for q in g.parties:
+        for k, t in q.state_s.items():
+            st[k] = min(st.get(k, math.inf), t)
+    rec["state_times"] = st
+    rec["relieved_in_place"] = sum(q.relieved for q in g.parties if q.in_place)
+    rec["party_records"] = [
+        {"party": q.id, "people": q.people, "state": q.state, "needs_help": q.needs_help, "node": q.node,
+         "shelter_node": shelters[q.shelter].node if q.shelter >= 0 else None, "left_s": q.left_s,
+         "arrived_s": q.arrived_s, "in_place": q.in_place, "relief": [[t, n] for t, n in q.relief],
+         "state_times": dict(q.state_s)} for q in g.parties]
+    got = sum(q.relieved for q in g.parties)
+    rec["relieved"] = got
+    if got:
+        rec["relief_done_s"] = max(t for q in g.parties for t, _ in q.relief)
+    if math.isfinite(g.affected_s):
+        rec["warned_before_hit"] = g.warned_by(g.affected_s)
+        rec["relief_time_h"] = (rec["relief_done_s"] - g.affected_s) / 3600.0 if got == g.people else math.inf
+    return rec
+
+
+def _groups(sim: FinishedRun) -> tuple[list[dict[str, Any]], _ReliefTally]:
+    """Every group's record, and the relief tally of the affected ones."""
+    tally = _ReliefTally()
+    records = []
+    for g in sim.groups.values():
+        rec = _group_record(g, sim.shelters)
+        if math.isfinite(g.affected_s):
+            tally.add(g, rec)
+        records.append(rec)
+    return records, tally
+
+
+def _relief_kpis(tally: _ReliefTally, target_h: float) -> dict[str, Any]:
+    """Relief-time percentiles, the share relieved within the target, and the people counts."""
+    rt = tally.hours()
+    return {
+        "p50_h": percentile(rt, 50), "p90_h": percentile(rt, 90), "p95_h": percentile(rt, 95),
+        "max_h": float(rt.max()) if len(rt) else math.nan,
+        "share_within_target": float((rt <= target_h).mean()) if len(rt) else math.nan,
+        "target_h": target_h, "affected_people": tally.affected, "relieved_people": tally.relieved,
+        "unrelieved_people": tally.affected - tally.relieved,
+    }
+
+
+def _response_kpis(dispatcher: Dispatcher) -> dict[str, Any]:
+    """Rescue calls (trapped, casualties): how many, how many served, response times in minutes."""
+    rescue = [r for r in dispatcher.requests if r.kind in ("trapped", "casualty")]
+    resp = np.array([r.response_s for r in rescue if math.isfinite(r.arrived_s)]) / 60.0
+    return {"requests": len(rescue), "served": int(len(resp)), "mean_min": float(resp.mean()) if len(resp) else math.nan,
+            "p90_min": percentile(resp, 90), "unserved": len(rescue) - int(len(resp))}
+
+
+def _teams(teams: Sequence[Team], end_s: float) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Each team's activity and utilisation, and the mean utilisation by team type and overall."""
+    records = []
+    by_type: dict[str, list[float]] = {}
+    for t in teams:
+        activity = t.activity(end_s)
+        # busy: from dispatch to done (travel, on-scene work, escorts), work still open ending at the end
+        busy = sum(a["end_s"] - a["start_s"] for a in activity if a["kind"] in ("travel", "scene"))
+        u = min(busy / end_s, 1.0)
+        by_type.setdefault(t.type, []).append(u)
+        records.append({"team": t.id, "type": t.type, "base_node": t.base_node, "jobs": t.jobs, "utilisation": u,
+                        "status_at_end": t.status, "activity": activity})
+    util = {k: float(np.mean(v)) for k, v in by_type.items()}
+    util["all"] = float(np.mean([t["utilisation"] for t in records])) if records else math.nan
+    return records, util
+
+
+def _shelters(shelters: Sequence[ShelterState]) -> list[dict[str, Any]]:
+    """Each shelter's capacity, peak occupancy, reservations, stock and what it was sent."""
+    return [{"shelter": s.id, "node": s.node, "capacity": s.capacity, "peak_occupancy": s.peak,
+             "reserved": s.reserved, "full": s.reserved >= s.capacity, "stock_left": dict(s.stock),
+             "delivered": dict(s.delivered), "closed_s": s.closed_s} for s in shelters]
+
+
+def _supply_kpis(sim: FinishedRun, affected_people: int) -> dict[str, Any]:
+    """Relief items delivered (to shelters and in place), needed, and left in the warehouses."""
+    sup = sim.supplies
+    needs = sup.needs
+    return {
+        "delivered": {k: sum(s.delivered[k] for s in sim.shelters) + sup.delivered_in_place[k] for k in needs},
+        "needed_by_sheltered": {k: sum(s.reserved for s in sim.shelters) * v for k, v in needs.items()},
+        "needed_by_affected": {k: affected_people * v for k, v in needs.items()},
+        "warehouse_stock_left": {k: sum(w.stock.get(k, 0.0) for w in sim.warehouses) for k in needs},
+        "delivered_in_place": dict(sup.delivered_in_place), "in_place_trips": sup.in_place_trips,
+    }
+
+
+def _fire_damage_permille(hazards: Sequence[Hazard], end_s: float) -> float:
+    """The worst forest fire damage rate (‰) among the hazards that report one; NaN when none does."""
+    rates = [h.indicators([end_s]).get("damage_rate_permille") for h in hazards]
+    rates = [r for r in rates if r is not None]
+    return max(rates) if rates else math.nan
+
+
+def _kpis(sim: FinishedRun, tally: _ReliefTally, util: dict[str, float]) -> dict[str, Any]:
+    """The run's indicators and their ingredients."""
+    end = sim.p.duration_h * 3600.0
+    counts = sim.ledger.counts
+    return {
+        "relief_time": _relief_kpis(tally, sim.p.relief_target_h),
+        "warning_coverage": tally.warned / tally.affected if tally.affected else math.nan,
+        "response_time": _response_kpis(sim.dispatcher),
+        "team_utilisation": util,
+        "shelter_peak_occupancy": sum(s.peak for s in sim.shelters),
+        "shelter_capacity": sum(s.capacity for s in sim.shelters),
+        "shelters_full": [s.id for s in sim.shelters if s.reserved >= s.capacity],
+        "supplies": _supply_kpis(sim, tally.affected),
+        "relieved_in_place_people": sum(q.relieved for q in sim.parties if q.in_place),
+        "cut_off_people": sum(q.people - q.relieved for q in sim.parties if q.cut_off),
+        "shelters_closed": [s.id for s in sim.shelters if s.closed],
+        "unmet_at_end": {"unrelieved_affected_people": tally.affected - tally.relieved,
+                         "stranded_people": counts["stranded"], "waiting_help_people": counts["waiting_help"],
+                         "queued_requests": sim.dispatcher.queued},
+        "exposure_people": tally.exposed,
+        "forest_fire_damage_permille": _fire_damage_permille(sim.hazards, end),
+        "people_by_state": dict(counts),
+        "events": len(sim.events),
+        "simpy_events": sim.events_processed,
+        "path_searches": sim.roads.searches,
+        "tree_repairs": sim.roads.repairs,
+    }
+
+
+def build_result(sim: FinishedRun) -> RunResult:
+    """The RunResult of a finished simulation.
+
+    Parameters
+    ----------
+    sim
+        A :class:`sim.engine.Simulation` whose clock has reached its end.
+
+    Returns
+    -------
+    RunResult
+    """
+    groups, tally = _groups(sim)
+    teams, util = _teams(sim.teams, sim.p.duration_h * 3600.0)
+    kpis = _kpis(sim, tally, util)
+    ts = dict(sim.series)
+    ts["evacuated"] = [a + b + c for a, b, c in zip(ts["evacuating"], ts["sheltered"], ts["relieved"])]
+    requests = [{"id": r.id, "kind": r.kind, "node": r.node, "priority": r.priority, "created_s": r.created_s,
+                 "assigned_s": r.assigned_s, "arrived_s": r.arrived_s, "done_s": r.done_s, "team": r.team,
+                 "group": r.group} for r in sim.dispatcher.requests]
+    events = [{"t_s": t, "event": e, **kw} for t, e, kw in sim.events]
+    params = {k: v for k, v in asdict(sim.p).items() if k != "channels"}
+    params["channels"] = [asdict(c) for c in sim.p.channels]
+    meta = {"hazards": [h.name for h in sim.hazards], "plan": sim.plan.name, "network": sim.net.name}
+    return RunResult(kpis, ts, groups, teams, _shelters(sim.shelters), requests, events, params, meta)
