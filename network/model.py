@@ -24,11 +24,119 @@ _EDGE_FLOAT_FIELDS = ("length", "speed_kmh", "min_elevation")
 
 
 def _frozen(a: np.ndarray, dtype) -> np.ndarray:
+    """A read-only contiguous copy of ``a`` as ``dtype`` (never a view of the caller's array)."""
     out = np.ascontiguousarray(a, dtype=dtype)
     if out is a:
         out = out.copy()
     out.flags.writeable = False
     return out
+
+
+def _node_fields(
+    name: str, x, y, lon, lat, elevation, population, zone, node_id
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Node float fields, zone and node id as arrays, with the defaults filled in; checked."""
+    n = len(x)
+    if n == 0:
+        raise NetworkError(f"{name}: the network has no nodes")
+    nodes = {"x": x, "y": y, "lon": lon, "lat": lat}
+    nodes["elevation"] = np.zeros(n) if elevation is None else elevation
+    nodes["population"] = np.zeros(n) if population is None else population
+    nodes = {k: np.asarray(a, dtype=np.float64) for k, a in nodes.items()}
+    zone = np.full(n, -1, np.int32) if zone is None else np.asarray(zone, np.int32)
+    node_id = np.arange(n, dtype=np.int64) if node_id is None else np.asarray(node_id, np.int64)
+    _check_node_fields(name, n, nodes, zone, node_id)
+    return nodes, zone, node_id
+
+
+def _check_node_fields(name: str, n: int, nodes: dict[str, np.ndarray], zone: np.ndarray, node_id: np.ndarray) -> None:
+    """Raise NetworkError for a node field of the wrong shape, non-finite coordinates or population, or negative population."""
+    for k, a in list(nodes.items()) + [("zone", zone), ("node_id", node_id)]:
+        if a.shape != (n,):
+            raise NetworkError(f"{name}: node field '{k}' has shape {a.shape}, expected ({n},)")
+    for k in ("x", "y", "lon", "lat", "population"):
+        if not np.all(np.isfinite(nodes[k])):
+            raise NetworkError(f"{name}: node field '{k}' has NaN or infinite values")
+    if np.any(nodes["population"] < 0):
+        raise NetworkError(f"{name}: node field 'population' has negative values")
+
+
+def _edge_fields(
+    name: str, nodes: dict[str, np.ndarray], u, v, length, speed_kmh, road_class, min_elevation
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Edge ends, float fields and class as arrays (``min_elevation`` defaults to the lower end); checked."""
+    u = np.asarray(u, np.int64)
+    v = np.asarray(v, np.int64)
+    m = len(u)
+    if m == 0:
+        raise NetworkError(f"{name}: the network has no edges")
+    edges = {"length": length, "speed_kmh": speed_kmh}
+    edges["min_elevation"] = (
+        np.minimum(nodes["elevation"][u], nodes["elevation"][v]) if min_elevation is None else min_elevation
+    )
+    edges = {k: np.asarray(a, dtype=np.float64) for k, a in edges.items()}
+    road_class = np.asarray(road_class, dtype=np.int8)
+    _check_edge_fields(name, len(nodes["x"]), u, v, edges, road_class)
+    return u, v, edges, road_class
+
+
+def _check_edge_fields(
+    name: str, n: int, u: np.ndarray, v: np.ndarray, edges: dict[str, np.ndarray], road_class: np.ndarray
+) -> None:
+    """Raise NetworkError for an edge field of the wrong shape, an end that is no node, or a bad length, speed or class."""
+    m = len(u)
+    for k, a in list(edges.items()) + [("v", v), ("road_class", road_class)]:
+        if a.shape != (m,):
+            raise NetworkError(f"{name}: edge field '{k}' has shape {a.shape}, expected ({m},)")
+    if u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n:
+        raise NetworkError(f"{name}: edge endpoints must be node positions in 0..{n - 1}")
+    for k in ("length", "speed_kmh"):
+        a = edges[k]
+        bad = ~np.isfinite(a) | (a < 0) if k == "length" else ~np.isfinite(a) | (a <= 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            what = "negative or NaN" if k == "length" else "non-positive or NaN"
+            raise NetworkError(
+                f"{name}: edge field '{k}' has {int(bad.sum())} {what} value(s), "
+                f"first at edge {i} ({int(u[i])} -> {int(v[i])}): {a[i]!r}"
+            )
+    if road_class.min() < min(RoadClass) or road_class.max() > max(RoadClass):
+        raise NetworkError(f"{name}: edge field 'road_class' outside {min(RoadClass)}..{max(RoadClass)}")
+
+
+def _hilbert_renumbered(
+    nodes: dict[str, np.ndarray], zone: np.ndarray, node_id: np.ndarray, u: np.ndarray, v: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes reordered along a Hilbert curve, and the edge ends renumbered to match."""
+    perm = np.argsort(hilbert_key(nodes["x"], nodes["y"]), kind="stable")
+    rank = np.empty(len(perm), np.int64)
+    rank[perm] = np.arange(len(perm))
+    return {k: a[perm] for k, a in nodes.items()}, zone[perm], node_id[perm], rank[u], rank[v]
+
+
+def _csr_fields(
+    n: int, u: np.ndarray, v: np.ndarray, edges: dict[str, np.ndarray], road_class: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The edge fields of a RoadNetwork, frozen: edges sorted by (tail, head), forward and reverse CSR."""
+    m = len(u)
+    order = np.lexsort((v, u))
+    u, v = u[order], v[order]
+    edges = {k: a[order] for k, a in edges.items()}
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
+    rev_order = np.lexsort((u, v))
+    rev_indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(v, minlength=n), out=rev_indptr[1:])
+    pointer = np.int32 if m < 2**31 else np.int64
+    return {
+        "indptr": _frozen(indptr, pointer),
+        "indices": _frozen(v, np.int32),
+        **{k: _frozen(a, np.float64) for k, a in edges.items()},
+        "road_class": _frozen(road_class[order], np.int8),
+        "rev_indptr": _frozen(rev_indptr, pointer),
+        "rev_indices": _frozen(u[rev_order], np.int32),
+        "rev_edge": _frozen(rev_order, np.int32),
+    }
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -92,86 +200,69 @@ class RoadNetwork:
     ) -> "RoadNetwork":
         """Validate node and edge arrays and build forward and reverse CSR.
 
-        ``u``/``v`` are node positions (0..n-1) of each directed edge. With ``spatial_order``
-        the nodes are renumbered along a Hilbert curve so that nearby nodes sit nearby in
-        memory, which speeds up every path search; ``node_id`` keeps the original ids.
+        With ``spatial_order`` the nodes are renumbered along a Hilbert curve so that nearby
+        nodes sit nearby in memory, which speeds up every path search; ``node_id`` keeps the
+        original ids. Edges are sorted by (tail, head); parallel edges are kept.
+
+        Parameters
+        ----------
+        x, y : array of float, shape (n,)
+            Projected node coordinates in metres (in ``crs``).
+        lon, lat : array of float, shape (n,)
+            Node coordinates in WGS 84 degrees.
+        u, v : array of int, shape (m,)
+            Tail and head of each directed edge, as node positions 0..n-1.
+        length : array of float, shape (m,)
+            Edge lengths in metres, finite and non-negative.
+        speed_kmh : array of float, shape (m,)
+            Free-flow speeds in km/h, finite and positive.
+        road_class : array of int, shape (m,)
+            :class:`~network.roadclass.RoadClass` value of each edge.
+        crs : str
+            The projected CRS of ``x``/``y``, e.g. ``"EPSG:32650"``.
+        elevation : array of float, shape (n,), optional
+            Node elevations in metres; default 0.
+        population : array of float, shape (n,), optional
+            Residents per node, finite and non-negative; default 0.
+        zone : array of int, shape (n,), optional
+            Zone (township) index per node, -1 outside every zone; default -1.
+        node_id : array of int, shape (n,), optional
+            Original node ids (e.g. OSM ids); default the positions 0..n-1.
+        min_elevation : array of float, shape (m,), optional
+            Lowest elevation along each edge; default the lower of its end nodes.
+        name : str
+            Name of the network, also the prefix of every error message.
+        zone_names : tuple of (str, str)
+            Chinese and English name of each zone.
+        dropped_nodes : int
+            Nodes the loader left out (e.g. outside the largest strongly connected component).
+        meta : dict, optional
+            Free-form provenance (source file, counts), copied.
+        spatial_order : bool
+            Renumber the nodes along a Hilbert curve (default True).
+
+        Returns
+        -------
+        RoadNetwork
+            A network whose arrays are read-only copies of the inputs.
+
+        Raises
+        ------
+        NetworkError
+            When there are no nodes or no edges, a field has the wrong shape, a node
+            coordinate or population is NaN/infinite, a population is negative, an edge end
+            is not a node position, a length is negative or NaN, a speed is not positive, or a
+            road class is out of range. The message starts with ``name``.
         """
-        n = len(x)
-        if n == 0:
-            raise NetworkError(f"{name}: the network has no nodes")
-        nodes = {"x": x, "y": y, "lon": lon, "lat": lat}
-        nodes["elevation"] = np.zeros(n) if elevation is None else elevation
-        nodes["population"] = np.zeros(n) if population is None else population
-        nodes = {k: np.asarray(a, dtype=np.float64) for k, a in nodes.items()}
-        zone = np.full(n, -1, np.int32) if zone is None else np.asarray(zone, np.int32)
-        node_id = np.arange(n, dtype=np.int64) if node_id is None else np.asarray(node_id, np.int64)
-        for k, a in list(nodes.items()) + [("zone", zone), ("node_id", node_id)]:
-            if a.shape != (n,):
-                raise NetworkError(f"{name}: node field '{k}' has shape {a.shape}, expected ({n},)")
-        for k in ("x", "y", "lon", "lat", "population"):
-            if not np.all(np.isfinite(nodes[k])):
-                raise NetworkError(f"{name}: node field '{k}' has NaN or infinite values")
-        if np.any(nodes["population"] < 0):
-            raise NetworkError(f"{name}: node field 'population' has negative values")
-
-        u = np.asarray(u, np.int64)
-        v = np.asarray(v, np.int64)
-        m = len(u)
-        if m == 0:
-            raise NetworkError(f"{name}: the network has no edges")
-        edges = {"length": length, "speed_kmh": speed_kmh}
-        edges["min_elevation"] = (
-            np.minimum(nodes["elevation"][u], nodes["elevation"][v]) if min_elevation is None else min_elevation
-        )
-        edges = {k: np.asarray(a, dtype=np.float64) for k, a in edges.items()}
-        road_class = np.asarray(road_class, dtype=np.int8)
-        for k, a in list(edges.items()) + [("v", v), ("road_class", road_class)]:
-            if a.shape != (m,):
-                raise NetworkError(f"{name}: edge field '{k}' has shape {a.shape}, expected ({m},)")
-        if u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n:
-            raise NetworkError(f"{name}: edge endpoints must be node positions in 0..{n - 1}")
-        for k in ("length", "speed_kmh"):
-            a = edges[k]
-            bad = ~np.isfinite(a) | (a < 0) if k == "length" else ~np.isfinite(a) | (a <= 0)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                what = "negative or NaN" if k == "length" else "non-positive or NaN"
-                raise NetworkError(
-                    f"{name}: edge field '{k}' has {int(bad.sum())} {what} value(s), "
-                    f"first at edge {i} ({int(u[i])} -> {int(v[i])}): {a[i]!r}"
-                )
-        if road_class.min() < min(RoadClass) or road_class.max() > max(RoadClass):
-            raise NetworkError(f"{name}: edge field 'road_class' outside {min(RoadClass)}..{max(RoadClass)}")
-
+        nodes, zone, node_id = _node_fields(name, x, y, lon, lat, elevation, population, zone, node_id)
+        u, v, edges, road_class = _edge_fields(name, nodes, u, v, length, speed_kmh, road_class, min_elevation)
         if spatial_order:
-            perm = np.argsort(hilbert_key(nodes["x"], nodes["y"]), kind="stable")
-            rank = np.empty(n, np.int64)
-            rank[perm] = np.arange(n)
-            nodes = {k: a[perm] for k, a in nodes.items()}
-            zone, node_id = zone[perm], node_id[perm]
-            u, v = rank[u], rank[v]
-
-        order = np.lexsort((v, u))
-        u, v = u[order], v[order]
-        edges = {k: a[order] for k, a in edges.items()}
-        road_class = road_class[order]
-        indptr = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
-        rev_order = np.lexsort((u, v))
-        rev_indptr = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(v, minlength=n), out=rev_indptr[1:])
-
+            nodes, zone, node_id, u, v = _hilbert_renumbered(nodes, zone, node_id, u, v)
         return cls(
             **{k: _frozen(a, np.float64) for k, a in nodes.items()},
             zone=_frozen(zone, np.int32),
             node_id=_frozen(node_id, np.int64),
-            indptr=_frozen(indptr, np.int32 if m < 2**31 else np.int64),
-            indices=_frozen(v, np.int32),
-            **{k: _frozen(a, np.float64) for k, a in edges.items()},
-            road_class=_frozen(road_class, np.int8),
-            rev_indptr=_frozen(rev_indptr, np.int32 if m < 2**31 else np.int64),
-            rev_indices=_frozen(u[rev_order], np.int32),
-            rev_edge=_frozen(rev_order, np.int32),
+            **_csr_fields(len(zone), u, v, edges, road_class),
             crs=crs,
             name=name,
             zone_names=tuple(zone_names),
