@@ -138,7 +138,7 @@ def _node_xy(path: Path, keys: list[Any], nodes: list[dict[str, Any]]) -> np.nda
 def _node_lonlat(
     path: Path, g: nx.MultiDiGraph, nodes: list[dict[str, Any]], xy: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Node lon/lat: ``x``/``y`` of a geographic graph, else the ``lon``/``lat`` OSMnx kept, else ``x``/``y`` unprojected."""
+    """Node lon/lat: x/y of a geographic graph, else the lon/lat OSMnx kept, else x/y unprojected."""
     crs = _crs_of(path, g)
     if crs is None or crs.is_geographic:
         lon, lat = xy[:, 0], xy[:, 1]
@@ -170,7 +170,8 @@ def _projected(path: Path, g: nx.MultiDiGraph, lon: np.ndarray, lat: np.ndarray)
 def _edge_arrays(
     g: nx.MultiDiGraph, pos: dict[Any, int], lon: np.ndarray, lat: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per edge: tail and head positions, length (great-circle where missing), speed, class, lowest elevation (NaN if unknown)."""
+    """Per edge: tail and head positions, length (great-circle where missing), speed, class, lowest elevation
+    (NaN where the file gives none)."""
     m = g.number_of_edges()
     u = np.empty(m, np.int64)
     v = np.empty(m, np.int64)

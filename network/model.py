@@ -50,7 +50,7 @@ def _node_fields(
 
 
 def _check_node_fields(name: str, n: int, nodes: dict[str, np.ndarray], zone: np.ndarray, node_id: np.ndarray) -> None:
-    """Raise NetworkError for a node field of the wrong shape, non-finite coordinates or population, or negative population."""
+    """Raise NetworkError for a node field of the wrong shape, or bad coordinates or population."""
     for k, a in list(nodes.items()) + [("zone", zone), ("node_id", node_id)]:
         if a.shape != (n,):
             raise NetworkError(f"{name}: node field '{k}' has shape {a.shape}, expected ({n},)")
@@ -83,7 +83,7 @@ def _edge_fields(
 def _check_edge_fields(
     name: str, n: int, u: np.ndarray, v: np.ndarray, edges: dict[str, np.ndarray], road_class: np.ndarray
 ) -> None:
-    """Raise NetworkError for an edge field of the wrong shape, an end that is no node, or a bad length, speed or class."""
+    """Raise NetworkError for an edge field of the wrong shape, an end that is no node, or a bad value."""
     m = len(u)
     for k, a in list(edges.items()) + [("v", v), ("road_class", road_class)]:
         if a.shape != (m,):
@@ -175,27 +175,11 @@ class RoadNetwork:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_edges(
-        cls,
-        *,
-        x: np.ndarray,
-        y: np.ndarray,
-        lon: np.ndarray,
-        lat: np.ndarray,
-        u: np.ndarray,
-        v: np.ndarray,
-        length: np.ndarray,
-        speed_kmh: np.ndarray,
-        road_class: np.ndarray,
-        crs: str,
-        elevation: np.ndarray | None = None,
-        population: np.ndarray | None = None,
-        zone: np.ndarray | None = None,
-        node_id: np.ndarray | None = None,
-        min_elevation: np.ndarray | None = None,
-        name: str = "road network",
-        zone_names: tuple[tuple[str, str], ...] = (),
-        dropped_nodes: int = 0,
-        meta: dict[str, Any] | None = None,
+        cls, *, x: np.ndarray, y: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+        u: np.ndarray, v: np.ndarray, length: np.ndarray, speed_kmh: np.ndarray, road_class: np.ndarray, crs: str,
+        elevation: np.ndarray | None = None, population: np.ndarray | None = None, zone: np.ndarray | None = None,
+        node_id: np.ndarray | None = None, min_elevation: np.ndarray | None = None, name: str = "road network",
+        zone_names: tuple[tuple[str, str], ...] = (), dropped_nodes: int = 0, meta: dict[str, Any] | None = None,
         spatial_order: bool = True,
     ) -> "RoadNetwork":
         """Validate node and edge arrays and build forward and reverse CSR.
@@ -206,38 +190,32 @@ class RoadNetwork:
 
         Parameters
         ----------
-        x, y : array of float, shape (n,)
-            Projected node coordinates in metres (in ``crs``).
-        lon, lat : array of float, shape (n,)
-            Node coordinates in WGS 84 degrees.
+        x, y, lon, lat : array of float, shape (n,)
+            Node coordinates: projected in ``crs`` (metres), and WGS 84 (degrees).
         u, v : array of int, shape (m,)
             Tail and head of each directed edge, as node positions 0..n-1.
-        length : array of float, shape (m,)
-            Edge lengths in metres, finite and non-negative.
-        speed_kmh : array of float, shape (m,)
-            Free-flow speeds in km/h, finite and positive.
+        length, speed_kmh : array of float, shape (m,)
+            Edge length in metres (>= 0) and free-flow speed in km/h (> 0).
         road_class : array of int, shape (m,)
             :class:`~network.roadclass.RoadClass` value of each edge.
         crs : str
             The projected CRS of ``x``/``y``, e.g. ``"EPSG:32650"``.
-        elevation : array of float, shape (n,), optional
-            Node elevations in metres; default 0.
-        population : array of float, shape (n,), optional
-            Residents per node, finite and non-negative; default 0.
+        elevation, population : array of float, shape (n,), optional
+            Node elevation in metres and residents (>= 0); default 0.
         zone : array of int, shape (n,), optional
-            Zone (township) index per node, -1 outside every zone; default -1.
+            Zone (township) index of each node, -1 outside every zone (the default).
         node_id : array of int, shape (n,), optional
             Original node ids (e.g. OSM ids); default the positions 0..n-1.
         min_elevation : array of float, shape (m,), optional
             Lowest elevation along each edge; default the lower of its end nodes.
         name : str
-            Name of the network, also the prefix of every error message.
+            Name of the network, also the start of every error message.
         zone_names : tuple of (str, str)
             Chinese and English name of each zone.
         dropped_nodes : int
             Nodes the loader left out (e.g. outside the largest strongly connected component).
         meta : dict, optional
-            Free-form provenance (source file, counts), copied.
+            Provenance (source file, counts); copied.
         spatial_order : bool
             Renumber the nodes along a Hilbert curve (default True).
 
@@ -249,10 +227,9 @@ class RoadNetwork:
         Raises
         ------
         NetworkError
-            When there are no nodes or no edges, a field has the wrong shape, a node
-            coordinate or population is NaN/infinite, a population is negative, an edge end
-            is not a node position, a length is negative or NaN, a speed is not positive, or a
-            road class is out of range. The message starts with ``name``.
+            No nodes or no edges, a field of the wrong shape, NaN/infinite coordinates or
+            population, negative population, an edge end that is no node, a negative or NaN
+            length, a non-positive speed or a road class out of range.
         """
         nodes, zone, node_id = _node_fields(name, x, y, lon, lat, elevation, population, zone, node_id)
         u, v, edges, road_class = _edge_fields(name, nodes, u, v, length, speed_kmh, road_class, min_elevation)
