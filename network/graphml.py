@@ -170,8 +170,7 @@ def _projected(path: Path, g: nx.MultiDiGraph, lon: np.ndarray, lat: np.ndarray)
 def _edge_arrays(
     g: nx.MultiDiGraph, pos: dict[Any, int], lon: np.ndarray, lat: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per edge: tail and head positions, length (great-circle where missing), speed, class, lowest elevation
-    (NaN where the file gives none)."""
+    """Per edge: ends, length (great-circle if missing), speed, class and lowest elevation (NaN if not given)."""
     m = g.number_of_edges()
     u = np.empty(m, np.int64)
     v = np.empty(m, np.int64)

@@ -221,8 +221,7 @@ def _collect_ways(processor: osmium.FileProcessor) -> _WayLists:
 def _drop_unusable_refs(
     ref: np.ndarray, lon: np.ndarray, lat: np.ndarray, way_of: np.ndarray, n_ways: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Drop refs to nodes absent from the file, then consecutive duplicates (as OSMnx does), then
-    ways left with fewer than two nodes; also returns how many refs were absent."""
+    """Drop refs to absent nodes (counted), then repeats (as OSMnx does), then ways left with under two nodes."""
     found = ~np.isnan(lon)
     missing = int((~found).sum())
     ref, lon, lat, way_of = ref[found], lon[found], lat[found], way_of[found]
@@ -322,8 +321,7 @@ def _usable_drive_ways(path: Path, fmt: str) -> _DriveWays:
 
 
 def _way_edges(ways: _DriveWays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Edges between consecutive nodes of the same way, in one or both directions:
-    end positions in the flat ref list, the way of each edge, and its great-circle length."""
+    """Edges between consecutive nodes of a way (ends as positions in the ref list), their way and length."""
     seg = np.flatnonzero(ways.way[:-1] == ways.way[1:])
     seg_way = ways.way[seg]
     fw, bw = ways.forward[seg_way], ways.backward[seg_way]
