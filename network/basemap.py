@@ -8,10 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.colors import LightSource, ListedColormap
 
+from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
 from .errors import InputError
+from .fonts import use_cjk_font
 from .model import RoadNetwork
 from .roadclass import RoadClass
+from .terrain import FOREST_CLASSES, LandCover, xy_of
 
 _ROAD_STYLE = {  # class: (colour, line width, z-order)
     RoadClass.MOTORWAY: ("#c0392b", 2.4, 6),
@@ -48,8 +53,6 @@ def _check_lang(lang: str) -> str:
 
 def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legend: bool = True) -> None:
     """Roads by class as line collections (each two-way road drawn once)."""
-    from matplotlib.collections import LineCollection
-
     scale = 1000.0 if km else 1.0
     src, dst = net.edge_source, net.indices
     once = src < dst
@@ -80,10 +83,6 @@ def _has_reverse(net: RoadNetwork) -> np.ndarray:
 
 def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = True) -> None:
     """The whole base map of a district: terrain, forests, river, dikes, roads, towns, facilities."""
-    from matplotlib.colors import LightSource, ListedColormap
-
-    from .terrain import FOREST_CLASSES, LandCover, xy_of
-
     t = _TEXT[_check_lang(lang)]
     spec = district.spec
     crs = spec.district.crs
@@ -131,12 +130,12 @@ def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = Tru
 
 def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None = None, dpi: int = 150) -> Path:
     """Draw a district (or a bare RoadNetwork) and save it as PNG or SVG."""
+    # deferred: the backend must be chosen before pyplot loads (~0.2 s more), and only when
+    # a map is rendered to a file, not when a caller draws on its own axes
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-
-    from .fonts import use_cjk_font
 
     out = Path(out)
     if out.suffix.lower() not in (".png", ".svg"):
@@ -147,8 +146,6 @@ def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None =
     net = source.network if hasattr(source, "network") else source
     if hasattr(source, "spec"):
         draw_district(ax, source, lang=lang)
-        from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
-
         name = source.spec.district.name_zh if lang == "zh" else source.spec.district.name_en
         note = ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN
         ax.set_title(title or f"{name}\n{note}", fontsize=13)

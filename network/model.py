@@ -17,7 +17,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .errors import NetworkError
-from .roadclass import RoadClass
+from .roadclass import OSM_HIGHWAY_CLASS, RoadClass
 
 _NODE_FLOAT_FIELDS = ("x", "y", "lon", "lat", "elevation", "population")
 _EDGE_FLOAT_FIELDS = ("length", "speed_kmh", "min_elevation")
@@ -315,7 +315,7 @@ class RoadNetwork:
 
     def to_networkx(self):
         """An ``networkx.MultiDiGraph`` with OSMnx-style attributes (x/y projected, lon/lat, length, speed_kph)."""
-        import networkx as nx
+        import networkx as nx  # deferred: ~90 ms, and `import network` (every CLI start) never needs it
 
         g = nx.MultiDiGraph(crs=self.crs, name=self.name)
         for i in range(self.n_nodes):
@@ -342,8 +342,8 @@ class RoadNetwork:
         Nodes need ``lon``/``lat`` (or unprojected ``x``/``y`` when no ``crs`` is given);
         edges need ``length`` and ``speed_kph`` (or ``road_class``/``highway`` for a default).
         """
+        # deferred: pyproj adds ~30 ms to `import network` (every CLI start), which otherwise never loads it
         from .projection import to_projected, utm_crs_for
-        from .roadclass import OSM_HIGHWAY_CLASS
 
         name = name or g.graph.get("name", "networkx graph")
         ids = list(g.nodes)
@@ -438,7 +438,7 @@ class RoadNetwork:
     # ------------------------------------------------------------------ description
     def summary(self) -> dict[str, Any]:
         """Counts and totals a planner reads first (used by ``yingji network info``)."""
-        from scipy.spatial import ConvexHull
+        from scipy.spatial import ConvexHull  # deferred: ~60 ms on `import network`, only summary() needs it
 
         km_by_class = {
             RoadClass(c).name.lower(): round(float(self.length[self.road_class == c].sum()) / 1000.0, 3)

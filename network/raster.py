@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import shapely
 
 from .errors import InputError
 
@@ -172,8 +173,6 @@ def write_asc(raster: Raster, path: str | Path, *, nodata: float = -9999.0, fmt:
 
 def mask_polygons(mask: np.ndarray, grid: Raster):
     """A (Multi)Polygon covering the True cells: row runs as boxes, dissolved."""
-    import shapely
-
     padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
     padded[:, 1:-1] = mask
     step = np.diff(padded, axis=1)
