@@ -14,7 +14,7 @@ from matplotlib.colors import LightSource, ListedColormap
 from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
 from .errors import InputError
 from .fonts import use_cjk_font
-from .model import RoadNetwork
+from .model import RoadNetwork, has_reverse_edge
 from .roadclass import RoadClass
 from .terrain import FOREST_CLASSES, LandCover, xy_of
 
@@ -55,9 +55,7 @@ def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legen
     """Roads by class as line collections (each two-way road drawn once)."""
     scale = 1000.0 if km else 1.0
     src, dst = net.edge_source, net.indices
-    once = src < dst
-    reverse_exists = _has_reverse(net)
-    once |= ~reverse_exists
+    once = (src < dst) | ~has_reverse_edge(net)  # a two-way road is two edges, drawn once
     for cls in sorted(RoadClass, reverse=True):
         sel = once & (net.road_class == int(cls))
         if not sel.any():
@@ -71,14 +69,6 @@ def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legen
         ax.add_collection(LineCollection(segs, colors=colour, linewidths=width, zorder=z, label=label if legend else None, capstyle="round"))
     ax.set_xlim(net.x.min() / scale, net.x.max() / scale)
     ax.set_ylim(net.y.min() / scale, net.y.max() / scale)
-
-
-def _has_reverse(net: RoadNetwork) -> np.ndarray:
-    """True for edges whose reverse edge also exists."""
-    n = net.n_nodes
-    key = net.edge_source.astype(np.int64) * n + net.indices
-    rkey = net.indices.astype(np.int64) * n + net.edge_source
-    return np.isin(key, rkey)
 
 
 def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = True) -> None:

@@ -23,7 +23,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from .errors import InputError, NetworkError
-from .model import RoadNetwork
+from .model import RoadNetwork, has_reverse_edge
 from .osm import check_keep, largest_component_mask, parse_maxspeed
 from .projection import haversine_m, to_lonlat, to_projected, utm_crs_for
 from .roadclass import OSM_HIGHWAY_CLASS, RoadClass
@@ -334,13 +334,6 @@ def _street_count(net: RoadNetwork) -> np.ndarray:
     return np.bincount(a, minlength=net.n_nodes) + np.bincount(b, minlength=net.n_nodes)
 
 
-def _has_reverse(net: RoadNetwork) -> np.ndarray:
-    """Per edge: whether an edge in the opposite direction exists (the road is two-way)."""
-    src, dst = net.edge_source.astype(np.int64), net.indices.astype(np.int64)
-    n = net.n_nodes
-    return np.isin(src * n + dst, dst * n + src)
-
-
 def _writable(path: str | Path, what: str) -> Path:
     path = Path(path)
     if not path.parent.is_dir():
@@ -425,7 +418,7 @@ def save_graphml(net: RoadNetwork, path: str | Path) -> Path:
     rc = net.road_class.tolist()
     edge_attrs = {
         "highway": [_CLASS_HIGHWAY[RoadClass(c)] for c in rc],
-        "oneway": [str(not two) for two in _has_reverse(net).tolist()],
+        "oneway": [str(not two) for two in has_reverse_edge(net).tolist()],
         "reversed": ["False"] * net.n_edges,
         "length": floats(net.length),
         "speed_kph": floats(net.speed_kmh),

@@ -488,3 +488,10 @@ def hilbert_key(x: np.ndarray, y: np.ndarray, order: int = 16) -> np.ndarray:
         xi, yi = np.where(flip, yi, xi), np.where(flip, xi, yi)
         s >>= 1
     return d
+
+
+def has_reverse_edge(net: RoadNetwork) -> np.ndarray:
+    """Per edge (CSR order): whether an edge in the opposite direction exists, i.e. the road is two-way."""
+    src, dst = net.edge_source.astype(np.int64), net.indices.astype(np.int64)
+    n = net.n_nodes
+    return np.isin(src * n + dst, dst * n + src)

@@ -108,16 +108,8 @@ class Raster:
         )
 
 
-def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
-    """Read an ESRI ASCII grid. No-data cells become NaN. Errors name the file and the problem."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: raster file not found")
-    try:
-        text = path.read_text(encoding="ascii", errors="strict")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"{path}: not a readable ESRI ASCII grid ({exc})") from None
-    lines = text.splitlines()
+def _asc_header(path: Path, lines: list[str]) -> tuple[dict[str, float], int]:
+    """The header of an ESRI ASCII grid (lower-case keys) and the index of the first data line."""
     header: dict[str, float] = {}
     i = 0
     while i < len(lines) and lines[i].strip() and lines[i].split()[0].lower() in _HEADER_KEYS:
@@ -129,24 +121,37 @@ def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
         except ValueError:
             raise InputError(f"{path}: line {i + 1}: {parts[0]} must be a number, found {parts[1]!r}") from None
         i += 1
+    return header, i
+
+
+def _lower_left(path: Path, header: dict[str, float], axis: str, cellsize: float) -> float:
+    """The grid's lower-left edge along ``axis`` ("x" or "y"), from its ``corner`` or ``center`` header line."""
+    if f"{axis}llcorner" in header:
+        return header[f"{axis}llcorner"]
+    if f"{axis}llcenter" in header:
+        return header[f"{axis}llcenter"] - cellsize / 2
+    raise InputError(f"{path}: header lacks '{axis}llcorner' or '{axis}llcenter'")
+
+
+def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
+    """Read an ESRI ASCII grid. No-data cells become NaN. Errors name the file and the problem."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: raster file not found")
+    try:
+        text = path.read_text(encoding="ascii", errors="strict")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"{path}: not a readable ESRI ASCII grid ({exc})") from None
+    lines = text.splitlines()
+    header, i = _asc_header(path, lines)
     for key in ("ncols", "nrows", "cellsize"):
         if key not in header:
             raise InputError(f"{path}: header lacks '{key}'")
     ncols, nrows, cs = int(header["ncols"]), int(header["nrows"]), header["cellsize"]
     if ncols <= 0 or nrows <= 0 or not cs > 0:
         raise InputError(f"{path}: ncols, nrows and cellsize must be positive")
-    if "xllcorner" in header:
-        x0 = header["xllcorner"]
-    elif "xllcenter" in header:
-        x0 = header["xllcenter"] - cs / 2
-    else:
-        raise InputError(f"{path}: header lacks 'xllcorner' or 'xllcenter'")
-    if "yllcorner" in header:
-        y0 = header["yllcorner"]
-    elif "yllcenter" in header:
-        y0 = header["yllcenter"] - cs / 2
-    else:
-        raise InputError(f"{path}: header lacks 'yllcorner' or 'yllcenter'")
+    x0 = _lower_left(path, header, "x", cs)
+    y0 = _lower_left(path, header, "y", cs)
     try:
         data = np.array(" ".join(lines[i:]).split(), dtype=np.float64)
     except ValueError as exc:
