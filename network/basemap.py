@@ -46,13 +46,28 @@ _TEXT = {
 
 
 def _check_lang(lang: str) -> str:
+    """The label language, checked: 'zh' or 'en'."""
     if lang not in _TEXT:
         raise InputError(f"--lang must be 'zh' or 'en', found {lang!r}")
     return lang
 
 
 def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legend: bool = True) -> None:
-    """Roads by class as line collections (each two-way road drawn once)."""
+    """Roads by class as line collections (each two-way road drawn once).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw; its limits are set to the network's extent.
+    net : RoadNetwork
+        The network.
+    lang : {"zh", "en"}
+        Language of the legend labels.
+    km : bool
+        Axes in kilometres (default) rather than metres.
+    legend : bool
+        Label the road classes for a legend.
+    """
     scale = 1000.0 if km else 1.0
     src, dst = net.edge_source, net.indices
     once = (src < dst) | ~has_reverse_edge(net)  # a two-way road is two edges, drawn once
@@ -72,7 +87,24 @@ def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legen
 
 
 def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = True) -> None:
-    """The whole base map of a district: terrain, forests, river, dikes, roads, towns, facilities."""
+    """The whole base map of a district: terrain, forests, river, dikes, roads, towns, facilities.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw, in kilometres of the district's CRS.
+    district : District
+        The district (spec, terrain and network).
+    lang : {"zh", "en"}
+        Language of labels and legend.
+    show_facilities : bool
+        Mark facilities and shelter sites (default True).
+
+    Raises
+    ------
+    InputError
+        For a ``lang`` other than "zh" or "en".
+    """
     t = _TEXT[_check_lang(lang)]
     spec = district.spec
     crs = spec.district.crs
@@ -119,7 +151,34 @@ def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = Tru
 
 
 def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None = None, dpi: int = 150) -> Path:
-    """Draw a district (or a bare RoadNetwork) and save it as PNG or SVG."""
+    """Draw a district (or a bare RoadNetwork) and save it as PNG or SVG.
+
+    Parameters
+    ----------
+    source : District or RoadNetwork
+        A district is drawn with terrain and facilities and titled as illustrative; a
+        network with its roads only.
+    out : str or Path
+        The image file, ``.png`` or ``.svg``; missing folders are created.
+    lang : {"zh", "en"}
+        Language of labels, legend and title.
+    title : str, optional
+        Title; default the district's name and the illustrative note, or the network's name.
+    dpi : int
+        Resolution of a PNG.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    InputError
+        For another file ending or a ``lang`` other than "zh" or "en".
+    RuntimeError
+        When no CJK font can be found (an incomplete install).
+    """
     # deferred: the backend must be chosen before pyplot loads (~0.2 s more), and only when
     # a map is rendered to a file, not when a caller draws on its own axes
     import matplotlib

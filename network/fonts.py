@@ -21,6 +21,7 @@ _PREFERRED = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuan
 
 
 def _bundled_font_files() -> list[Path]:
+    """The Noto Sans CJK font files that mplfonts ships (none when it is missing)."""
     if mplfonts is None:
         return []
     folder = Path(mplfonts.__file__).parent / "fonts"

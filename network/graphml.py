@@ -70,6 +70,7 @@ def _float(raw: Any) -> float | None:
 
 
 def _edge_class(data: dict[str, Any]) -> RoadClass:
+    """An edge's road class: ``road_class`` if we wrote it, else that of its (first) ``highway``."""
     rc = _float(data.get("road_class"))
     if rc is not None and min(RoadClass) <= int(rc) <= max(RoadClass):
         return RoadClass(int(rc))
@@ -80,6 +81,7 @@ def _edge_class(data: dict[str, Any]) -> RoadClass:
 
 
 def _edge_speed(data: dict[str, Any], rc: RoadClass) -> float:
+    """An edge's speed: ``speed_kph``, else ``maxspeed``, else the road class's default."""
     speed = _float(data.get("speed_kph"))
     if speed is not None and speed > 0:
         return speed
@@ -335,6 +337,7 @@ def _street_count(net: RoadNetwork) -> np.ndarray:
 
 
 def _writable(path: str | Path, what: str) -> Path:
+    """``path`` as a Path, if its folder exists (InputError otherwise)."""
     path = Path(path)
     if not path.parent.is_dir():
         raise InputError(f"{path}: cannot write the {what}: folder {path.parent} does not exist")
@@ -392,6 +395,23 @@ def save_graphml(net: RoadNetwork, path: str | Path) -> Path:
     Our extra attributes (``road_class``, ``min_elevation``, ``population``, ``zone`` and the
     graph's ``yingji_crs``, ``zone_names``, ``dropped_nodes``) let :func:`load_graphml` rebuild
     the same network; OSMnx just carries them along.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network to save.
+    path : str or Path
+        The file to write (replaced if it exists); its folder must exist.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist or the file cannot be written.
     """
     path = _writable(path, "GraphML file")
     graph_attrs = {
@@ -458,7 +478,25 @@ def save_geojson(net: RoadNetwork, path: str | Path) -> Path:
     ``kind`` ("edge" or "node") so a GIS can split the layer. Edge properties: ``u``, ``v``
     (node ids), ``length_m``, ``speed_kmh``, ``travel_time_s``, ``road_class`` and its
     ``name_zh``/``name_en``; node properties: ``id``, ``population``, ``elevation``,
-    ``zone`` (and ``zone_zh``/``zone_en`` when the network names its zones).
+    ``zone`` (and ``zone_zh``/``zone_en`` when the network names its zones). NaN or infinite
+    values are written as null.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network to save.
+    path : str or Path
+        The file to write (replaced if it exists); its folder must exist.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist or the file cannot be written.
     """
     path = _writable(path, "GeoJSON file")
     lon = np.round(net.lon, 7).tolist()

@@ -250,10 +250,12 @@ class RoadNetwork:
     # ------------------------------------------------------------------ sizes and views
     @property
     def n_nodes(self) -> int:
+        """Number of nodes."""
         return len(self.x)
 
     @property
     def n_edges(self) -> int:
+        """Number of directed edges (parallel edges counted)."""
         return len(self.indices)
 
     @cached_property
@@ -265,12 +267,27 @@ class RoadNetwork:
 
     @property
     def edge_target(self) -> np.ndarray:
+        """Head node of each edge (CSR order): the same array as ``indices``."""
         return self.indices
 
     def travel_times(self, speed_factor: np.ndarray | float | None = None) -> np.ndarray:
         """Seconds to traverse each edge: ``length / (speed × factor)``.
 
-        ``speed_factor`` is one value or one per edge in [0, 1]; 0 closes the edge (+inf).
+        Parameters
+        ----------
+        speed_factor : float or array of float, shape (n_edges,), optional
+            Fraction of the free-flow speed, one value or one per edge, in [0, 1]; 0 closes
+            the edge. Default: free flow everywhere.
+
+        Returns
+        -------
+        numpy.ndarray of float, shape (n_edges,)
+            Travel time per edge in seconds, CSR order; +inf for closed edges.
+
+        Raises
+        ------
+        NetworkError
+            When ``speed_factor`` has the wrong shape or values outside [0, 1] (or NaN).
         """
         base_speed = self.speed_kmh / 3.6
         if speed_factor is None:
@@ -284,11 +301,38 @@ class RoadNetwork:
             return np.where(f > 0, self.length / (base_speed * np.maximum(f, 1e-300)), np.inf)
 
     def reverse_weights(self, weights: np.ndarray) -> np.ndarray:
-        """Per-edge weights permuted into reverse-CSR order."""
+        """Per-edge weights permuted into reverse-CSR order.
+
+        Parameters
+        ----------
+        weights : array, shape (n_edges,)
+            One value per edge in forward CSR order.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``weights[rev_edge]``: the values in the order of ``rev_indices``.
+        """
         return np.asarray(weights)[self.rev_edge]
 
     def edge_index(self, u: int, v: int) -> int:
-        """Index of the fastest edge u -> v; raises if there is none."""
+        """Index of the fastest edge ``u -> v`` (of parallel edges, the one with the least free-flow time).
+
+        Parameters
+        ----------
+        u, v : int
+            Tail and head as node positions.
+
+        Returns
+        -------
+        int
+            Forward CSR edge index.
+
+        Raises
+        ------
+        NetworkError
+            When there is no edge from ``u`` to ``v``.
+        """
         lo, hi = self.indptr[u], self.indptr[u + 1]
         hits = np.flatnonzero(self.indices[lo:hi] == v)
         if len(hits) == 0:
@@ -302,6 +346,16 @@ class RoadNetwork:
 
         Edges with weight +inf (closed) are left out. Zero weights are stored as a tiny
         positive number, because scipy's csgraph treats explicit zeros as missing edges.
+
+        Parameters
+        ----------
+        weights : array of float, shape (n_edges,), optional
+            Edge weights in CSR order; default :meth:`travel_times` (seconds).
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            ``n_nodes × n_nodes`` matrix with ``M[u, v]`` the weight of the edge ``u -> v``.
         """
         w = self.travel_times() if weights is None else np.asarray(weights, dtype=np.float64)
         src = self.edge_source
@@ -314,7 +368,16 @@ class RoadNetwork:
         return sparse.csr_matrix((ww, (s[first], t[first])), shape=(self.n_nodes, self.n_nodes))
 
     def to_networkx(self):
-        """An ``networkx.MultiDiGraph`` with OSMnx-style attributes (x/y projected, lon/lat, length, speed_kph)."""
+        """The network as a ``networkx.MultiDiGraph`` with OSMnx-style attributes.
+
+        Returns
+        -------
+        networkx.MultiDiGraph
+            Nodes keyed by ``node_id`` with ``x``/``y`` (projected), ``lon``/``lat``,
+            ``elevation``, ``population`` and ``zone``; edges with ``length`` (m),
+            ``speed_kph``, ``road_class``, ``highway``, ``min_elevation`` and
+            ``travel_time`` (s). The graph has ``crs`` and ``name`` attributes.
+        """
         import networkx as nx  # deferred: ~90 ms, and `import network` (every CLI start) never needs it
 
         g = nx.MultiDiGraph(crs=self.crs, name=self.name)
@@ -339,8 +402,28 @@ class RoadNetwork:
     def from_networkx(cls, g, *, crs: str | None = None, name: str | None = None) -> "RoadNetwork":
         """Build from a networkx graph with attributes as :meth:`to_networkx` writes them.
 
-        Nodes need ``lon``/``lat`` (or unprojected ``x``/``y`` when no ``crs`` is given);
-        edges need ``length`` and ``speed_kph`` (or ``road_class``/``highway`` for a default).
+        Parameters
+        ----------
+        g : networkx.Graph
+            Nodes need ``lon``/``lat`` (or unprojected ``x``/``y`` when no ``crs`` is given);
+            ``elevation``, ``population`` and ``zone`` are optional. Edges need ``length``
+            (m); ``speed_kph`` defaults to the speed of ``road_class`` or ``highway``.
+        crs : str, optional
+            Projected CRS of the nodes' ``x``/``y``; default the graph's ``crs``, and the
+            local UTM zone when that is missing or WGS 84.
+        name : str, optional
+            Name of the network; default the graph's ``name``.
+
+        Returns
+        -------
+        RoadNetwork
+            Node ids are the graph's node keys where they are integers, else positions.
+
+        Raises
+        ------
+        NetworkError
+            When the graph has no nodes, a node lacks numeric lon/lat, or
+            :meth:`from_edges` rejects the arrays.
         """
         # deferred: pyproj adds ~30 ms to `import network` (every CLI start), which otherwise never loads it
         from .projection import to_projected, utm_crs_for
@@ -390,7 +473,20 @@ class RoadNetwork:
 
     # ------------------------------------------------------------------ structure
     def subgraph(self, keep: np.ndarray, *, dropped_nodes: int | None = None) -> "RoadNetwork":
-        """The network induced by a boolean node mask (edges with both ends kept)."""
+        """The network induced by a boolean node mask (edges with both ends kept).
+
+        Parameters
+        ----------
+        keep : array of bool, shape (n_nodes,)
+            The nodes to keep; their order is kept (no Hilbert renumbering).
+        dropped_nodes : int, optional
+            ``dropped_nodes`` of the result; default this network's.
+
+        Returns
+        -------
+        RoadNetwork
+            The kept nodes renumbered 0..k-1, with their fields, ids and edges.
+        """
         keep = np.asarray(keep, bool)
         new_pos = np.full(self.n_nodes, -1, np.int64)
         new_pos[keep] = np.arange(int(keep.sum()))
@@ -407,7 +503,14 @@ class RoadNetwork:
         )
 
     def largest_strongly_connected(self) -> "RoadNetwork":
-        """Keep the largest strongly connected component; ``dropped_nodes`` counts the rest."""
+        """Keep the largest strongly connected component, where every node reaches every other.
+
+        Returns
+        -------
+        RoadNetwork
+            ``self`` when the network is already strongly connected, else the component
+            as :meth:`subgraph`, with the other nodes added to ``dropped_nodes``.
+        """
         # built from COO so parallel edges are merged: scipy's strong-component search can
         # loop forever on a CSR matrix with duplicate entries
         g = sparse.coo_matrix(
@@ -421,7 +524,25 @@ class RoadNetwork:
         return self.subgraph(keep, dropped_nodes=self.dropped_nodes + int((~keep).sum()))
 
     def with_node_values(self, **values: np.ndarray) -> "RoadNetwork":
-        """A copy with some node or edge float fields replaced (e.g. ``elevation=``, ``population=``)."""
+        """A copy with some node or edge fields replaced (e.g. ``elevation=``, ``population=``).
+
+        Parameters
+        ----------
+        **values : array
+            New arrays by field name: ``x``, ``y``, ``lon``, ``lat``, ``elevation``,
+            ``population``, ``zone`` (nodes) or ``length``, ``speed_kmh``,
+            ``min_elevation`` (edges, CSR order).
+
+        Returns
+        -------
+        RoadNetwork
+            A network sharing every other array with this one.
+
+        Raises
+        ------
+        NetworkError
+            For an unknown field name or an array of the wrong shape.
+        """
         allowed = set(_NODE_FLOAT_FIELDS + _EDGE_FLOAT_FIELDS) | {"zone"}
         unknown = set(values) - allowed
         if unknown:
@@ -437,7 +558,15 @@ class RoadNetwork:
 
     # ------------------------------------------------------------------ description
     def summary(self) -> dict[str, Any]:
-        """Counts and totals a planner reads first (used by ``yingji network info``)."""
+        """Counts and totals a planner reads first (used by ``yingji network info``).
+
+        Returns
+        -------
+        dict
+            ``name``, ``crs``, ``nodes``, ``edges``, ``dropped_nodes``, ``road_km``,
+            ``road_km_by_class``, ``area_km2`` (convex hull of the nodes), ``population``,
+            ``zones`` and ``bbox_lonlat`` (lon/lat min, then max).
+        """
         from scipy.spatial import ConvexHull  # deferred: ~60 ms on `import network`, only summary() needs it
 
         km_by_class = {
@@ -467,7 +596,20 @@ class RoadNetwork:
 
 
 def hilbert_key(x: np.ndarray, y: np.ndarray, order: int = 16) -> np.ndarray:
-    """Position of each point along a Hilbert curve over the points' bounding box."""
+    """Position of each point along a Hilbert curve over the points' bounding box.
+
+    Parameters
+    ----------
+    x, y : array of float
+        Point coordinates (any planar units).
+    order : int
+        Curve order: the box is split into ``2**order`` cells a side.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Curve index of each point; sorting by it puts nearby points near each other.
+    """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     side = (1 << order) - 1

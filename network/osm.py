@@ -103,7 +103,23 @@ def parse_maxspeed(value: str | None) -> float | None:
 
 
 def osm_file_format(path: str | Path) -> str:
-    """The libosmium format string for a file name; InputError for an unknown ending."""
+    """The libosmium format string for a file name.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file name ending in one of :data:`OSM_SUFFIXES` (case ignored).
+
+    Returns
+    -------
+    str
+        ``"osm"``, ``"osm.bz2"``, ``"osm.gz"`` or ``"pbf"``.
+
+    Raises
+    ------
+    InputError
+        For an unknown ending.
+    """
     name = Path(path).name.lower()
     for suffix in sorted(OSM_SUFFIXES, key=len, reverse=True):
         if name.endswith(suffix):
@@ -129,6 +145,7 @@ class _DriveWays:
 
 
 def _way_class_and_speed(tags) -> tuple[int, float]:
+    """A way's road class and speed: ``maxspeed`` if it gives a number, else the class's default."""
     highway = tags.get("highway")
     rc = OSM_HIGHWAY_CLASS.get(highway)
     if rc is None:  # e.g. "motorway;trunk" or an unusual value: try the first part
@@ -423,6 +440,7 @@ def load_osm(
 
 
 def _stem(path: Path) -> str:
+    """The file name without its OSM suffix (the default network name)."""
     name = path.name
     for suffix in sorted(OSM_SUFFIXES, key=len, reverse=True):
         if name.lower().endswith(suffix):

@@ -33,6 +33,7 @@ class Raster:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(rows, columns) of the grid."""
         return self.values.shape  # type: ignore[return-value]
 
     @property
@@ -63,7 +64,26 @@ class Raster:
         return ok
 
     def sample(self, x, y, *, method: str = "bilinear") -> np.ndarray:
-        """Values at points (bilinear between cell centres, or ``"nearest"``); NaN outside."""
+        """Values at points, interpolated between cell centres.
+
+        Parameters
+        ----------
+        x, y : float or array of float
+            Point coordinates in the raster's CRS.
+        method : {"bilinear", "nearest"}
+            Bilinear interpolation between the four surrounding cell centres (clamped at
+            the edge cells), or the value of the cell holding the point.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            One value per point, NaN outside the grid (and where no-data cells take part).
+
+        Raises
+        ------
+        InputError
+            For an unknown ``method``.
+        """
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         nrows, ncols = self.shape
@@ -92,13 +112,30 @@ class Raster:
         return np.where(inside, out, np.nan)
 
     def like(self, values: np.ndarray) -> "Raster":
-        """A raster on the same grid with other values."""
+        """A raster on the same grid with other values.
+
+        Parameters
+        ----------
+        values : array, shape ``self.shape``
+            The new cell values (row 0 at the south edge).
+
+        Returns
+        -------
+        Raster
+            Same origin, cell size and CRS.
+
+        Raises
+        ------
+        InputError
+            When ``values`` has another shape.
+        """
         values = np.asarray(values)
         if values.shape != self.shape:
             raise InputError(f"raster values have shape {values.shape}, expected {self.shape}")
         return Raster(values, self.x0, self.y0, self.cellsize, self.crs)
 
     def same_grid(self, other: "Raster") -> bool:
+        """True when ``other`` has the same shape, origin and cell size (to a tiny fraction of a cell)."""
         return (
             self.shape == other.shape
             # absolute tolerances: relative ones accept metres of offset at UTM coordinates
@@ -134,7 +171,26 @@ def _lower_left(path: Path, header: dict[str, float], axis: str, cellsize: float
 
 
 def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
-    """Read an ESRI ASCII grid. No-data cells become NaN. Errors name the file and the problem."""
+    """Read an ESRI ASCII grid (``.asc``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file: header lines, then ``nrows`` rows of ``ncols`` values from north to south.
+    crs : str, optional
+        The CRS to record on the raster (the format does not carry one).
+
+    Returns
+    -------
+    Raster
+        Row 0 at the south edge; no-data cells are NaN.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the problem: missing or unreadable file, a malformed or
+        incomplete header, non-positive sizes, non-numeric values or the wrong count of them.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: raster file not found")
@@ -165,7 +221,24 @@ def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
 
 
 def write_asc(raster: Raster, path: str | Path, *, nodata: float = -9999.0, fmt: str = "%.4f") -> Path:
-    """Write an ESRI ASCII grid (``xllcorner`` form, rows north to south)."""
+    """Write an ESRI ASCII grid (``xllcorner`` form, rows north to south).
+
+    Parameters
+    ----------
+    raster : Raster
+        The grid to write; NaN and infinite cells are written as ``nodata``.
+    path : str or Path
+        The file to write (replaced if it exists).
+    nodata : float
+        The ``NODATA_value``.
+    fmt : str
+        ``numpy.savetxt`` format of each value.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     nrows, ncols = raster.shape
     values = np.where(np.isfinite(raster.values), raster.values, nodata)[::-1]
@@ -177,7 +250,21 @@ def write_asc(raster: Raster, path: str | Path, *, nodata: float = -9999.0, fmt:
 
 
 def mask_polygons(mask: np.ndarray, grid: Raster):
-    """A (Multi)Polygon covering the True cells: row runs as boxes, dissolved."""
+    """A (Multi)Polygon covering the True cells: row runs as boxes, dissolved.
+
+    Parameters
+    ----------
+    mask : array of bool, shape ``grid.shape``
+        The cells to cover (row 0 at the south edge).
+    grid : Raster
+        The grid the mask lies on.
+
+    Returns
+    -------
+    shapely.Geometry
+        A valid Polygon or MultiPolygon in the grid's coordinates (an empty geometry
+        when no cell is True).
+    """
     padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
     padded[:, 1:-1] = mask
     step = np.diff(padded, axis=1)
