@@ -154,7 +154,7 @@ def _way_class_and_speed(tags) -> tuple[int, float]:
     return int(rc), speed if speed is not None else rc.default_speed_kmh
 
 
-def _way_processor(path: Path, fmt: str) -> tuple[object, osmium.FileProcessor]:
+def _way_processor(path: Path, fmt: str) -> tuple[osmium.index.LocationTable, osmium.FileProcessor]:
     """A libosmium pass over the file's ways with node locations filled in, and the location index."""
     # libosmium keeps every node location in a C++ index and fills them into the ways, so
     # Python only ever sees ways. The index is a sorted array of (id, location) pairs of 16
