@@ -8,10 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.colors import LightSource, ListedColormap
 
+from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
 from .errors import InputError
-from .model import RoadNetwork
+from .fonts import use_cjk_font
+from .model import RoadNetwork, has_reverse_edge
 from .roadclass import RoadClass
+from .terrain import FOREST_CLASSES, LandCover, xy_of
 
 _ROAD_STYLE = {  # class: (colour, line width, z-order)
     RoadClass.MOTORWAY: ("#c0392b", 2.4, 6),
@@ -41,20 +46,31 @@ _TEXT = {
 
 
 def _check_lang(lang: str) -> str:
+    """The label language, checked: 'zh' or 'en'."""
     if lang not in _TEXT:
         raise InputError(f"--lang must be 'zh' or 'en', found {lang!r}")
     return lang
 
 
 def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legend: bool = True) -> None:
-    """Roads by class as line collections (each two-way road drawn once)."""
-    from matplotlib.collections import LineCollection
+    """Roads by class as line collections (each two-way road drawn once).
 
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw; its limits are set to the network's extent.
+    net : RoadNetwork
+        The network.
+    lang : {"zh", "en"}
+        Language of the legend labels.
+    km : bool
+        Axes in kilometres (default) rather than metres.
+    legend : bool
+        Label the road classes for a legend.
+    """
     scale = 1000.0 if km else 1.0
     src, dst = net.edge_source, net.indices
-    once = src < dst
-    reverse_exists = _has_reverse(net)
-    once |= ~reverse_exists
+    once = (src < dst) | ~has_reverse_edge(net)  # a two-way road is two edges, drawn once
     for cls in sorted(RoadClass, reverse=True):
         sel = once & (net.road_class == int(cls))
         if not sel.any():
@@ -70,20 +86,25 @@ def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legen
     ax.set_ylim(net.y.min() / scale, net.y.max() / scale)
 
 
-def _has_reverse(net: RoadNetwork) -> np.ndarray:
-    """True for edges whose reverse edge also exists."""
-    n = net.n_nodes
-    key = net.edge_source.astype(np.int64) * n + net.indices
-    rkey = net.indices.astype(np.int64) * n + net.edge_source
-    return np.isin(key, rkey)
-
-
 def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = True) -> None:
-    """The whole base map of a district: terrain, forests, river, dikes, roads, towns, facilities."""
-    from matplotlib.colors import LightSource, ListedColormap
+    """The whole base map of a district: terrain, forests, river, dikes, roads, towns, facilities.
 
-    from .terrain import FOREST_CLASSES, LandCover, xy_of
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw, in kilometres of the district's CRS.
+    district : District
+        The district (spec, terrain and network).
+    lang : {"zh", "en"}
+        Language of labels and legend.
+    show_facilities : bool
+        Mark facilities and shelter sites (default True).
 
+    Raises
+    ------
+    InputError
+        For a ``lang`` other than "zh" or "en".
+    """
     t = _TEXT[_check_lang(lang)]
     spec = district.spec
     crs = spec.district.crs
@@ -130,13 +151,40 @@ def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = Tru
 
 
 def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None = None, dpi: int = 150) -> Path:
-    """Draw a district (or a bare RoadNetwork) and save it as PNG or SVG."""
+    """Draw a district (or a bare RoadNetwork) and save it as PNG or SVG.
+
+    Parameters
+    ----------
+    source : District or RoadNetwork
+        A district is drawn with terrain and facilities and titled as illustrative; a
+        network with its roads only.
+    out : str or Path
+        The image file, ``.png`` or ``.svg``; missing folders are created.
+    lang : {"zh", "en"}
+        Language of labels, legend and title.
+    title : str, optional
+        Title; default the district's name and the illustrative note, or the network's name.
+    dpi : int
+        Resolution of a PNG.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    InputError
+        For another file ending or a ``lang`` other than "zh" or "en".
+    RuntimeError
+        When no CJK font can be found (an incomplete install).
+    """
+    # deferred: the backend must be chosen before pyplot loads (~0.2 s more), and only when
+    # a map is rendered to a file, not when a caller draws on its own axes
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-
-    from .fonts import use_cjk_font
 
     out = Path(out)
     if out.suffix.lower() not in (".png", ".svg"):
@@ -147,8 +195,6 @@ def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None =
     net = source.network if hasattr(source, "network") else source
     if hasattr(source, "spec"):
         draw_district(ax, source, lang=lang)
-        from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
-
         name = source.spec.district.name_zh if lang == "zh" else source.spec.district.name_en
         note = ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN
         ax.set_title(title or f"{name}\n{note}", fontsize=13)

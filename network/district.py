@@ -46,16 +46,42 @@ class District:
 
     @property
     def dem(self) -> Raster:
+        """The digital elevation model (metres, the district's CRS)."""
         return self.terrain.dem
 
     def zone_name(self, zone: int, lang: str = "zh") -> str:
+        """Name of a zone (township) index in Chinese (``lang="zh"``) or English.
+
+        Parameters
+        ----------
+        zone : int
+            Zone index as in ``network.zone``; negative means outside the district.
+        lang : {"zh", "en"}
+            Language of the name; anything but ``"zh"`` gives English.
+
+        Returns
+        -------
+        str
+            The township's name, or "区外" / "outside the district" for a negative index.
+        """
         if zone < 0:
             return "区外" if lang == "zh" else "outside the district"
         t = self.spec.townships[zone]
         return t.name_zh if lang == "zh" else t.name_en
 
     def facility_nodes(self, facilities: list[Facility] | list[ShelterSite] | None = None) -> np.ndarray:
-        """Nearest network node of each facility (default: all facilities in the spec)."""
+        """Nearest network node of each facility.
+
+        Parameters
+        ----------
+        facilities : list of Facility or ShelterSite, optional
+            Default: all facilities in the spec (not the shelters).
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            Node position of each facility, in the order given.
+        """
         items = self.spec.facilities if facilities is None else facilities
         if not items:
             return np.zeros(0, np.int64)
@@ -63,14 +89,17 @@ class District:
         return snap_points(self.network, xy[:, 0], xy[:, 1], names=[f.id for f in items]).node
 
     def shelter_nodes(self) -> np.ndarray:
+        """Nearest network node of each shelter site (existing and candidate) in the spec."""
         return self.facility_nodes(self.spec.shelters)
 
 
 def _cache_path(digest: str) -> Path:
+    """The cache file of a spec hash for this generator version."""
     return cache_dir() / f"district-{digest}-v{GENERATOR_VERSION}.npz"
 
 
 def _build_network(spec: DistrictSpec, terrain: Terrain, rng: np.random.Generator) -> RoadNetwork:
+    """The generated roads as a two-way network with zones, population and elevations, strongly connected."""
     crs = spec.district.crs
     xy, kind, edges = generate_roads(spec, terrain, rng)
     centres = xy_of([t.centre for t in spec.townships], crs)
@@ -103,6 +132,7 @@ _NET_FIELDS = (
 
 
 def _save(path: Path, d: District) -> None:
+    """Store a district's network and terrain arrays in one .npz cache file, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     t = d.terrain
     arrays = {f"net_{k}": getattr(d.network, k) for k in _NET_FIELDS}
@@ -116,6 +146,7 @@ def _save(path: Path, d: District) -> None:
 
 
 def _load(path: Path, spec: DistrictSpec) -> District:
+    """A district from its cache file and its spec."""
     with np.load(path) as z:
         arrays = {k: z[f"net_{k}"] for k in _NET_FIELDS}
         for a in arrays.values():
@@ -138,7 +169,18 @@ def _load(path: Path, spec: DistrictSpec) -> District:
 
 
 def generate_district(spec: DistrictSpec) -> District:
-    """Generate terrain and roads from a spec (deterministic for the spec's seed)."""
+    """Generate terrain and roads from a spec (deterministic for the spec's seed).
+
+    Parameters
+    ----------
+    spec : DistrictSpec
+        The validated district description.
+
+    Returns
+    -------
+    District
+        Spec, terrain and the largest strongly connected road network, with elevations.
+    """
     rng = np.random.default_rng(spec.district.seed)
     terrain = make_terrain(spec, rng)
     return District(spec=spec, terrain=terrain, network=_build_network(spec, terrain, rng))
@@ -146,6 +188,7 @@ def generate_district(spec: DistrictSpec) -> District:
 
 @lru_cache(maxsize=4)
 def _load_cached(path_key: str | None) -> District:
+    """The district of a spec file from the cache, generated (and cached) when missing or damaged."""
     spec, digest = read_district_spec(path_key)
     cached = _cache_path(digest)
     if cached.exists():
@@ -162,5 +205,26 @@ def _load_cached(path_key: str | None) -> District:
 
 
 def load_district(path: str | Path | None = None) -> District:
-    """The district described by a TOML file; ``None`` is the built-in Changjiang District."""
+    """The district described by a TOML file; ``None`` is the built-in Changjiang District.
+
+    The first call for a spec generates the district (a few seconds) and caches its arrays in
+    :func:`cache_dir`, keyed by the spec's content hash; later calls load the cache, and
+    calls in the same process return the same object.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A district spec file like ``network/data/changjiang.toml``.
+
+    Returns
+    -------
+    District
+        Spec, terrain, road network and facilities.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, not TOML, or fails validation (the message names the
+        field and the reason).
+    """
     return _load_cached(None if path is None else str(Path(path).resolve()))

@@ -19,10 +19,13 @@ LonLat = tuple[float, float]
 
 
 class _Strict(BaseModel):
+    """Base of the spec models: unknown keys are errors, values are immutable."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_lonlat(points: list[LonLat]) -> list[LonLat]:
+    """The points unchanged if each is a [lon, lat] pair in degrees; ValueError otherwise."""
     for lon, lat in points:
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise ValueError(f"[{lon}, {lat}] is not a [lon, lat] pair in degrees")
@@ -30,6 +33,8 @@ def _check_lonlat(points: list[LonLat]) -> list[LonLat]:
 
 
 class DistrictInfo(_Strict):
+    """Names, projected CRS, bounding box, boundary and random seed of the district."""
+
     name_zh: str
     name_en: str
     city_zh: str = ""
@@ -43,6 +48,7 @@ class DistrictInfo(_Strict):
     @field_validator("bbox")
     @classmethod
     def _bbox_ordered(cls, v):
+        """The bbox unchanged if its minima are below its maxima."""
         if not (v[0] < v[2] and v[1] < v[3]):
             raise ValueError("bbox must be [lon_min, lat_min, lon_max, lat_max] with min < max")
         return v
@@ -51,6 +57,8 @@ class DistrictInfo(_Strict):
 
 
 class GeneratorSettings(_Strict):
+    """Spacings and limits the terrain and road generator works with."""
+
     dem_cell_m: float = Field(50.0, gt=0)
     village_spacing_m: float = Field(420.0, gt=0)
     urban_street_spacing_m: float = Field(210.0, gt=0)
@@ -60,6 +68,8 @@ class GeneratorSettings(_Strict):
 
 
 class Township(_Strict):
+    """A township, town or subdistrict: centre, population, built-up radius and street grid angle."""
+
     id: str
     name_zh: str
     name_en: str
@@ -71,6 +81,8 @@ class Township(_Strict):
 
 
 class Gauge(_Strict):
+    """A river gauge: location, warning stage and the 2016 record stage."""
+
     name_zh: str
     name_en: str
     location: LonLat
@@ -79,6 +91,8 @@ class Gauge(_Strict):
 
 
 class River(_Strict):
+    """The river: course, channel, bed elevation and slope, floodplain height and gauge."""
+
     name_zh: str
     name_en: str
     course: list[LonLat] = Field(min_length=2)
@@ -92,6 +106,8 @@ class River(_Strict):
 
 
 class Dike(_Strict):
+    """A dike: its line and crest elevation."""
+
     id: str
     name_zh: str
     name_en: str
@@ -100,6 +116,8 @@ class Dike(_Strict):
 
 
 class Road(_Strict):
+    """A main road: class, line and (for expressways) the junctions where it connects."""
+
     name_zh: str
     name_en: str
     road_class: Literal["motorway", "trunk", "primary", "secondary", "tertiary"] = Field(alias="class")
@@ -108,6 +126,8 @@ class Road(_Strict):
 
 
 class Area(_Strict):
+    """A named polygon (forest, industrial park)."""
+
     id: str = ""
     name_zh: str
     name_en: str
@@ -115,11 +135,15 @@ class Area(_Strict):
 
 
 class Team(_Strict):
+    """A rescue team at a facility: its type and head count."""
+
     type: Literal["general", "flood", "water_rescue", "forest_fire", "hazmat", "medical", "engineering"]
     people: int = Field(gt=0)
 
 
 class Facility(_Strict):
+    """An emergency facility: kind, location, teams, stock and hazardous substances."""
+
     id: str
     kind: Literal[
         "relief_warehouse", "fire_station", "rescue_team", "forest_fire_brigade",
@@ -134,10 +158,14 @@ class Facility(_Strict):
 
 
 class ShelterDefaults(_Strict):
+    """Defaults for shelter sites: usable area per person."""
+
     m2_per_person: float = Field(2.0, gt=0)
 
 
 class ShelterSite(_Strict):
+    """An existing or candidate shelter: kind, location and usable area."""
+
     id: str
     kind: Literal["school", "park", "square", "stadium", "community_centre"]
     name_zh: str
@@ -165,6 +193,7 @@ class DistrictSpec(_Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self):
+        """No id appears twice among the townships, facilities or shelters."""
         for label, items in (("townships", self.townships), ("facilities", self.facilities), ("shelters", self.shelters)):
             seen: set[str] = set()
             for item in items:

@@ -26,8 +26,27 @@ def edge_sample_points(net: RoadNetwork, step_m: float) -> tuple[np.ndarray, np.
 def add_elevation(net: RoadNetwork, dem: Raster, *, step_m: float = 25.0, source: str = "DEM") -> RoadNetwork:
     """Node elevations (bilinear) and each edge's lowest elevation along its line, from ``dem``.
 
-    The raster must cover every node with data; otherwise the error says how many nodes
-    fall outside and where the first one is.
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network.
+    dem : Raster
+        Elevations in metres, in the network's CRS; it must cover every node with data.
+    step_m : float
+        Spacing of the points sampled along each edge.
+    source : str
+        Name of the raster in error messages.
+
+    Returns
+    -------
+    RoadNetwork
+        A copy with ``elevation`` and ``min_elevation`` replaced.
+
+    Raises
+    ------
+    InputError
+        When the raster's CRS differs from the network's, or it does not cover every node
+        (the message says how many nodes fall outside and where the first one is).
     """
     if dem.crs and net.crs and dem.crs != net.crs:
         raise InputError(f"{source}: raster CRS {dem.crs} differs from the network's {net.crs}")

@@ -9,14 +9,20 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from matplotlib import font_manager, rcParams
+
+try:
+    import mplfonts
+except ImportError:  # a broken install can still use a CJK font the system has
+    mplfonts = None
+
 #: family names tried in order; the first that matplotlib can find is used
 _PREFERRED = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei")
 
 
 def _bundled_font_files() -> list[Path]:
-    try:
-        import mplfonts
-    except ImportError:
+    """The Noto Sans CJK font files that mplfonts ships (none when it is missing)."""
+    if mplfonts is None:
         return []
     folder = Path(mplfonts.__file__).parent / "fonts"
     return sorted(folder.glob("NotoSansCJK*.otf")) + sorted(folder.glob("NotoSansMonoCJK*.otf"))
@@ -28,8 +34,6 @@ def use_cjk_font() -> str:
 
     Raises ``RuntimeError`` if no CJK font can be found (the install is incomplete).
     """
-    from matplotlib import font_manager, rcParams
-
     for path in _bundled_font_files():
         font_manager.fontManager.addfont(str(path))
     available = {f.name for f in font_manager.fontManager.ttflist}

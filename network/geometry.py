@@ -40,7 +40,7 @@ class PolylineIndex:
 
 def points_in_polygon(x, y, polygon: np.ndarray) -> np.ndarray:
     """Boolean mask of points inside a polygon (even-odd rule), any array shape."""
-    from matplotlib.path import Path
+    from matplotlib.path import Path  # deferred: matplotlib costs ~0.1 s; only district generation needs it
 
     pts = np.column_stack([np.ravel(x), np.ravel(y)])
     return Path(np.asarray(polygon, float)).contains_points(pts).reshape(np.shape(x))

@@ -23,8 +23,8 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from .errors import InputError, NetworkError
-from .model import RoadNetwork
-from .osm import largest_component_mask, parse_maxspeed
+from .model import RoadNetwork, has_reverse_edge
+from .osm import check_keep, largest_component_mask, parse_maxspeed
 from .projection import haversine_m, to_lonlat, to_projected, utm_crs_for
 from .roadclass import OSM_HIGHWAY_CLASS, RoadClass
 
@@ -70,6 +70,7 @@ def _float(raw: Any) -> float | None:
 
 
 def _edge_class(data: dict[str, Any]) -> RoadClass:
+    """An edge's road class: ``road_class`` if we wrote it, else that of its (first) ``highway``."""
     rc = _float(data.get("road_class"))
     if rc is not None and min(RoadClass) <= int(rc) <= max(RoadClass):
         return RoadClass(int(rc))
@@ -80,6 +81,7 @@ def _edge_class(data: dict[str, Any]) -> RoadClass:
 
 
 def _edge_speed(data: dict[str, Any], rc: RoadClass) -> float:
+    """An edge's speed: ``speed_kph``, else ``maxspeed``, else the road class's default."""
     speed = _float(data.get("speed_kph"))
     if speed is not None and speed > 0:
         return speed
@@ -90,15 +92,31 @@ def _edge_speed(data: dict[str, Any], rc: RoadClass) -> float:
     return speed if speed is not None else rc.default_speed_kmh
 
 
+def _check_request(path: Path, keep: str) -> None:
+    """Reject a bad ``keep``, an unknown file ending or a missing file, in that order."""
+    check_keep(keep)
+    if not path.name.lower().endswith(GRAPHML_SUFFIXES):
+        raise InputError(f"{path}: unknown GraphML file extension; expected one of {', '.join(GRAPHML_SUFFIXES)}")
+    if not path.is_file():
+        raise InputError(f"{path}: GraphML file not found")
+
+
 def _read(path: Path) -> nx.MultiDiGraph:
+    """The file as a directed multigraph with at least one node and one edge."""
     try:
         g = nx.read_graphml(path, force_multigraph=True)
     except (ParseError, nx.NetworkXError, OSError, EOFError, UnicodeDecodeError, ValueError, KeyError) as exc:
         raise InputError(f"{path}: not a readable GraphML file: truncated, corrupt or another format ({exc})") from None
-    return g if g.is_directed() else g.to_directed()  # an undirected edge is a two-way road
+    g = g if g.is_directed() else g.to_directed()  # an undirected edge is a two-way road
+    if g.number_of_nodes() == 0:
+        raise InputError(f"{path}: the graph has no nodes")
+    if g.number_of_edges() == 0:
+        raise InputError(f"{path}: the graph has no edges")
+    return g
 
 
 def _crs_of(path: Path, g: nx.MultiDiGraph) -> CRS | None:
+    """The graph's ``crs`` attribute as a CRS, or None when it has none."""
     text = g.graph.get("crs")
     if text is None:
         return None
@@ -108,41 +126,21 @@ def _crs_of(path: Path, g: nx.MultiDiGraph) -> CRS | None:
         raise InputError(f"{path}: graph attribute crs={text!r} is not a coordinate reference system") from None
 
 
-def load_graphml(
-    path: str | Path,
-    *,
-    keep: Literal["scc", "wcc"] = "scc",
-    name: str | None = None,
-) -> RoadNetwork:
-    """Read an OSMnx-style GraphML file into a :class:`RoadNetwork`.
-
-    Edge speeds come from ``speed_kph``, else ``maxspeed``, else the road class of
-    ``highway`` (``road_class`` when we wrote the file); a missing ``length`` is the
-    great-circle distance. ``keep`` selects the largest strongly (default) or weakly
-    connected component; ``dropped_nodes`` counts the rest. Errors name the file.
-    """
-    path = Path(path)
-    if keep not in ("scc", "wcc"):
-        raise InputError(f"keep must be 'scc' or 'wcc', not {keep!r}")
-    if not path.name.lower().endswith(GRAPHML_SUFFIXES):
-        raise InputError(f"{path}: unknown GraphML file extension; expected one of {', '.join(GRAPHML_SUFFIXES)}")
-    if not path.is_file():
-        raise InputError(f"{path}: GraphML file not found")
-    g = _read(path)
-    if g.number_of_nodes() == 0:
-        raise InputError(f"{path}: the graph has no nodes")
-    if g.number_of_edges() == 0:
-        raise InputError(f"{path}: the graph has no edges")
-
-    keys = list(g.nodes)
-    pos = {k: i for i, k in enumerate(keys)}
-    nodes = [g.nodes[k] for k in keys]
+def _node_xy(path: Path, keys: list[Any], nodes: list[dict[str, Any]]) -> np.ndarray:
+    """The ``x``/``y`` of every node as the file gives them, shape ``(n, 2)``."""
     xy = np.empty((len(keys), 2))
     for i, (k, d) in enumerate(zip(keys, nodes)):
         x, y = _float(d.get("x")), _float(d.get("y"))
         if x is None or y is None:
             raise InputError(f"{path}: node {k} has no numeric x/y coordinates")
         xy[i] = x, y
+    return xy
+
+
+def _node_lonlat(
+    path: Path, g: nx.MultiDiGraph, nodes: list[dict[str, Any]], xy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Node lon/lat: x/y of a geographic graph, else the lon/lat OSMnx kept, else x/y unprojected."""
     crs = _crs_of(path, g)
     if crs is None or crs.is_geographic:
         lon, lat = xy[:, 0], xy[:, 1]
@@ -155,6 +153,11 @@ def load_graphml(
         lat = np.array([_float(d["lat"]) for d in nodes], float)
     else:
         lon, lat = to_lonlat(xy[:, 0], xy[:, 1], crs.to_string())
+    return lon, lat
+
+
+def _projected(path: Path, g: nx.MultiDiGraph, lon: np.ndarray, lat: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
+    """The network's CRS (the file's ``yingji_crs``, else the local UTM zone) and node x/y in it."""
     # Our own files name their projected CRS, so a round trip keeps it.
     out_crs = str(g.graph.get("yingji_crs") or utm_crs_for(float(np.mean(lon)), float(np.mean(lat))))
     try:
@@ -163,7 +166,13 @@ def load_graphml(
         raise InputError(
             f"{path}: graph attribute yingji_crs={out_crs!r} is not a coordinate reference system"
         ) from None
+    return out_crs, x, y
 
+
+def _edge_arrays(
+    g: nx.MultiDiGraph, pos: dict[Any, int], lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per edge: ends, length (great-circle if missing), speed, class and lowest elevation (NaN if not given)."""
     m = g.number_of_edges()
     u = np.empty(m, np.int64)
     v = np.empty(m, np.int64)
@@ -183,42 +192,117 @@ def load_graphml(
             min_elev[e] = me
     no_len = np.isnan(length)
     length[no_len] = haversine_m(lon[u[no_len]], lat[u[no_len]], lon[v[no_len]], lat[v[no_len]])
+    return u, v, length, speed, road_class, min_elev
 
-    def node_floats(attr: str, default: float) -> np.ndarray:
-        vals = [_float(d.get(attr)) for d in nodes]
-        if all(val is None for val in vals):
-            return np.full(len(nodes), default)
-        return np.array([np.nan if val is None else val for val in vals], float)
 
-    elevation = node_floats("elevation", 0.0)
-    population = node_floats("population", 0.0)
-    zone = node_floats("zone", -1.0)
-    if np.isnan(min_elev).all():
-        min_elev = np.minimum(elevation[u], elevation[v])
-    else:  # fill gaps from the end nodes
-        min_elev = np.where(np.isnan(min_elev), np.minimum(elevation[u], elevation[v]), min_elev)
+def _node_floats(nodes: list[dict[str, Any]], attr: str, default: float) -> np.ndarray:
+    """A numeric node attribute: ``default`` everywhere when no node has it, NaN where only some lack it."""
+    vals = [_float(d.get(attr)) for d in nodes]
+    if all(val is None for val in vals):
+        return np.full(len(nodes), default)
+    return np.array([np.nan if val is None else val for val in vals], float)
+
+
+def _node_values(path: Path, nodes: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node elevation, population and zone; population and zone must be on every node or on none."""
+    elevation = _node_floats(nodes, "elevation", 0.0)
+    population = _node_floats(nodes, "population", 0.0)
+    zone = _node_floats(nodes, "zone", -1.0)
     if np.any(np.isnan(population)) or np.any(np.isnan(zone)):
         raise InputError(f"{path}: node attributes 'population' and 'zone' must be set on every node or on none")
+    return elevation, population, zone
 
-    n = len(keys)
+
+def _fill_min_elevation(min_elev: np.ndarray, elevation: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Each edge's lowest elevation: the file's value, else the lower of its two end nodes."""
+    if np.isnan(min_elev).all():
+        return np.minimum(elevation[u], elevation[v])
+    return np.where(np.isnan(min_elev), np.minimum(elevation[u], elevation[v]), min_elev)
+
+
+def _kept_part(path: Path, n: int, u: np.ndarray, v: np.ndarray, keep: str) -> tuple[np.ndarray, np.ndarray]:
+    """Node and edge masks of the largest strongly (``keep="scc"``) or weakly connected component."""
     kept = largest_component_mask(n, u, v, strong=keep == "scc")
     edge_kept = kept[u] & kept[v]
     if not edge_kept.any():
         raise InputError(f"{path}: no strongly connected part of the graph has an edge; use keep='wcc'")
-    new_pos = np.cumsum(kept) - 1
+    return kept, edge_kept
+
+
+def _node_ids(keys: list[Any]) -> tuple[np.ndarray, bool]:
+    """The file's node ids when all are integers (OSM ids), else node positions; and whether they were."""
     int_ids = all(isinstance(k, int) or str(k).lstrip("-").isdigit() for k in keys)
-    node_id = np.array([int(k) for k in keys] if int_ids else np.arange(n), np.int64)
+    return np.array([int(k) for k in keys] if int_ids else np.arange(len(keys)), np.int64), int_ids
+
+
+def _graph_extras(path: Path, g: nx.MultiDiGraph) -> tuple[tuple[tuple[str, ...], ...], int]:
+    """Zone names and the count of nodes dropped before saving, as :func:`save_graphml` records them."""
     try:
         zone_names = tuple(tuple(z) for z in json.loads(g.graph.get("zone_names", "[]")))
         dropped_before = int(g.graph.get("dropped_nodes", 0))
     except (ValueError, TypeError):
         raise InputError(f"{path}: graph attributes zone_names/dropped_nodes are malformed") from None
+    return zone_names, dropped_before
+
+
+def load_graphml(
+    path: str | Path,
+    *,
+    keep: Literal["scc", "wcc"] = "scc",
+    name: str | None = None,
+) -> RoadNetwork:
+    """Read an OSMnx-style GraphML file into a :class:`RoadNetwork`.
+
+    Edge speeds come from ``speed_kph``, else ``maxspeed``, else the road class of
+    ``highway`` (``road_class`` when we wrote the file); a missing ``length`` is the
+    great-circle distance. Node coordinates are projected to the file's ``yingji_crs``
+    (written by :func:`save_graphml`) or else to the local UTM zone.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.graphml`` file, optionally compressed (``.graphml.gz``, ``.graphml.bz2``),
+        or an ``.xml`` file in GraphML.
+    keep : {"scc", "wcc"}
+        Keep the largest strongly (default) or weakly connected component;
+        ``dropped_nodes`` of the result counts the other nodes.
+    name : str, optional
+        Name of the network; default the graph's ``name`` attribute, else the file stem.
+
+    Returns
+    -------
+    RoadNetwork
+        Node ids are the file's when they are all integers (``meta["node_ids"] == "file"``),
+        else node positions. ``meta`` records the source, the graph's size and what was kept.
+
+    Raises
+    ------
+    InputError
+        For a bad ``keep``, and, naming the file, for an unknown file ending, a missing,
+        unreadable or empty file, nodes without numeric coordinates, an unusable ``crs``
+        or ``yingji_crs``, partial ``population``/``zone`` attributes, a graph without a
+        strongly connected edge (with ``keep="scc"``) or invalid edge values.
+    """
+    path = Path(path)
+    _check_request(path, keep)
+    g = _read(path)
+    keys = list(g.nodes)
+    nodes = [g.nodes[k] for k in keys]
+    lon, lat = _node_lonlat(path, g, nodes, _node_xy(path, keys, nodes))
+    out_crs, x, y = _projected(path, g, lon, lat)
+    u, v, length, speed, road_class, min_elev = _edge_arrays(g, {k: i for i, k in enumerate(keys)}, lon, lat)
+    elevation, population, zone = _node_values(path, nodes)
+    min_elev = _fill_min_elevation(min_elev, elevation, u, v)
+    kept, edge_kept = _kept_part(path, len(keys), u, v, keep)
+    new_pos = np.cumsum(kept) - 1
+    node_id, int_ids = _node_ids(keys)
+    zone_names, dropped_before = _graph_extras(path, g)
     meta = {
         "source": str(path),
         "format": "graphml",
         "keep": keep,
-        "graph_nodes": n,
-        "graph_edges": m,
+        "graph_nodes": len(keys),
+        "graph_edges": len(u),
         "kept_nodes": int(kept.sum()),
         "kept_edges": int(edge_kept.sum()),
         "node_ids": "file" if int_ids else "positional",
@@ -252,14 +336,8 @@ def _street_count(net: RoadNetwork) -> np.ndarray:
     return np.bincount(a, minlength=net.n_nodes) + np.bincount(b, minlength=net.n_nodes)
 
 
-def _has_reverse(net: RoadNetwork) -> np.ndarray:
-    """Per edge: whether an edge in the opposite direction exists (the road is two-way)."""
-    src, dst = net.edge_source.astype(np.int64), net.indices.astype(np.int64)
-    n = net.n_nodes
-    return np.isin(src * n + dst, dst * n + src)
-
-
 def _writable(path: str | Path, what: str) -> Path:
+    """``path`` as a Path, if its folder exists (InputError otherwise)."""
     path = Path(path)
     if not path.parent.is_dir():
         raise InputError(f"{path}: cannot write the {what}: folder {path.parent} does not exist")
@@ -317,6 +395,23 @@ def save_graphml(net: RoadNetwork, path: str | Path) -> Path:
     Our extra attributes (``road_class``, ``min_elevation``, ``population``, ``zone`` and the
     graph's ``yingji_crs``, ``zone_names``, ``dropped_nodes``) let :func:`load_graphml` rebuild
     the same network; OSMnx just carries them along.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network to save.
+    path : str or Path
+        The file to write (replaced if it exists); its folder must exist.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist or the file cannot be written.
     """
     path = _writable(path, "GraphML file")
     graph_attrs = {
@@ -343,7 +438,7 @@ def save_graphml(net: RoadNetwork, path: str | Path) -> Path:
     rc = net.road_class.tolist()
     edge_attrs = {
         "highway": [_CLASS_HIGHWAY[RoadClass(c)] for c in rc],
-        "oneway": [str(not two) for two in _has_reverse(net).tolist()],
+        "oneway": [str(not two) for two in has_reverse_edge(net).tolist()],
         "reversed": ["False"] * net.n_edges,
         "length": floats(net.length),
         "speed_kph": floats(net.speed_kmh),
@@ -383,7 +478,25 @@ def save_geojson(net: RoadNetwork, path: str | Path) -> Path:
     ``kind`` ("edge" or "node") so a GIS can split the layer. Edge properties: ``u``, ``v``
     (node ids), ``length_m``, ``speed_kmh``, ``travel_time_s``, ``road_class`` and its
     ``name_zh``/``name_en``; node properties: ``id``, ``population``, ``elevation``,
-    ``zone`` (and ``zone_zh``/``zone_en`` when the network names its zones).
+    ``zone`` (and ``zone_zh``/``zone_en`` when the network names its zones). NaN or infinite
+    values are written as null.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network to save.
+    path : str or Path
+        The file to write (replaced if it exists); its folder must exist.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist or the file cannot be written.
     """
     path = _writable(path, "GeoJSON file")
     lon = np.round(net.lon, 7).tolist()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +25,15 @@ from .model import RoadNetwork
 from .projection import haversine_m, to_projected, utm_crs_for
 from .roadclass import OSM_HIGHWAY_CLASS, RoadClass
 
-__all__ = ["load_osm", "is_drivable", "parse_maxspeed", "osm_file_format", "largest_component_mask", "OSM_SUFFIXES"]
+__all__ = [
+    "load_osm",
+    "is_drivable",
+    "parse_maxspeed",
+    "osm_file_format",
+    "largest_component_mask",
+    "check_keep",
+    "OSM_SUFFIXES",
+]
 
 # --- OSMnx 2.1 ``network_type="drive"`` filter --------------------------------------------
 # OSMnx writes these as Overpass ``!~`` clauses, i.e. unanchored regex searches: a tag value
@@ -95,7 +103,23 @@ def parse_maxspeed(value: str | None) -> float | None:
 
 
 def osm_file_format(path: str | Path) -> str:
-    """The libosmium format string for a file name; InputError for an unknown ending."""
+    """The libosmium format string for a file name.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file name ending in one of :data:`OSM_SUFFIXES` (case ignored).
+
+    Returns
+    -------
+    str
+        ``"osm"``, ``"osm.bz2"``, ``"osm.gz"`` or ``"pbf"``.
+
+    Raises
+    ------
+    InputError
+        For an unknown ending.
+    """
     name = Path(path).name.lower()
     for suffix in sorted(OSM_SUFFIXES, key=len, reverse=True):
         if name.endswith(suffix):
@@ -121,6 +145,7 @@ class _DriveWays:
 
 
 def _way_class_and_speed(tags) -> tuple[int, float]:
+    """A way's road class and speed: ``maxspeed`` if it gives a number, else the class's default."""
     highway = tags.get("highway")
     rc = OSM_HIGHWAY_CLASS.get(highway)
     if rc is None:  # e.g. "motorway;trunk" or an unusual value: try the first part
@@ -129,26 +154,66 @@ def _way_class_and_speed(tags) -> tuple[int, float]:
     return int(rc), speed if speed is not None else rc.default_speed_kmh
 
 
-def _read_drive_ways(path: Path, fmt: str) -> _DriveWays:
-    # One pass over the file. libosmium keeps every node location in a C++ index and fills
-    # them into the ways, so Python only ever sees ways. The index is a sorted array of
-    # (id, location) pairs of 16 bytes each, which also gives the raw node count for free
-    # (counting nodes in Python would double the load time).
+def _way_processor(path: Path, fmt: str) -> tuple[osmium.index.LocationTable, osmium.FileProcessor]:
+    """A libosmium pass over the file's ways with node locations filled in, and the location index."""
+    # libosmium keeps every node location in a C++ index and fills them into the ways, so
+    # Python only ever sees ways. The index is a sorted array of (id, location) pairs of 16
+    # bytes each, which also gives the raw node count for free (counting nodes in Python
+    # would double the load time).
     locations = osmium.index.create_map("sparse_mem_array")
     processor = (
         osmium.FileProcessor(osmium.io.File(str(path), fmt), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations(locations)
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
     )
+    return locations, processor
+
+
+@dataclass
+class _WayLists:
+    """The drivable ways as read, in plain lists: node refs and locations end to end, per-way values."""
+
+    refs: list[int] = field(default_factory=list)
+    lons: list[float] = field(default_factory=list)
+    lats: list[float] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)  # node refs of each way
+    forward: list[bool] = field(default_factory=list)
+    backward: list[bool] = field(default_factory=list)
+    speeds: list[float] = field(default_factory=list)
+    classes: list[int] = field(default_factory=list)
+    raw_ways: int = 0
+    highway_ways: int = 0
+    drive_ways: int = 0
+
+
+def _way_directions(tags) -> tuple[bool, bool]:
+    """Whether a way has edges along its node order and against it (OSMnx's one-way rules)."""
+    oneway = tags.get("oneway")
+    one_way = oneway in _ONEWAY_VALUES or tags.get("junction") == "roundabout"
+    reverse = one_way and oneway in _REVERSED_VALUES
+    return not reverse, reverse or not one_way
+
+
+def _add_way_nodes(way, w: _WayLists) -> None:
+    """Append a way's node refs and their locations (NaN where the file lacks the node)."""
     nan = float("nan")
-    refs: list[int] = []
-    lons: list[float] = []
-    lats: list[float] = []
-    lengths: list[int] = []
-    forward: list[bool] = []
-    backward: list[bool] = []
-    speeds: list[float] = []
-    classes: list[int] = []
+    refs, lons, lats = w.refs, w.lons, w.lats  # locals: this loop runs once per way node
+    n_before = len(refs)
+    for node in way.nodes:
+        loc = node.location
+        refs.append(node.ref)
+        if loc.valid():
+            lons.append(loc.lon)
+            lats.append(loc.lat)
+        else:  # not in the file (clipped extract), or a negative id: resolved later
+            lons.append(nan)
+            lats.append(nan)
+    w.lengths.append(len(refs) - n_before)
+
+
+def _collect_ways(processor: osmium.FileProcessor) -> _WayLists:
+    """Go through the ways once: keep the nodes and direction, class and speed of each drivable one."""
+    w = _WayLists()
     raw_ways = highway_ways = drive_ways = 0
     for way in processor:
         raw_ways += 1
@@ -159,58 +224,58 @@ def _read_drive_ways(path: Path, fmt: str) -> _DriveWays:
         if not is_drivable(tags):
             continue
         drive_ways += 1
-        n_before = len(refs)
-        for node in way.nodes:
-            loc = node.location
-            refs.append(node.ref)
-            if loc.valid():
-                lons.append(loc.lon)
-                lats.append(loc.lat)
-            else:  # not in the file (clipped extract), or a negative id: resolved below
-                lons.append(nan)
-                lats.append(nan)
-        lengths.append(len(refs) - n_before)
-        oneway = tags.get("oneway")
-        one_way = oneway in _ONEWAY_VALUES or tags.get("junction") == "roundabout"
-        reverse = one_way and oneway in _REVERSED_VALUES
-        forward.append(not reverse)
-        backward.append(reverse or not one_way)
+        _add_way_nodes(way, w)
+        forward, backward = _way_directions(tags)
+        w.forward.append(forward)
+        w.backward.append(backward)
         rc, speed = _way_class_and_speed(tags)
-        classes.append(rc)
-        speeds.append(speed)
+        w.classes.append(rc)
+        w.speeds.append(speed)
+    w.raw_ways, w.highway_ways, w.drive_ways = raw_ways, highway_ways, drive_ways
+    return w
 
-    ref = np.array(refs, np.int64)
-    lon = np.array(lons, np.float64)
-    lat = np.array(lats, np.float64)
-    way_of = np.repeat(np.arange(len(lengths)), lengths)
-    unresolved = np.isnan(lon)
-    if np.any(unresolved & (ref < 0)):
-        _resolve_negative_ids(path, fmt, ref, lon, lat)
-    # Drop references to nodes absent from the file, then consecutive duplicates (as
-    # OSMnx does), then ways left with fewer than two nodes.
+
+def _drop_unusable_refs(
+    ref: np.ndarray, lon: np.ndarray, lat: np.ndarray, way_of: np.ndarray, n_ways: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Drop refs to absent nodes (counted), then repeats (as OSMnx does), then ways left with under two nodes."""
     found = ~np.isnan(lon)
     missing = int((~found).sum())
     ref, lon, lat, way_of = ref[found], lon[found], lat[found], way_of[found]
     repeat = np.zeros(len(ref), bool)
     repeat[1:] = (ref[1:] == ref[:-1]) & (way_of[1:] == way_of[:-1])
     ref, lon, lat, way_of = ref[~repeat], lon[~repeat], lat[~repeat], way_of[~repeat]
-    long_enough = np.bincount(way_of, minlength=len(lengths))[way_of] >= 2
+    long_enough = np.bincount(way_of, minlength=n_ways)[way_of] >= 2
+    return ref[long_enough], lon[long_enough], lat[long_enough], way_of[long_enough], missing
+
+
+def _read_drive_ways(path: Path, fmt: str) -> _DriveWays:
+    """The drivable ways of an OSM file, in one pass over it (a second only for negative node ids)."""
+    locations, processor = _way_processor(path, fmt)
+    w = _collect_ways(processor)
+    ref = np.array(w.refs, np.int64)
+    lon = np.array(w.lons, np.float64)
+    lat = np.array(w.lats, np.float64)
+    way_of = np.repeat(np.arange(len(w.lengths)), w.lengths)
+    if np.any(np.isnan(lon) & (ref < 0)):
+        _resolve_negative_ids(path, fmt, ref, lon, lat)
+    ref, lon, lat, way_of, missing = _drop_unusable_refs(ref, lon, lat, way_of, len(w.lengths))
     counts = {
         "raw_nodes": locations.used_memory() // 16,  # nodes with a positive id
-        "raw_ways": raw_ways,
-        "highway_ways": highway_ways,
-        "drive_ways": drive_ways,
+        "raw_ways": w.raw_ways,
+        "highway_ways": w.highway_ways,
+        "drive_ways": w.drive_ways,
         "missing_node_refs": missing,
     }
     return _DriveWays(
-        refs=ref[long_enough],
-        lon=lon[long_enough],
-        lat=lat[long_enough],
-        way=way_of[long_enough],
-        forward=np.array(forward, bool),
-        backward=np.array(backward, bool),
-        speed_kmh=np.array(speeds, np.float64),
-        road_class=np.array(classes, np.int8),
+        refs=ref,
+        lon=lon,
+        lat=lat,
+        way=way_of,
+        forward=np.array(w.forward, bool),
+        backward=np.array(w.backward, bool),
+        speed_kmh=np.array(w.speeds, np.float64),
+        road_class=np.array(w.classes, np.int8),
         counts=counts,
     )
 
@@ -235,26 +300,23 @@ def largest_component_mask(n: int, u: np.ndarray, v: np.ndarray, *, strong: bool
     return labels == np.argmax(np.bincount(labels))
 
 
-def load_osm(
-    path: str | Path,
-    *,
-    keep: Literal["scc", "wcc"] = "scc",
-    name: str | None = None,
-) -> RoadNetwork:
-    """Read an OSM file into the drivable :class:`RoadNetwork` (see the module docstring).
-
-    ``keep="scc"`` (default) keeps the largest strongly connected component of the drive
-    graph and counts the other drive-graph nodes in ``dropped_nodes``; ``keep="wcc"``
-    returns the whole drive graph. ``net.meta`` holds the counts along the way (raw
-    nodes/ways, highway ways, drive graph nodes/edges/km, SCC nodes/edges). Any unreadable
-    or unusable file raises :class:`InputError` naming the file and the problem.
-    """
-    path = Path(path)
+def check_keep(keep: str) -> None:
+    """Raise :class:`InputError` unless ``keep`` names a component the loaders keep ("scc" or "wcc")."""
     if keep not in ("scc", "wcc"):
         raise InputError(f"keep must be 'scc' or 'wcc', not {keep!r}")
+
+
+def _check_request(path: Path, keep: str) -> str:
+    """Reject a bad ``keep``, an unknown file ending or a missing file; returns the libosmium format."""
+    check_keep(keep)
     fmt = osm_file_format(path)
     if not path.is_file():
         raise InputError(f"{path}: OSM file not found")
+    return fmt
+
+
+def _usable_drive_ways(path: Path, fmt: str) -> _DriveWays:
+    """The file's drivable ways; InputError when it cannot be read or has no drivable way with nodes."""
     try:
         ways = _read_drive_ways(path, fmt)
     except (RuntimeError, OSError, ValueError) as exc:  # libosmium: RuntimeError for bad data
@@ -272,27 +334,76 @@ def load_osm(
             f"{path}: the {counts['drive_ways']} drivable ways reference no nodes that are in the file "
             "(a clipped extract without its nodes?)"
         )
+    return ways
 
-    # Edges between consecutive nodes of the same way, in one or both directions.
+
+def _way_edges(ways: _DriveWays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges between consecutive nodes of a way (ends as positions in the ref list), their way and length."""
     seg = np.flatnonzero(ways.way[:-1] == ways.way[1:])
     seg_way = ways.way[seg]
     fw, bw = ways.forward[seg_way], ways.backward[seg_way]
-    a = np.concatenate([seg[fw], seg[bw] + 1])  # positions in the flat ref list
+    a = np.concatenate([seg[fw], seg[bw] + 1])
     b = np.concatenate([seg[fw] + 1, seg[bw]])
     edge_way = np.concatenate([seg_way[fw], seg_way[bw]])
     length = haversine_m(ways.lon[a], ways.lat[a], ways.lon[b], ways.lat[b])
+    return a, b, edge_way, length
 
-    ids, first, inverse = np.unique(ways.refs, return_index=True, return_inverse=True)
-    lon, lat = ways.lon[first], ways.lat[first]
-    u, v = inverse[a], inverse[b]
-    n = len(ids)
 
+def _drive_and_scc(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Node and edge masks of the drive graph (largest weak component) and of its largest strong component."""
     drive = largest_component_mask(n, u, v, strong=False)
     in_drive = drive[u]  # both ends are in the same component
     scc = drive & largest_component_mask(n, u[in_drive], v[in_drive], strong=True)
     in_scc = scc[u] & scc[v]
+    return drive, in_drive, scc, in_scc
+
+
+def load_osm(
+    path: str | Path,
+    *,
+    keep: Literal["scc", "wcc"] = "scc",
+    name: str | None = None,
+) -> RoadNetwork:
+    """Read an OSM file into the drivable :class:`RoadNetwork` (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or Path
+        An OpenStreetMap extract: ``.osm``/``.xml``, optionally ``.bz2``/``.gz`` compressed,
+        or ``.pbf``/``.osm.pbf``.
+    keep : {"scc", "wcc"}
+        ``"scc"`` (default) keeps the largest strongly connected component of the drive graph
+        and counts the other drive-graph nodes in ``dropped_nodes``; ``"wcc"`` returns the
+        whole drive graph.
+    name : str, optional
+        Name of the network; default the file name without its OSM suffix.
+
+    Returns
+    -------
+    RoadNetwork
+        Node ids are OSM node ids; x/y are in the local UTM zone of the drive graph.
+        ``meta`` holds the counts along the way (raw nodes/ways, highway ways, missing node
+        references, drive graph nodes/edges/km, SCC nodes/edges).
+
+    Raises
+    ------
+    InputError
+        For a bad ``keep``, and, naming the file and the problem, for an unknown file
+        ending, a missing, unreadable or corrupt file, a file without a drivable road or
+        without the nodes of its roads, a graph without a strongly connected edge (with
+        ``keep="scc"``) or invalid edge values.
+    """
+    path = Path(path)
+    fmt = _check_request(path, keep)
+    ways = _usable_drive_ways(path, fmt)
+    a, b, edge_way, length = _way_edges(ways)
+    ids, first, inverse = np.unique(ways.refs, return_index=True, return_inverse=True)
+    lon, lat = ways.lon[first], ways.lat[first]
+    u, v = inverse[a], inverse[b]
+    drive, in_drive, scc, in_scc = _drive_and_scc(len(ids), u, v)
+    counts = ways.counts
     counts.update(
-        graph_nodes=n,
+        graph_nodes=len(ids),
         graph_edges=len(u),
         drive_nodes=int(drive.sum()),
         drive_edges=int(in_drive.sum()),
@@ -306,7 +417,6 @@ def load_osm(
             f"{path}: the road graph has no strongly connected part with an edge "
             "(every road is one-way with no way back); use keep='wcc' to load it anyway"
         )
-
     # The CRS is chosen on the drive graph, so keep="scc" and keep="wcc" share it.
     crs = utm_crs_for(float(lon[drive].mean()), float(lat[drive].mean()))
     pos = np.cumsum(keep_nodes) - 1  # old node position -> new one
@@ -330,6 +440,7 @@ def load_osm(
 
 
 def _stem(path: Path) -> str:
+    """The file name without its OSM suffix (the default network name)."""
     name = path.name
     for suffix in sorted(OSM_SUFFIXES, key=len, reverse=True):
         if name.lower().endswith(suffix):

@@ -79,6 +79,7 @@ def _readonly(a: np.ndarray, dtype) -> np.ndarray:
 
 
 def _weights(net: RoadNetwork, weights: np.ndarray | None) -> np.ndarray:
+    """The edge weights checked (one per edge, non-negative, not NaN), or the travel times."""
     if weights is None:
         return _readonly(net.travel_times(), np.float64)
     try:
@@ -98,6 +99,7 @@ def _weights(net: RoadNetwork, weights: np.ndarray | None) -> np.ndarray:
 
 
 def _nodes(net: RoadNetwork, nodes: NodeIndex | NodeList, what: str) -> np.ndarray:
+    """Node positions checked (integers in range) as a read-only int32 array."""
     a = np.asarray(nodes)
     if a.ndim == 0:
         a = a.reshape(1)
@@ -119,6 +121,7 @@ def _nodes(net: RoadNetwork, nodes: NodeIndex | NodeList, what: str) -> np.ndarr
 
 
 def _cutoff(cutoff: float | None) -> float:
+    """The cutoff in seconds, checked; +inf for None."""
     if cutoff is None:
         return np.inf
     c = float(cutoff)
@@ -128,6 +131,7 @@ def _cutoff(cutoff: float | None) -> float:
 
 
 def _csr(net: RoadNetwork, w: np.ndarray, reverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The forward CSR with its weights, or the reverse CSR with the weights permuted to it."""
     if reverse:
         return net.rev_indptr, net.rev_indices, _readonly(w[net.rev_edge], np.float64)
     return net.indptr, net.indices, w
@@ -161,9 +165,35 @@ def one_to_all(
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Travel time from ``source`` to every node (``reverse``: from every node to ``source``).
 
-    Nodes beyond ``cutoff`` seconds or unreachable are +inf. With ``return_predecessors``
-    also returns, per node, the forward edge index that leads there on a shortest path
-    (``reverse``: the edge leaving it towards ``source``); -1 for ``source`` and unreached nodes.
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network.
+    source : int
+        Node position of the search's start (``reverse``: its destination).
+    weights : array of float, shape (n_edges,), optional
+        Edge weights in CSR order, non-negative, +inf closes an edge; default
+        ``net.travel_times()``.
+    reverse : bool
+        Search the reverse graph: times *to* ``source``.
+    cutoff : float, optional
+        Stop at this many seconds; nodes beyond it are +inf.
+    return_predecessors : bool
+        Also return the shortest-path tree.
+
+    Returns
+    -------
+    dist : numpy.ndarray of float, shape (n_nodes,)
+        Travel time per node; +inf where unreachable or beyond ``cutoff``.
+    pred : numpy.ndarray of int64, shape (n_nodes,)
+        Only with ``return_predecessors``: per node, the forward edge index that leads there
+        on a shortest path (``reverse``: the edge leaving it towards ``source``); -1 for
+        ``source`` and unreached nodes.
+
+    Raises
+    ------
+    NetworkError
+        For a source that is not exactly one node position, bad weights or a negative cutoff.
     """
     s = _nodes(net, source, "source")
     if s.size != 1:
@@ -191,11 +221,39 @@ def travel_time_matrix(
 ) -> np.ndarray:
     """Matrix ``M[i, j]`` of travel times from ``origins[i]`` to ``destinations[j]``.
 
-    ``destinations=None`` means every node (``M`` is ``len(origins) × n``). With ``reverse``
-    the searches run backward from each origin, so ``M[i, j]`` is the time from
-    ``destinations[j]`` *to* ``origins[i]``. Unreachable pairs and pairs beyond ``cutoff``
-    are +inf. One search per origin, run in parallel on ``threads`` threads (default: numba's
-    setting); with destinations given, each search stops once all of them are settled.
+    One search per origin, run in parallel; with destinations given, each search stops once
+    all of them are settled.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network.
+    origins : sequence of int
+        Node positions the searches start from.
+    destinations : sequence of int, optional
+        Node positions of the columns; default every node (``M`` is ``len(origins) × n``).
+    weights : array of float, shape (n_edges,), optional
+        Edge weights in CSR order, non-negative, +inf closes an edge; default
+        ``net.travel_times()``.
+    reverse : bool
+        Search backward from each origin, so ``M[i, j]`` is the time from
+        ``destinations[j]`` *to* ``origins[i]``.
+    cutoff : float, optional
+        Seconds beyond which pairs count as unreachable.
+    threads : int, optional
+        Threads for the searches; default numba's current setting.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (len(origins), len(destinations) or n_nodes)
+        Travel times in seconds; +inf for unreachable pairs and pairs beyond ``cutoff``
+        (see :func:`require_reachable`).
+
+    Raises
+    ------
+    NetworkError
+        For node lists that are not 1-D integer positions in range, bad weights, a
+        negative cutoff or ``threads`` below 1.
     """
     src = _nodes(net, origins, "origins")
     dst = None if destinations is None else _nodes(net, destinations, "destinations")
@@ -220,8 +278,31 @@ def nearest_facility(
 ) -> NearestFacility:
     """For every node, the nearest facility and the travel time, in one search.
 
-    Forward: time *from* the nearest facility to the node (e.g. ambulance response).
-    ``reverse``: time *to* the nearest facility (e.g. evacuation to a shelter).
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network.
+    facilities : sequence of int
+        Node positions of the facilities (at least one).
+    weights : array of float, shape (n_edges,), optional
+        Edge weights in CSR order, non-negative, +inf closes an edge; default
+        ``net.travel_times()``.
+    reverse : bool
+        False: time *from* the nearest facility to the node (e.g. ambulance response).
+        True: time *to* the nearest facility (e.g. evacuation to a shelter).
+    cutoff : float, optional
+        Seconds beyond which a node counts as unreached.
+
+    Returns
+    -------
+    NearestFacility
+        Per node the time (+inf if unreached) and the index into ``facilities`` (-1 if
+        unreached); a facility listed twice keeps its first index.
+
+    Raises
+    ------
+    NetworkError
+        For no facilities, positions out of range, bad weights or a negative cutoff.
     """
     fac = _nodes(net, facilities, "facilities")
     if fac.size == 0:
@@ -238,7 +319,30 @@ def shortest_path(
     target: NodeIndex,
     weights: np.ndarray | None = None,
 ) -> Route:
-    """The fastest route from ``source`` to ``target``; raises :class:`UnreachableError` if none."""
+    """The fastest route from ``source`` to ``target``.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network.
+    source, target : int
+        Node positions of the start and the end.
+    weights : array of float, shape (n_edges,), optional
+        Edge weights in CSR order, non-negative, +inf closes an edge; default
+        ``net.travel_times()``.
+
+    Returns
+    -------
+    Route
+        The nodes and forward edge indices along the route, and its total weight.
+
+    Raises
+    ------
+    UnreachableError
+        When no open road leads from ``source`` to ``target``.
+    NetworkError
+        For anything but one source and one target node in range, or bad weights.
+    """
     s = _nodes(net, source, "source")
     t = _nodes(net, target, "target")
     if s.size != 1 or t.size != 1:
@@ -262,9 +366,31 @@ def require_reachable(
 ) -> np.ndarray:
     """Return ``matrix`` unchanged if every entry is finite, else raise :class:`UnreachableError`.
 
-    ``matrix[i, j]`` belongs to ``origins[i]`` and ``destinations[j]`` (every node when None),
-    as :func:`travel_time_matrix` returns it; pass ``reverse=True`` for a reverse matrix so the
-    message names the direction of travel. Pass ``net.node_id[...]`` to report OSM ids.
+    Parameters
+    ----------
+    matrix : array of float, shape (len(origins), len(destinations))
+        As :func:`travel_time_matrix` returns it (a 1-D array is one row).
+    origins, destinations : sequence
+        Labels of the rows and columns used in the message (``destinations`` None: 0..n-1).
+        Pass ``net.node_id[...]`` to report OSM ids.
+    what : str
+        What the matrix is, for the message.
+    reverse : bool
+        True for a reverse matrix, so the message names the direction of travel.
+    show : int
+        How many unreachable pairs the message lists.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``matrix`` itself.
+
+    Raises
+    ------
+    UnreachableError
+        When some entries are +inf or NaN; the message counts them and names the first pairs.
+    NetworkError
+        When the matrix shape does not match the labels.
     """
     m = np.asarray(matrix, dtype=np.float64)
     m2 = m.reshape(1, -1) if m.ndim == 1 else m

@@ -15,6 +15,7 @@ def utm_crs_for(lon: float, lat: float) -> str:
 
 @lru_cache(maxsize=16)
 def _transformer(src: str, dst: str) -> Transformer:
+    """A cached lon/lat-order transformer between two CRSs."""
     return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
 
 

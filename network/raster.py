@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import shapely
 
 from .errors import InputError
 
@@ -32,6 +33,7 @@ class Raster:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(rows, columns) of the grid."""
         return self.values.shape  # type: ignore[return-value]
 
     @property
@@ -62,7 +64,26 @@ class Raster:
         return ok
 
     def sample(self, x, y, *, method: str = "bilinear") -> np.ndarray:
-        """Values at points (bilinear between cell centres, or ``"nearest"``); NaN outside."""
+        """Values at points, interpolated between cell centres.
+
+        Parameters
+        ----------
+        x, y : float or array of float
+            Point coordinates in the raster's CRS.
+        method : {"bilinear", "nearest"}
+            Bilinear interpolation between the four surrounding cell centres (clamped at
+            the edge cells), or the value of the cell holding the point.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            One value per point, NaN outside the grid (and where no-data cells take part).
+
+        Raises
+        ------
+        InputError
+            For an unknown ``method``.
+        """
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         nrows, ncols = self.shape
@@ -91,13 +112,30 @@ class Raster:
         return np.where(inside, out, np.nan)
 
     def like(self, values: np.ndarray) -> "Raster":
-        """A raster on the same grid with other values."""
+        """A raster on the same grid with other values.
+
+        Parameters
+        ----------
+        values : array, shape ``self.shape``
+            The new cell values (row 0 at the south edge).
+
+        Returns
+        -------
+        Raster
+            Same origin, cell size and CRS.
+
+        Raises
+        ------
+        InputError
+            When ``values`` has another shape.
+        """
         values = np.asarray(values)
         if values.shape != self.shape:
             raise InputError(f"raster values have shape {values.shape}, expected {self.shape}")
         return Raster(values, self.x0, self.y0, self.cellsize, self.crs)
 
     def same_grid(self, other: "Raster") -> bool:
+        """True when ``other`` has the same shape, origin and cell size (to a tiny fraction of a cell)."""
         return (
             self.shape == other.shape
             # absolute tolerances: relative ones accept metres of offset at UTM coordinates
@@ -107,16 +145,8 @@ class Raster:
         )
 
 
-def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
-    """Read an ESRI ASCII grid. No-data cells become NaN. Errors name the file and the problem."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: raster file not found")
-    try:
-        text = path.read_text(encoding="ascii", errors="strict")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"{path}: not a readable ESRI ASCII grid ({exc})") from None
-    lines = text.splitlines()
+def _asc_header(path: Path, lines: list[str]) -> tuple[dict[str, float], int]:
+    """The header of an ESRI ASCII grid (lower-case keys) and the index of the first data line."""
     header: dict[str, float] = {}
     i = 0
     while i < len(lines) and lines[i].strip() and lines[i].split()[0].lower() in _HEADER_KEYS:
@@ -128,24 +158,56 @@ def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
         except ValueError:
             raise InputError(f"{path}: line {i + 1}: {parts[0]} must be a number, found {parts[1]!r}") from None
         i += 1
+    return header, i
+
+
+def _lower_left(path: Path, header: dict[str, float], axis: str, cellsize: float) -> float:
+    """The grid's lower-left edge along ``axis`` ("x" or "y"), from its ``corner`` or ``center`` header line."""
+    if f"{axis}llcorner" in header:
+        return header[f"{axis}llcorner"]
+    if f"{axis}llcenter" in header:
+        return header[f"{axis}llcenter"] - cellsize / 2
+    raise InputError(f"{path}: header lacks '{axis}llcorner' or '{axis}llcenter'")
+
+
+def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
+    """Read an ESRI ASCII grid (``.asc``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file: header lines, then ``nrows`` rows of ``ncols`` values from north to south.
+    crs : str, optional
+        The CRS to record on the raster (the format does not carry one).
+
+    Returns
+    -------
+    Raster
+        Row 0 at the south edge; no-data cells are NaN.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the problem: missing or unreadable file, a malformed or
+        incomplete header, non-positive sizes, non-numeric values or the wrong count of them.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: raster file not found")
+    try:
+        text = path.read_text(encoding="ascii", errors="strict")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"{path}: not a readable ESRI ASCII grid ({exc})") from None
+    lines = text.splitlines()
+    header, i = _asc_header(path, lines)
     for key in ("ncols", "nrows", "cellsize"):
         if key not in header:
             raise InputError(f"{path}: header lacks '{key}'")
     ncols, nrows, cs = int(header["ncols"]), int(header["nrows"]), header["cellsize"]
     if ncols <= 0 or nrows <= 0 or not cs > 0:
         raise InputError(f"{path}: ncols, nrows and cellsize must be positive")
-    if "xllcorner" in header:
-        x0 = header["xllcorner"]
-    elif "xllcenter" in header:
-        x0 = header["xllcenter"] - cs / 2
-    else:
-        raise InputError(f"{path}: header lacks 'xllcorner' or 'xllcenter'")
-    if "yllcorner" in header:
-        y0 = header["yllcorner"]
-    elif "yllcenter" in header:
-        y0 = header["yllcenter"] - cs / 2
-    else:
-        raise InputError(f"{path}: header lacks 'yllcorner' or 'yllcenter'")
+    x0 = _lower_left(path, header, "x", cs)
+    y0 = _lower_left(path, header, "y", cs)
     try:
         data = np.array(" ".join(lines[i:]).split(), dtype=np.float64)
     except ValueError as exc:
@@ -159,7 +221,24 @@ def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
 
 
 def write_asc(raster: Raster, path: str | Path, *, nodata: float = -9999.0, fmt: str = "%.4f") -> Path:
-    """Write an ESRI ASCII grid (``xllcorner`` form, rows north to south)."""
+    """Write an ESRI ASCII grid (``xllcorner`` form, rows north to south).
+
+    Parameters
+    ----------
+    raster : Raster
+        The grid to write; NaN and infinite cells are written as ``nodata``.
+    path : str or Path
+        The file to write (replaced if it exists).
+    nodata : float
+        The ``NODATA_value``.
+    fmt : str
+        ``numpy.savetxt`` format of each value.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     nrows, ncols = raster.shape
     values = np.where(np.isfinite(raster.values), raster.values, nodata)[::-1]
@@ -171,9 +250,21 @@ def write_asc(raster: Raster, path: str | Path, *, nodata: float = -9999.0, fmt:
 
 
 def mask_polygons(mask: np.ndarray, grid: Raster):
-    """A (Multi)Polygon covering the True cells: row runs as boxes, dissolved."""
-    import shapely
+    """A (Multi)Polygon covering the True cells: row runs as boxes, dissolved.
 
+    Parameters
+    ----------
+    mask : array of bool, shape ``grid.shape``
+        The cells to cover (row 0 at the south edge).
+    grid : Raster
+        The grid the mask lies on.
+
+    Returns
+    -------
+    shapely.Geometry
+        A valid Polygon or MultiPolygon in the grid's coordinates (an empty geometry
+        when no cell is True).
+    """
     padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
     padded[:, 1:-1] = mask
     step = np.diff(padded, axis=1)

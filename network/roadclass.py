@@ -21,14 +21,17 @@ class RoadClass(IntEnum):
 
     @property
     def name_zh(self) -> str:
+        """The Chinese name of the class, e.g. 省道/主干路."""
         return _NAMES_ZH[self]
 
     @property
     def name_en(self) -> str:
+        """The English name of the class, e.g. provincial / arterial road."""
         return _NAMES_EN[self]
 
     @property
     def default_speed_kmh(self) -> float:
+        """Free-flow speed in km/h when no ``maxspeed`` is known."""
         return _DEFAULT_SPEED_KMH[self]
 
 

@@ -34,7 +34,30 @@ class Snapped:
 def snap_points(
     net: RoadNetwork, x, y, *, max_distance_m: float | None = None, names: list[str] | None = None
 ) -> Snapped:
-    """Nearest node to projected points; with ``max_distance_m`` points farther off are an error."""
+    """Nearest node to projected points.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network.
+    x, y : float or array of float
+        Point coordinates in the network's CRS (metres).
+    max_distance_m : float, optional
+        Points farther than this from every node are an error.
+    names : list of str, optional
+        Point names for the error message (default "point k").
+
+    Returns
+    -------
+    Snapped
+        The nearest node position and the straight-line distance of each point.
+
+    Raises
+    ------
+    NetworkError
+        For NaN or infinite coordinates, or points beyond ``max_distance_m`` (the first
+        five are named).
+    """
     x = np.atleast_1d(np.asarray(x, float))
     y = np.atleast_1d(np.asarray(y, float))
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
@@ -51,6 +74,26 @@ def snap_points(
 
 
 def snap_lonlat(net: RoadNetwork, lon, lat, **kwargs) -> Snapped:
-    """Nearest node to WGS 84 lon/lat points."""
+    """Nearest node to WGS 84 lon/lat points.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network.
+    lon, lat : float or array of float
+        Point coordinates in degrees.
+    **kwargs
+        ``max_distance_m`` and ``names``, as for :func:`snap_points`.
+
+    Returns
+    -------
+    Snapped
+        As :func:`snap_points`.
+
+    Raises
+    ------
+    NetworkError
+        As :func:`snap_points`.
+    """
     x, y = to_projected(np.atleast_1d(lon), np.atleast_1d(lat), net.crs)
     return snap_points(net, x, y, **kwargs)

@@ -32,6 +32,7 @@ class LandCover(IntEnum):
 
     @property
     def name_zh(self) -> str:
+        """The Chinese name of the land-cover class."""
         return {0: "裸地", 1: "水域", 2: "建成区", 3: "农田", 4: "灌丛", 5: "阔叶林", 6: "针叶林（马尾松）", 7: "工业园区"}[int(self)]
 
 
@@ -40,6 +41,8 @@ FOREST_CLASSES = (LandCover.FOREST_BROADLEAF, LandCover.FOREST_CONIFER)
 
 @dataclass(frozen=True)
 class Terrain:
+    """The rasters of a generated district, all on one grid."""
+
     dem: Raster
     landcover: Raster
     canopy: Raster  # canopy density 0..1 (vegetation density for the fire model)
