@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LightSource, ListedColormap
 
+from .checks import language
 from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
 from .errors import InputError
 from .fonts import use_cjk_font
@@ -43,13 +44,6 @@ _TEXT = {
     "en": {"shelter": "shelter (existing)", "candidate": "shelter (candidate)", "river": "river", "dike": "dike",
            "forest": "forest", "park": "industrial park", "x": "easting (km)", "y": "northing (km)"},
 }
-
-
-def _check_lang(lang: str) -> str:
-    """The label language, checked: 'zh' or 'en'."""
-    if lang not in _TEXT:
-        raise InputError(f"--lang must be 'zh' or 'en', found {lang!r}")
-    return lang
 
 
 def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legend: bool = True) -> None:
@@ -105,7 +99,7 @@ def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = Tru
     InputError
         For a ``lang`` other than "zh" or "en".
     """
-    t = _TEXT[_check_lang(lang)]
+    t = _TEXT[language(lang)]
     spec = district.spec
     crs = spec.district.crs
     dem, lc = district.terrain.dem, district.terrain.landcover
@@ -189,7 +183,7 @@ def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None =
     out = Path(out)
     if out.suffix.lower() not in (".png", ".svg"):
         raise InputError(f"{out}: map output must end in .png or .svg")
-    lang = _check_lang(lang)
+    lang = language(lang)
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(10, 10.5), constrained_layout=True)
     net = source.network if hasattr(source, "network") else source

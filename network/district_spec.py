@@ -11,28 +11,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .checks import LonLat, StrictModel, lonlat_points
 from .errors import InputError
 
-LonLat = tuple[float, float]
-
-
-class _Strict(BaseModel):
-    """Base of the spec models: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_lonlat(points: list[LonLat]) -> list[LonLat]:
-    """The points unchanged if each is a [lon, lat] pair in degrees; ValueError otherwise."""
-    for lon, lat in points:
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValueError(f"[{lon}, {lat}] is not a [lon, lat] pair in degrees")
-    return points
-
-
-class DistrictInfo(_Strict):
+class DistrictInfo(StrictModel):
     """Names, projected CRS, bounding box, boundary and random seed of the district."""
 
     name_zh: str
@@ -53,10 +37,10 @@ class DistrictInfo(_Strict):
             raise ValueError("bbox must be [lon_min, lat_min, lon_max, lat_max] with min < max")
         return v
 
-    _boundary_ok = field_validator("boundary")(classmethod(lambda cls, v: _check_lonlat(v)))
+    _boundary_ok = field_validator("boundary")(classmethod(lambda cls, v: lonlat_points(v)))
 
 
-class GeneratorSettings(_Strict):
+class GeneratorSettings(StrictModel):
     """Spacings and limits the terrain and road generator works with."""
 
     dem_cell_m: float = Field(50.0, gt=0)
@@ -67,7 +51,7 @@ class GeneratorSettings(_Strict):
     segment_m: float = Field(320.0, gt=0)
 
 
-class Township(_Strict):
+class Township(StrictModel):
     """A township, town or subdistrict: centre, population, built-up radius and street grid angle."""
 
     id: str
@@ -80,7 +64,7 @@ class Township(_Strict):
     street_angle_deg: float = 0.0
 
 
-class Gauge(_Strict):
+class Gauge(StrictModel):
     """A river gauge: location, warning stage and the 2016 record stage."""
 
     name_zh: str
@@ -90,7 +74,7 @@ class Gauge(_Strict):
     record_2016_m: float | None = None
 
 
-class River(_Strict):
+class River(StrictModel):
     """The river: course, channel, bed elevation and slope, floodplain height and gauge."""
 
     name_zh: str
@@ -102,10 +86,10 @@ class River(_Strict):
     floodplain_above_bed_m: float = Field(gt=0)
     gauge: Gauge
 
-    _course_ok = field_validator("course")(classmethod(lambda cls, v: _check_lonlat(v)))
+    _course_ok = field_validator("course")(classmethod(lambda cls, v: lonlat_points(v)))
 
 
-class Dike(_Strict):
+class Dike(StrictModel):
     """A dike: its line and crest elevation."""
 
     id: str
@@ -115,7 +99,7 @@ class Dike(_Strict):
     line: list[LonLat] = Field(min_length=2)
 
 
-class Road(_Strict):
+class Road(StrictModel):
     """A main road: class, line and (for expressways) the junctions where it connects."""
 
     name_zh: str
@@ -125,7 +109,7 @@ class Road(_Strict):
     junctions: list[LonLat] | None = None
 
 
-class Area(_Strict):
+class Area(StrictModel):
     """A named polygon (forest, industrial park)."""
 
     id: str = ""
@@ -134,14 +118,14 @@ class Area(_Strict):
     polygon: list[LonLat] = Field(min_length=3)
 
 
-class Team(_Strict):
+class Team(StrictModel):
     """A rescue team at a facility: its type and head count."""
 
     type: Literal["general", "flood", "water_rescue", "forest_fire", "hazmat", "medical", "engineering"]
     people: int = Field(gt=0)
 
 
-class Facility(_Strict):
+class Facility(StrictModel):
     """An emergency facility: kind, location, teams, stock and hazardous substances."""
 
     id: str
@@ -157,13 +141,13 @@ class Facility(_Strict):
     substances: list[str] = []
 
 
-class ShelterDefaults(_Strict):
+class ShelterDefaults(StrictModel):
     """Defaults for shelter sites: usable area per person."""
 
     m2_per_person: float = Field(2.0, gt=0)
 
 
-class ShelterSite(_Strict):
+class ShelterSite(StrictModel):
     """An existing or candidate shelter: kind, location and usable area."""
 
     id: str
@@ -176,7 +160,7 @@ class ShelterSite(_Strict):
     m2_per_person: float | None = Field(None, gt=0)
 
 
-class DistrictSpec(_Strict):
+class DistrictSpec(StrictModel):
     """Everything the built-in district model is generated from."""
 
     district: DistrictInfo
