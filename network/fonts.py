@@ -28,6 +28,13 @@ def _bundled_font_files() -> list[Path]:
     return sorted(folder.glob("NotoSansCJK*.otf")) + sorted(folder.glob("NotoSansMonoCJK*.otf"))
 
 
+def noto_cjk_regular() -> Path:
+    """The Noto Sans CJK SC Regular file that mplfonts ships (embedded, subset, in HTML reports)."""
+    if mplfonts is None:
+        raise RuntimeError("mplfonts is not installed: reinstall yingji (it ships Noto Sans CJK SC)")
+    return Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+
+
 @lru_cache(maxsize=1)
 def use_cjk_font() -> str:
     """Register a CJK font with matplotlib and make it the default; returns its family name.

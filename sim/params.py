@@ -1,8 +1,10 @@
 """Validated parameters of the response simulation.
 
 Defaults are traceable: relief needs one day of supplies per person (Sphere: 15 L water; one
-2,100 kcal ration; one bedding set), the 10-hour target comes from the national plan, the
-channel figures are planning assumptions a planner should replace with local ones.
+2,100 kcal ration; one bedding set; docs/references/hazards.md §5.3–§5.4), the 10-hour target
+comes from the plan (docs/references/targets.md §2), the channel figures and the other
+assumptions are planning estimates a planner should replace with local ones (listed in
+docs/references/hazards.md §6.5).
 Every bad value raises :class:`~network.errors.InputError` naming the field.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Erlang C (M/M/c) closed form and the dispatcher's queueing check against it.
+"""Erlang C (M/M/c) closed form and the dispatcher's queueing check against it (docs/references/hazards.md §4).
 
 The check runs the engine's own :class:`~sim.dispatch.Dispatcher` with hazards off: Poisson
 arrivals, exponential on-scene times, ``c`` identical teams at one base and zero travel. The
@@ -19,7 +19,7 @@ from .dispatch import Dispatcher, Request, Team
 
 
 def erlang_c(arrivals_per_hour: float, service_minutes: float, teams: int) -> dict[str, float]:
-    """P(wait) and mean wait (minutes) of an M/M/c queue (references §4)."""
+    """P(wait) and mean wait (minutes) of an M/M/c queue (docs/references/hazards.md §4)."""
     lam = float(arrivals_per_hour)
     mu = 60.0 / float(service_minutes)
     c = int(teams)

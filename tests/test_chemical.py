@@ -1,4 +1,4 @@
-"""Chemical release: plume / puff physics against references section 1, kernels, zones, the hazard."""
+"""Chemical release: plume / puff physics against docs/references/hazards.md §3, kernels, zones, the hazard."""
 from __future__ import annotations
 
 import json
@@ -22,7 +22,7 @@ from sim.hazards.chemical.model import (
 CRS = "EPSG:32650"
 
 
-# ------------------------------------------------------------------ sigmas (references 1.3)
+# ------------------------------------------------------------------ sigmas (docs/references/hazards.md §3.3)
 SPOT = {  # (set, class): {x: (sigma_y, sigma_z)}  [C], given to 2 decimals
     ("briggs-rural", "A"): {100: (21.89, 20.00), 500: (107.35, 100.0), 1000: (209.76, 200.0), 5000: (898.15, 1000.0)},
     ("briggs-rural", "D"): {100: (7.96, 5.60), 500: (39.04, 22.68), 1000: (76.28, 37.95), 5000: (326.60, 102.90)},
@@ -61,7 +61,7 @@ def test_sigmas_vectorised_and_zero_upwind():
         assert sy.shape == (3,) and sy[0] == sy[1] == 0.0 and sz[1] == 0.0 and sy[2] > 0 and sz[2] > 0
 
 
-# ------------------------------------------------------------------ worked plume examples (1.4)
+# ------------------------------------------------------------------ worked plume examples (docs/references/hazards.md §3.5)
 def test_e2_elevated_briggs_rural():
     c = gaussian_plume(5.0, 2.0, 1000.0, 0.0, 0.0, release_height_m=30.0, stability="D", sigmas="briggs-rural")
     assert c * 1e6 == pytest.approx(201.14, rel=1e-3)
@@ -185,7 +185,7 @@ def test_puff_sum_matches_numpy_sum_of_puffs():
     np.testing.assert_allclose(fast, ref, rtol=1e-12)
 
 
-# ------------------------------------------------------------------ puffs (references 1.5)
+# ------------------------------------------------------------------ puffs (docs/references/hazards.md §3.6)
 def test_ccps_puff_worked_example():
     assert sigma_y(500.0, "F", "ccps-puff") == pytest.approx(5.0479, rel=1e-4)
     assert sigma_z(500.0, "F", "ccps-puff") == pytest.approx(2.2148, rel=1e-4)
@@ -222,7 +222,7 @@ def test_segment_kernel_catches_the_passing_peak():
     assert peak[0] >= dense.max() * 0.999
 
 
-# ------------------------------------------------------------------ stability (references 1.2)
+# ------------------------------------------------------------------ stability (docs/references/hazards.md §3.2)
 DAY = {"strong": ["A", "A-B", "B", "C", "C"], "moderate": ["A-B", "B", "B-C", "C-D", "D"],
        "slight": ["B", "C", "C", "D", "D"]}
 NIGHT = {5: ["E", "E", "D", "D", "D"], 2: ["F", "F", "E", "D", "D"]}
@@ -248,7 +248,7 @@ def test_pasquill_gifford_table():
         pasquill_gifford_class(3.0, day=False, cloud_oktas=9)
 
 
-# ------------------------------------------------------------------ chemicals and AEGLs (1.6)
+# ------------------------------------------------------------------ chemicals and AEGLs (docs/references/hazards.md §3.8)
 def test_aegl_tables_and_units():
     cl, nh3 = get_chemical("chlorine"), get_chemical("ammonia")
     assert cl.aegl_ppm == {1: (0.5,) * 5, 2: (2.8, 2.8, 2.0, 1.0, 0.71), 3: (50.0, 28.0, 20.0, 10.0, 7.1)}
@@ -270,7 +270,7 @@ def test_aegl_tables_and_units():
     assert "Ammonia" in str(e.value)
 
 
-# ------------------------------------------------------------------ threat zones (1.7)
+# ------------------------------------------------------------------ threat zones (docs/references/hazards.md §3.9)
 def test_plume_zones_nest_and_match_half_width():
     cl = get_chemical("chlorine")
     zones = plume_threat_zones(500.0, 3.0, 270.0, (0.0, 0.0), cl.molecular_weight, cl.levels_of_concern(),

@@ -52,7 +52,7 @@ def mean_extents(n_seeds=12, steps=30, n=81, **kw):
     return {k: float(np.mean([o[k] for o in out])) for k in out[0]}
 
 
-# ---------------------------------------------------------------------- published values (§2.1)
+# ---------------------------------------------------------------------- published values (docs/references/hazards.md §2.5)
 SPOT = {  # V: p_burn at θ = 0, 45, 90, 135, 180 (normal density, thickets, flat)
     0: [0.5800] * 5,
     8: [0.8313, 0.6116, 0.2915, 0.1389, 0.1022],
@@ -232,7 +232,7 @@ def test_damage_rate_hand_made():
 
 
 def test_damage_rate_and_grade_functions():
-    assert damage_rate_permille(1433.81, 2_036_662.0) == pytest.approx(0.704, abs=5e-4)  # Dali 2011-15, §2.4
+    assert damage_rate_permille(1433.81, 2_036_662.0) == pytest.approx(0.704, abs=5e-4)  # Dali 2011-15, docs/references/hazards.md §2.7
     assert damage_rate_permille(5.0, 0.0) == 0.0
     assert fire_grade(0.99) is FireGrade.GENERAL
     assert fire_grade(1.0) is FireGrade.LARGE  # 以上 includes the bound

@@ -23,7 +23,7 @@ CRS = "EPSG:32650"
 H = 3600.0
 
 
-# ------------------------------------------------------------------ Pregnolato (references 3.1)
+# ------------------------------------------------------------------ Pregnolato (docs/references/hazards.md §1.6)
 @pytest.mark.parametrize("w, v", [(0, 86.94), (50, 61.55), (100, 40.65), (150, 24.26), (200, 12.36),
                                   (250, 4.97), (290, 2.29)])
 def test_pregnolato_spot_values(w, v):
@@ -44,7 +44,7 @@ def test_speed_factor_is_a_cap_and_dry_roads_are_untouched():
     np.testing.assert_allclose(f, [1.0, 40.6548 / 50.0, 1.0, 0.0, 1.0], atol=1e-4)
 
 
-# ------------------------------------------------------------------ inundation on a DEM (references 3.2a)
+# ------------------------------------------------------------------ inundation on a DEM (docs/references/hazards.md §1.3)
 def test_fill_to_volume_flat_box():
     z = np.full((12, 12), 100.0)
     z[1:-1, 1:-1] = 5.0

@@ -11,7 +11,7 @@ from sim.hazards.flood.inertial import Hydrograph, InertialModel, load_hydrograp
 
 
 def _wave(n: float, u: float, x, t):
-    """Hunter et al. (2005) travelling wave on a horizontal plane (HAZARD_REFERENCES 3.2 c)."""
+    """Hunter et al. (2005) travelling wave on a horizontal plane (docs/references/hazards.md §1.5)."""
     a = 7.0 / 3.0 * n * n * u * u * (u * t - np.asarray(x, float))
     return np.maximum(a, 0.0) ** (3.0 / 7.0)
 

@@ -181,9 +181,9 @@ def test_report_embeds_the_chinese_glyphs_it_uses(run_report):
     fonts = re.findall(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
     assert len(fonts) == 1
     cmap = TTFont(io.BytesIO(base64.b64decode(fonts[0]))).getBestCmap()
-    from scenarios.reports.webfont import _font_path
+    from network.fonts import noto_cjk_regular
 
-    full = set(TTFont(_font_path(), lazy=True).getBestCmap())
+    full = set(TTFont(noto_cjk_regular(), lazy=True).getBestCmap())
     needed = {ord(c) for c in html if ord(c) > 127 and not c.isspace()} & full
     assert {ord(c) for c in "昌江区洪水达标"} <= needed <= set(cmap)   # every CJK glyph the page uses
     assert len(cmap) < len(needed) + 50              # and hardly more: a subset, not the whole font

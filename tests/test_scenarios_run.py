@@ -239,7 +239,7 @@ def test_plan_file_round_trip_runs_like_existing(tmp_path, district):
 
 
 def test_resources_change_the_plan(tmp_path, district):
-    from scenarios.core.runner import build_plan
+    from scenarios.core.plans import build_plan
     from scenarios.core.spec import load_scenario
 
     sc = load_scenario("flood-50y").with_overrides({
@@ -346,7 +346,7 @@ def test_osm_network_with_dem_and_plan_file_runs(tmp_path, capsys):
     assert code == 0, err
     res = json.loads(out)
     assert res["plan"] == "plan.json" and len(res["indicators"]) == 5
-    from scenarios.core.runner import load_scenario_network
+    from scenarios.core.inputs import load_scenario_network
     from scenarios.core.spec import load_scenario
 
     loaded = load_scenario_network(load_scenario(p))

@@ -6,8 +6,9 @@ import textwrap
 import pytest
 
 from network.errors import InputError
-from scenarios.core.runner import build_hazards
-from scenarios.core.spec import list_scenarios, load_scenario, parse_scenario, toml_line
+from scenarios.core.inputs import build_hazards
+from scenarios.core.spec import list_scenarios, load_scenario, parse_scenario
+from scenarios.core.toml_paths import toml_line
 
 REQUIRED = {"flood-50y", "flood-100y-breach", "forest-fire-north", "chlorine-night", "fireworks-explosion",
             "compound-flood-chemical"}
@@ -60,7 +61,7 @@ def test_builtin_builds_its_hazards_on_the_district(name, district):
 
 
 def test_compound_release_starts_when_the_flood_reaches_the_plant(district):
-    from scenarios.core.runner import build_hazards_with_notes
+    from scenarios.core.inputs import build_hazards_with_notes
 
     sc = load_scenario("compound-flood-chemical")
     hazards, notes = build_hazards_with_notes(sc, district)
@@ -210,7 +211,8 @@ def test_hazard_errors_name_the_line(tmp_path, district):
 
 def test_file_network_offers_chemical_only(tmp_path):
     from network.load import load_network
-    from scenarios.core.runner import build_plan, load_scenario_network
+    from scenarios.core.inputs import load_scenario_network
+    from scenarios.core.plans import build_plan
 
     osm = tmp_path / "wo.osm.bz2"
     osm.write_bytes((__import__("pathlib").Path(__file__).parent / "data/osm/West-Oakland.osm.bz2").read_bytes())

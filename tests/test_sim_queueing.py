@@ -1,4 +1,4 @@
-"""Erlang C closed form and the dispatcher's M/M/c check against it (references §4)."""
+"""Erlang C closed form and the dispatcher's M/M/c check against it (docs/references/hazards.md §4)."""
 from __future__ import annotations
 
 import pytest

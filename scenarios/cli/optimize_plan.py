@@ -57,7 +57,7 @@ def hazard_sets(tokens: str, district) -> tuple[list[list[Any]], list[str], floa
             sets.append([river_flood(district, return_period_years=rp, breaches=_BREACH if len(parts) == 3 else [])])
             horizon = max(horizon, _FLOOD_HOURS)
         else:
-            from scenarios.core.runner import build_hazards  # deferred: CLI modules load their engines on use
+            from scenarios.core.inputs import build_hazards  # deferred: CLI modules load their engines on use
             from scenarios.core.spec import load_scenario
 
             sc = load_scenario(tok)

@@ -32,7 +32,8 @@ from network.projection import to_lonlat
 from network.roadclass import RoadClass
 from network.terrain import xy_of
 from scenarios.core.naming import slug
-from scenarios.core.runner import ScenarioRun, build_hazards, run_scenario
+from scenarios.core.inputs import build_hazards
+from scenarios.core.runner import ScenarioRun, run_scenario
 from scenarios.core.spec import load_scenario
 from sim.api import run as sim_run
 from sim.hazards.chemical.model import ChemicalRelease

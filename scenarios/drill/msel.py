@@ -21,7 +21,9 @@ from openpyxl.utils import get_column_letter
 from network.district import load_district
 from network.errors import InputError
 from network.plan import Plan
-from scenarios.core.runner import ScenarioRun, build_plan, load_scenario_network
+from scenarios.core.inputs import load_scenario_network
+from scenarios.core.plans import build_plan
+from scenarios.core.runner import ScenarioRun
 from scenarios.core.spec import BUILTIN_PREFIX, load_scenario
 from sim.hazards import HAZARD_TYPES
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-from functools import lru_cache
+
+from fontTools import subset
+from fontTools.ttLib import TTFont
+
+from network.fonts import noto_cjk_regular
 
 __all__ = ["FONT_FAMILY", "embed_cjk_font"]
 
@@ -20,21 +23,12 @@ __all__ = ["FONT_FAMILY", "embed_cjk_font"]
 FONT_FAMILY = "Noto Sans CJK SC"
 
 
-@lru_cache(maxsize=1)
-def _font_path() -> str:
-    import mplfonts
-
-    return os.path.join(os.path.dirname(mplfonts.__file__), "fonts", "NotoSansCJKsc-Regular.otf")
-
-
 def _subset_woff(chars: str) -> bytes:
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
+    """A WOFF font holding only the glyphs of ``chars``."""
     opts = subset.Options()
     opts.flavor = "woff"
     opts.layout_features = ["*"]
-    font = TTFont(_font_path(), lazy=True)
+    font = TTFont(noto_cjk_regular(), lazy=True)
     sub = subset.Subsetter(opts)
     sub.populate(unicodes=sorted({ord(c) for c in chars}))
     sub.subset(font)

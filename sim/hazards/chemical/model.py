@@ -10,7 +10,7 @@ red/orange/yellow polygons). :func:`gaussian_plume_fast` is the numba twin of
 :class:`ChemicalRelease` puts them on a road network: a steady plume for a continuous release in
 a steady wind (front travelling at the wind speed, tail leaving after the release stops), a
 single puff for an instantaneous release, and a train of puffs when the wind shifts. Formulas and
-reference values: ``references/HAZARD_REFERENCES.md`` section 1.
+reference values: ``docs/references/hazards.md`` §3.
 
 Model limits (as ALOHA states them): Gaussian dispersion of a neutrally buoyant gas over flat
 terrain, no chemical reaction, no heavy-gas slumping; wind below 1 m/s is refused; low wind

@@ -1,6 +1,6 @@
 """Forest fire: the Alexandridis et al. (2008) cellular automaton on a vegetation raster.
 
-Model (HAZARD_REFERENCES.md §2.1). Square cells, Moore neighbourhood. A cell is unburnable,
+Model (docs/references/hazards.md §2.1; wind §2.2, slope §2.3, parameters §2.4). Square cells, Moore neighbourhood. A cell is unburnable,
 burnable, burning or burned; a burning cell burns for exactly one step and then is burned, and
 during that step it ignites each burnable neighbour independently with
 

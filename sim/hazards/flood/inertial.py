@@ -1,6 +1,6 @@
 """Detailed flood model: a LISFLOOD-FP-style local-inertial 2-D solver on a DEM raster.
 
-Scheme (Bates, Horritt & Fewtrell 2010; HAZARD_REFERENCES.md section 3.2 b), per unit width on
+Scheme (Bates, Horritt & Fewtrell 2010; docs/references/hazards.md §1.4), per unit width on
 the raster faces::
 
     q(t+dt) = [ q(t) - g h_flow dt d(h+z)/dx ] / [ 1 + g dt n^2 |q(t)| / h_flow^(7/3) ]

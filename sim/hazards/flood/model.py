@@ -34,7 +34,8 @@ Conventions (documented once, used everywhere):
 
 The return-period table and design-hydrograph defaults are **illustrative**, calibrated only to
 the few public Dufengkeng facts (warning level ≈ 28.5 m; 2016 peak 33.89 m; recession below
-warning ≈ 23 h after the peak); they are no substitute for a hydrological frequency analysis.
+warning ≈ 23 h after the peak; docs/references/changjiang.md §3–§4, docs/references/hazards.md
+§1.1); they are no substitute for a hydrological frequency analysis.
 """
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------------------
-# Depth–disruption (Pregnolato et al. 2017, Transp. Res. D 55:67–81)
+# Depth–disruption (Pregnolato et al. 2017, Transp. Res. D 55:67–81; docs/references/hazards.md §1.6)
 
 #: Depth at which a road is closed (mm).
 CLOSED_DEPTH_MM = 300.0
