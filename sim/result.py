@@ -55,7 +55,7 @@ class RunResult:
 #: the plan's indicators (docs/references/targets.md): key, zh, en, unit, target, comparison
 INDICATORS = (
     ("relief_within_target", "受灾人员基本生活得到有效救助的时间 (10 h 内比例)", "affected people relieved within 10 h", "share", 1.0, ">="),
-    ("relief_p95_h", "基本生活救助时间 P95", "basic relief time, 95th percentile", "h", 10.0, "<"),
+    ("relief_p95_h", "基本生活救助时间 P95", "basic relief time, 95th percentile", "h", 10.0, "<="),
     ("warning_coverage", "灾害事故发布公众覆盖率", "public coverage of disaster warnings", "share", 0.90, ">="),
     ("forest_fire_damage_permille", "森林火灾受害率", "forest fire damage rate", "‰", 0.9, "<="),
     ("exposure_people", "致死区域暴露人数 (死亡率代理)", "people exposed in lethal zones (death-rate proxy)", "people", 0, "<="),
@@ -80,7 +80,7 @@ def indicator_table(result: RunResult) -> list[dict[str, Any]]:
             v = None
         else:
             v = float(v)
-            ok = {">=": v >= target, "<": v < target, "<=": v <= target}[op]
+            ok = v >= target if op == ">=" else v <= target
         note = ""
         if v is not None and math.isinf(v):  # JSON has no inf: some affected people were never relieved
             v, note = None, "not reached: some affected people never relieved in the run"
