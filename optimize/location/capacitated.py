@@ -129,6 +129,7 @@ class _Capacitated(_LocationModel):
                 f"({detail}{' ...' if len(idx) > 10 else ''})")
 
     def _solve_mip(self, t0: float, tl: float, solver: str, warm_start: bool, verbose: bool) -> LocationResult:
+        """Precheck, incumbent and reductions, then the MIP with the incumbent as hint and cutoff."""
         msg = self._precheck()
         if msg:
             return self._result(SolveStatus.INFEASIBLE, None, None, None, None, t0, "precheck", msg)
@@ -140,28 +141,13 @@ class _Capacitated(_LocationModel):
         allowed = self._allowed()
         stats: dict[str, Any] = {}
         if warm_start:
-            plan = self._heuristic(W, deadline, solver)
-            if plan is not None:
-                plan_obj = self._plan_cost(W, *plan)
-                stats["heuristic_objective"] = plan_obj
-                red = self._reduce(W, allowed, plan, plan_obj, integral, deadline, solver, stats)
-                if red is not None:
-                    plan, plan_obj, allowed, proved = red
-                    if proved:
-                        return self._result(SolveStatus.OPTIMAL, plan_obj, plan_obj, plan[0], plan[1], t0,
-                                            "reductions (Lagrangian knapsack bound)", **stats)
-                    cutoff = _threshold(plan_obj, integral)
+            plan, plan_obj, allowed, cutoff, proved = self._incumbent(W, allowed, integral, deadline, solver, stats)
+            if proved:
+                return self._result(SolveStatus.OPTIMAL, plan_obj, plan_obj, plan[0], plan[1], t0,
+                                    "reductions (Lagrangian knapsack bound)", **stats)
         mip, y, x, ii, jj = self._build(self.single_sourcing, allowed=allowed)
         if plan is not None:
-            sites, assign = plan
-            pos = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(ii, jj))}
-            xh = np.zeros(len(ii))
-            for i, j in enumerate(assign):
-                if (i, int(j)) in pos:
-                    xh[pos[(i, int(j))]] = 1.0
-            yh = np.zeros(self.n_sites)
-            yh[sites] = 1.0
-            hint = {int(v): float(val) for v, val in zip(np.concatenate([y, x]), np.concatenate([yh, xh]))}
+            hint = self._hint(plan, y, x, ii, jj)
             if cutoff is None:
                 cutoff = plan_obj + (0.5 if integral else 1e-9 * max(1.0, abs(plan_obj)))
         out = mip.solve(solver, deadline - time.perf_counter(), hint=hint, cutoff=cutoff,
@@ -190,6 +176,38 @@ class _Capacitated(_LocationModel):
         if out.x is None:
             return self._result(SolveStatus.NO_SOLUTION_IN_TIME, None, out.bound, None, None, t0, name,
                                 _NO_PLAN_MSG, **stats)
+        return self._mip_plan(W, out, y, x, ii, jj, integral, mb, t0, name, stats)
+
+    def _incumbent(self, W: np.ndarray, allowed: np.ndarray, integral: bool, deadline: float, solver: str,
+                   stats: dict[str, Any]):
+        """Heuristic plan, then Lagrangian reductions: (plan, cost, allowed pairs, MIP cutoff, proved optimal)."""
+        plan = self._heuristic(W, deadline, solver)
+        if plan is None:
+            return None, None, allowed, None, False
+        plan_obj = self._plan_cost(W, *plan)
+        stats["heuristic_objective"] = plan_obj
+        red = self._reduce(W, allowed, plan, plan_obj, integral, deadline, solver, stats)
+        if red is None:
+            return plan, plan_obj, allowed, None, False
+        plan, plan_obj, allowed, proved = red
+        return plan, plan_obj, allowed, None if proved else _threshold(plan_obj, integral), proved
+
+    def _hint(self, plan: tuple[np.ndarray, np.ndarray], y: np.ndarray, x: np.ndarray, ii: np.ndarray,
+              jj: np.ndarray) -> dict[int, float]:
+        """The MIP's variable values for ``plan`` (pairs the reductions removed stay 0)."""
+        sites, assign = plan
+        pos = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(ii, jj))}
+        xh = np.zeros(len(ii))
+        for i, j in enumerate(assign):
+            if (i, int(j)) in pos:
+                xh[pos[(i, int(j))]] = 1.0
+        yh = np.zeros(self.n_sites)
+        yh[sites] = 1.0
+        return {int(v): float(val) for v, val in zip(np.concatenate([y, x]), np.concatenate([yh, xh]))}
+
+    def _mip_plan(self, W: np.ndarray, out, y: np.ndarray, x: np.ndarray, ii: np.ndarray, jj: np.ndarray,
+                  integral: bool, mb: float | None, t0: float, name: str, stats: dict[str, Any]) -> LocationResult:
+        """The result of the MIP's own plan: sites, assignment, loads and (split sourcing) shares."""
         xv = out.x[x]
         sites = np.flatnonzero(out.x[y] > 0.5)
         # assignment: the site serving the largest share of each demand

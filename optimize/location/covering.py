@@ -27,6 +27,19 @@ from ._base import (
 )
 
 
+def _contained_columns(sub: np.ndarray, superset: bool = False) -> np.ndarray:
+    """Columns of a 0/1 matrix whose set of rows lies within another column's (``superset``:
+    contains another's); of equal columns all but the lowest index count."""
+    size = sub.sum(axis=0)
+    inter = sub.T @ sub                                           # |col a & col b|
+    # a subset of b: |a & b| = |a|; a superset of b: |a & b| = |b|
+    rel = inter >= (size[None, :] if superset else size[:, None]) - 0.5
+    eq = rel & rel.T
+    np.fill_diagonal(rel, False)
+    lower = np.tril(np.ones_like(eq), -1).astype(bool)           # b < a
+    return (rel & ~eq).any(axis=1) | (eq & lower).any(axis=1)
+
+
 def _dominance(B: np.ndarray, keep_cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Drop dominated rows and columns of a 0/1 covering matrix (rows must be covered).
 
@@ -44,14 +57,7 @@ def _dominance(B: np.ndarray, keep_cols: np.ndarray | None = None) -> tuple[np.n
         changed = False
         ri, ci = np.flatnonzero(rows), np.flatnonzero(cols)
         if 1 < len(ci) <= 4000 and len(ri) * len(ci) * len(ci) <= 4e9:
-            sub = B[np.ix_(ri, ci)].astype(np.float32)
-            size = sub.sum(axis=0)
-            inter = sub.T @ sub                                   # |col a & col b|
-            subset = inter >= size[:, None] - 0.5                 # a subset of b
-            eq = subset & subset.T
-            np.fill_diagonal(subset, False)
-            lower = np.tril(np.ones_like(eq), -1)                 # b < a
-            dominated = (subset & ~eq).any(axis=1) | (eq & lower.astype(bool)).any(axis=1)
+            dominated = _contained_columns(B[np.ix_(ri, ci)].astype(np.float32))
             if keep_cols is not None:
                 dominated &= ~keep_cols[ci]
             if dominated.any():
@@ -59,14 +65,7 @@ def _dominance(B: np.ndarray, keep_cols: np.ndarray | None = None) -> tuple[np.n
                 changed = True
         ri, ci = np.flatnonzero(rows), np.flatnonzero(cols)
         if 1 < len(ri) <= 4000 and len(ri) * len(ri) * len(ci) <= 4e9:
-            sub = B[np.ix_(ri, ci)].astype(np.float32)
-            size = sub.sum(axis=1)
-            inter = sub @ sub.T                                   # |row a & row b|
-            sup = inter >= size[None, :] - 0.5                    # row a superset of row b
-            eq = sup & sup.T
-            np.fill_diagonal(sup, False)
-            lower = np.tril(np.ones_like(eq), -1).astype(bool)
-            redundant = (sup & ~eq).any(axis=1) | (eq & lower).any(axis=1)
+            redundant = _contained_columns(B[np.ix_(ri, ci)].astype(np.float32).T, superset=True)
             if redundant.any():
                 rows[ri[redundant]] = False
                 changed = True
@@ -107,7 +106,6 @@ def _cover_mip(B: np.ndarray, budget: int | None, solver: str, time_limit: float
     if decision and SOLVERS[solver] in ("", "highs"):
         extra = f"mip_abs_gap={float(budget) + 1.0}\n"  # any cover within the budget answers it
     return mip.solve(solver, time_limit, hint=h, integral_objective=True, extra=extra, verbose=verbose)
-
 
 
 class MaximalCovering(_LocationModel):
@@ -158,54 +156,15 @@ class MaximalCovering(_LocationModel):
         name = "trivial"
         status = SolveStatus.OPTIMAL
         if live.any() and budget > 0:
-            Bl = B[live]
-            Bl[:, fixed] = False
-            keys, inv = np.unique(np.packbits(Bl, axis=1), axis=0, return_inverse=True)
-            inv = inv.ravel()
-            wl = np.bincount(inv, weights=w[live])
-            rep = np.zeros(len(keys), np.int64)
-            rep[inv] = np.flatnonzero(live)
-            Bu = B[rep]
-            Bu[:, fixed] = False
+            Bu, wl = self._merged_rows(B, live)
             cols = Bu.any(axis=0)
             cols[fixed] = False
             ci = np.flatnonzero(cols)
             if len(ci) <= budget:
                 chosen = ci
             else:
-                sub = Bu[:, ci]
-                # column dominance is valid here: a subset site never covers more
-                _, cmask = _dominance_columns_only(sub)
-                ci, sub = ci[cmask], sub[:, cmask]
-                g = _greedy_max_cover(sub, wl, budget) if warm_start else None
-                mip = Mip()
-                mip.maximize = True
-                y = mip.add_vars(len(ci), 0.0, 1.0, integer=True)
-                z = mip.add_vars(len(wl), 0.0, 1.0, obj=wl)
-                ri, cj = np.nonzero(sub)
-                # z_i <= sum_{j covers i} y_j
-                mip.add_rows(np.concatenate([ri, np.arange(len(wl))]), np.concatenate([y[cj], z]),
-                             np.concatenate([np.ones(len(ri)), -np.ones(len(wl))]), 0.0, np.inf, len(wl))
-                mip.add_rows(np.zeros(len(ci), np.int64), y, 1.0, -np.inf, float(budget), 1)
-                hint = None
-                if g is not None:
-                    cov = sub[:, g].any(axis=1)
-                    hint = {int(y[j]): 0.0 for j in range(len(ci))}
-                    hint.update({int(y[j]): 1.0 for j in g})
-                    hint.update({int(z[i]): float(cov[i]) for i in range(len(wl))})
-                out = mip.solve(solver, tl - (time.perf_counter() - t0), hint=hint,
-                                integral_objective=_integral(wl[:, None]), verbose=verbose)
-                name = f"{out.solver} (maximal covering)"
-                stats.update(mip_rows=mip.n_rows, mip_vars=mip.n_vars)
-                if out.x is not None:
-                    chosen = ci[np.flatnonzero(out.x[y] > 0.5)]
-                    # after a time limit the greedy plan may still be the better one
-                    if g is not None and out.status != "optimal" and \
-                            wl[sub[:, g].any(axis=1)].sum() > wl[Bu[:, chosen].any(axis=1)].sum():
-                        chosen = ci[g]
-                elif g is not None:
-                    chosen = ci[g]
-                else:
+                out, chosen, name = self._mip(Bu, wl, ci, budget, solver, t0, tl, warm_start, verbose, stats)
+                if chosen is None:
                     return self._result(SolveStatus.NO_SOLUTION_IN_TIME, None, out.bound, None, None, t0, name,
                                         _NO_PLAN_MSG, **stats)
                 if out.status != "optimal":
@@ -223,21 +182,62 @@ class MaximalCovering(_LocationModel):
         return self._result(status, obj, bound if bound is None else max(bound, obj), sites,
                             self._assignment(sites), t0, name, msg, **stats)
 
+    def _merged_rows(self, B: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One row per distinct covering set of the ``live`` demands (fixed sites left out), with the summed weight."""
+        fixed = self.fixed
+        Bl = B[live]
+        Bl[:, fixed] = False
+        keys, inv = np.unique(np.packbits(Bl, axis=1), axis=0, return_inverse=True)
+        inv = inv.ravel()
+        wl = np.bincount(inv, weights=self.weights[live])
+        rep = np.zeros(len(keys), np.int64)
+        rep[inv] = np.flatnonzero(live)
+        Bu = B[rep]
+        Bu[:, fixed] = False
+        return Bu, wl
+
+    def _mip(self, Bu: np.ndarray, wl: np.ndarray, ci: np.ndarray, budget: int, solver: str, t0: float, tl: float,
+             warm_start: bool, verbose: bool, stats: dict[str, Any]) -> tuple[MipOutcome, np.ndarray | None, str]:
+        """Maximal covering MIP over candidate columns ``ci`` with a greedy warm start: (outcome, sites, solver)."""
+        sub = Bu[:, ci]
+        # column dominance is valid here: a subset site never covers more
+        _, cmask = _dominance_columns_only(sub)
+        ci, sub = ci[cmask], sub[:, cmask]
+        g = _greedy_max_cover(sub, wl, budget) if warm_start else None
+        mip = Mip()
+        mip.maximize = True
+        y = mip.add_vars(len(ci), 0.0, 1.0, integer=True)
+        z = mip.add_vars(len(wl), 0.0, 1.0, obj=wl)
+        ri, cj = np.nonzero(sub)
+        # z_i <= sum_{j covers i} y_j
+        mip.add_rows(np.concatenate([ri, np.arange(len(wl))]), np.concatenate([y[cj], z]),
+                     np.concatenate([np.ones(len(ri)), -np.ones(len(wl))]), 0.0, np.inf, len(wl))
+        mip.add_rows(np.zeros(len(ci), np.int64), y, 1.0, -np.inf, float(budget), 1)
+        hint = None
+        if g is not None:
+            cov = sub[:, g].any(axis=1)
+            hint = {int(y[j]): 0.0 for j in range(len(ci))}
+            hint.update({int(y[j]): 1.0 for j in g})
+            hint.update({int(z[i]): float(cov[i]) for i in range(len(wl))})
+        out = mip.solve(solver, tl - (time.perf_counter() - t0), hint=hint,
+                        integral_objective=_integral(wl[:, None]), verbose=verbose)
+        name = f"{out.solver} (maximal covering)"
+        stats.update(mip_rows=mip.n_rows, mip_vars=mip.n_vars)
+        if out.x is None:
+            return out, None if g is None else ci[g], name
+        chosen = ci[np.flatnonzero(out.x[y] > 0.5)]
+        # after a time limit the greedy plan may still be the better one
+        if g is not None and out.status != "optimal" and \
+                wl[sub[:, g].any(axis=1)].sum() > wl[Bu[:, chosen].any(axis=1)].sum():
+            chosen = ci[g]
+        return out, chosen, name
 
 def _dominance_columns_only(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column dominance only (for maximal covering rows must all stay)."""
     cols = B.any(axis=0)
     ci = np.flatnonzero(cols)
     if 1 < len(ci) <= 4000 and B.shape[0] * len(ci) * len(ci) <= 4e9:
-        sub = B[:, ci].astype(np.float32)
-        size = sub.sum(axis=0)
-        inter = sub.T @ sub
-        subset = inter >= size[:, None] - 0.5
-        eq = subset & subset.T
-        np.fill_diagonal(subset, False)
-        lower = np.tril(np.ones_like(eq), -1).astype(bool)
-        dominated = (subset & ~eq).any(axis=1) | (eq & lower).any(axis=1)
-        cols[ci[dominated]] = False
+        cols[ci[_contained_columns(B[:, ci].astype(np.float32))]] = False
     return np.ones(B.shape[0], bool), cols
 
 

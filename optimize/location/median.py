@@ -198,35 +198,7 @@ class _PMedianCore:
             insel[sel] = True
             close = free & ~insel & (L + rho - kth > T)
             open_ = free & insel & (L - rho + next_ > T) if np.isfinite(next_) else np.zeros(len(keep), bool)
-            # probing: force a site open (or closed) and re-optimise the multipliers briefly
-            order = np.argsort(-(rho - kth), kind="mergesort")
-            fails = 0
-            for j in order:
-                if fails >= 10 or self.left() <= 0:
-                    break
-                if not free[j] or insel[j] or close[j]:
-                    continue
-                f = fr | open_
-                f = f.copy()
-                f[j] = True
-                probes += 1
-                pb = H.lagrangian_pmedian(Wr, p, self.ub, forced=f, closed=close, lam0=lam,
-                                          stop_above=T, max_iter=300, patience=10)
-                if pb.bound > T:
-                    close[j] = True
-                    fails = 0
-                else:
-                    fails += 1
-            for j in np.flatnonzero(free & insel & ~open_):
-                if self.left() <= 0:
-                    break
-                c = close.copy()
-                c[j] = True
-                probes += 1
-                pb = H.lagrangian_pmedian(Wr, p, self.ub, forced=fr | open_, closed=c, lam0=lam,
-                                          stop_above=T, max_iter=300, patience=10)
-                if pb.bound > T:
-                    open_[j] = True
+            probes += self._probe(Wr, fr, free, insel, close, open_, rho - kth, lam, T)
             forced[keep[open_]] = True
             if not close.any() and not open_.any():
                 break
@@ -238,6 +210,42 @@ class _PMedianCore:
                           sites_kept=int(len(keep)), sites_forced=int(forced.sum()),
                           reduction_s=round(time.perf_counter() - t, 4))
         return {"proved": proved, "keep": keep, "forced": forced, "lam": lam, "bound": bound}
+
+    def _probe(self, Wr: np.ndarray, fr: np.ndarray, free: np.ndarray, insel: np.ndarray, close: np.ndarray,
+               open_: np.ndarray, margin: np.ndarray, lam: np.ndarray, T: float) -> int:
+        """Probing: force a site open (or closed) and re-optimise the multipliers briefly; a bound
+        above ``T`` closes (opens) it in ``close`` (``open_``). Returns the number of probes."""
+        p = self.p
+        probes = 0
+        order = np.argsort(-margin, kind="mergesort")
+        fails = 0
+        for j in order:
+            if fails >= 10 or self.left() <= 0:
+                break
+            if not free[j] or insel[j] or close[j]:
+                continue
+            f = fr | open_
+            f = f.copy()
+            f[j] = True
+            probes += 1
+            pb = H.lagrangian_pmedian(Wr, p, self.ub, forced=f, closed=close, lam0=lam,
+                                      stop_above=T, max_iter=300, patience=10)
+            if pb.bound > T:
+                close[j] = True
+                fails = 0
+            else:
+                fails += 1
+        for j in np.flatnonzero(free & insel & ~open_):
+            if self.left() <= 0:
+                break
+            c = close.copy()
+            c[j] = True
+            probes += 1
+            pb = H.lagrangian_pmedian(Wr, p, self.ub, forced=fr | open_, closed=c, lam0=lam,
+                                      stop_above=T, max_iter=300, patience=10)
+            if pb.bound > T:
+                open_[j] = True
+        return probes
 
     def _selection(self, rho: np.ndarray, fr: np.ndarray, lam: np.ndarray):
         """Lagrangian chosen set at ``lam``: forced + cheapest rho; its bound, p-th and next rho."""
