@@ -52,10 +52,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 
 from network.errors import InputError
 from network.paths import nearest_facility, travel_time_matrix
 from network.roadclass import RoadClass
+from network.terrain import FOREST_CLASSES
 
 from .location import CapacitatedPMedian, MaximalCovering, PCenter, PMedian
 from .plan import Plan, Shelter, Team, TeamBase, Warehouse
@@ -201,10 +203,6 @@ def candidate_sites(district, cell_m: float = 1500.0) -> np.ndarray:
 
 def team_demand_layers(district, flood_prone: np.ndarray) -> dict[str, np.ndarray]:
     """Per-node demand weight of each team layer (see the module docstring)."""
-    from scipy.ndimage import distance_transform_edt
-
-    from network.terrain import FOREST_CLASSES
-
     net = district.network
     lc = district.terrain.landcover
     forest = np.isin(lc.values, [int(c) for c in FOREST_CLASSES])

@@ -75,6 +75,8 @@ class Mip:
     def solve(self, solver: str, time_limit: float, *, hint: dict[int, float] | None = None,
               cutoff: float | None = None, integral_objective: bool = False,
               quiet_heuristics: bool = False, extra: str = "", verbose: bool = False) -> MipOutcome:
+        # deferred, as the package promises (OR-Tools loads on first use): it adds ~45 ms (with
+        # protobuf) to the ~450 ms of importing the location models, and only a solve needs it
         from ortools.linear_solver.python import model_builder_helper as mbh
 
         engine = SOLVERS[solver] or "highs"

@@ -39,6 +39,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from itertools import combinations
+from math import comb
 from typing import Any
 
 import numpy as np
@@ -370,9 +372,6 @@ class RobustPMedian:
                    max_work: float = 3e8) -> tuple[np.ndarray, float] | None:
         """The exact optimum by trying every set of free sites, when that takes at most ``max_work``
         element operations (typically one to three new sites); None when too large or out of time."""
-        from itertools import combinations
-        from math import comb
-
         n, m = self.n_demands, self.n_sites
         free = np.setdiff1d(np.arange(m), self.fixed)
         k = self.p - len(self.fixed)
