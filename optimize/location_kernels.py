@@ -71,6 +71,23 @@ def _nearest_two(W, sites):
     return c1, f1, c2
 
 
+@njit(cache=True, inline="always")
+def _open_mask(sites, m):
+    """``in_sol[j]``: site j is one of ``sites``."""
+    in_sol = np.zeros(m, np.bool_)
+    for r in range(sites.shape[0]):
+        in_sol[sites[r]] = True
+    return in_sol
+
+
+@njit(cache=True, inline="always")
+def _swap(sites, in_sol, r, j):
+    """Site ``j`` enters at position ``r`` of ``sites``, the site there leaves."""
+    in_sol[sites[r]] = False
+    in_sol[j] = True
+    sites[r] = j
+
+
 @njit(cache=True)
 def interchange_kernel(W, sites, movable, allowed, max_swaps):
     """Best-improvement vertex substitution (Teitz–Bart) with Whitaker's fast swap evaluation.
@@ -83,9 +100,7 @@ def interchange_kernel(W, sites, movable, allowed, max_swaps):
     n, m = W.shape
     p = sites.shape[0]
     sites = sites.copy()
-    in_sol = np.zeros(m, np.bool_)
-    for r in range(p):
-        in_sol[sites[r]] = True
+    in_sol = _open_mask(sites, m)
     loss = np.empty(p)
     swaps = 0
     while swaps < max_swaps:
@@ -109,9 +124,7 @@ def interchange_kernel(W, sites, movable, allowed, max_swaps):
                     best, bj, br = gain - loss[r], j, r
         if bj < 0:
             return sites, total, swaps
-        in_sol[sites[br]] = False
-        in_sol[bj] = True
-        sites[br] = bj
+        _swap(sites, in_sol, br, bj)
         swaps += 1
     c1, f1, c2 = _nearest_two(W, sites)
     return sites, c1.sum(), swaps
@@ -309,9 +322,7 @@ def interchange_pcenter_kernel(W, sites, movable, max_swaps):
     n, m = W.shape
     p = sites.shape[0]
     sites = sites.copy()
-    in_sol = np.zeros(m, np.bool_)
-    for r in range(p):
-        in_sol[sites[r]] = True
+    in_sol = _open_mask(sites, m)
     A = np.empty(p)
     nA = np.empty(p, np.int64)
     B = np.empty(p)
@@ -344,9 +355,7 @@ def interchange_pcenter_kernel(W, sites, movable, max_swaps):
                     bw, bc, bj, br = wr, cr, j, r
         if bj < 0:
             break
-        in_sol[sites[br]] = False
-        in_sol[bj] = True
-        sites[br] = bj
+        _swap(sites, in_sol, br, bj)
         swaps += 1
         worst, cnt, c1, f1, c2 = _pcenter_score(W, sites)
     return sites, worst, swaps
