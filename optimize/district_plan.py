@@ -145,8 +145,31 @@ def damaged_network(net, hazards: Sequence[Any], times_s: Sequence[float], label
                     boat_speed_kmh: float = 8.0) -> ScenarioNetwork:
     """The peak state of a set of hazards (most damaged road length over ``times_s``).
 
-    ``boat_weights``: the same state for boat crews (water rescue), who cross flood water at
-    ``boat_speed_kmh`` (never faster than free-flow driving), as in the simulation's boat mode.
+    Parameters
+    ----------
+    net : network.model.RoadNetwork
+        The road network the hazards act on.
+    hazards : sequence of hazard objects
+        Each with ``state(t)`` giving ``edge_speed_factor`` per edge and the ``affected`` people;
+        floods (see ``_is_flood``) put water on roads, which boats cross.
+    times_s : sequence of float
+        Times to sample, in seconds; the one with the most damaged road length is kept.
+    label : str
+        The scenario's name.
+    boat_speed_kmh : float
+        Boat speed on flooded roads (never faster than free-flow driving), as in the
+        simulation's boat mode.
+
+    Returns
+    -------
+    ScenarioNetwork
+        Road and boat edge times at the peak, its time, closed and slowed edge counts, the
+        people affected per node (largest over the times) and the nodes cut off at the peak.
+
+    Raises
+    ------
+    InputError
+        ``hazards`` is empty.
     """
     if not hazards:
         raise InputError(f"hazard set {label!r}: no hazards")
@@ -282,6 +305,7 @@ class DistrictPlanReport:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy (non-finite numbers as None)."""
         return {"rows": [_plain(r) for r in self.rows], "solves": [_plain(s) for s in self.solves],
                 "shelter": _plain(self.shelter), "scenarios": _plain(self.scenarios), "notes": list(self.notes),
                 "settings": _plain(self.settings)}
@@ -291,6 +315,7 @@ class DistrictPlanReport:
                "before_unreachable", "after_unreachable")
 
     def write_csv(self, path: str | Path) -> Path:
+        """The before/after rows as CSV (UTF-8 with BOM, :attr:`COLUMNS`); returns the path."""
         path = Path(path)
         with path.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens the Chinese correctly
             wr = csv.DictWriter(fh, fieldnames=list(self.COLUMNS), extrasaction="ignore")

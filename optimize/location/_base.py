@@ -189,10 +189,12 @@ class _LocationModel:
 
     @property
     def n_demands(self) -> int:
+        """Rows of the cost matrix."""
         return self.cost.shape[0]
 
     @property
     def n_sites(self) -> int:
+        """Columns of the cost matrix (candidate sites)."""
         return self.cost.shape[1]
 
     def _demand_name(self, i: int) -> str:

@@ -40,7 +40,39 @@ class _Capacitated(_LocationModel):
     single_sourcing: bool
 
     def weighted_cost(self) -> np.ndarray:
+        """``w_i * cost_ij`` with zero-weight demands at 0 (as :meth:`PMedian.weighted_cost`)."""
         return PMedian.weighted_cost(self)  # type: ignore[arg-type]
+
+    def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
+              verbose: bool = False) -> LocationResult:
+        """Solve to proven optimality within ``time_limit_s`` (else best plan + gap).
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit in seconds; when it runs out the best plan so far comes back.
+        solver : str
+            MIP engine, a key of ``optimize.mip.SOLVERS``: ``"auto"``/``"highs"``, ``"scip"``, ``"cp-sat"``.
+        warm_start : bool
+            Heuristic incumbent first and, for single-sourcing p-median forms with integer
+            demand, Lagrangian knapsack reductions (hint and cutoff for the MIP).
+        verbose : bool
+            Print the MIP solver's log.
+
+        Returns
+        -------
+        LocationResult
+            ``stats`` has each open site's ``load`` and ``utilisation`` and, with split demand,
+            ``shares`` ((demand, site) -> share). INFEASIBLE when capacity cannot hold the
+            demand; the message says how much stays unserved.
+
+        Raises
+        ------
+        InputError
+            ``time_limit_s`` is not a positive number or ``solver`` is unknown.
+        """
+        t0 = time.perf_counter()
+        return self._solve_mip(t0, _time_limit(time_limit_s), _solver(solver), warm_start, verbose)
 
     def _allowed(self) -> np.ndarray:
         """Pairs that may be used: finite cost and (single sourcing) demand within the capacity."""
@@ -460,7 +492,35 @@ class CapacitatedPMedian(_Capacitated):
     def from_cost_matrix(cls, cost: Any, weights: Any = None, *, demand: Any, capacity: Any, p: int,
                          fixed: Sequence[int] | None = None, demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "CapacitatedPMedian":
-        """``demand[i]``: size of demand i; ``capacity``: one number or one per site."""
+        """A capacitated p-median model (single sourcing) over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving demand i from site j, >= 0; ``+inf`` forbids the pair.
+        weights : array_like, shape (n_demands,), optional
+            Factor on each demand's cost, e.g. people (default 1).
+        demand : array_like, shape (n_demands,)
+            Size of each demand, in capacity units.
+        capacity : float or array_like, shape (n_sites,)
+            What each site holds: one number for all or one per site.
+        p : int
+            How many sites open, the ``fixed`` ones included.
+        fixed : sequence of int, optional
+            Sites that must open.
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        CapacitatedPMedian
+
+        Raises
+        ------
+        InputError
+            A malformed matrix or vector, a missing demand or capacity, a bad ``p`` or fixed
+            index, or a demand that reaches no site.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         fx = _as_sites(fixed, m)
@@ -469,11 +529,6 @@ class CapacitatedPMedian(_Capacitated):
                     _labels(demand_labels, n, "demand_labels"), _labels(site_labels, m, "site_labels"))
         model._require_reachable()
         return model
-
-    def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
-              verbose: bool = False) -> LocationResult:
-        t0 = time.perf_counter()
-        return self._solve_mip(t0, _time_limit(time_limit_s), _solver(solver), warm_start, verbose)
 
 
 class CapacitatedFacilityLocation(_Capacitated):
@@ -498,6 +553,39 @@ class CapacitatedFacilityLocation(_Capacitated):
                          opening_cost: Any, p: int | None = None, fixed: Sequence[int] | None = None,
                          single_sourcing: bool = False, demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "CapacitatedFacilityLocation":
+        """A capacitated facility location model (fixed opening costs) over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving all of demand i from site j, >= 0; ``+inf`` forbids the pair.
+        weights : array_like, shape (n_demands,), optional
+            Factor on each demand's cost (default 1).
+        demand : array_like, shape (n_demands,)
+            Size of each demand, in capacity units.
+        capacity : float or array_like, shape (n_sites,)
+            What each site holds: one number for all or one per site.
+        opening_cost : float or array_like, shape (n_sites,)
+            Fixed cost of opening each site.
+        p : int, optional
+            Exactly this many sites open (default: as many as pay off).
+        fixed : sequence of int, optional
+            Sites that must open.
+        single_sourcing : bool
+            Serve each demand from one site (default: demand may be split).
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        CapacitatedFacilityLocation
+
+        Raises
+        ------
+        InputError
+            A malformed matrix or vector, a missing demand, capacity or opening cost, a bad
+            ``p`` or fixed index, or a demand that reaches no site.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         fx = _as_sites(fixed, m)
@@ -507,11 +595,6 @@ class CapacitatedFacilityLocation(_Capacitated):
                     single_sourcing, _labels(demand_labels, n, "demand_labels"), _labels(site_labels, m, "site_labels"))
         model._require_reachable()
         return model
-
-    def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
-              verbose: bool = False) -> LocationResult:
-        t0 = time.perf_counter()
-        return self._solve_mip(t0, _time_limit(time_limit_s), _solver(solver), warm_start, verbose)
 
     def _heuristic(self, W: np.ndarray, deadline: float, solver: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Single sourcing only: open sites by cost per capacity until demand fits, then assign."""

@@ -39,7 +39,30 @@ class PCenter(_LocationModel):
     def from_cost_matrix(cls, cost: Any, weights: Any = None, *, p: int, fixed: Sequence[int] | None = None,
                          demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "PCenter":
-        """As :meth:`PMedian.from_cost_matrix`; weights scale each demand's cost (0 = ignore it)."""
+        """A p-center model over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving demand i from site j, >= 0; ``+inf`` forbids the pair.
+        weights : array_like, shape (n_demands,), optional
+            Factor on each demand's cost (default 1; 0 leaves the demand out).
+        p : int
+            How many sites open, the ``fixed`` ones included.
+        fixed : sequence of int, optional
+            Sites that must open.
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        PCenter
+
+        Raises
+        ------
+        InputError
+            As :meth:`PMedian.from_cost_matrix`.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         fx = _as_sites(fixed, m)
@@ -49,6 +72,7 @@ class PCenter(_LocationModel):
         return model
 
     def weighted_cost(self) -> np.ndarray:
+        """``w_i * cost_ij`` with zero-weight demands at 0 (as :meth:`PMedian.weighted_cost`)."""
         return PMedian.weighted_cost(self)  # type: ignore[arg-type]
 
     def evaluate(self, sites: Sequence[int]) -> float:
@@ -58,7 +82,29 @@ class PCenter(_LocationModel):
 
     def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
               verbose: bool = False) -> LocationResult:
-        """Radius search: binary search over distinct costs, set-covering decision at each."""
+        """Radius search: binary search over distinct costs, set-covering decision at each.
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit in seconds; when it runs out the best plan so far comes back.
+        solver : str
+            MIP engine, a key of ``optimize.mip.SOLVERS``: ``"auto"``/``"highs"``, ``"scip"``, ``"cp-sat"``.
+        warm_start : bool
+            Greedy + interchange first: its worst cost bounds the search from above.
+        verbose : bool
+            Print the MIP solver's log.
+
+        Returns
+        -------
+        LocationResult
+            The objective is the worst weighted cost; status as for :meth:`PMedian.solve`.
+
+        Raises
+        ------
+        InputError
+            ``time_limit_s`` is not a positive number or ``solver`` is unknown.
+        """
         t0 = time.perf_counter()
         deadline = t0 + _time_limit(time_limit_s)
         solver = _solver(solver)

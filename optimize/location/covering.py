@@ -125,7 +125,32 @@ class MaximalCovering(_LocationModel):
     def from_cost_matrix(cls, cost: Any, weights: Any = None, *, service_radius: float, p: int,
                          fixed: Sequence[int] | None = None, demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "MaximalCovering":
-        """``service_radius``: the standard, in cost units (e.g. 1800 s for 30 minutes)."""
+        """A maximal covering model over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving demand i from site j, >= 0; ``+inf`` never covers.
+        weights : array_like, shape (n_demands,), optional
+            What covering each demand is worth, e.g. people (default 1).
+        service_radius : float
+            The standard, in cost units (e.g. 1800 s for 30 minutes): covered means cost <= it.
+        p : int
+            How many sites open, the ``fixed`` ones included.
+        fixed : sequence of int, optional
+            Sites that must open.
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        MaximalCovering
+
+        Raises
+        ------
+        InputError
+            A malformed matrix or vector, a negative or non-finite radius, or a bad ``p`` or fixed index.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         fx = _as_sites(fixed, m)
@@ -139,6 +164,30 @@ class MaximalCovering(_LocationModel):
 
     def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
               verbose: bool = False) -> LocationResult:
+        """Most weight within the radius: a MIP over distinct covering sets after column dominance.
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit in seconds; when it runs out the best plan so far comes back.
+        solver : str
+            MIP engine, a key of ``optimize.mip.SOLVERS``: ``"auto"``/``"highs"``, ``"scip"``, ``"cp-sat"``.
+        warm_start : bool
+            Greedy cover first (MIP hint, and the answer if the MIP finds nothing better in time).
+        verbose : bool
+            Print the MIP solver's log.
+
+        Returns
+        -------
+        LocationResult
+            The objective is the covered weight; ``stats`` has ``covered`` (a mask),
+            ``covered_share`` and ``uncovered_demands``.
+
+        Raises
+        ------
+        InputError
+            ``time_limit_s`` is not a positive number or ``solver`` is unknown.
+        """
         t0 = time.perf_counter()
         tl = _time_limit(time_limit_s)
         solver = _solver(solver)
@@ -271,6 +320,30 @@ class LocationSetCovering(_LocationModel):
     def from_cost_matrix(cls, cost: Any, weights: Any = None, *, service_radius: float,
                          fixed: Sequence[int] | None = None, demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "LocationSetCovering":
+        """A location set covering model over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving demand i from site j, >= 0; ``+inf`` never covers.
+        weights : array_like, shape (n_demands,), optional
+            Only demands of positive weight must be covered (default 1: all).
+        service_radius : float
+            The standard, in cost units: covered means cost <= it.
+        fixed : sequence of int, optional
+            Sites that must open.
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        LocationSetCovering
+
+        Raises
+        ------
+        InputError
+            A malformed matrix or vector, a negative or non-finite radius, or a bad fixed index.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         return cls(c, _as_vector(weights, n, "weights"), _as_radius(service_radius), _as_sites(fixed, m),
@@ -278,6 +351,30 @@ class LocationSetCovering(_LocationModel):
 
     def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
               verbose: bool = False) -> LocationResult:
+        """Fewest sites covering every demand: set-covering MIP after row and column dominance.
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit in seconds; when it runs out the best plan so far comes back.
+        solver : str
+            MIP engine, a key of ``optimize.mip.SOLVERS``: ``"auto"``/``"highs"``, ``"scip"``, ``"cp-sat"``.
+        warm_start : bool
+            Greedy cover first (MIP hint, and the answer if the MIP finds nothing smaller in time).
+        verbose : bool
+            Print the MIP solver's log.
+
+        Returns
+        -------
+        LocationResult
+            The objective is the number of sites; INFEASIBLE, naming the demands, when some
+            demand has no site within the radius.
+
+        Raises
+        ------
+        InputError
+            ``time_limit_s`` is not a positive number or ``solver`` is unknown.
+        """
         t0 = time.perf_counter()
         tl = _time_limit(time_limit_s)
         solver = _solver(solver)
