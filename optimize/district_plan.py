@@ -100,6 +100,7 @@ def parse_objective(text: str) -> tuple[str, float | None]:
 
 
 def _count(value: Any, what: str) -> int:
+    """A whole number >= 0 (``what`` names it in the error)."""
     try:
         v = int(value)
         if float(value) != v:
@@ -112,6 +113,7 @@ def _count(value: Any, what: str) -> int:
 
 
 def _team_counts(teams: int | Mapping[str, int]) -> dict[str, int]:
+    """New bases per team layer, from one number for all layers or a mapping."""
     if isinstance(teams, Mapping):
         unknown = sorted(set(teams) - set(TEAM_LAYERS))
         if unknown:
@@ -326,6 +328,7 @@ class DistrictPlanReport:
 
 
 def _plain(v: Any) -> Any:
+    """A JSON-ready copy: numpy values as Python ones, non-finite floats as None."""
     if isinstance(v, dict):
         return {str(k): _plain(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
@@ -340,6 +343,7 @@ def _plain(v: Any) -> Any:
 
 
 def _solve_summary(layer: str, res: LocationResult, new: list[str]) -> dict[str, Any]:
+    """How one placement was solved, for ``report.solves``."""
     return {"layer": layer, "model": res.model, "status": res.status.value, "objective": res.objective,
             "best_bound": res.best_bound, "gap": res.gap, "seconds": round(res.seconds, 3), "solver": res.solver,
             "message": res.message, "new": new}
@@ -422,6 +426,7 @@ def _place(ctx: _Ctx, layer: str, sites: np.ndarray, demands: np.ndarray, w: np.
 
 
 def _zone_names(district, node: int) -> tuple[str, str]:
+    """Chinese and English names of the township ``node`` lies in."""
     z = int(district.network.zone[node])
     return district.zone_name(z, "zh"), district.zone_name(z, "en")
 
@@ -429,6 +434,7 @@ def _zone_names(district, node: int) -> tuple[str, str]:
 def _stats_rows(ctx: _Ctx, layer_zh: str, layer_en: str, before: Sequence[int], after: Sequence[int],
                 node_weight: np.ndarray, reverse: bool, standard_min: float, boat: bool = False,
                 shelter: bool = False) -> None:
+    """Before/after response figures of one layer on every network, appended to ``report.rows``."""
     net = ctx.district.network
     for label, rw, bw, cut in ctx.nets_all:
         wt = bw if boat else rw
