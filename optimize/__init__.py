@@ -4,6 +4,7 @@
 * :mod:`optimize.location`   — p-median, p-center, maximal covering, set covering, capacitated models
 * :mod:`optimize.heuristics` — greedy + interchange warm starts, Lagrangian bounds
 * :mod:`optimize.orlib`      — OR-Library readers (pmed, pmedcap, cap)
+* :mod:`optimize.reference`  — solve a reference instance file, compare with its published optimum
 
 Names are imported lazily so that ``import optimize`` stays cheap (OR-Tools loads on first use).
 """

@@ -118,6 +118,8 @@ def check_routes(instance: CvrpInstance, routes: Sequence[Sequence[int]]) -> lis
 
 _HEADER = re.compile(r"^\s*([A-Z_]+)\s*:\s*(.*?)\s*$")
 _SECTION = re.compile(r"^\s*([A-Z_]+_SECTION)\s*:?\s*$")
+#: node id -> (line number, the row's values as written)
+_Rows = dict[int, tuple[int, list[str]]]
 
 
 class _Lines:
@@ -165,9 +167,9 @@ def _float(lines: _Lines, lineno: int, fld: str, s: str) -> float:
     return v
 
 
-def _node_rows(lines: _Lines, section: str, n: int, width: int) -> dict[int, tuple[int, list[str]]]:
+def _node_rows(lines: _Lines, section: str, n: int, width: int) -> _Rows:
     """Rows ``id v1 .. v_width`` of a node section until the next keyword; checks ids 1..n once."""
-    rows: dict[int, tuple[int, list[str]]] = {}
+    rows: _Rows = {}
     while (item := lines.peek()) is not None:
         lineno, s = item
         if re.match(r"^[A-Z_]+", s):
@@ -224,11 +226,52 @@ def _explicit(lines: _Lines, fmt: str, n: int) -> np.ndarray:
 
 
 def read_vrp(path: str | Path) -> CvrpInstance:
-    """Read a CVRPLIB ``.vrp`` file (TYPE CVRP, one depot; EUC_2D, CEIL_2D or EXPLICIT)."""
+    """Read a CVRPLIB ``.vrp`` file (TYPE CVRP, one depot; EUC_2D, CEIL_2D or EXPLICIT).
+
+    Parameters
+    ----------
+    path : str or Path
+        The TSPLIB-style instance file.
+
+    Returns
+    -------
+    CvrpInstance
+        Nodes 0-based; the vehicle count and known optimum are taken from the name and
+        COMMENT when they state them.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, is of another TYPE or edge-weight kind, or a header or
+        section is missing or malformed (the message names the file, line and field).
+    """
     path = Path(path)
     lines = _Lines(path)
     if not lines.items:
         raise lines.error(None, "file", "empty")
+    head, coords_rows, demand_rows, weights, depots = _read_sections(lines)
+    n, capacity, ewt = _header_values(lines, head)
+    coords = None
+    if coords_rows is not None:
+        coords = np.array([[_float(lines, coords_rows[i][0], "NODE_COORD_SECTION", v) for v in coords_rows[i][1]]
+                           for i in range(1, n + 1)])
+    if ewt in ("EUC_2D", "CEIL_2D") and coords is None:
+        raise lines.error(None, "NODE_COORD_SECTION", f"missing (needed for {ewt})")
+    if ewt == "EXPLICIT" and weights is None:
+        raise lines.error(None, "EDGE_WEIGHT_SECTION", "missing (needed for EXPLICIT)")
+    demands, depot = _demands_and_depot(lines, demand_rows, depots, n)
+    name = head.get("NAME", (None, path.stem))[1] or path.stem
+    comment = head.get("COMMENT", (None, ""))[1]
+    return CvrpInstance(
+        name=name, dimension=n, capacity=capacity, demands=demands, depot=depot,
+        edge_weight_type=ewt, coords=coords, weights=weights, comment=comment,
+        vehicles=_vehicles(name, comment), known_optimum=_optimum(comment), path=path,
+    )
+
+
+def _read_sections(lines: _Lines) -> tuple[dict[str, tuple[int, str]], _Rows | None, _Rows | None,
+                                            np.ndarray | None, list[int]]:
+    """Headers and sections up to EOF: (headers, coordinate rows, demand rows, explicit weights, depots)."""
     head: dict[str, tuple[int, str]] = {}
     coords_rows = demand_rows = None
     weights = None
@@ -261,7 +304,11 @@ def read_vrp(path: str | Path) -> CvrpInstance:
             raise lines.error(lineno, "header", f"cannot parse {s[:60]!r} (expected KEY : VALUE or a *_SECTION)")
         lines.next()
         head[m.group(1)] = (lineno, m.group(2))
+    return head, coords_rows, demand_rows, weights, depots
 
+
+def _header_values(lines: _Lines, head: dict[str, tuple[int, str]]) -> tuple[int, int, str]:
+    """DIMENSION, CAPACITY and EDGE_WEIGHT_TYPE, checked (TYPE must be CVRP)."""
     n = _need_dim(lines, head)
     typ = head.get("TYPE", (None, "CVRP"))
     if typ[1].upper() != "CVRP":
@@ -276,15 +323,12 @@ def read_vrp(path: str | Path) -> CvrpInstance:
     ewt = ewt.upper()
     if ewt not in _EDGE_TYPES:
         raise lines.error(ewt_line, "EDGE_WEIGHT_TYPE", f"{ewt or 'missing'}; supported: {', '.join(_EDGE_TYPES)}")
+    return n, capacity, ewt
 
-    coords = None
-    if coords_rows is not None:
-        coords = np.array([[_float(lines, coords_rows[i][0], "NODE_COORD_SECTION", v) for v in coords_rows[i][1]]
-                           for i in range(1, n + 1)])
-    if ewt in ("EUC_2D", "CEIL_2D") and coords is None:
-        raise lines.error(None, "NODE_COORD_SECTION", f"missing (needed for {ewt})")
-    if ewt == "EXPLICIT" and weights is None:
-        raise lines.error(None, "EDGE_WEIGHT_SECTION", "missing (needed for EXPLICIT)")
+
+def _demands_and_depot(lines: _Lines, demand_rows: _Rows | None, depots: list[int], n: int
+                       ) -> tuple[np.ndarray, int]:
+    """Demands (int64, >= 0) and the single depot's 0-based index (node 1 when no DEPOT_SECTION)."""
     if demand_rows is None:
         raise lines.error(None, "DEMAND_SECTION", "missing")
     demands = np.empty(n, dtype=np.int64)
@@ -299,14 +343,7 @@ def read_vrp(path: str | Path) -> CvrpInstance:
     if demands[depot] != 0:
         raise lines.error(demand_rows[depot + 1][0], "DEMAND_SECTION",
                           f"depot node {depot + 1} has demand {demands[depot]} (must be 0)")
-
-    name = head.get("NAME", (None, path.stem))[1] or path.stem
-    comment = head.get("COMMENT", (None, ""))[1]
-    return CvrpInstance(
-        name=name, dimension=n, capacity=capacity, demands=demands, depot=depot,
-        edge_weight_type=ewt, coords=coords, weights=weights, comment=comment,
-        vehicles=_vehicles(name, comment), known_optimum=_optimum(comment), path=path,
-    )
+    return demands, depot
 
 
 def _need_dim(lines: _Lines, head: dict[str, tuple[int, str]]) -> int:
@@ -363,6 +400,24 @@ def read_sol(path: str | Path, instance: CvrpInstance | None = None) -> CvrpSolu
     Without the instance the depot is taken as node 1 (as in every CVRPLIB set) and ids as
     CVRPLIB customer numbers. With it, ids that reach ``n`` (impossible for customer numbers)
     are read as ``.vrp`` node ids, the convention of some copies, and ids are range-checked.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.sol`` file: ``Route #k: ...`` lines and a ``Cost`` line.
+    instance : CvrpInstance, optional
+        The instance it solves, to tell the id conventions apart and check the ids.
+
+    Returns
+    -------
+    CvrpSolution
+        Routes of 0-based node indices (depot left out), the stated cost and the convention read.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, has no routes, a line is neither a route nor the cost, or a
+        customer id is out of range.
     """
     path = Path(path)
     lines = _Lines(path)

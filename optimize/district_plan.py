@@ -52,10 +52,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 
 from network.errors import InputError
 from network.paths import nearest_facility, travel_time_matrix
 from network.roadclass import RoadClass
+from network.terrain import FOREST_CLASSES
 
 from .location import CapacitatedPMedian, MaximalCovering, PCenter, PMedian
 from network.hazard import AFFECTED, Hazard
@@ -99,6 +101,7 @@ def parse_objective(text: str) -> tuple[str, float | None]:
 
 
 def _count(value: Any, what: str) -> int:
+    """A whole number >= 0 (``what`` names it in the error)."""
     try:
         v = int(value)
         if float(value) != v:
@@ -111,6 +114,7 @@ def _count(value: Any, what: str) -> int:
 
 
 def _team_counts(teams: int | Mapping[str, int]) -> dict[str, int]:
+    """New bases per team layer, from one number for all layers or a mapping."""
     if isinstance(teams, Mapping):
         unknown = sorted(set(teams) - set(TEAM_LAYERS))
         if unknown:
@@ -144,8 +148,31 @@ def damaged_network(net, hazards: Sequence[Any], times_s: Sequence[float], label
                     boat_speed_kmh: float = 8.0) -> ScenarioNetwork:
     """The peak state of a set of hazards (most damaged road length over ``times_s``).
 
-    ``boat_weights``: the same state for boat crews (water rescue), who cross flood water at
-    ``boat_speed_kmh`` (never faster than free-flow driving), as in the simulation's boat mode.
+    Parameters
+    ----------
+    net : network.model.RoadNetwork
+        The road network the hazards act on.
+    hazards : sequence of hazard objects
+        Each with ``state(t)`` giving ``edge_speed_factor`` per edge and the ``affected`` people;
+        floods (see ``_is_flood``) put water on roads, which boats cross.
+    times_s : sequence of float
+        Times to sample, in seconds; the one with the most damaged road length is kept.
+    label : str
+        The scenario's name.
+    boat_speed_kmh : float
+        Boat speed on flooded roads (never faster than free-flow driving), as in the
+        simulation's boat mode.
+
+    Returns
+    -------
+    ScenarioNetwork
+        Road and boat edge times at the peak, its time, closed and slowed edge counts, the
+        people affected per node (largest over the times) and the nodes cut off at the peak.
+
+    Raises
+    ------
+    InputError
+        ``hazards`` is empty.
     """
     if not hazards:
         raise InputError(f"hazard set {label!r}: no hazards")
@@ -201,10 +228,6 @@ def candidate_sites(district, cell_m: float = 1500.0) -> np.ndarray:
 
 def team_demand_layers(district, flood_prone: np.ndarray) -> dict[str, np.ndarray]:
     """Per-node demand weight of each team layer (see the module docstring)."""
-    from scipy.ndimage import distance_transform_edt
-
-    from network.terrain import FOREST_CLASSES
-
     net = district.network
     lc = district.terrain.landcover
     forest = np.isin(lc.values, [int(c) for c in FOREST_CLASSES])
@@ -284,6 +307,7 @@ class DistrictPlanReport:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy (non-finite numbers as None)."""
         return {"rows": [_plain(r) for r in self.rows], "solves": [_plain(s) for s in self.solves],
                 "shelter": _plain(self.shelter), "scenarios": _plain(self.scenarios), "notes": list(self.notes),
                 "settings": _plain(self.settings)}
@@ -293,6 +317,7 @@ class DistrictPlanReport:
                "before_unreachable", "after_unreachable")
 
     def write_csv(self, path: str | Path) -> Path:
+        """The before/after rows as CSV (UTF-8 with BOM, :attr:`COLUMNS`); returns the path."""
         path = Path(path)
         with path.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens the Chinese correctly
             wr = csv.DictWriter(fh, fieldnames=list(self.COLUMNS), extrasaction="ignore")
@@ -303,6 +328,7 @@ class DistrictPlanReport:
 
 
 def _plain(v: Any) -> Any:
+    """A JSON-ready copy: numpy values as Python ones, non-finite floats as None."""
     if isinstance(v, dict):
         return {str(k): _plain(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
@@ -317,6 +343,7 @@ def _plain(v: Any) -> Any:
 
 
 def _solve_summary(layer: str, res: LocationResult, new: list[str]) -> dict[str, Any]:
+    """How one placement was solved, for ``report.solves``."""
     return {"layer": layer, "model": res.model, "status": res.status.value, "objective": res.objective,
             "best_bound": res.best_bound, "gap": res.gap, "seconds": round(res.seconds, 3), "solver": res.solver,
             "message": res.message, "new": new}
@@ -336,17 +363,24 @@ class _Budget:
 
 
 # ============================================================================ placement
+#: (label, road edge seconds, boat edge seconds, cut nodes); None for the free-flow network's arrays
+_NetTuple = tuple[str, Any, Any, Any]
+_FREE_FLOW: _NetTuple = ("正常路网 / free flow", None, None, None)
+
+
 @dataclass
 class _Ctx:
+    """What every placement shares: the networks to plan on, the robust mode, the time budget, the report."""
+
     district: Any
-    nets: list[tuple[str, Any, Any, Any]]   # (label, road and boat edge seconds, cut nodes); free flow alone when not robust
+    nets: list[_NetTuple]   # free flow alone when not robust
     robust: str | None
     probabilities: np.ndarray | None
     penalty_min: float
     budget: _Budget
     solver: str
     report: DistrictPlanReport
-    nets_all: list[tuple[str, Any, Any, Any]] = field(default_factory=list)  # free flow + scenarios, for the report
+    nets_all: list[_NetTuple] = field(default_factory=list)  # free flow + scenarios, for the report
 
 
 def _place(ctx: _Ctx, layer: str, sites: np.ndarray, demands: np.ndarray, w: np.ndarray, n_fixed: int, p_new: int,
@@ -392,6 +426,7 @@ def _place(ctx: _Ctx, layer: str, sites: np.ndarray, demands: np.ndarray, w: np.
 
 
 def _zone_names(district, node: int) -> tuple[str, str]:
+    """Chinese and English names of the township ``node`` lies in."""
     z = int(district.network.zone[node])
     return district.zone_name(z, "zh"), district.zone_name(z, "en")
 
@@ -399,6 +434,7 @@ def _zone_names(district, node: int) -> tuple[str, str]:
 def _stats_rows(ctx: _Ctx, layer_zh: str, layer_en: str, before: Sequence[int], after: Sequence[int],
                 node_weight: np.ndarray, reverse: bool, standard_min: float, boat: bool = False,
                 shelter: bool = False) -> None:
+    """Before/after response figures of one layer on every network, appended to ``report.rows``."""
     net = ctx.district.network
     for label, rw, bw, cut in ctx.nets_all:
         wt = bw if boat else rw
@@ -417,36 +453,105 @@ def _stats_rows(ctx: _Ctx, layer_zh: str, layer_en: str, before: Sequence[int], 
 
 # ============================================================================ the optimiser
 def optimize_district_plan(
-    district,
-    *,
-    teams: int | Mapping[str, int] | None = 0,
-    shelters: int = 0,
-    warehouses: int = 0,
-    objective: str = "median",
-    hazards_sets: Sequence[Sequence[Any]] | None = None,
-    hazard_labels: Sequence[str] | None = None,
-    probabilities: Sequence[float] | None = None,
-    robust: str = "expected",
-    time_limit_s: float = 60.0,
-    flood_prone: np.ndarray | None = None,
-    shelter_share: float = 1.0,
-    unreachable_minutes: float = 240.0,
-    state_hours: Sequence[float] | None = None,
-    standard_minutes: float = 30.0,
-    demand_cell_m: float = 750.0,
-    candidate_cell_m: float = 1500.0,
+    district, *, teams: int | Mapping[str, int] | None = 0, shelters: int = 0, warehouses: int = 0,
+    objective: str = "median", hazards_sets: Sequence[Sequence[Any]] | None = None,
+    hazard_labels: Sequence[str] | None = None, probabilities: Sequence[float] | None = None,
+    robust: str = "expected", time_limit_s: float = 60.0, flood_prone: np.ndarray | None = None,
+    shelter_share: float = 1.0, unreachable_minutes: float = 240.0, state_hours: Sequence[float] | None = None,
+    standard_minutes: float = 30.0, demand_cell_m: float = 750.0, candidate_cell_m: float = 1500.0,
     solver: str = "auto",
 ) -> tuple[Plan, DistrictPlanReport]:
-    """Place new facilities next to the existing ones; returns the new Plan and the report.
+    """Place new team bases, shelters and warehouses next to the existing facilities (see the module docstring).
 
-    ``teams``: new bases per team layer (one number for every layer, or ``{"general": 2, ...}``);
-    ``shelters`` / ``warehouses``: how many new ones (None counts as the default). ``flood_prone``: people at flood risk per
-    node (the water-rescue layer and the shelter demand, times ``shelter_share``); when None,
-    the people the hazard sets affect. ``time_limit_s`` is shared by all the solves.
+    Parameters
+    ----------
+    district : network.district.District
+        Road network, townships, terrain, facilities and candidate shelter sites.
+    teams : int or mapping of str to int, optional
+        New bases per team layer: one number for every layer of :data:`TEAM_LAYERS`, or ``{"general": 2, ...}``.
+    shelters, warehouses : int
+        How many new shelters (among the district file's candidate sites) and relief warehouses.
+    objective : str
+        Team-base objective: ``median``, ``center`` or ``cover:MINUTES`` (:func:`parse_objective`).
+    hazards_sets, hazard_labels, probabilities : sequences, optional
+        For a robust plan: sets of hazard objects, each giving one damaged network at its peak
+        (:func:`damaged_network`); a label and a weight (normalised; default equal) per set.
+    robust : str
+        ``expected``, ``worst`` or ``regret`` over the hazard sets.
+    time_limit_s : float
+        Wall-clock seconds shared by all the solves.
+    flood_prone : ndarray, optional
+        People at flood risk per node (water-rescue demand; times ``shelter_share``, shelter
+        demand). Default: the people the hazard sets affect.
+    shelter_share : float
+        Share of the flood-prone people who need a shelter place, in (0, 1].
+    unreachable_minutes : float
+        What a pair that a damaged network cuts off costs, in minutes.
+    state_hours : sequence of float, optional
+        Hours at which the hazard sets are sampled for their peak (default 3, 6, ..., 72).
+    standard_minutes, demand_cell_m, candidate_cell_m : float
+        Response standard of the report; squares demand is aggregated to and candidates are thinned to.
+    solver : str
+        MIP engine, a key of ``optimize.mip.SOLVERS``.
+
+    None for ``teams``, ``shelters``, ``warehouses``, ``objective`` or ``time_limit_s`` means the default.
+
+    Returns
+    -------
+    plan : Plan
+        The existing facilities plus the new ones, demand-to-shelter and shelter-to-warehouse links.
+    report : DistrictPlanReport
+        Before/after response figures per layer and network, the solves, shelter figures, notes.
+
+    Raises
+    ------
+    InputError
+        A setting is out of range or malformed, ``flood_prone`` is needed but missing, more sites
+        are asked for than there are candidates, or a model finds no placement.
     """
     t0 = time.perf_counter()
-    net = district.network
-    # None (e.g. an unset key of a scenario's [plan] table) means the default
+    req = _request(district, teams, shelters, warehouses, objective, robust, time_limit_s, shelter_share,
+                   unreachable_minutes, standard_minutes, demand_cell_m, candidate_cell_m, solver)
+    report = DistrictPlanReport()
+    scenarios, pi, affected = _scenario_networks(district.network, hazards_sets, hazard_labels, probabilities,
+                                                 state_hours, report)
+    flood_prone = _flood_prone_people(district.network, flood_prone, affected, req)
+    ctx = _context(district, req, scenarios, pi, report)
+    base = Plan.existing(district)
+    cands = candidate_sites(district, req.candidate_cell_m)
+    team_bases = _team_bases_step(ctx, req, base, cands, team_demand_layers(district, flood_prone))
+    shelter_list, demand_shelter = _shelters_step(ctx, req, base, flood_prone * float(req.shelter_share))
+    warehouse_list = _warehouses_step(ctx, req, base, cands)
+    plan = replace(base, name="optimized", team_bases=tuple(team_bases), warehouses=tuple(warehouse_list),
+                   shelters=tuple(shelter_list), demand_shelter=demand_shelter,
+                   shelter_warehouse=_supplying_warehouses(district.network, warehouse_list, shelter_list),
+                   meta=_plan_meta(req, scenarios))
+    report.settings = _report_settings(req, scenarios is not None, len(cands), t0)
+    return plan, report
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The optimiser's settings, checked, with None replaced by the defaults."""
+
+    counts: dict[str, int]
+    n_shelters: int
+    n_warehouses: int
+    objective: str
+    obj: tuple[str, float | None]
+    robust: str
+    time_limit_s: float
+    shelter_share: float
+    unreachable_minutes: float
+    standard_minutes: float
+    demand_cell_m: float
+    candidate_cell_m: float
+    solver: str
+
+
+def _request(district, teams, shelters, warehouses, objective, robust, time_limit_s, shelter_share,
+             unreachable_minutes, standard_minutes, demand_cell_m, candidate_cell_m, solver) -> _Request:
+    """Check the settings (in the order the errors are reported) and fill in the defaults."""
     teams = 0 if teams is None else teams
     shelters = 0 if shelters is None else shelters
     warehouses = 0 if warehouses is None else warehouses
@@ -468,194 +573,206 @@ def optimize_district_plan(
     if n_shelters > n_cand:
         raise InputError(f"shelters={n_shelters}: the district file lists only {n_cand} candidate shelter "
                          "sites (existing = false)")
-    report = DistrictPlanReport()
-    free = ("正常路网 / free flow", None, None, None)
-    nets: list[tuple[str, Any, Any, Any]] = [free]
-    pi = None
-    affected = None
-    if hazards_sets is not None:
-        sets = list(hazards_sets)
-        if not sets:
-            raise InputError("hazards_sets: give at least one set of hazards for a robust plan")
-        labels = list(hazard_labels) if hazard_labels is not None else [f"scenario {k + 1}" for k in range(len(sets))]
-        if len(labels) != len(sets):
-            raise InputError(f"hazard_labels: expected {len(sets)} labels, got {len(labels)}")
-        hours = list(state_hours) if state_hours is not None else [float(h) for h in range(3, 73, 3)]
-        if not hours or any((not math.isfinite(h)) or h < 0 for h in hours):
-            raise InputError(f"state_hours: expected hours >= 0, got {hours!r}")
-        pi = np.ones(len(sets)) if probabilities is None else np.asarray(probabilities, float)
-        if pi.shape != (len(sets),) or not np.isfinite(pi).all() or (pi < 0).any() or pi.sum() <= 0:
-            raise InputError(f"probabilities: expected {len(sets)} numbers >= 0 with a positive sum, got {probabilities!r}")
-        pi = pi / pi.sum()
-        damaged = [damaged_network(net, hs, [h * 3600.0 for h in hours], lab) for hs, lab in zip(sets, labels)]
-        nets = [(d.label, d.weights, d.boat_weights, d.cut_nodes) for d in damaged]
-        affected = np.max([d.affected for d in damaged], axis=0)
-        report.scenarios = [{"label": d.label, "peak_h": d.time_s / 3600.0, "closed_edges": d.closed_edges,
-                             "slowed_edges": d.slowed_edges, "affected_people": float(d.affected.sum()),
-                             "probability": float(p)} for d, p in zip(damaged, pi)]
+    return _Request(counts, n_shelters, n_warehouses, objective, obj, robust, time_limit_s, shelter_share,
+                    unreachable_minutes, standard_minutes, demand_cell_m, candidate_cell_m, solver)
+
+
+def _scenario_networks(net, hazards_sets, hazard_labels, probabilities, state_hours, report: DistrictPlanReport
+                       ) -> tuple[list[_NetTuple] | None, np.ndarray | None, np.ndarray | None]:
+    """Each hazard set's damaged network at its peak: (networks, probabilities, people affected), all None
+    without hazard sets; the scenarios' figures go to ``report.scenarios``."""
+    if hazards_sets is None:
+        return None, None, None
+    sets = list(hazards_sets)
+    if not sets:
+        raise InputError("hazards_sets: give at least one set of hazards for a robust plan")
+    labels = list(hazard_labels) if hazard_labels is not None else [f"scenario {k + 1}" for k in range(len(sets))]
+    if len(labels) != len(sets):
+        raise InputError(f"hazard_labels: expected {len(sets)} labels, got {len(labels)}")
+    hours = list(state_hours) if state_hours is not None else [float(h) for h in range(3, 73, 3)]
+    if not hours or any((not math.isfinite(h)) or h < 0 for h in hours):
+        raise InputError(f"state_hours: expected hours >= 0, got {hours!r}")
+    pi = np.ones(len(sets)) if probabilities is None else np.asarray(probabilities, float)
+    if pi.shape != (len(sets),) or not np.isfinite(pi).all() or (pi < 0).any() or pi.sum() <= 0:
+        raise InputError(f"probabilities: expected {len(sets)} numbers >= 0 with a positive sum, got {probabilities!r}")
+    pi = pi / pi.sum()
+    damaged = [damaged_network(net, hs, [h * 3600.0 for h in hours], lab) for hs, lab in zip(sets, labels)]
+    report.scenarios = [{"label": d.label, "peak_h": d.time_s / 3600.0, "closed_edges": d.closed_edges,
+                         "slowed_edges": d.slowed_edges, "affected_people": float(d.affected.sum()),
+                         "probability": float(p)} for d, p in zip(damaged, pi)]
+    nets = [(d.label, d.weights, d.boat_weights, d.cut_nodes) for d in damaged]
+    return nets, pi, np.max([d.affected for d in damaged], axis=0)
+
+
+def _flood_prone_people(net, flood_prone: np.ndarray | None, affected: np.ndarray | None, req: _Request) -> np.ndarray:
+    """People at flood risk per node: as given, else the people the hazard sets affect (checked)."""
     if flood_prone is None:
-        if affected is None and (n_shelters or counts.get("water_rescue", 0)):
+        if affected is None and (req.n_shelters or req.counts.get("water_rescue", 0)):
             raise InputError("flood_prone: needed for water-rescue bases and shelters (people at flood risk per "
                              "node), or give hazards_sets so the affected people are used")
         flood_prone = affected if affected is not None else np.zeros(net.n_nodes)
     flood_prone = np.asarray(flood_prone, float)
     if flood_prone.shape != (net.n_nodes,) or not np.isfinite(flood_prone).all() or (flood_prone < 0).any():
         raise InputError(f"flood_prone: expected {net.n_nodes} finite numbers >= 0 (people per node)")
-    # at most one solve per team layer, one for shelters and one per new warehouse
-    solves = sum(1 for v in counts.values() if v) + (1 if n_shelters else 0) + n_warehouses
-    ctx = _Ctx(district, nets if hazards_sets is not None else [free], robust if hazards_sets is not None else None,
-               pi, float(unreachable_minutes), _Budget(float(time_limit_s), solves), solver, report,
-               [free] + (nets if hazards_sets is not None else []))
-    base = Plan.existing(district)
-    cands = candidate_sites(district, candidate_cell_m)
-    layers = team_demand_layers(district, flood_prone)
-    team_bases = list(base.team_bases)
+    return flood_prone
 
-    # ---------------------------------------------------------------- team bases
+
+def _context(district, req: _Request, scenarios: list[_NetTuple] | None, pi: np.ndarray | None,
+             report: DistrictPlanReport) -> _Ctx:
+    """What every placement shares; the time limit is split over the solves still to run."""
+    # at most one solve per team layer, one for shelters and one per new warehouse
+    solves = sum(1 for v in req.counts.values() if v) + (1 if req.n_shelters else 0) + req.n_warehouses
+    robust = scenarios is not None
+    return _Ctx(district, scenarios if robust else [_FREE_FLOW], req.robust if robust else None, pi,
+                float(req.unreachable_minutes), _Budget(float(req.time_limit_s), solves), req.solver, report,
+                [_FREE_FLOW] + (scenarios if robust else []))
+
+
+def _team_bases_step(ctx: _Ctx, req: _Request, base: Plan, cands: np.ndarray, layers: dict[str, np.ndarray]
+                     ) -> list[TeamBase]:
+    """Every team layer in turn: its new bases, then its before/after report rows."""
+    team_bases = list(base.team_bases)
     for layer, (types, zh, en) in TEAM_LAYERS.items():
-        w_node = layers[layer]
         have = [b for b in base.team_bases if any(t.type in types for t in b.teams)]
         existing_nodes = np.array(sorted({b.node for b in have}), np.int64)
-        added_nodes: list[int] = []
-        p_new = counts.get(layer, 0)
-        if p_new and w_node.sum() <= 0:
-            report.notes.append(f"{en}: no demand in this district; no bases placed")
-            p_new = 0
-        if p_new:
-            rep, wr, _ = _aggregate(net, w_node, demand_cell_m)
-            free_c = np.setdiff1d(cands, existing_nodes)
-            sites = np.concatenate([existing_nodes, free_c])
-            new, res = _place(ctx, en, sites, rep, wr, len(existing_nodes), p_new, obj, boat=layer == "water_rescue")
-            sizes = [t.people for b in have for t in b.teams if t.type == types[0]]
-            people = int(round(np.mean(sizes))) if sizes else _DEFAULT_PEOPLE[layer]
-            names = []
-            for k, j in enumerate(new, start=1):
-                node = int(sites[j])
-                zzh, zen = _zone_names(district, node)
-                tb = TeamBase(f"new-{layer.replace('_', '-')}-base-{k}", f"新增{zh}队驻地{k}（{zzh}）",
-                              f"New {en} team base {k} ({zen})", node, float(net.lon[node]), float(net.lat[node]),
-                              (Team(types[0], people),), False)
-                team_bases.append(tb)
-                added_nodes.append(node)
-                names.append(tb.id)
-            report.solves.append(_solve_summary(en, res, names))
-        _stats_rows(ctx, f"{zh}队伍", f"{en} teams", existing_nodes, np.concatenate([existing_nodes, added_nodes]).astype(np.int64),
-                    w_node, False, standard_minutes, boat=layer == "water_rescue")
+        new = _new_team_bases(ctx, req, layer, have, existing_nodes, cands, layers[layer])
+        team_bases += new
+        added_nodes = [b.node for b in new]
+        _stats_rows(ctx, f"{zh}队伍", f"{en} teams", existing_nodes,
+                    np.concatenate([existing_nodes, added_nodes]).astype(np.int64),
+                    layers[layer], False, req.standard_minutes, boat=layer == "water_rescue")
+    return team_bases
 
-    # ---------------------------------------------------------------- shelters
-    shelter_people = flood_prone * float(shelter_share)
-    spec = district.spec
+
+def _new_team_bases(ctx: _Ctx, req: _Request, layer: str, have: list[TeamBase], existing_nodes: np.ndarray,
+                    cands: np.ndarray, w_node: np.ndarray) -> list[TeamBase]:
+    """One layer's new bases at the best candidates (none when none are asked for or nobody needs them)."""
+    types, zh, en = TEAM_LAYERS[layer]
+    p_new = req.counts.get(layer, 0)
+    if p_new and w_node.sum() <= 0:
+        ctx.report.notes.append(f"{en}: no demand in this district; no bases placed")
+        p_new = 0
+    if not p_new:
+        return []
+    rep, wr, _ = _aggregate(ctx.district.network, w_node, req.demand_cell_m)
+    free_c = np.setdiff1d(cands, existing_nodes)
+    sites = np.concatenate([existing_nodes, free_c])
+    new, res = _place(ctx, en, sites, rep, wr, len(existing_nodes), p_new, req.obj, boat=layer == "water_rescue")
+    # a new base gets the district's usual team size for the type
+    sizes = [t.people for b in have for t in b.teams if t.type == types[0]]
+    people = int(round(np.mean(sizes))) if sizes else _DEFAULT_PEOPLE[layer]
+    bases = [_team_base(ctx.district, layer, k, int(sites[j]), people) for k, j in enumerate(new, start=1)]
+    ctx.report.solves.append(_solve_summary(en, res, [b.id for b in bases]))
+    return bases
+
+
+def _team_base(district, layer: str, k: int, node: int, people: int) -> TeamBase:
+    """The ``k``-th new base of ``layer`` at ``node``, named after its township."""
+    types, zh, en = TEAM_LAYERS[layer]
+    net = district.network
+    zzh, zen = _zone_names(district, node)
+    return TeamBase(f"new-{layer.replace('_', '-')}-base-{k}", f"新增{zh}队驻地{k}（{zzh}）",
+                    f"New {en} team base {k} ({zen})", node, float(net.lon[node]), float(net.lat[node]),
+                    (Team(types[0], people),), False)
+
+
+def _shelters_step(ctx: _Ctx, req: _Request, base: Plan, shelter_people: np.ndarray
+                   ) -> tuple[list[Shelter], dict[int, str]]:
+    """New shelters among the candidate sites, the report's shelter figures and rows:
+    (the plan's shelters, shelter of each demand node)."""
+    spec = ctx.district.spec
     ex_sites = [s for s in spec.shelters if s.existing]
-    cand_sites = [s for s in spec.shelters if not s.existing]
-    all_sites = ex_sites + cand_sites
-    shelter_nodes = district.facility_nodes(all_sites) if all_sites else np.zeros(0, np.int64)
+    all_sites = ex_sites + [s for s in spec.shelters if not s.existing]
+    shelter_nodes = ctx.district.facility_nodes(all_sites) if all_sites else np.zeros(0, np.int64)
     caps = np.array([spec.shelter_capacity(s) for s in all_sites], float)
+    n_fixed = len(ex_sites)
     plan_shelters = list(base.shelters)
     demand_shelter: dict[int, str] = {}
     demand_total = float(shelter_people.sum())
-    report.shelter = {"demand": demand_total, "capacity_before": float(caps[: len(ex_sites)].sum()),
-                      "short_before_at_least": max(0.0, demand_total - float(caps[: len(ex_sites)].sum()))}
-    if n_shelters:
-        new_idx, short_by_zone, mapping, res = _place_shelters(ctx, shelter_people, shelter_nodes, caps, len(ex_sites),
-                                                               n_shelters, demand_cell_m, all_sites)
+    ctx.report.shelter = {"demand": demand_total, "capacity_before": float(caps[:n_fixed].sum()),
+                          "short_before_at_least": max(0.0, demand_total - float(caps[:n_fixed].sum()))}
+    if req.n_shelters:
+        new_idx, short_by_zone, demand_shelter, res = _place_shelters(
+            ctx, shelter_people, shelter_nodes, caps, n_fixed, req.n_shelters, req.demand_cell_m, all_sites)
         for j in new_idx:
             s = all_sites[j]
-            plan_shelters.append(Shelter(s.id, s.name_zh, s.name_en, int(shelter_nodes[j]), s.location[0], s.location[1],
-                                         int(caps[j]), s.kind, False))
-        demand_shelter = mapping
-        short = float(sum(short_by_zone.values()))
-        report.shelter.update(capacity_after=float(caps[: len(ex_sites)].sum() + caps[new_idx].sum()),
-                              short_after=short, short_after_by_zone=short_by_zone)
-        if short > 0:
-            detail = ", ".join(f"{z} {v:,.0f}" for z, v in sorted(short_by_zone.items(), key=lambda kv: -kv[1]))
-            report.notes.append(f"shelter capacity too small: {short:,.0f} people lack a place ({detail})")
-        report.solves.append(_solve_summary("shelters", res, [all_sites[j].id for j in new_idx]))
+            plan_shelters.append(Shelter(s.id, s.name_zh, s.name_en, int(shelter_nodes[j]), s.location[0],
+                                         s.location[1], int(caps[j]), s.kind, False))
+        _shortage_figures(ctx.report, float(caps[:n_fixed].sum() + caps[new_idx].sum()), short_by_zone)
+        ctx.report.solves.append(_solve_summary("shelters", res, [all_sites[j].id for j in new_idx]))
     after_shelters = np.array([s.node for s in plan_shelters], np.int64)
-    _stats_rows(ctx, "避难场所", "shelters", shelter_nodes[: len(ex_sites)], after_shelters, shelter_people, True,
-                standard_minutes, shelter=True)
+    _stats_rows(ctx, "避难场所", "shelters", shelter_nodes[:n_fixed], after_shelters, shelter_people, True,
+                req.standard_minutes, shelter=True)
+    return plan_shelters, demand_shelter
 
-    # ---------------------------------------------------------------- warehouses
+
+def _shortage_figures(report: DistrictPlanReport, capacity_after: float, short_by_zone: dict[str, float]) -> None:
+    """Capacity and shortage after placement in ``report.shelter``; a note naming the townships short of places."""
+    short = float(sum(short_by_zone.values()))
+    report.shelter.update(capacity_after=capacity_after, short_after=short, short_after_by_zone=short_by_zone)
+    if short > 0:
+        detail = ", ".join(f"{z} {v:,.0f}" for z, v in sorted(short_by_zone.items(), key=lambda kv: -kv[1]))
+        report.notes.append(f"shelter capacity too small: {short:,.0f} people lack a place ({detail})")
+
+
+def _warehouses_step(ctx: _Ctx, req: _Request, base: Plan, cands: np.ndarray) -> list[Warehouse]:
+    """New warehouses, their before/after rows and the townships' coverage: the plan's warehouses."""
+    district, net = ctx.district, ctx.district.network
     wh = list(base.warehouses)
     pop = np.asarray(net.population, float)
-    if n_warehouses:
-        wh += _place_warehouses(ctx, wh, cands, pop, n_warehouses, demand_cell_m)
+    if req.n_warehouses:
+        wh += _place_warehouses(ctx, wh, cands, pop, req.n_warehouses, req.demand_cell_m)
     _stats_rows(ctx, "物资储备库", "relief warehouses", [w.node for w in base.warehouses], [w.node for w in wh], pop,
-                False, standard_minutes)
+                False, req.standard_minutes)
     zones_with = sorted({int(net.zone[w.node]) for w in wh if net.zone[w.node] >= 0})
-    report.shelter["townships_with_warehouse"] = [district.zone_name(z, "en") for z in zones_with]
+    ctx.report.shelter["townships_with_warehouse"] = [district.zone_name(z, "en") for z in zones_with]
     lacking = [district.zone_name(z, "zh") + " / " + district.zone_name(z, "en")
                for z in range(len(district.spec.townships)) if z not in zones_with]
     if lacking:
-        report.notes.append("townships still without a relief warehouse: " + ", ".join(lacking))
+        ctx.report.notes.append("townships still without a relief warehouse: " + ", ".join(lacking))
+    return wh
 
-    # shelter -> nearest warehouse (free flow, forward from the warehouse)
+
+def _supplying_warehouses(net, wh: list[Warehouse], shelters: list[Shelter]) -> dict[str, str]:
+    """Shelter id -> id of its nearest warehouse (free flow, forward from the warehouse)."""
     shelter_warehouse: dict[str, str] = {}
-    if wh and plan_shelters:
-        T = travel_time_matrix(net, [w.node for w in wh], [s.node for s in plan_shelters])
-        for k, s in enumerate(plan_shelters):
+    if wh and shelters:
+        T = travel_time_matrix(net, [w.node for w in wh], [s.node for s in shelters])
+        for k, s in enumerate(shelters):
             shelter_warehouse[s.id] = wh[int(np.argmin(T[:, k]))].id
-    plan = replace(base, name="optimized", team_bases=tuple(team_bases), warehouses=tuple(wh),
-                   shelters=tuple(plan_shelters), demand_shelter=demand_shelter, shelter_warehouse=shelter_warehouse,
-                   meta={"source": "yingji optimize plan", "objective": objective,
-                         "robust": robust if hazards_sets is not None else None,
-                         "scenarios": [n[0] for n in nets] if hazards_sets is not None else [],
-                         "new": {"team_bases": counts, "shelters": n_shelters, "warehouses": n_warehouses}})
-    report.settings = {"teams": counts, "shelters": n_shelters, "warehouses": n_warehouses, "objective": objective,
-                       "robust": robust if hazards_sets is not None else None, "time_limit_s": time_limit_s,
-                       "standard_minutes": standard_minutes, "unreachable_minutes": unreachable_minutes,
-                       "shelter_share": shelter_share, "demand_cell_m": demand_cell_m,
-                       "candidate_cell_m": candidate_cell_m, "candidates": int(len(cands)),
-                       "seconds": round(time.perf_counter() - t0, 2)}
-    return plan, report
+    return shelter_warehouse
 
 
+def _plan_meta(req: _Request, scenarios: list[_NetTuple] | None) -> dict[str, Any]:
+    """How the plan was made, for ``Plan.meta``."""
+    robust = scenarios is not None
+    return {"source": "yingji optimize plan", "objective": req.objective,
+            "robust": req.robust if robust else None,
+            "scenarios": [n[0] for n in scenarios] if robust else [],
+            "new": {"team_bases": req.counts, "shelters": req.n_shelters, "warehouses": req.n_warehouses}}
+
+
+def _report_settings(req: _Request, robust: bool, n_candidates: int, t0: float) -> dict[str, Any]:
+    """The settings the report states, with the run's seconds since ``t0``."""
+    return {"teams": req.counts, "shelters": req.n_shelters, "warehouses": req.n_warehouses,
+            "objective": req.objective, "robust": req.robust if robust else None,
+            "time_limit_s": req.time_limit_s, "standard_minutes": req.standard_minutes,
+            "unreachable_minutes": req.unreachable_minutes, "shelter_share": req.shelter_share,
+            "demand_cell_m": req.demand_cell_m, "candidate_cell_m": req.candidate_cell_m,
+            "candidates": int(n_candidates), "seconds": round(time.perf_counter() - t0, 2)}
+
+
+# ============================================================================ shelters and warehouses
 def _place_shelters(ctx: _Ctx, people: np.ndarray, nodes: np.ndarray, caps: np.ndarray, n_fixed: int, m_new: int,
                     cell_m: float, sites: list) -> tuple[np.ndarray, dict[str, float], dict[int, str], LocationResult]:
     """Capacitated location-allocation with an explicit "no place" column; see the module docstring."""
     net = ctx.district.network
     rep, wr, group = _aggregate(net, people, cell_m)
-    # largest-remainder rounding to whole units: small squares are not lost and the total is kept
-    exact = wr / _SHELTER_UNIT
-    units = np.floor(exact).astype(np.int64)
-    extra = int(round(exact.sum())) - int(units.sum())
-    if extra > 0:
-        units[np.argsort(-(exact - units), kind="stable")[:extra]] += 1
-    # split each square into chunks so single sourcing can still fill small shelters
-    owner, size = [], []
-    for g, u in enumerate(units):
-        chunk = _SHELTER_CHUNK // _SHELTER_UNIT
-        while u > 0:
-            take = min(chunk, u)
-            owner.append(g)
-            size.append(take)
-            u -= take
-    owner_a = np.asarray(owner, np.int64)
-    demand = np.asarray(size, float) * _SHELTER_UNIT
+    owner_a, demand = _shelter_chunks(wr)
     if owner_a.size == 0:
         raise InputError("shelters: nobody needs a shelter place (flood_prone x shelter_share is zero everywhere)")
-    # people go to shelters before the water comes (free-flow roads); a shelter whose roads are
-    # all closed at a scenario's peak is unusable there (counts as unreachable_minutes)
-    free_c = _minutes(net, nodes, rep, None, True)
-    costs = []
-    for _, _, _, cut in ctx.nets:
-        c = free_c.copy()
-        if cut is not None:
-            c[:, cut[nodes]] = ctx.penalty_min
-        costs.append(c)
-    if ctx.robust is None:
-        C = costs[0]
-    elif ctx.robust == "expected":
-        C = np.tensordot(ctx.probabilities, np.stack(costs), axes=1)
-    else:
-        C = np.max(np.stack(costs), axis=0)
-    # When even the largest m_new candidates cannot house everyone, only they (and candidates of
-    # equal size) can house the most people, up to the packing of 300-person units: keep those.
-    keep = np.arange(len(caps))
-    top = np.sort(caps[n_fixed:])[::-1][:m_new]
-    if demand.sum() > caps[:n_fixed].sum() + top.sum() and len(top):
-        keep = np.concatenate([np.arange(n_fixed), n_fixed + np.flatnonzero(caps[n_fixed:] >= top[-1])])
-        ctx.report.notes.append(f"shelters: capacity is short even with the {m_new} largest candidates, so only "
-                                "candidates that large were considered")
+    C = _shelter_costs(ctx, nodes, rep)
+    keep = _shelter_candidates(ctx, caps, n_fixed, m_new, float(demand.sum()))
     C = C[:, keep]
     # "no place": far above any real travel time, so housing one more person always comes first
     big = 100.0 * max(float(C[np.isfinite(C)].max(initial=1.0)), ctx.penalty_min)
@@ -671,21 +788,80 @@ def _place_shelters(ctx: _Ctx, people: np.ndarray, nodes: np.ndarray, caps: np.n
     if not res.status.has_solution:
         raise InputError(f"shelters: no allocation found ({res.status.value}: {res.message})")
     new = np.array([keep[j] for j in res.sites if n_fixed <= j < nk], np.int64)
+    short, mapping = _read_allocation(ctx, res, keep, owner_a, demand, rep, group, sites)
+    served = (res.assignment >= 0) & (res.assignment < nk)
+    mean = float(np.average(C[served, res.assignment[served]], weights=demand[served])) if served.any() else math.nan
+    ctx.report.shelter["assigned_mean_min"] = mean
+    return new, short, mapping, res
+
+
+def _shelter_chunks(wr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Square demand in whole units, split into chunks: (square of each chunk, people in it)."""
+    # largest-remainder rounding to whole units: small squares are not lost and the total is kept
+    exact = wr / _SHELTER_UNIT
+    units = np.floor(exact).astype(np.int64)
+    extra = int(round(exact.sum())) - int(units.sum())
+    if extra > 0:
+        units[np.argsort(-(exact - units), kind="stable")[:extra]] += 1
+    # split each square into chunks so single sourcing can still fill small shelters
+    owner, size = [], []
+    for g, u in enumerate(units):
+        chunk = _SHELTER_CHUNK // _SHELTER_UNIT
+        while u > 0:
+            take = min(chunk, u)
+            owner.append(g)
+            size.append(take)
+            u -= take
+    return np.asarray(owner, np.int64), np.asarray(size, float) * _SHELTER_UNIT
+
+
+def _shelter_costs(ctx: _Ctx, nodes: np.ndarray, rep: np.ndarray) -> np.ndarray:
+    """Squares x shelters minutes, one matrix combined over the scenarios (see the module docstring)."""
+    # people go to shelters before the water comes (free-flow roads); a shelter whose roads are
+    # all closed at a scenario's peak is unusable there (counts as unreachable_minutes)
+    free_c = _minutes(ctx.district.network, nodes, rep, None, True)
+    costs = []
+    for _, _, _, cut in ctx.nets:
+        c = free_c.copy()
+        if cut is not None:
+            c[:, cut[nodes]] = ctx.penalty_min
+        costs.append(c)
+    if ctx.robust is None:
+        return costs[0]
+    if ctx.robust == "expected":
+        return np.tensordot(ctx.probabilities, np.stack(costs), axes=1)
+    return np.max(np.stack(costs), axis=0)
+
+
+def _shelter_candidates(ctx: _Ctx, caps: np.ndarray, n_fixed: int, m_new: int, demand: float) -> np.ndarray:
+    """Indices of the shelter sites the model may use (all, unless capacity is short; then a note says so)."""
+    # When even the largest m_new candidates cannot house everyone, only they (and candidates of
+    # equal size) can house the most people, up to the packing of 300-person units: keep those.
+    keep = np.arange(len(caps))
+    top = np.sort(caps[n_fixed:])[::-1][:m_new]
+    if demand > caps[:n_fixed].sum() + top.sum() and len(top):
+        keep = np.concatenate([np.arange(n_fixed), n_fixed + np.flatnonzero(caps[n_fixed:] >= top[-1])])
+        ctx.report.notes.append(f"shelters: capacity is short even with the {m_new} largest candidates, so only "
+                                "candidates that large were considered")
+    return keep
+
+
+def _read_allocation(ctx: _Ctx, res: LocationResult, keep: np.ndarray, owner_a: np.ndarray, demand: np.ndarray,
+                     rep: np.ndarray, group: np.ndarray, sites: list) -> tuple[dict[str, float], dict[int, str]]:
+    """People without a place per township, and each demand node's shelter (its square's largest chunk's)."""
+    nk = len(keep)
     short: dict[str, float] = {}
     best: dict[int, tuple[float, int]] = {}
     for k, j in enumerate(res.assignment):
         g = int(owner_a[k])
         if j == nk or j < 0:
-            z = ctx.district.zone_name(int(net.zone[rep[g]]), "zh") + " / " + ctx.district.zone_name(int(net.zone[rep[g]]), "en")
-            short[z] = short.get(z, 0.0) + float(demand[k])
+            zh, en = _zone_names(ctx.district, int(rep[g]))
+            short[zh + " / " + en] = short.get(zh + " / " + en, 0.0) + float(demand[k])
             continue
         if g not in best or demand[k] > best[g][0]:
             best[g] = (float(demand[k]), int(keep[j]))
     mapping = {int(v): sites[best[int(group[v])][1]].id for v in np.flatnonzero(group >= 0) if int(group[v]) in best}
-    served = (res.assignment >= 0) & (res.assignment < nk)
-    mean = float(np.average(C[served, res.assignment[served]], weights=demand[served])) if served.any() else math.nan
-    ctx.report.shelter["assigned_mean_min"] = mean
-    return new, short, mapping, res
+    return short, mapping
 
 
 def _place_warehouses(ctx: _Ctx, existing: list[Warehouse], cands: np.ndarray, pop: np.ndarray, k_new: int,

@@ -71,6 +71,23 @@ def _nearest_two(W, sites):
     return c1, f1, c2
 
 
+@njit(cache=True, inline="always")
+def _open_mask(sites, m):
+    """``in_sol[j]``: site j is one of ``sites``."""
+    in_sol = np.zeros(m, np.bool_)
+    for r in range(sites.shape[0]):
+        in_sol[sites[r]] = True
+    return in_sol
+
+
+@njit(cache=True, inline="always")
+def _swap(sites, in_sol, r, j):
+    """Site ``j`` enters at position ``r`` of ``sites``, the site there leaves."""
+    in_sol[sites[r]] = False
+    in_sol[j] = True
+    sites[r] = j
+
+
 @njit(cache=True)
 def interchange_kernel(W, sites, movable, allowed, max_swaps):
     """Best-improvement vertex substitution (Teitz–Bart) with Whitaker's fast swap evaluation.
@@ -83,9 +100,7 @@ def interchange_kernel(W, sites, movable, allowed, max_swaps):
     n, m = W.shape
     p = sites.shape[0]
     sites = sites.copy()
-    in_sol = np.zeros(m, np.bool_)
-    for r in range(p):
-        in_sol[sites[r]] = True
+    in_sol = _open_mask(sites, m)
     loss = np.empty(p)
     swaps = 0
     while swaps < max_swaps:
@@ -109,12 +124,26 @@ def interchange_kernel(W, sites, movable, allowed, max_swaps):
                     best, bj, br = gain - loss[r], j, r
         if bj < 0:
             return sites, total, swaps
-        in_sol[sites[br]] = False
-        in_sol[bj] = True
-        sites[br] = bj
+        _swap(sites, in_sol, br, bj)
         swaps += 1
     c1, f1, c2 = _nearest_two(W, sites)
     return sites, c1.sum(), swaps
+
+
+@njit(cache=True, inline="always")
+def _free_sites(forced, closed):
+    """Sites neither forced nor closed (ascending), and how many sites are forced."""
+    m = forced.shape[0]
+    free = np.empty(m, np.int64)
+    nfree = 0
+    nforced = 0
+    for j in range(m):
+        if forced[j]:
+            nforced += 1
+        elif not closed[j]:
+            free[nfree] = j
+            nfree += 1
+    return free[:nfree], nforced
 
 
 @njit(cache=True, inline="always")
@@ -170,18 +199,9 @@ def lagrangian_kernel(W, p, forced, closed, lam0, target, stop_above, max_iter, 
     best_lam = lam0.copy()
     best_L = -np.inf
     rho = np.empty(m)
-    free = np.empty(m, np.int64)
-    nfree = 0
-    nforced = 0
-    for j in range(m):
-        if forced[j]:
-            nforced += 1
-        elif not closed[j]:
-            free[nfree] = j
-            nfree += 1
-    free = free[:nfree]
+    free, nforced = _free_sites(forced, closed)
     k = p - nforced
-    if k < 0 or k > nfree:  # no choice of p sites honours forced / closed: bound +inf
+    if k < 0 or k > free.shape[0]:  # no choice of p sites honours forced / closed: bound +inf
         return np.inf, best_lam, np.inf, np.zeros(m, np.bool_), 0
     sel = np.zeros(m, np.bool_)
     best_primal = np.inf
@@ -244,6 +264,52 @@ def _pcenter_score(W, sites):
     return worst, cnt, c1, f1, c2
 
 
+@njit(cache=True, inline="always")
+def _group_maxima(W, j, c1, f1, c2, A, nA, B, nB):
+    """If site ``j`` enters: per group r (demands whose nearest site is ``sites[r]``) the largest
+    cost and its count when r stays (``A``, ``nA``) and when r leaves (``B``, ``nB``)."""
+    A[:] = -np.inf
+    B[:] = -np.inf
+    nA[:] = 0
+    nB[:] = 0
+    for i in range(W.shape[0]):
+        w = W[i, j]
+        g = f1[i]
+        a = w if w < c1[i] else c1[i]
+        b = w if w < c2[i] else c2[i]
+        if a > A[g]:
+            A[g] = a
+            nA[g] = 1
+        elif a == A[g]:
+            nA[g] += 1
+        if b > B[g]:
+            B[g] = b
+            nB[g] = 1
+        elif b == B[g]:
+            nB[g] += 1
+
+
+@njit(cache=True, inline="always")
+def _top_two(A, nA):
+    """Largest and second-largest distinct group maxima with their total counts, and how many
+    groups reach the largest: (top, its count, groups at top, second, its count)."""
+    top, ntop, kgroups = -np.inf, 0, 0
+    for g in range(A.shape[0]):
+        if A[g] > top:
+            top, ntop, kgroups = A[g], nA[g], 1
+        elif A[g] == top:
+            ntop += nA[g]
+            kgroups += 1
+    sec, nsec = -np.inf, 0
+    for g in range(A.shape[0]):
+        if A[g] < top:
+            if A[g] > sec:
+                sec, nsec = A[g], nA[g]
+            elif A[g] == sec:
+                nsec += nA[g]
+    return top, ntop, kgroups, sec, nsec
+
+
 @njit(cache=True)
 def interchange_pcenter_kernel(W, sites, movable, max_swaps):
     """Best-improvement swaps for p-center: lower the worst cost, then the number of demands at it.
@@ -256,9 +322,7 @@ def interchange_pcenter_kernel(W, sites, movable, max_swaps):
     n, m = W.shape
     p = sites.shape[0]
     sites = sites.copy()
-    in_sol = np.zeros(m, np.bool_)
-    for r in range(p):
-        in_sol[sites[r]] = True
+    in_sol = _open_mask(sites, m)
     A = np.empty(p)
     nA = np.empty(p, np.int64)
     B = np.empty(p)
@@ -270,40 +334,8 @@ def interchange_pcenter_kernel(W, sites, movable, max_swaps):
         for j in range(m):
             if in_sol[j]:
                 continue
-            A[:] = -np.inf
-            B[:] = -np.inf
-            nA[:] = 0
-            nB[:] = 0
-            for i in range(n):
-                w = W[i, j]
-                g = f1[i]
-                a = w if w < c1[i] else c1[i]
-                b = w if w < c2[i] else c2[i]
-                if a > A[g]:
-                    A[g] = a
-                    nA[g] = 1
-                elif a == A[g]:
-                    nA[g] += 1
-                if b > B[g]:
-                    B[g] = b
-                    nB[g] = 1
-                elif b == B[g]:
-                    nB[g] += 1
-            # largest and second-largest distinct group maxima with their total counts
-            top, ntop, kgroups = -np.inf, 0, 0
-            for g in range(p):
-                if A[g] > top:
-                    top, ntop, kgroups = A[g], nA[g], 1
-                elif A[g] == top:
-                    ntop += nA[g]
-                    kgroups += 1
-            sec, nsec = -np.inf, 0
-            for g in range(p):
-                if A[g] < top:
-                    if A[g] > sec:
-                        sec, nsec = A[g], nA[g]
-                    elif A[g] == sec:
-                        nsec += nA[g]
+            _group_maxima(W, j, c1, f1, c2, A, nA, B, nB)
+            top, ntop, kgroups, sec, nsec = _top_two(A, nA)
             for r in range(p):
                 if not movable[r]:
                     continue
@@ -323,9 +355,7 @@ def interchange_pcenter_kernel(W, sites, movable, max_swaps):
                     bw, bc, bj, br = wr, cr, j, r
         if bj < 0:
             break
-        in_sol[sites[br]] = False
-        in_sol[bj] = True
-        sites[br] = bj
+        _swap(sites, in_sol, br, bj)
         swaps += 1
         worst, cnt, c1, f1, c2 = _pcenter_score(W, sites)
     return sites, worst, swaps
@@ -354,6 +384,42 @@ def _knapsack(profit, weight, items, cap, table):
     return table[k, cap]
 
 
+@njit(cache=True, inline="always")
+def _site_items(W, lam, allowed, j, profit, items):
+    """Site ``j``'s knapsack: ``profit[i] = lam_i - W_ij`` for every demand, and in ``items`` the
+    allowed demands of positive profit (ascending); returns how many there are."""
+    cnt = 0
+    for i in range(W.shape[0]):
+        pr = lam[i] - W[i, j]
+        profit[i] = pr
+        if allowed[i, j] and pr > 0.0:
+            items[cnt] = i
+            cnt += 1
+    return cnt
+
+
+@njit(cache=True, inline="always")
+def _cpmp_subgradient(W, demand, capacity, allowed, lam, sel, profit, items, table, g):
+    """``g_i`` = 1 - the number of chosen sites' optimal knapsacks holding demand i; returns |g|^2."""
+    n, m = W.shape
+    for i in range(n):
+        g[i] = 1.0
+    for j in range(m):
+        if not sel[j]:
+            continue
+        cnt = _site_items(W, lam, allowed, j, profit, items)
+        _knapsack(profit, demand, items[:cnt], capacity[j], table)
+        c = capacity[j]
+        for t in range(cnt - 1, -1, -1):  # recover the items taken
+            if table[t + 1, c] != table[t, c]:
+                g[items[t]] -= 1.0
+                c -= demand[items[t]]
+    gg = 0.0
+    for i in range(n):
+        gg += g[i] * g[i]
+    return gg
+
+
 @njit(cache=True)
 def cpmp_lagrangian_kernel(W, demand, capacity, p, forced, closed, allowed, lam0, target, stop_above,
                            max_iter, patience):
@@ -376,18 +442,9 @@ def cpmp_lagrangian_kernel(W, demand, capacity, p, forced, closed, allowed, lam0
     items = np.empty(n, np.int64)
     profit = np.empty(n)
     v = np.zeros(m)
-    nforced = 0
-    free = np.empty(m, np.int64)
-    nfree = 0
-    for j in range(m):
-        if forced[j]:
-            nforced += 1
-        elif not closed[j]:
-            free[nfree] = j
-            nfree += 1
-    free = free[:nfree]
+    free, nforced = _free_sites(forced, closed)
     k = p - nforced
-    if k < 0 or k > nfree:
+    if k < 0 or k > free.shape[0]:
         return np.inf, best_lam, 0
     sel = np.zeros(m, np.bool_)
     g = np.empty(n)
@@ -400,41 +457,14 @@ def cpmp_lagrangian_kernel(W, demand, capacity, p, forced, closed, allowed, lam0
             if closed[j]:
                 v[j] = 0.0
                 continue
-            cnt = 0
-            for i in range(n):
-                pr = lam[i] - W[i, j]
-                profit[i] = pr
-                if allowed[i, j] and pr > 0.0:
-                    items[cnt] = i
-                    cnt += 1
+            cnt = _site_items(W, lam, allowed, j, profit, items)
             v[j] = -_knapsack(profit, demand, items[:cnt], capacity[j], table)
         _choose_sites(sel, forced, free, v, k)
         L = lam.sum()
         for j in range(m):
             if sel[j]:
                 L += v[j]
-        # subgradient: 1 - number of chosen knapsacks holding demand i
-        for i in range(n):
-            g[i] = 1.0
-        for j in range(m):
-            if not sel[j]:
-                continue
-            cnt = 0
-            for i in range(n):
-                pr = lam[i] - W[i, j]
-                profit[i] = pr
-                if allowed[i, j] and pr > 0.0:
-                    items[cnt] = i
-                    cnt += 1
-            _knapsack(profit, demand, items[:cnt], capacity[j], table)
-            c = capacity[j]
-            for t in range(cnt - 1, -1, -1):  # recover the items taken
-                if table[t + 1, c] != table[t, c]:
-                    g[items[t]] -= 1.0
-                    c -= demand[items[t]]
-        gg = 0.0
-        for i in range(n):
-            gg += g[i] * g[i]
+        gg = _cpmp_subgradient(W, demand, capacity, allowed, lam, sel, profit, items, table, g)
         best_L, stall, theta, stop = _subgradient_step(L, lam, g, gg, best_L, best_lam, stall, theta, patience,
                                                        target, stop_above)
         if stop:
@@ -460,15 +490,10 @@ def cpmp_site_values(W, demand, capacity, allowed, lam):
     profit = np.empty(n)
     for j in range(m):
         cap = capacity[j]
-        cnt = 0
-        for i in range(n):
-            pr = lam[i] - W[i, j]
-            profit[i] = pr
-            pos[i] = -1
-            if allowed[i, j] and pr > 0.0:
-                pos[i] = cnt
-                items[cnt] = i
-                cnt += 1
+        cnt = _site_items(W, lam, allowed, j, profit, items)
+        pos[:] = -1
+        for t in range(cnt):
+            pos[items[t]] = t
         best = _knapsack(profit, demand, items[:cnt], cap, fwd)
         v[j] = -best
         # bwd[t, c]: best with items t..cnt-1

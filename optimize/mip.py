@@ -19,6 +19,8 @@ SOLVERS = {"auto": "", "highs": "highs", "scip": "scip", "cp-sat": "sat", "cpsat
 
 @dataclass
 class MipOutcome:
+    """What :meth:`Mip.solve` returns: status, variable values, objective, bound, engine."""
+
     status: str                 # optimal | feasible | infeasible | no_solution
     x: np.ndarray | None
     objective: float | None
@@ -46,6 +48,7 @@ class Mip:
 
     def add_vars(self, count: int, lb: Any = 0.0, ub: Any = 1.0, obj: Any = 0.0,
                  integer: bool = False) -> np.ndarray:
+        """``count`` new variables with bounds, objective coefficients and integrality; their indices."""
         idx = np.arange(self.n_vars, self.n_vars + count, dtype=np.int64)
         self._vlb.append(np.broadcast_to(np.asarray(lb, float), (count,)).copy())
         self._vub.append(np.broadcast_to(np.asarray(ub, float), (count,)).copy())
@@ -68,6 +71,7 @@ class Mip:
         return idx
 
     def set_lb(self, idx: np.ndarray, value: float) -> None:
+        """Raise (or set) the lower bound of variables ``idx``, e.g. to fix sites open."""
         vlb = np.concatenate(self._vlb)
         vlb[idx] = value
         self._vlb = [vlb]
@@ -75,6 +79,9 @@ class Mip:
     def solve(self, solver: str, time_limit: float, *, hint: dict[int, float] | None = None,
               cutoff: float | None = None, integral_objective: bool = False,
               quiet_heuristics: bool = False, extra: str = "", verbose: bool = False) -> MipOutcome:
+        """Solve with OR-Tools' model builder (``cutoff``: only plans better than it are wanted)."""
+        # deferred, as the package promises (OR-Tools loads on first use): it adds ~45 ms (with
+        # protobuf) to the ~450 ms of importing the location models, and only a solve needs it
         from ortools.linear_solver.python import model_builder_helper as mbh
 
         engine = SOLVERS[solver] or "highs"

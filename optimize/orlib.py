@@ -82,7 +82,23 @@ class PMedInstance:
 
 
 def read_pmed(path: str | Path) -> PMedInstance:
-    """Read a ``pmedN.txt`` file; a repeated edge keeps its last listed cost."""
+    """Read a ``pmedN.txt`` file; a repeated edge keeps its last listed cost.
+
+    Parameters
+    ----------
+    path : str or Path
+        The OR-Library p-median graph file.
+
+    Returns
+    -------
+    PMedInstance
+        ``n``, ``p`` and the edges (0-based); :meth:`PMedInstance.distances` gives the costs.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, or a header or edge line is malformed (file and line named).
+    """
     p, lines = _read_text(path)
     rows = _data_lines(p, lines)
     if not rows:
@@ -152,7 +168,23 @@ class PMedCapInstance:
 
 
 def read_pmedcap(path: str | Path) -> PMedCapInstance:
-    """Read a ``pmedcapNN.txt`` file (CRLF or LF)."""
+    """Read a ``pmedcapNN.txt`` file (CRLF or LF).
+
+    Parameters
+    ----------
+    path : str or Path
+        The Osman–Christofides capacitated p-median file.
+
+    Returns
+    -------
+    PMedCapInstance
+        Coordinates, demands, ``p``, the capacity and the best value the file states.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, a header or node line is malformed, or a value is out of range.
+    """
     p, lines = _read_text(path)
     rows = _data_lines(p, lines)
     if len(rows) < 2:
@@ -203,18 +235,36 @@ class CapInstance:
 
     @property
     def m(self) -> int:
+        """Number of sites."""
         return len(self.capacity)
 
     @property
     def n(self) -> int:
+        """Number of customers."""
         return len(self.demand)
 
 
 def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
     """Read a ``capNNN.txt`` / ``capa.txt`` file.
 
-    ``capacity`` sets every site's capacity; it is required for capa/b/c, whose files write
-    the word ``capacity`` instead of a number, and overrides the file's values otherwise.
+    Parameters
+    ----------
+    path : str or Path
+        The OR-Library capacitated warehouse location file.
+    capacity : float, optional
+        Every site's capacity: required for capa/b/c, whose files write the word ``capacity``
+        instead of a number; overrides the file's values otherwise (the name gets ``_capacity``).
+
+    Returns
+    -------
+    CapInstance
+        Capacities, opening costs, demands and the customer x site cost matrix.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, ends early, has extra data, a malformed or negative number, or
+        writes ``capacity`` without ``capacity=`` given.
     """
     p, lines = _read_text(path)
     toks = _tokens(p, lines)
@@ -266,6 +316,21 @@ def read_optima(path: str | Path) -> dict[str, float]:
 
     The optimum column is the first of ``optimum``, ``optimum_in_header``; rows with a
     ``facility_capacity_override`` are keyed ``name_capacity`` (e.g. ``capa_8000``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+
+    Returns
+    -------
+    dict of str to float
+        Instance name -> published optimum.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, lacks the name or optimum column, or an optimum is not a number.
     """
     p, lines = _read_text(path)
     numbered = [(no, ln) for no, ln in enumerate(lines, 1) if ln.strip() and not ln.lstrip().startswith("#")]

@@ -30,6 +30,7 @@ class SolveStatus(str, Enum):
 
     @property
     def has_solution(self) -> bool:
+        """A plan came back (OPTIMAL or FEASIBLE)."""
         return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
 
 
@@ -62,12 +63,28 @@ def _plain(value: Any) -> Any:
 class LocationResult:
     """What a location model's ``solve`` returns.
 
-    ``sites``: chosen site indices (columns of the cost matrix), ascending.
-    ``assignment[i]``: the site serving demand i, or -1 when it is served by none (uncovered
-    in a covering model, or no plan). ``objective`` / ``best_bound`` are in the model's own
-    units (e.g. weighted cost, worst cost, covered weight); ``gap`` is their relative
-    distance. ``stats`` holds model-specific figures (reductions applied, radius, covered
-    weight, ...).
+    Attributes
+    ----------
+    model : str
+        The model's name, e.g. ``"p-median"`` or ``"robust-p-median (worst)"``.
+    status : SolveStatus
+        How the solve ended.
+    objective, best_bound : float or None
+        The plan's value and the proven bound, in the model's own units (weighted cost,
+        worst cost, covered weight, number of sites); None when unknown.
+    sites : ndarray of int
+        Chosen site indices (columns of the cost matrix), ascending.
+    assignment : ndarray of int
+        ``assignment[i]``: the site serving demand i, or -1 when none does (uncovered in a
+        covering model, or no plan).
+    seconds : float
+        Wall-clock time of the solve.
+    solver : str
+        What produced the answer (engine and formulation, or the reduction that proved it).
+    message : str
+        Why the status is not OPTIMAL (time limit, infeasibility), else empty.
+    stats : dict
+        Model-specific figures: reductions applied, radius, covered weight, loads, ...
     """
 
     model: str
@@ -90,6 +107,7 @@ class LocationResult:
 
     @property
     def optimal(self) -> bool:
+        """The plan is proven optimal."""
         return self.status is SolveStatus.OPTIMAL
 
     def to_dict(self) -> dict[str, Any]:

@@ -39,6 +39,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from itertools import combinations
+from math import comb
 from typing import Any
 
 import numpy as np
@@ -47,14 +49,21 @@ from network.errors import InputError
 
 from . import heuristics as H
 from .location import PCenter, PMedian
-from .location._base import _as_p, _as_sites, _as_vector, _labels
-from .mip import SOLVERS, Mip
+from .location._base import (
+    _TIME_MSG,
+    _as_p,
+    _as_sites,
+    _as_vector,
+    _labels,
+    _solver,
+    _time_limit,
+)
+from .mip import Mip
 from .result import LocationResult, SolveStatus
 
 __all__ = ["RobustPMedian", "ROBUST_OBJECTIVES"]
 
 ROBUST_OBJECTIVES = ("expected", "worst", "regret", "center")
-_TIME_MSG = "time limit reached: best plan so far, not proven optimal"
 
 
 # ---------------------------------------------------------------------------- input checks
@@ -110,9 +119,39 @@ class RobustPMedian:
                            objective: str = "expected", unreachable_penalty: float | None = None,
                            scenario_labels: Sequence[str] | None = None,
                            demand_labels: Sequence[str] | None = None) -> "RobustPMedian":
-        """``costs[s][i, j]``: cost of serving demand i from site j in scenario s (+inf: unreachable);
-        ``weights[i]``: e.g. people at demand i (default 1); ``probabilities[s]`` (default equal,
-        normalised to sum 1); ``fixed``: sites that must open (counted in p)."""
+        """A robust p-median model over one cost matrix per scenario.
+
+        Parameters
+        ----------
+        costs : sequence of array_like, each shape (n_demands, n_sites)
+            ``costs[s][i, j]``: cost of serving demand i from site j in scenario s, >= 0
+            (``+inf``: unreachable); the same demands and sites in every scenario.
+        weights : array_like, shape (n_demands,), optional
+            Weight of each demand, e.g. people (default 1).
+        p : int
+            How many sites open, the ``fixed`` ones included.
+        probabilities : array_like, shape (n_scenarios,), optional
+            Scenario weights, normalised to sum 1 (default equal).
+        fixed : sequence of int, optional
+            Sites that must open.
+        objective : str
+            ``"expected"``, ``"worst"``, ``"regret"`` or ``"center"`` (see the module docstring).
+        unreachable_penalty : float, optional
+            Cost of every ``+inf`` pair; None forbids such pairs instead.
+        scenario_labels, demand_labels : sequence of str, optional
+            Names that messages and ``stats`` use.
+
+        Returns
+        -------
+        RobustPMedian
+
+        Raises
+        ------
+        InputError
+            Malformed or mismatched matrices, weights or probabilities, an unknown objective, a
+            bad ``p``, fixed index or penalty, or (without a penalty) a demand that no site
+            reaches in some scenario.
+        """
         mats = _as_costs(costs)
         n, m = mats[0].shape
         S = len(mats)
@@ -154,14 +193,17 @@ class RobustPMedian:
     # ------------------------------------------------------------------ evaluation
     @property
     def n_scenarios(self) -> int:
+        """Number of scenarios (cost matrices)."""
         return len(self.costs)
 
     @property
     def n_demands(self) -> int:
+        """Rows of each cost matrix."""
         return self.costs[0].shape[0]
 
     @property
     def n_sites(self) -> int:
+        """Columns of each cost matrix (candidate sites)."""
         return self.costs[0].shape[1]
 
     def weighted_costs(self) -> list[np.ndarray]:
@@ -218,25 +260,37 @@ class RobustPMedian:
               method: str = "auto", verbose: bool = False) -> LocationResult:
         """Best plan within ``time_limit_s`` (proven optimal when the status says so).
 
-        ``warm_start``: heuristic incumbent (and cutoff) before the MIP; ``solver``: "auto"/"highs",
-        "scip" or "cp-sat". ``method`` (worst / regret): "auto" enumerates every choice of the
-        free sites when that is cheap (few new sites: exact and fast), else solves the MIP;
-        "mip" always solves the MIP.
-        ``stats`` holds per-scenario figures: ``scenario_costs``, ``expected_cost``,
-        ``worst_cost``, ``assignments`` (S x n, one row per scenario; ``assignment`` is the
-        first scenario's), and for regret ``scenario_optima``/``regrets``.
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit in seconds; when it runs out the best plan so far comes back.
+        solver : str
+            MIP engine, a key of ``optimize.mip.SOLVERS``: ``"auto"``/``"highs"``, ``"scip"``, ``"cp-sat"``.
+        warm_start : bool
+            Heuristic incumbent (and cutoff) before the MIP.
+        method : str
+            For worst / regret: ``"auto"`` enumerates every choice of the free sites when that
+            is cheap (few new sites: exact and fast), else solves the MIP; ``"mip"`` always
+            solves the MIP.
+        verbose : bool
+            Print the MIP solver's log.
+
+        Returns
+        -------
+        LocationResult
+            ``stats`` holds per-scenario figures: ``scenario_costs``, ``expected_cost``,
+            ``worst_cost``, ``assignments`` (S x n, one row per scenario; ``assignment`` is the
+            first scenario's), and for regret ``scenario_optima``/``regrets``.
+
+        Raises
+        ------
+        InputError
+            A bad time limit, method or solver; for ``center``, no demand reachable anywhere.
         """
-        try:
-            tl = float(time_limit_s)
-        except (TypeError, ValueError):
-            raise InputError(f"time_limit_s: expected seconds, got {time_limit_s!r}") from None
-        if math.isnan(tl) or tl <= 0:
-            raise InputError(f"time_limit_s: must be > 0, got {time_limit_s!r}")
+        tl = _time_limit(time_limit_s)
         if method not in ("auto", "mip"):
             raise InputError(f"method: expected 'auto' or 'mip', got {method!r}")
-        key = str(solver).lower()
-        if key not in SOLVERS:
-            raise InputError(f"solver: unknown {solver!r}; choose one of {', '.join(SOLVERS)}")
+        key = _solver(solver)
         t0 = time.perf_counter()
         if self.objective in ("expected", "center"):
             return self._stacked(t0, tl, key, warm_start, verbose)
@@ -370,9 +424,6 @@ class RobustPMedian:
                    max_work: float = 3e8) -> tuple[np.ndarray, float] | None:
         """The exact optimum by trying every set of free sites, when that takes at most ``max_work``
         element operations (typically one to three new sites); None when too large or out of time."""
-        from itertools import combinations
-        from math import comb
-
         n, m = self.n_demands, self.n_sites
         free = np.setdiff1d(np.arange(m), self.fixed)
         k = self.p - len(self.fixed)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from network.errors import InputError
-from optimize.cli_support import solve_orlib_cap, solve_orlib_pcenter, solve_orlib_pmedian, solve_pmedcap
+from optimize.reference import solve_orlib_cap, solve_orlib_pcenter, solve_orlib_pmedian, solve_pmedcap
 from optimize.location import CapacitatedFacilityLocation, CapacitatedPMedian, PCenter, PMedian
 from optimize.orlib import pmed_distances, read_cap, read_optima, read_pmed, read_pmedcap
 
@@ -179,7 +179,7 @@ def test_small_instances_at_their_optima():
     assert r.optimal and r.objective == pytest.approx(1040444.375, rel=1e-9)
 
 
-def test_cli_support_dicts():
+def test_reference_dicts():
     a = solve_orlib_pmedian(DATA / "pmed" / "pmed2.txt")
     b = solve_orlib_pcenter(DATA / "pmed" / "pmed2.txt")
     c = solve_pmedcap(DATA / "pmedcap" / "pmedcap01.txt")
@@ -194,7 +194,7 @@ def test_cli_support_dicts():
     assert min(a["sites"]) >= 1  # 1-based, as in the file
 
 
-def test_cli_support_bad_file(tmp_path):
+def test_reference_bad_file(tmp_path):
     with pytest.raises(InputError):
         solve_orlib_pmedian(tmp_path / "missing.txt")
 

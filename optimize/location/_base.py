@@ -6,14 +6,15 @@ import time
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
+
 from network.errors import InputError
+from network.paths import travel_time_matrix
 
 from ..mip import SOLVERS
 from ..result import LocationResult, SolveStatus
 
 _TIME_MSG = "time limit reached: best plan so far, not proven optimal"
 _NO_PLAN_MSG = "time limit reached before any plan was found"
-
 
 
 # ============================================================================ input checks
@@ -143,8 +144,6 @@ def network_cost_matrix(net: Any, demand_nodes: Sequence[int], site_nodes: Seque
     to each demand node (a team leaving its base). ``edge_weights`` (seconds per edge, CSR
     order; e.g. a flood-damaged network's times) default to free-flow times.
     """
-    from network.paths import travel_time_matrix
-
     if direction not in ("to_sites", "from_sites"):
         raise InputError(f"direction: expected 'to_sites' or 'from_sites', got {direction!r}")
     sites = np.asarray(site_nodes, dtype=np.int64)
@@ -190,10 +189,12 @@ class _LocationModel:
 
     @property
     def n_demands(self) -> int:
+        """Rows of the cost matrix."""
         return self.cost.shape[0]
 
     @property
     def n_sites(self) -> int:
+        """Columns of the cost matrix (candidate sites)."""
         return self.cost.shape[1]
 
     def _demand_name(self, i: int) -> str:

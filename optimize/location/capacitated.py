@@ -40,7 +40,39 @@ class _Capacitated(_LocationModel):
     single_sourcing: bool
 
     def weighted_cost(self) -> np.ndarray:
+        """``w_i * cost_ij`` with zero-weight demands at 0 (as :meth:`PMedian.weighted_cost`)."""
         return PMedian.weighted_cost(self)  # type: ignore[arg-type]
+
+    def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
+              verbose: bool = False) -> LocationResult:
+        """Solve to proven optimality within ``time_limit_s`` (else best plan + gap).
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit in seconds; when it runs out the best plan so far comes back.
+        solver : str
+            MIP engine, a key of ``optimize.mip.SOLVERS``: ``"auto"``/``"highs"``, ``"scip"``, ``"cp-sat"``.
+        warm_start : bool
+            Heuristic incumbent first and, for single-sourcing p-median forms with integer
+            demand, Lagrangian knapsack reductions (hint and cutoff for the MIP).
+        verbose : bool
+            Print the MIP solver's log.
+
+        Returns
+        -------
+        LocationResult
+            ``stats`` has each open site's ``load`` and ``utilisation`` and, with split demand,
+            ``shares`` ((demand, site) -> share). INFEASIBLE when capacity cannot hold the
+            demand; the message says how much stays unserved.
+
+        Raises
+        ------
+        InputError
+            ``time_limit_s`` is not a positive number or ``solver`` is unknown.
+        """
+        t0 = time.perf_counter()
+        return self._solve_mip(t0, _time_limit(time_limit_s), _solver(solver), warm_start, verbose)
 
     def _allowed(self) -> np.ndarray:
         """Pairs that may be used: finite cost and (single sourcing) demand within the capacity."""
@@ -129,6 +161,7 @@ class _Capacitated(_LocationModel):
                 f"({detail}{' ...' if len(idx) > 10 else ''})")
 
     def _solve_mip(self, t0: float, tl: float, solver: str, warm_start: bool, verbose: bool) -> LocationResult:
+        """Precheck, incumbent and reductions, then the MIP with the incumbent as hint and cutoff."""
         msg = self._precheck()
         if msg:
             return self._result(SolveStatus.INFEASIBLE, None, None, None, None, t0, "precheck", msg)
@@ -140,28 +173,13 @@ class _Capacitated(_LocationModel):
         allowed = self._allowed()
         stats: dict[str, Any] = {}
         if warm_start:
-            plan = self._heuristic(W, deadline, solver)
-            if plan is not None:
-                plan_obj = self._plan_cost(W, *plan)
-                stats["heuristic_objective"] = plan_obj
-                red = self._reduce(W, allowed, plan, plan_obj, integral, deadline, solver, stats)
-                if red is not None:
-                    plan, plan_obj, allowed, proved = red
-                    if proved:
-                        return self._result(SolveStatus.OPTIMAL, plan_obj, plan_obj, plan[0], plan[1], t0,
-                                            "reductions (Lagrangian knapsack bound)", **stats)
-                    cutoff = _threshold(plan_obj, integral)
+            plan, plan_obj, allowed, cutoff, proved = self._incumbent(W, allowed, integral, deadline, solver, stats)
+            if proved:
+                return self._result(SolveStatus.OPTIMAL, plan_obj, plan_obj, plan[0], plan[1], t0,
+                                    "reductions (Lagrangian knapsack bound)", **stats)
         mip, y, x, ii, jj = self._build(self.single_sourcing, allowed=allowed)
         if plan is not None:
-            sites, assign = plan
-            pos = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(ii, jj))}
-            xh = np.zeros(len(ii))
-            for i, j in enumerate(assign):
-                if (i, int(j)) in pos:
-                    xh[pos[(i, int(j))]] = 1.0
-            yh = np.zeros(self.n_sites)
-            yh[sites] = 1.0
-            hint = {int(v): float(val) for v, val in zip(np.concatenate([y, x]), np.concatenate([yh, xh]))}
+            hint = self._hint(plan, y, x, ii, jj)
             if cutoff is None:
                 cutoff = plan_obj + (0.5 if integral else 1e-9 * max(1.0, abs(plan_obj)))
         out = mip.solve(solver, deadline - time.perf_counter(), hint=hint, cutoff=cutoff,
@@ -190,6 +208,38 @@ class _Capacitated(_LocationModel):
         if out.x is None:
             return self._result(SolveStatus.NO_SOLUTION_IN_TIME, None, out.bound, None, None, t0, name,
                                 _NO_PLAN_MSG, **stats)
+        return self._mip_plan(W, out, y, x, ii, jj, integral, mb, t0, name, stats)
+
+    def _incumbent(self, W: np.ndarray, allowed: np.ndarray, integral: bool, deadline: float, solver: str,
+                   stats: dict[str, Any]):
+        """Heuristic plan, then Lagrangian reductions: (plan, cost, allowed pairs, MIP cutoff, proved optimal)."""
+        plan = self._heuristic(W, deadline, solver)
+        if plan is None:
+            return None, None, allowed, None, False
+        plan_obj = self._plan_cost(W, *plan)
+        stats["heuristic_objective"] = plan_obj
+        red = self._reduce(W, allowed, plan, plan_obj, integral, deadline, solver, stats)
+        if red is None:
+            return plan, plan_obj, allowed, None, False
+        plan, plan_obj, allowed, proved = red
+        return plan, plan_obj, allowed, None if proved else _threshold(plan_obj, integral), proved
+
+    def _hint(self, plan: tuple[np.ndarray, np.ndarray], y: np.ndarray, x: np.ndarray, ii: np.ndarray,
+              jj: np.ndarray) -> dict[int, float]:
+        """The MIP's variable values for ``plan`` (pairs the reductions removed stay 0)."""
+        sites, assign = plan
+        pos = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(ii, jj))}
+        xh = np.zeros(len(ii))
+        for i, j in enumerate(assign):
+            if (i, int(j)) in pos:
+                xh[pos[(i, int(j))]] = 1.0
+        yh = np.zeros(self.n_sites)
+        yh[sites] = 1.0
+        return {int(v): float(val) for v, val in zip(np.concatenate([y, x]), np.concatenate([yh, xh]))}
+
+    def _mip_plan(self, W: np.ndarray, out, y: np.ndarray, x: np.ndarray, ii: np.ndarray, jj: np.ndarray,
+                  integral: bool, mb: float | None, t0: float, name: str, stats: dict[str, Any]) -> LocationResult:
+        """The result of the MIP's own plan: sites, assignment, loads and (split sourcing) shares."""
         xv = out.x[x]
         sites = np.flatnonzero(out.x[y] > 0.5)
         # assignment: the site serving the largest share of each demand
@@ -442,7 +492,35 @@ class CapacitatedPMedian(_Capacitated):
     def from_cost_matrix(cls, cost: Any, weights: Any = None, *, demand: Any, capacity: Any, p: int,
                          fixed: Sequence[int] | None = None, demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "CapacitatedPMedian":
-        """``demand[i]``: size of demand i; ``capacity``: one number or one per site."""
+        """A capacitated p-median model (single sourcing) over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving demand i from site j, >= 0; ``+inf`` forbids the pair.
+        weights : array_like, shape (n_demands,), optional
+            Factor on each demand's cost, e.g. people (default 1).
+        demand : array_like, shape (n_demands,)
+            Size of each demand, in capacity units.
+        capacity : float or array_like, shape (n_sites,)
+            What each site holds: one number for all or one per site.
+        p : int
+            How many sites open, the ``fixed`` ones included.
+        fixed : sequence of int, optional
+            Sites that must open.
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        CapacitatedPMedian
+
+        Raises
+        ------
+        InputError
+            A malformed matrix or vector, a missing demand or capacity, a bad ``p`` or fixed
+            index, or a demand that reaches no site.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         fx = _as_sites(fixed, m)
@@ -451,11 +529,6 @@ class CapacitatedPMedian(_Capacitated):
                     _labels(demand_labels, n, "demand_labels"), _labels(site_labels, m, "site_labels"))
         model._require_reachable()
         return model
-
-    def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
-              verbose: bool = False) -> LocationResult:
-        t0 = time.perf_counter()
-        return self._solve_mip(t0, _time_limit(time_limit_s), _solver(solver), warm_start, verbose)
 
 
 class CapacitatedFacilityLocation(_Capacitated):
@@ -480,6 +553,39 @@ class CapacitatedFacilityLocation(_Capacitated):
                          opening_cost: Any, p: int | None = None, fixed: Sequence[int] | None = None,
                          single_sourcing: bool = False, demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "CapacitatedFacilityLocation":
+        """A capacitated facility location model (fixed opening costs) over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving all of demand i from site j, >= 0; ``+inf`` forbids the pair.
+        weights : array_like, shape (n_demands,), optional
+            Factor on each demand's cost (default 1).
+        demand : array_like, shape (n_demands,)
+            Size of each demand, in capacity units.
+        capacity : float or array_like, shape (n_sites,)
+            What each site holds: one number for all or one per site.
+        opening_cost : float or array_like, shape (n_sites,)
+            Fixed cost of opening each site.
+        p : int, optional
+            Exactly this many sites open (default: as many as pay off).
+        fixed : sequence of int, optional
+            Sites that must open.
+        single_sourcing : bool
+            Serve each demand from one site (default: demand may be split).
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        CapacitatedFacilityLocation
+
+        Raises
+        ------
+        InputError
+            A malformed matrix or vector, a missing demand, capacity or opening cost, a bad
+            ``p`` or fixed index, or a demand that reaches no site.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         fx = _as_sites(fixed, m)
@@ -489,11 +595,6 @@ class CapacitatedFacilityLocation(_Capacitated):
                     single_sourcing, _labels(demand_labels, n, "demand_labels"), _labels(site_labels, m, "site_labels"))
         model._require_reachable()
         return model
-
-    def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
-              verbose: bool = False) -> LocationResult:
-        t0 = time.perf_counter()
-        return self._solve_mip(t0, _time_limit(time_limit_s), _solver(solver), warm_start, verbose)
 
     def _heuristic(self, W: np.ndarray, deadline: float, solver: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Single sourcing only: open sites by cost per capacity until demand fits, then assign."""

@@ -27,6 +27,19 @@ from ._base import (
 )
 
 
+def _contained_columns(sub: np.ndarray, superset: bool = False) -> np.ndarray:
+    """Columns of a 0/1 matrix whose set of rows lies within another column's (``superset``:
+    contains another's); of equal columns all but the lowest index count."""
+    size = sub.sum(axis=0)
+    inter = sub.T @ sub                                           # |col a & col b|
+    # a subset of b: |a & b| = |a|; a superset of b: |a & b| = |b|
+    rel = inter >= (size[None, :] if superset else size[:, None]) - 0.5
+    eq = rel & rel.T
+    np.fill_diagonal(rel, False)
+    lower = np.tril(np.ones_like(eq), -1).astype(bool)           # b < a
+    return (rel & ~eq).any(axis=1) | (eq & lower).any(axis=1)
+
+
 def _dominance(B: np.ndarray, keep_cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Drop dominated rows and columns of a 0/1 covering matrix (rows must be covered).
 
@@ -44,14 +57,7 @@ def _dominance(B: np.ndarray, keep_cols: np.ndarray | None = None) -> tuple[np.n
         changed = False
         ri, ci = np.flatnonzero(rows), np.flatnonzero(cols)
         if 1 < len(ci) <= 4000 and len(ri) * len(ci) * len(ci) <= 4e9:
-            sub = B[np.ix_(ri, ci)].astype(np.float32)
-            size = sub.sum(axis=0)
-            inter = sub.T @ sub                                   # |col a & col b|
-            subset = inter >= size[:, None] - 0.5                 # a subset of b
-            eq = subset & subset.T
-            np.fill_diagonal(subset, False)
-            lower = np.tril(np.ones_like(eq), -1)                 # b < a
-            dominated = (subset & ~eq).any(axis=1) | (eq & lower.astype(bool)).any(axis=1)
+            dominated = _contained_columns(B[np.ix_(ri, ci)].astype(np.float32))
             if keep_cols is not None:
                 dominated &= ~keep_cols[ci]
             if dominated.any():
@@ -59,14 +65,7 @@ def _dominance(B: np.ndarray, keep_cols: np.ndarray | None = None) -> tuple[np.n
                 changed = True
         ri, ci = np.flatnonzero(rows), np.flatnonzero(cols)
         if 1 < len(ri) <= 4000 and len(ri) * len(ri) * len(ci) <= 4e9:
-            sub = B[np.ix_(ri, ci)].astype(np.float32)
-            size = sub.sum(axis=1)
-            inter = sub @ sub.T                                   # |row a & row b|
-            sup = inter >= size[None, :] - 0.5                    # row a superset of row b
-            eq = sup & sup.T
-            np.fill_diagonal(sup, False)
-            lower = np.tril(np.ones_like(eq), -1).astype(bool)
-            redundant = (sup & ~eq).any(axis=1) | (eq & lower).any(axis=1)
+            redundant = _contained_columns(B[np.ix_(ri, ci)].astype(np.float32).T, superset=True)
             if redundant.any():
                 rows[ri[redundant]] = False
                 changed = True
@@ -109,7 +108,6 @@ def _cover_mip(B: np.ndarray, budget: int | None, solver: str, time_limit: float
     return mip.solve(solver, time_limit, hint=h, integral_objective=True, extra=extra, verbose=verbose)
 
 
-
 class MaximalCovering(_LocationModel):
     """Maximise the weight of demands within ``service_radius`` of an open site (p sites).
 
@@ -127,7 +125,32 @@ class MaximalCovering(_LocationModel):
     def from_cost_matrix(cls, cost: Any, weights: Any = None, *, service_radius: float, p: int,
                          fixed: Sequence[int] | None = None, demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "MaximalCovering":
-        """``service_radius``: the standard, in cost units (e.g. 1800 s for 30 minutes)."""
+        """A maximal covering model over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving demand i from site j, >= 0; ``+inf`` never covers.
+        weights : array_like, shape (n_demands,), optional
+            What covering each demand is worth, e.g. people (default 1).
+        service_radius : float
+            The standard, in cost units (e.g. 1800 s for 30 minutes): covered means cost <= it.
+        p : int
+            How many sites open, the ``fixed`` ones included.
+        fixed : sequence of int, optional
+            Sites that must open.
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        MaximalCovering
+
+        Raises
+        ------
+        InputError
+            A malformed matrix or vector, a negative or non-finite radius, or a bad ``p`` or fixed index.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         fx = _as_sites(fixed, m)
@@ -141,6 +164,30 @@ class MaximalCovering(_LocationModel):
 
     def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
               verbose: bool = False) -> LocationResult:
+        """Most weight within the radius: a MIP over distinct covering sets after column dominance.
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit in seconds; when it runs out the best plan so far comes back.
+        solver : str
+            MIP engine, a key of ``optimize.mip.SOLVERS``: ``"auto"``/``"highs"``, ``"scip"``, ``"cp-sat"``.
+        warm_start : bool
+            Greedy cover first (MIP hint, and the answer if the MIP finds nothing better in time).
+        verbose : bool
+            Print the MIP solver's log.
+
+        Returns
+        -------
+        LocationResult
+            The objective is the covered weight; ``stats`` has ``covered`` (a mask),
+            ``covered_share`` and ``uncovered_demands``.
+
+        Raises
+        ------
+        InputError
+            ``time_limit_s`` is not a positive number or ``solver`` is unknown.
+        """
         t0 = time.perf_counter()
         tl = _time_limit(time_limit_s)
         solver = _solver(solver)
@@ -158,54 +205,15 @@ class MaximalCovering(_LocationModel):
         name = "trivial"
         status = SolveStatus.OPTIMAL
         if live.any() and budget > 0:
-            Bl = B[live]
-            Bl[:, fixed] = False
-            keys, inv = np.unique(np.packbits(Bl, axis=1), axis=0, return_inverse=True)
-            inv = inv.ravel()
-            wl = np.bincount(inv, weights=w[live])
-            rep = np.zeros(len(keys), np.int64)
-            rep[inv] = np.flatnonzero(live)
-            Bu = B[rep]
-            Bu[:, fixed] = False
+            Bu, wl = self._merged_rows(B, live)
             cols = Bu.any(axis=0)
             cols[fixed] = False
             ci = np.flatnonzero(cols)
             if len(ci) <= budget:
                 chosen = ci
             else:
-                sub = Bu[:, ci]
-                # column dominance is valid here: a subset site never covers more
-                _, cmask = _dominance_columns_only(sub)
-                ci, sub = ci[cmask], sub[:, cmask]
-                g = _greedy_max_cover(sub, wl, budget) if warm_start else None
-                mip = Mip()
-                mip.maximize = True
-                y = mip.add_vars(len(ci), 0.0, 1.0, integer=True)
-                z = mip.add_vars(len(wl), 0.0, 1.0, obj=wl)
-                ri, cj = np.nonzero(sub)
-                # z_i <= sum_{j covers i} y_j
-                mip.add_rows(np.concatenate([ri, np.arange(len(wl))]), np.concatenate([y[cj], z]),
-                             np.concatenate([np.ones(len(ri)), -np.ones(len(wl))]), 0.0, np.inf, len(wl))
-                mip.add_rows(np.zeros(len(ci), np.int64), y, 1.0, -np.inf, float(budget), 1)
-                hint = None
-                if g is not None:
-                    cov = sub[:, g].any(axis=1)
-                    hint = {int(y[j]): 0.0 for j in range(len(ci))}
-                    hint.update({int(y[j]): 1.0 for j in g})
-                    hint.update({int(z[i]): float(cov[i]) for i in range(len(wl))})
-                out = mip.solve(solver, tl - (time.perf_counter() - t0), hint=hint,
-                                integral_objective=_integral(wl[:, None]), verbose=verbose)
-                name = f"{out.solver} (maximal covering)"
-                stats.update(mip_rows=mip.n_rows, mip_vars=mip.n_vars)
-                if out.x is not None:
-                    chosen = ci[np.flatnonzero(out.x[y] > 0.5)]
-                    # after a time limit the greedy plan may still be the better one
-                    if g is not None and out.status != "optimal" and \
-                            wl[sub[:, g].any(axis=1)].sum() > wl[Bu[:, chosen].any(axis=1)].sum():
-                        chosen = ci[g]
-                elif g is not None:
-                    chosen = ci[g]
-                else:
+                out, chosen, name = self._mip(Bu, wl, ci, budget, solver, t0, tl, warm_start, verbose, stats)
+                if chosen is None:
                     return self._result(SolveStatus.NO_SOLUTION_IN_TIME, None, out.bound, None, None, t0, name,
                                         _NO_PLAN_MSG, **stats)
                 if out.status != "optimal":
@@ -223,21 +231,62 @@ class MaximalCovering(_LocationModel):
         return self._result(status, obj, bound if bound is None else max(bound, obj), sites,
                             self._assignment(sites), t0, name, msg, **stats)
 
+    def _merged_rows(self, B: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One row per distinct covering set of the ``live`` demands (fixed sites left out), with the summed weight."""
+        fixed = self.fixed
+        Bl = B[live]
+        Bl[:, fixed] = False
+        keys, inv = np.unique(np.packbits(Bl, axis=1), axis=0, return_inverse=True)
+        inv = inv.ravel()
+        wl = np.bincount(inv, weights=self.weights[live])
+        rep = np.zeros(len(keys), np.int64)
+        rep[inv] = np.flatnonzero(live)
+        Bu = B[rep]
+        Bu[:, fixed] = False
+        return Bu, wl
+
+    def _mip(self, Bu: np.ndarray, wl: np.ndarray, ci: np.ndarray, budget: int, solver: str, t0: float, tl: float,
+             warm_start: bool, verbose: bool, stats: dict[str, Any]) -> tuple[MipOutcome, np.ndarray | None, str]:
+        """Maximal covering MIP over candidate columns ``ci`` with a greedy warm start: (outcome, sites, solver)."""
+        sub = Bu[:, ci]
+        # column dominance is valid here: a subset site never covers more
+        _, cmask = _dominance_columns_only(sub)
+        ci, sub = ci[cmask], sub[:, cmask]
+        g = _greedy_max_cover(sub, wl, budget) if warm_start else None
+        mip = Mip()
+        mip.maximize = True
+        y = mip.add_vars(len(ci), 0.0, 1.0, integer=True)
+        z = mip.add_vars(len(wl), 0.0, 1.0, obj=wl)
+        ri, cj = np.nonzero(sub)
+        # z_i <= sum_{j covers i} y_j
+        mip.add_rows(np.concatenate([ri, np.arange(len(wl))]), np.concatenate([y[cj], z]),
+                     np.concatenate([np.ones(len(ri)), -np.ones(len(wl))]), 0.0, np.inf, len(wl))
+        mip.add_rows(np.zeros(len(ci), np.int64), y, 1.0, -np.inf, float(budget), 1)
+        hint = None
+        if g is not None:
+            cov = sub[:, g].any(axis=1)
+            hint = {int(y[j]): 0.0 for j in range(len(ci))}
+            hint.update({int(y[j]): 1.0 for j in g})
+            hint.update({int(z[i]): float(cov[i]) for i in range(len(wl))})
+        out = mip.solve(solver, tl - (time.perf_counter() - t0), hint=hint,
+                        integral_objective=_integral(wl[:, None]), verbose=verbose)
+        name = f"{out.solver} (maximal covering)"
+        stats.update(mip_rows=mip.n_rows, mip_vars=mip.n_vars)
+        if out.x is None:
+            return out, None if g is None else ci[g], name
+        chosen = ci[np.flatnonzero(out.x[y] > 0.5)]
+        # after a time limit the greedy plan may still be the better one
+        if g is not None and out.status != "optimal" and \
+                wl[sub[:, g].any(axis=1)].sum() > wl[Bu[:, chosen].any(axis=1)].sum():
+            chosen = ci[g]
+        return out, chosen, name
 
 def _dominance_columns_only(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column dominance only (for maximal covering rows must all stay)."""
     cols = B.any(axis=0)
     ci = np.flatnonzero(cols)
     if 1 < len(ci) <= 4000 and B.shape[0] * len(ci) * len(ci) <= 4e9:
-        sub = B[:, ci].astype(np.float32)
-        size = sub.sum(axis=0)
-        inter = sub.T @ sub
-        subset = inter >= size[:, None] - 0.5
-        eq = subset & subset.T
-        np.fill_diagonal(subset, False)
-        lower = np.tril(np.ones_like(eq), -1).astype(bool)
-        dominated = (subset & ~eq).any(axis=1) | (eq & lower).any(axis=1)
-        cols[ci[dominated]] = False
+        cols[ci[_contained_columns(B[:, ci].astype(np.float32))]] = False
     return np.ones(B.shape[0], bool), cols
 
 
@@ -271,6 +320,30 @@ class LocationSetCovering(_LocationModel):
     def from_cost_matrix(cls, cost: Any, weights: Any = None, *, service_radius: float,
                          fixed: Sequence[int] | None = None, demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "LocationSetCovering":
+        """A location set covering model over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving demand i from site j, >= 0; ``+inf`` never covers.
+        weights : array_like, shape (n_demands,), optional
+            Only demands of positive weight must be covered (default 1: all).
+        service_radius : float
+            The standard, in cost units: covered means cost <= it.
+        fixed : sequence of int, optional
+            Sites that must open.
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        LocationSetCovering
+
+        Raises
+        ------
+        InputError
+            A malformed matrix or vector, a negative or non-finite radius, or a bad fixed index.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         return cls(c, _as_vector(weights, n, "weights"), _as_radius(service_radius), _as_sites(fixed, m),
@@ -278,6 +351,30 @@ class LocationSetCovering(_LocationModel):
 
     def solve(self, time_limit_s: float = 60.0, solver: str = "auto", warm_start: bool = True,
               verbose: bool = False) -> LocationResult:
+        """Fewest sites covering every demand: set-covering MIP after row and column dominance.
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit in seconds; when it runs out the best plan so far comes back.
+        solver : str
+            MIP engine, a key of ``optimize.mip.SOLVERS``: ``"auto"``/``"highs"``, ``"scip"``, ``"cp-sat"``.
+        warm_start : bool
+            Greedy cover first (MIP hint, and the answer if the MIP finds nothing smaller in time).
+        verbose : bool
+            Print the MIP solver's log.
+
+        Returns
+        -------
+        LocationResult
+            The objective is the number of sites; INFEASIBLE, naming the demands, when some
+            demand has no site within the radius.
+
+        Raises
+        ------
+        InputError
+            ``time_limit_s`` is not a positive number or ``solver`` is unknown.
+        """
         t0 = time.perf_counter()
         tl = _time_limit(time_limit_s)
         solver = _solver(solver)

@@ -41,8 +41,31 @@ class PMedian(_LocationModel):
     def from_cost_matrix(cls, cost: Any, weights: Any = None, *, p: int, fixed: Sequence[int] | None = None,
                          demand_labels: Sequence[str] | None = None,
                          site_labels: Sequence[str] | None = None) -> "PMedian":
-        """``cost[i, j]``: cost of serving demand i from site j (+inf: not allowed);
-        ``weights[i]``: e.g. people at demand i (default 1); ``fixed``: sites that must open."""
+        """A p-median model over a cost matrix.
+
+        Parameters
+        ----------
+        cost : array_like, shape (n_demands, n_sites)
+            Cost of serving demand i from site j, >= 0; ``+inf`` forbids the pair.
+        weights : array_like, shape (n_demands,), optional
+            Weight of each demand, e.g. people (default 1; 0 leaves the demand out).
+        p : int
+            How many sites open, the ``fixed`` ones included.
+        fixed : sequence of int, optional
+            Sites that must open.
+        demand_labels, site_labels : sequence of str, optional
+            Names that messages use instead of indices.
+
+        Returns
+        -------
+        PMedian
+
+        Raises
+        ------
+        InputError
+            A malformed cost matrix or weight vector, ``p`` outside 1..n_sites or below the
+            number of fixed sites, a bad fixed index, or a demand that reaches no site.
+        """
         c = _as_cost(cost)
         n, m = c.shape
         fx = _as_sites(fixed, m)
@@ -66,9 +89,29 @@ class PMedian(_LocationModel):
               reduce: bool = True, verbose: bool = False) -> LocationResult:
         """Solve to proven optimality within ``time_limit_s`` (else best plan + gap).
 
-        ``warm_start``: greedy + interchange incumbent (hint and cutoff for the MIP);
-        ``reduce``: Lagrangian bound, reduced-cost fixing and probing before the MIP (needs
-        the warm start). ``solver``: "auto"/"highs", "scip" or "cp-sat" for the MIP.
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit in seconds; when it runs out the best plan so far comes back.
+        solver : str
+            MIP engine, a key of ``optimize.mip.SOLVERS``: ``"auto"``/``"highs"``, ``"scip"``, ``"cp-sat"``.
+        warm_start : bool
+            Greedy + interchange incumbent first (hint and cutoff for the MIP).
+        reduce : bool
+            Lagrangian bound, reduced-cost fixing and probing before the MIP (needs the warm start).
+        verbose : bool
+            Print the MIP solver's log.
+
+        Returns
+        -------
+        LocationResult
+            Status OPTIMAL, FEASIBLE (time limit, with bound and gap), INFEASIBLE (no p sites
+            reach every demand) or NO_SOLUTION_IN_TIME; ``stats`` reports the reductions.
+
+        Raises
+        ------
+        InputError
+            ``time_limit_s`` is not a positive number or ``solver`` is unknown.
         """
         t0 = time.perf_counter()
         deadline = t0 + _time_limit(time_limit_s)
@@ -109,6 +152,7 @@ class _PMedianCore:
         self.best: np.ndarray | None = None
 
     def left(self) -> float:
+        """Seconds until the deadline."""
         return self.deadline - time.perf_counter()
 
     def offer(self, sites: np.ndarray) -> None:
@@ -198,35 +242,7 @@ class _PMedianCore:
             insel[sel] = True
             close = free & ~insel & (L + rho - kth > T)
             open_ = free & insel & (L - rho + next_ > T) if np.isfinite(next_) else np.zeros(len(keep), bool)
-            # probing: force a site open (or closed) and re-optimise the multipliers briefly
-            order = np.argsort(-(rho - kth), kind="mergesort")
-            fails = 0
-            for j in order:
-                if fails >= 10 or self.left() <= 0:
-                    break
-                if not free[j] or insel[j] or close[j]:
-                    continue
-                f = fr | open_
-                f = f.copy()
-                f[j] = True
-                probes += 1
-                pb = H.lagrangian_pmedian(Wr, p, self.ub, forced=f, closed=close, lam0=lam,
-                                          stop_above=T, max_iter=300, patience=10)
-                if pb.bound > T:
-                    close[j] = True
-                    fails = 0
-                else:
-                    fails += 1
-            for j in np.flatnonzero(free & insel & ~open_):
-                if self.left() <= 0:
-                    break
-                c = close.copy()
-                c[j] = True
-                probes += 1
-                pb = H.lagrangian_pmedian(Wr, p, self.ub, forced=fr | open_, closed=c, lam0=lam,
-                                          stop_above=T, max_iter=300, patience=10)
-                if pb.bound > T:
-                    open_[j] = True
+            probes += self._probe(Wr, fr, free, insel, close, open_, rho - kth, lam, T)
             forced[keep[open_]] = True
             if not close.any() and not open_.any():
                 break
@@ -238,6 +254,42 @@ class _PMedianCore:
                           sites_kept=int(len(keep)), sites_forced=int(forced.sum()),
                           reduction_s=round(time.perf_counter() - t, 4))
         return {"proved": proved, "keep": keep, "forced": forced, "lam": lam, "bound": bound}
+
+    def _probe(self, Wr: np.ndarray, fr: np.ndarray, free: np.ndarray, insel: np.ndarray, close: np.ndarray,
+               open_: np.ndarray, margin: np.ndarray, lam: np.ndarray, T: float) -> int:
+        """Probing: force a site open (or closed) and re-optimise the multipliers briefly; a bound
+        above ``T`` closes (opens) it in ``close`` (``open_``). Returns the number of probes."""
+        p = self.p
+        probes = 0
+        order = np.argsort(-margin, kind="mergesort")
+        fails = 0
+        for j in order:
+            if fails >= 10 or self.left() <= 0:
+                break
+            if not free[j] or insel[j] or close[j]:
+                continue
+            f = fr | open_
+            f = f.copy()
+            f[j] = True
+            probes += 1
+            pb = H.lagrangian_pmedian(Wr, p, self.ub, forced=f, closed=close, lam0=lam,
+                                      stop_above=T, max_iter=300, patience=10)
+            if pb.bound > T:
+                close[j] = True
+                fails = 0
+            else:
+                fails += 1
+        for j in np.flatnonzero(free & insel & ~open_):
+            if self.left() <= 0:
+                break
+            c = close.copy()
+            c[j] = True
+            probes += 1
+            pb = H.lagrangian_pmedian(Wr, p, self.ub, forced=fr | open_, closed=c, lam0=lam,
+                                      stop_above=T, max_iter=300, patience=10)
+            if pb.bound > T:
+                open_[j] = True
+        return probes
 
     def _selection(self, rho: np.ndarray, fr: np.ndarray, lam: np.ndarray):
         """Lagrangian chosen set at ``lam``: forced + cheapest rho; its bound, p-th and next rho."""

@@ -406,7 +406,7 @@ def optimize_orlib_pmedian(
     as_json: JsonOpt = False,
 ) -> None:
     """p-median (sum of distances) on an OR-Library pmed instance. p-中位问题。"""
-    from optimize.cli_support import solve_orlib_pmedian
+    from optimize.reference import solve_orlib_pmedian
 
     _print_result(solve_orlib_pmedian(file, time_limit_s=_check_limit(time_limit)), as_json, f"p-median {file.name}")
 
@@ -418,7 +418,7 @@ def optimize_orlib_pcenter(
     as_json: JsonOpt = False,
 ) -> None:
     """Vertex p-center (worst distance) on an OR-Library pmed instance. p-中心问题。"""
-    from optimize.cli_support import solve_orlib_pcenter
+    from optimize.reference import solve_orlib_pcenter
 
     _print_result(solve_orlib_pcenter(file, time_limit_s=_check_limit(time_limit)), as_json, f"p-center {file.name}")
 
@@ -430,7 +430,7 @@ def optimize_pmedcap(
     as_json: JsonOpt = False,
 ) -> None:
     """Capacitated p-median (single sourcing) on an Osman-Christofides instance. 带容量 p-中位问题。"""
-    from optimize.cli_support import solve_pmedcap
+    from optimize.reference import solve_pmedcap
 
     _print_result(solve_pmedcap(file, time_limit_s=_check_limit(time_limit)), as_json, f"capacitated p-median {file.name}")
 
