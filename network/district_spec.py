@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from .checks import LonLat, StrictModel, lonlat_points
 from .errors import InputError
 
+
 class DistrictInfo(StrictModel):
     """Names, projected CRS, bounding box, boundary and random seed of the district."""
 

@@ -55,13 +55,15 @@ import numpy as np
 from scipy.ndimage import distance_transform_edt
 
 from network.errors import InputError
+from network.hazard import AFFECTED, Hazard
+from network.model import RoadNetwork
 from network.paths import nearest_facility, travel_time_matrix
+from network.plan import Plan, Shelter, Team, TeamBase, Warehouse
 from network.roadclass import RoadClass
 from network.terrain import FOREST_CLASSES
+from network.travel import boat_free_times, boat_times
 
 from .location import CapacitatedPMedian, MaximalCovering, PCenter, PMedian
-from network.hazard import AFFECTED, Hazard
-from network.plan import Plan, Shelter, Team, TeamBase, Warehouse
 from .result import LocationResult
 from .robust import RobustPMedian
 
@@ -139,12 +141,7 @@ class ScenarioNetwork:
     cut_nodes: np.ndarray   # nodes whose every road is closed at the peak (a shelter there is unusable)
 
 
-def _is_flood(hazard: Hazard) -> bool:
-    # as the simulation tells them apart: floods put water on roads, which boats cross
-    return hazard.water_on_roads
-
-
-def damaged_network(net, hazards: Sequence[Any], times_s: Sequence[float], label: str,
+def damaged_network(net: RoadNetwork, hazards: Sequence[Hazard], times_s: Sequence[float], label: str,
                     boat_speed_kmh: float = 8.0) -> ScenarioNetwork:
     """The peak state of a set of hazards (most damaged road length over ``times_s``).
 
@@ -152,9 +149,9 @@ def damaged_network(net, hazards: Sequence[Any], times_s: Sequence[float], label
     ----------
     net : network.model.RoadNetwork
         The road network the hazards act on.
-    hazards : sequence of hazard objects
-        Each with ``state(t)`` giving ``edge_speed_factor`` per edge and the ``affected`` people;
-        floods (see ``_is_flood``) put water on roads, which boats cross.
+    hazards : sequence of network.hazard.Hazard
+        Their states give ``edge_speed_factor`` per edge and the ``affected`` people; the roads
+        closed by hazards that declare ``water_on_roads`` (floods) are water boats cross.
     times_s : sequence of float
         Times to sample, in seconds; the one with the most damaged road length is kept.
     label : str
@@ -182,10 +179,10 @@ def damaged_network(net, hazards: Sequence[Any], times_s: Sequence[float], label
         factor = np.ones(net.n_edges)
         water = np.zeros(net.n_edges, bool)
         for hz in hazards:
-            st = hz.state(float(t))
+            st = hz.state(float(t), fields=False)
             f = np.asarray(st.edge_speed_factor, float)
             np.minimum(factor, f, out=factor)
-            if _is_flood(hz):
+            if hz.water_on_roads:
                 water |= f < 1.0
             a = st.affected
             # people who need rescue, shelter and relief; merely warned (THREATENED) people are left out
@@ -198,10 +195,7 @@ def damaged_network(net, hazards: Sequence[Any], times_s: Sequence[float], label
         if score > best_score:
             best, best_t, best_score, best_water = factor, float(t), score, water
     road = net.travel_times(best)
-    free = net.travel_times()
-    boat = road.copy()
-    boat_free = np.maximum(np.asarray(net.length, float) / (boat_speed_kmh / 3.6), free)
-    boat[best_water] = np.maximum(free[best_water], np.minimum(road[best_water], boat_free[best_water]))
+    boat = boat_times(road, net.travel_times(), boat_free_times(net, boat_speed_kmh), best_water)
     open_edge = best > 0
     touched = np.bincount(net.edge_source[open_edge], minlength=net.n_nodes) + np.bincount(
         net.indices[open_edge], minlength=net.n_nodes)

@@ -22,14 +22,13 @@ from network.plan import Plan
 
 from .dispatch import Dispatcher, Request, Team
 from .evacuation import STATES, Group, Ledger, Party, ShelterState, choose_shelter
-from .params import SimParams
 from .measure import build_result
+from .params import SimParams
 from .result import RunResult
 from .roads import BOAT, ROAD, Roads
 from .supplies import Supplies, WarehouseState
 from .supply_routes import RoundRouter
 from .warnings import warn_group
-
 
 _IN_PLACE = frozenset(("home", "waiting_help", "stranded"))
 

@@ -13,6 +13,7 @@ from numba import njit
 
 from network.kernels import heap_pop, heap_push
 
+
 @njit(cache=True, inline="always")
 def _neighbour(c: int, k: int, nrows: int, ncols: int) -> int:
     """The k-th of the 4 neighbours of flat cell index c (N, S, W, E order); -1 off the grid."""
