@@ -103,12 +103,31 @@ def sim_params(scenario: Scenario) -> SimParams:
 
 
 def run_scenario(scenario: Scenario | str | Path, *, plan: str | Path | None = None, seed: int | None = None,
-                 district: Any = None, progress: Progress | None = None) -> ScenarioRun:
-    """Run a scenario (object, built-in name or TOML path) with a plan and return a :class:`ScenarioRun`.
+                 district: District | RoadNetwork | None = None, progress: Progress | None = None) -> ScenarioRun:
+    """Run a scenario with a plan: network, hazards, plan, simulation, indicators.
 
-    ``plan``: "existing", "optimized" or a plan JSON path; None takes the scenario's ``[plan]``.
-    ``seed`` overrides ``simulation.seed`` (the fire automaton and the response simulation).
-    ``district`` reuses an already loaded network source (it must be the scenario's).
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario`, a built-in name (``flood-100y-breach``) or a TOML file.
+    plan
+        ``"existing"``, ``"optimized"`` or a plan JSON path; None takes the scenario's ``[plan]``.
+    seed
+        Overrides ``simulation.seed`` (hazard draws and the response simulation).
+    district
+        An already loaded network source to reuse (it must be the scenario's own).
+    progress
+        Called as ``progress(stage, message)`` at each stage.
+
+    Returns
+    -------
+    ScenarioRun
+        The run with its hazards, plan, result, indicator rows and notes.
+
+    Raises
+    ------
+    InputError
+        A bad scenario (file, line and field named), plan or parameter.
     """
     t0 = time.perf_counter()
     say = progress or (lambda stage, msg: None)

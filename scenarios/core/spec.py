@@ -44,6 +44,7 @@ class NetworkSpec(StrictModel):
 
     @property
     def is_district(self) -> bool:
+        """The source is a district model (built-in or a district TOML), not a bare road network."""
         return self.source == "builtin" or self.source.lower().endswith(".toml")
 
 
@@ -89,6 +90,8 @@ class PlanSpec(StrictModel):
 
 
 class SimulationSpec(StrictModel):
+    """How long, in what steps and from which seed to simulate; ``params`` are SimParams fields."""
+
     duration_h: float = Field(72.0, gt=0, le=24 * 30)
     step_s: float = Field(900.0, gt=0, le=86400)
     seed: int = Field(0, ge=0)
@@ -140,6 +143,7 @@ class Scenario(StrictModel):
 
     @property
     def source(self) -> str:
+        """Where the scenario came from: a file path or ``builtin:NAME``."""
         return self._source
 
     @property
@@ -193,7 +197,28 @@ def builtin_text(name: str) -> str:
 
 
 def parse_scenario(text: str, source: str, *, base_dir: Path | None = None, default_name: str = "") -> Scenario:
-    """Validate scenario TOML text; ``source`` names it in messages."""
+    """Validate scenario TOML text.
+
+    Parameters
+    ----------
+    text
+        The TOML.
+    source
+        What messages call it (a file path, or ``builtin:NAME``).
+    base_dir
+        Folder that relative paths in the scenario are resolved against.
+    default_name
+        The name when the TOML gives none.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    InputError
+        Invalid TOML, or one line per problem: ``source:line: field: expected ...; found ...``.
+    """
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -203,8 +228,24 @@ def parse_scenario(text: str, source: str, *, base_dir: Path | None = None, defa
     return _validate(raw, source, text, base_dir)
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A built-in scenario by name (``scenarios/library/NAME.toml``) or a scenario TOML file."""
+def load_scenario(name_or_path: str | Path | Scenario) -> Scenario:
+    """A built-in scenario by name (``scenarios/core/library/NAME.toml``) or a scenario TOML file.
+
+    Parameters
+    ----------
+    name_or_path
+        A built-in name (``yingji scenarios list``), a ``.toml`` path, or a Scenario (returned
+        as it is).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    InputError
+        An unknown name, a missing or unreadable file, or an invalid scenario.
+    """
     if isinstance(name_or_path, Scenario):
         return name_or_path
     text_arg = str(name_or_path)

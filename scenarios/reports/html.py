@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from matplotlib.figure import Figure
 
 from network.checks import language
 from network.district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH, District
@@ -154,6 +155,17 @@ def render_compare_html(runs: Sequence[ScenarioRun], pngs: dict[str, Path], *, l
     return environment().get_template("compare.html.j2").render(**ctx)
 
 
+def _write_report(out_dir: Path, table: Sequence[tuple[str, str, str]], makers: dict[str, Callable[[], Figure]],
+                  render: Callable[[dict[str, Path]], str]) -> dict[str, Path]:
+    """Each figure of ``table`` as PNG and SVG, then ``report.html`` rendered around the PNGs."""
+    written: dict[str, Path] = {}
+    for stem, _zh, _en in table:
+        written.update(F.save_figure(makers[stem](), out_dir, stem))
+    html = render({stem: written[f"{stem}.png"] for stem in makers})
+    written["report.html"] = write_atomic(out_dir / "report.html", embed_cjk_font(html))
+    return written
+
+
 def write_run_report(out_dir: Path, run: ScenarioRun, *, lang: str = "zh") -> dict[str, Path]:
     """Figures (``map``, ``relief_time``, ``timeline``, ``teams_gantt``; PNG and SVG) and a
     self-contained ``report.html`` of one run in ``out_dir``; returns {file name: path}."""
@@ -167,12 +179,7 @@ def write_run_report(out_dir: Path, run: ScenarioRun, *, lang: str = "zh") -> di
         "timeline": lambda: F.timeline_figure(res, lang=lang),
         "teams_gantt": lambda: F.gantt_figure(res, lang=lang),
     }
-    written: dict[str, Path] = {}
-    for stem, _zh, _en in _FIGURES:
-        written.update(F.save_figure(makers[stem](), out_dir, stem))
-    html = render_run_html(run, {stem: written[f"{stem}.png"] for stem in makers}, lang=lang)
-    written["report.html"] = write_atomic(out_dir / "report.html", embed_cjk_font(html))
-    return written
+    return _write_report(out_dir, _FIGURES, makers, lambda pngs: render_run_html(run, pngs, lang=lang))
 
 
 def write_compare_report(out_dir: Path, runs: Sequence[ScenarioRun], *, lang: str = "zh") -> dict[str, Path]:
@@ -190,9 +197,4 @@ def write_compare_report(out_dir: Path, runs: Sequence[ScenarioRun], *, lang: st
         "maps": lambda: F.compare_maps_figure(
             [(lab, r.district, r.hazards, r.plan, r.result) for lab, r in zip(labels, runs)], lang=lang),
     }
-    written: dict[str, Path] = {}
-    for stem, _zh, _en in _COMPARE_FIGURES:
-        written.update(F.save_figure(makers[stem](), out_dir, stem))
-    html = render_compare_html(runs, {stem: written[f"{stem}.png"] for stem in makers}, lang=lang)
-    written["report.html"] = write_atomic(out_dir / "report.html", embed_cjk_font(html))
-    return written
+    return _write_report(out_dir, _COMPARE_FIGURES, makers, lambda pngs: render_compare_html(runs, pngs, lang=lang))
