@@ -12,7 +12,7 @@ import pytest
 
 from network.errors import InputError, UnreachableError
 from optimize.cvrplib import check_routes, euc2d_matrix, read_sol, read_vrp, route_cost
-from optimize.route_pool import PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
+from optimize.routing.route_pool import PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
 from optimize.routing import RoutingResult, RoutingStatus, VehicleRouting, solve_cvrplib
 
 DATA = Path(__file__).resolve().parent / "data" / "cvrplib"

@@ -29,7 +29,7 @@ differ between machines or between a loaded and an idle machine (OR-Tools' searc
 deterministic for a given number of iterations, not for a given time); pass
 ``solution_limit`` for runs reproducible bit for bit.
 
-Route-pool recombination (default with ruin-and-recreate; :mod:`optimize.route_pool`): every
+Route-pool recombination (default with ruin-and-recreate; :mod:`optimize.routing.route_pool`): every
 search records the routes of the plans it passes through (an at-solution callback; the
 cheapest sequence per vehicle class and set of stops), and set partitioning (CP-SAT) picks the
 cheapest set of pooled routes that serves every stop once within the fleet. Worker 0 searches
@@ -67,7 +67,7 @@ from scipy.sparse.csgraph import csgraph_from_dense, shortest_path
 
 from network.errors import InputError, UnreachableError
 from optimize.cvrplib import CvrpInstance, check_routes, read_sol, read_vrp
-from optimize.route_pool import PoolRecorder, PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
+from .route_pool import PoolRecorder, PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
 
 __all__ = [
     "RoutingStatus", "Route", "UnservedStop", "RoutingResult", "VehicleRouting", "solve_cvrplib",
@@ -530,7 +530,7 @@ class VehicleRouting:
         ``recombine``: route-pool recombination (default: on for ruin-and-recreate). Every
         worker records the routes of the plans it finds. Worker 0 searches to the end; at a
         split point (65 % of the budget) it hands its routes to the other workers, which
-        recombine them with their own by set partitioning (:mod:`optimize.route_pool`) and
+        recombine them with their own by set partitioning (:mod:`optimize.routing.route_pool`) and
         restart from the recombined plan. At the end all routes are recombined once more,
         starting from the best plan found, and the better plan is kept (with one worker: one
         search, then that last step). Valid with windows, several depots, commodities and

@@ -1,4 +1,4 @@
-"""Route pool and set-partitioning recombination for the routing search (optimize.routing).
+"""Route pool and set-partitioning recombination for the routing search (:mod:`optimize.routing`).
 
 Ruin-and-recreate searches pass through thousands of plans; many of their routes are good, but
 the best routes of different plans are rarely in one plan. A :class:`RoutePool` keeps, for each
