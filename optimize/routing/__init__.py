@@ -54,8 +54,7 @@ import math
 import multiprocessing
 import os
 import time
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Sequence
@@ -63,11 +62,15 @@ from typing import Any, Sequence
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2 as enums, routing_ils_pb2 as ils_pb
 from ortools.constraint_solver.routing_heuristic_parameters_pb2 import LocalCheapestInsertionParameters as _LCI
-from scipy.sparse.csgraph import csgraph_from_dense, shortest_path
 
-from network.errors import InputError, UnreachableError
-from optimize.cvrplib import CvrpInstance, check_routes, read_sol, read_vrp
-from .route_pool import PoolRecorder, PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
+from network.errors import InputError
+from optimize.cvrplib import check_routes, read_sol, read_vrp
+
+from .model import RoutingProblem
+from .plans import DROPPED, build_result, build_route
+from .presolve import presolve
+from .results import Route, RoutingResult, RoutingStatus, UnservedStop, rank
+from .route_pool import PoolRecorder, PoolRoute, Recombination, RoutePool, recombine
 
 __all__ = [
     "RoutingStatus", "Route", "UnservedStop", "RoutingResult", "VehicleRouting", "solve_cvrplib",
@@ -118,137 +121,8 @@ _SP_SHARE_MID, _SP_SHARE_FINAL, _SP_MAX_S = 0.05, 0.04, 0.6
 # Deterministic-time limit of a set-partitioning solve in runs bounded by solution_limit
 # (CP-SAT's own work units, about seconds): the same pool then always gives the same plan.
 _SP_DETERMINISTIC = 1.0
-_DROPPED = "dropped by the search: capacity or time windows left no room for it in the plan found"
 _FIRST_SOLUTIONS = ("auto", "savings", "path_cheapest_arc", "parallel_cheapest_insertion",
                     "local_cheapest_insertion", "global_cheapest_arc", "christofides", "sweep")
-
-
-class RoutingStatus(str, Enum):
-    """Outcome of a solve (values match the location models' statuses)."""
-
-    OPTIMAL = "optimal"          # only when trivially provable (routing never proves optimality)
-    FEASIBLE = "feasible"        # every stop served
-    INFEASIBLE = "infeasible"    # a plan was found, but some demand is not met (see ``unserved``)
-    NO_SOLUTION = "no_solution"  # no plan within the time limit (or none exists with all stops mandatory)
-
-
-@dataclass(frozen=True)
-class Route:
-    """One vehicle's tour: ``stops[0]`` and ``stops[-1]`` are its depot.
-
-    ``arrivals[k]`` is when unloading starts at ``stops[k]`` (after waiting for a window to
-    open); at the depot it is the departure, at the end the return. ``loads[k]`` is the load on
-    board when leaving ``stops[k]`` (one column per commodity when there are several).
-    """
-
-    vehicle: int
-    depot: int
-    stops: tuple[int, ...]
-    arrivals: tuple[float, ...]
-    loads: np.ndarray
-    cost: float
-
-    @property
-    def customers(self) -> tuple[int, ...]:
-        """The delivery stops, depots left out."""
-        return self.stops[1:-1]
-
-    @property
-    def duration(self) -> float:
-        """Seconds from departure to return."""
-        return self.arrivals[-1] - self.arrivals[0]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"vehicle": self.vehicle, "depot": self.depot, "stops": list(self.stops),
-                "arrivals": [round(a, 6) for a in self.arrivals], "loads": self.loads.tolist(),
-                "cost": self.cost}
-
-
-@dataclass(frozen=True)
-class UnservedStop:
-    """A stop left without delivery, its demand, and why."""
-
-    stop: int
-    demand: float | tuple[float, ...]
-    reason: str
-    proven: bool          # True: no vehicle could serve it in any plan; False: the search dropped it
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"stop": self.stop, "demand": self.demand, "reason": self.reason, "proven": self.proven}
-
-
-@dataclass(frozen=True)
-class RoutingResult:
-    """A routing plan. ``objective`` is the total route cost in the cost matrix's units."""
-
-    status: RoutingStatus
-    routes: list[Route]
-    objective: float | None
-    optimal: bool
-    arrival: dict[int, float]
-    unserved: list[UnservedStop]
-    unserved_demand: float | tuple[float, ...]
-    seconds: float
-    vehicles: int
-    message: str = ""
-    search: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def total_cost(self) -> float | None:
-        return self.objective
-
-    @property
-    def solved(self) -> bool:
-        """A plan was found (feasible, partly infeasible or trivially optimal)."""
-        return self.status is not RoutingStatus.NO_SOLUTION
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status.value, "objective": self.objective, "optimal": self.optimal,
-            "seconds": round(self.seconds, 3), "vehicles": self.vehicles,
-            "vehicles_used": len(self.routes), "routes": [r.to_dict() for r in self.routes],
-            "arrival": {str(k): round(v, 6) for k, v in self.arrival.items()},
-            "unserved": [u.to_dict() for u in self.unserved], "unserved_demand": self.unserved_demand,
-            "message": self.message, "search": self.search,
-        }
-
-
-# --- input checks ---------------------------------------------------------------------------
-
-def _matrix(name: str, m: Any, n: int | None = None) -> np.ndarray:
-    """A square float matrix with no NaN, no negative entries and no -inf; the diagonal is 0."""
-    try:
-        a = np.array(m, dtype=float)
-    except (TypeError, ValueError) as e:
-        raise InputError(f"{name}: not a numeric matrix ({e})") from None
-    if a.ndim != 2 or a.shape[0] != a.shape[1]:
-        raise InputError(f"{name}: must be a square matrix, got shape {a.shape}")
-    if a.shape[0] == 0:
-        raise InputError(f"{name}: empty matrix (no locations)")
-    if n is not None and a.shape[0] != n:
-        raise InputError(f"{name}: {a.shape[0]} rows, but the cost matrix has {n}")
-    for bad, what in ((np.isnan(a), "NaN"), (a < 0, "negative")):
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            raise InputError(f"{name}[{i}, {j}] is {what} ({a[i, j]}); use +inf for a pair with no path")
-    np.fill_diagonal(a, 0.0)
-    return a
-
-
-def _per_location(name: str, v: Any, n: int, default: float = 0.0) -> np.ndarray:
-    """A non-negative finite value per location (scalar broadcast)."""
-    if v is None:
-        return np.full(n, default)
-    a = np.array(v, dtype=float)
-    if a.ndim == 0:
-        a = np.full(n, float(a))
-    if a.shape != (n,):
-        raise InputError(f"{name}: expected one value per location ({n}), got shape {a.shape}")
-    bad = ~np.isfinite(a) | (a < 0)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise InputError(f"{name}[{i}] = {a[i]}: must be finite and not negative")
-    return a
 
 
 def _int_scale(values: Sequence[np.ndarray]) -> float:
@@ -275,228 +149,13 @@ def _typical_arc(c: np.ndarray) -> float:
 
 # --- the model ------------------------------------------------------------------------------
 
-class VehicleRouting:
+class VehicleRouting(RoutingProblem):
     """Capacitated vehicle routing with time windows, service times and several depots.
 
     Build it with :meth:`from_matrix` (or :meth:`from_cvrplib`) and call :meth:`solve`.
     Locations are the rows of the cost matrix; every location that is not a vehicle's depot is
     a stop to deliver to.
     """
-
-    def __init__(self, cost: np.ndarray, travel: np.ndarray, demands: np.ndarray,
-                 capacities: np.ndarray, vehicle_depots: np.ndarray, windows: np.ndarray | None,
-                 service: np.ndarray, max_route_time: np.ndarray | None, allow_drop: bool,
-                 drop_penalty: np.ndarray | None, unreachable: str, name: str = "") -> None:
-        self.cost, self.travel = cost, travel
-        self.demands, self.capacities = demands, capacities       # (n, c), (v, c)
-        self.vehicle_depots = vehicle_depots
-        self.windows, self.service, self.max_route_time = windows, service, max_route_time
-        self.allow_drop, self.drop_penalty, self.unreachable = allow_drop, drop_penalty, unreachable
-        self.name = name
-        self.n = cost.shape[0]
-        self.num_vehicles = len(vehicle_depots)
-        depot_set = set(int(d) for d in vehicle_depots)
-        self.stops = np.array([i for i in range(self.n) if i not in depot_set], dtype=np.int64)
-        # Vehicles that may drive each other's routes (same depot, capacities, tour limit).
-        self.vehicle_class = vehicle_classes(vehicle_depots, capacities, max_route_time)
-
-    # -- construction ----------------------------------------------------------------------
-
-    @classmethod
-    def from_matrix(
-        cls,
-        cost: Any,
-        demands: Any = None,
-        vehicle_capacities: Any = None,
-        *,
-        num_vehicles: int | None = None,
-        depots: int | Sequence[int] = 0,
-        time_windows: Any = None,
-        service_times: Any = None,
-        travel_times: Any = None,
-        max_route_time: Any = None,
-        allow_drop: bool = True,
-        drop_penalty: Any = None,
-        unreachable: str = "error",
-        name: str = "",
-    ) -> "VehicleRouting":
-        """Build a model from a cost matrix.
-
-        Args:
-            cost: (n, n) arc costs, e.g. travel seconds; ``+inf`` = no path. NaN or negative
-                entries are errors.
-            demands: per location, shape (n,) or (n, commodities); depots must have 0.
-                Default: no demand (pure routing with windows).
-            vehicle_capacities: a scalar for every vehicle, one value per vehicle, or one row
-                of per-commodity capacities per vehicle, shape (vehicles, commodities).
-                Default: unlimited.
-            num_vehicles: needed only when neither capacities nor depots list the vehicles.
-            depots: one location for all vehicles, or one location per vehicle (each vehicle
-                starts and ends at its own depot: ``[0, 0, 7]`` = two at 0, one at 7).
-            time_windows: (n, 2) earliest/latest start of unloading, seconds from the plan's
-                start (``inf`` = no deadline); a depot's row bounds departure and return.
-            service_times: unloading seconds per stop (scalar or per location).
-            travel_times: (n, n) seconds for the windows, if they differ from ``cost``.
-            max_route_time: longest tour, seconds (scalar or per vehicle).
-            allow_drop: let the search leave stops unserved at ``drop_penalty`` when capacity
-                or windows leave no room (reported in ``unserved``); False makes every
-                servable stop mandatory (no plan at all when they do not fit).
-            drop_penalty: cost of leaving a stop unserved (scalar or per location). Default:
-                more than any tour costs, growing with the stop's demand, so the search drops
-                stops only when it must, and then leaves as little demand unmet as it can.
-            unreachable: "error" (default) raises :class:`UnreachableError` when a stop has
-                no path from and back to any vehicle's depot; "drop" reports it as unserved.
-        """
-        c = _matrix("cost", cost)
-        n = c.shape[0]
-        t = c.copy() if travel_times is None else _matrix("travel_times", travel_times, n)
-
-        dem = np.zeros((n, 1)) if demands is None else np.array(demands, dtype=float)
-        if dem.ndim == 1:
-            dem = dem[:, None]
-        if dem.ndim != 2 or dem.shape[0] != n or dem.shape[1] == 0:
-            raise InputError(f"demands: expected shape ({n},) or ({n}, commodities), got {np.shape(demands)}")
-        bad = ~np.isfinite(dem) | (dem < 0)
-        if bad.any():
-            i, k = np.argwhere(bad)[0]
-            raise InputError(f"demands[{i}] = {dem[i, k]}: must be finite and not negative")
-        n_com = dem.shape[1]
-
-        # Vehicles: counted from the capacities, the depot list or num_vehicles, which must agree.
-        counts = {}
-        caps = None if vehicle_capacities is None else np.array(vehicle_capacities, dtype=float)
-        if caps is not None and caps.ndim >= 1:
-            counts["vehicle_capacities"] = caps.shape[0]
-        if not np.isscalar(depots) and np.ndim(depots) == 1:
-            counts["depots"] = len(depots)
-        if num_vehicles is not None:
-            counts["num_vehicles"] = int(num_vehicles)
-        if len(set(counts.values())) > 1:
-            raise InputError("vehicle count disagrees: " + ", ".join(f"{k} gives {v}" for k, v in counts.items()))
-        v = next(iter(counts.values()), 1)
-        if v < 1:
-            raise InputError(f"at least one vehicle is needed, got {v}")
-
-        if caps is None:
-            caps = np.full((v, n_com), np.inf)
-        elif caps.ndim == 0:
-            caps = np.full((v, n_com), float(caps))
-        elif caps.ndim == 1:
-            if n_com != 1:
-                raise InputError(f"vehicle_capacities: with {n_com} commodities give one row per vehicle, "
-                                 f"shape ({v}, {n_com})")
-            caps = caps[:, None]
-        if caps.shape != (v, n_com):
-            raise InputError(f"vehicle_capacities: expected shape ({v}, {n_com}), got {caps.shape}")
-        if np.isnan(caps).any() or (caps < 0).any():
-            raise InputError("vehicle_capacities: must not be NaN or negative")
-
-        dep = np.full(v, depots, dtype=np.int64) if np.ndim(depots) == 0 else np.array(depots, dtype=np.int64)
-        if ((dep < 0) | (dep >= n)).any():
-            bad_d = int(dep[(dep < 0) | (dep >= n)][0])
-            raise InputError(f"depots: location {bad_d} is outside 0..{n - 1}")
-        for d in set(dep.tolist()):
-            if dem[d].any():
-                raise InputError(f"demands[{d}]: location {d} is a depot and must have no demand")
-
-        windows = None
-        if time_windows is not None:
-            w = np.array(time_windows, dtype=float)
-            if w.shape != (n, 2):
-                raise InputError(f"time_windows: expected shape ({n}, 2), got {w.shape}")
-            for i in range(n):
-                lo, hi = w[i]
-                if np.isnan(lo) or np.isnan(hi) or not np.isfinite(lo) or lo < 0:
-                    raise InputError(f"time_windows[{i}] = ({lo}, {hi}): opening must be finite and "
-                                     "not negative, closing not NaN")
-                if hi < lo:
-                    raise InputError(f"time_windows[{i}]: closes at {hi} before it opens at {lo}")
-            windows = w
-
-        service = _per_location("service_times", service_times, n)
-        service[dep] = 0.0     # loading at the warehouse is not modelled
-
-        mrt = None
-        if max_route_time is not None:
-            mrt = np.array(max_route_time, dtype=float)
-            mrt = np.full(v, float(mrt)) if mrt.ndim == 0 else mrt
-            if mrt.shape != (v,) or np.isnan(mrt).any() or (mrt < 0).any():
-                raise InputError(f"max_route_time: one non-negative value per vehicle ({v}) or a scalar")
-
-        pen = None
-        if drop_penalty is not None:
-            pen = _per_location("drop_penalty", drop_penalty, n)
-        if unreachable not in ("error", "drop"):
-            raise InputError(f"unreachable: 'error' or 'drop', got {unreachable!r}")
-        return cls(c, t, dem, caps, dep, windows, service, mrt, bool(allow_drop), pen, unreachable, name)
-
-    @classmethod
-    def from_cvrplib(cls, instance: Any, vehicles: int | None = None) -> "VehicleRouting":
-        """A CVRP from a CVRPLIB file or :class:`optimize.cvrplib.CvrpInstance`.
-
-        Vehicles default to the ``k`` in the instance name (the fleet of the published
-        optimum; spare vehicles did not help the search on set A), at least the bin-packing
-        bound ``ceil(total demand / capacity)``. Every customer is mandatory.
-        """
-        inst = instance if isinstance(instance, CvrpInstance) else read_vrp(instance)
-        if vehicles is None:
-            lower = math.ceil(inst.demands.sum() / inst.capacity)
-            vehicles = max(inst.vehicles or lower, lower)
-        return cls.from_matrix(inst.distance_matrix(), inst.demands, inst.capacity,
-                               num_vehicles=int(vehicles), depots=inst.depot, allow_drop=False,
-                               name=inst.name)
-
-    # -- presolve --------------------------------------------------------------------------
-
-    def _transit(self) -> np.ndarray:
-        """Seconds from the start of unloading at i to arriving at j."""
-        return self.service[:, None] + self.travel
-
-    def _presolve(self) -> tuple[np.ndarray, dict[int, tuple[str, bool]]]:
-        """Which vehicle may serve which stop, and the stops no vehicle can ever serve."""
-        s = self.stops
-        usable = np.isfinite(self.cost) & np.isfinite(self.travel)
-        trans = np.where(usable, self._transit(), np.inf)
-        sp = shortest_path(csgraph_from_dense(trans, null_value=np.inf), method="D")
-        dep = self.vehicle_depots
-        to_s, back = sp[dep][:, s], sp[s][:, dep].T                           # (v, stops)
-        reach = np.isfinite(to_s) & np.isfinite(back)
-        cap_ok = np.all(self.demands[s][None, :, :] <= self.capacities[:, None, :] + 1e-9, axis=2)
-        time_ok = np.ones_like(reach)
-        if self.windows is not None:
-            w = self.windows
-            start = w[dep, 0][:, None] + to_s                                  # earliest arrival
-            time_ok &= start <= w[s, 1][None, :] + 1e-9
-            time_ok &= np.maximum(start, w[s, 0][None, :]) + back <= w[dep, 1][:, None] + 1e-9
-        if self.max_route_time is not None:
-            time_ok &= to_s + back <= self.max_route_time[:, None] + 1e-9
-        allowed = reach & cap_ok & time_ok
-        reasons: dict[int, tuple[str, bool]] = {}
-        for k in np.flatnonzero(~allowed.any(axis=0)):
-            stop = int(s[k])
-            if not reach[:, k].any():
-                why = "no path from and back to any vehicle's depot"
-            elif not cap_ok[:, k].any():
-                why = (f"demand {self._demand_of(stop)} exceeds every vehicle's capacity "
-                       f"(largest {self._fmt(self.capacities.max(axis=0))})")
-            elif not (cap_ok[:, k] & reach[:, k]).any():
-                why = "no vehicle that can carry its demand can reach it"
-            else:
-                why = "its time window cannot be met by any vehicle, even driving straight from its depot"
-            reasons[stop] = (why, True)
-        unreachable = [st for st, (why, _) in reasons.items() if why.startswith("no path")]
-        if unreachable and self.unreachable == "error":
-            shown = ", ".join(map(str, unreachable[:10])) + (" ..." if len(unreachable) > 10 else "")
-            raise UnreachableError(f"{len(unreachable)} stop(s) have no path from and back to any vehicle's "
-                                   f"depot: {shown} (pass unreachable='drop' to report them as unserved)")
-        return allowed, reasons
-
-    def _fmt(self, a: np.ndarray) -> float | tuple[float, ...]:
-        vals = tuple(float(x) for x in np.ravel(a))
-        return vals[0] if len(vals) == 1 else vals
-
-    def _demand_of(self, stop: int) -> float | tuple[float, ...]:
-        return self._fmt(self.demands[stop])
 
     # -- solve -----------------------------------------------------------------------------
 
@@ -549,7 +208,7 @@ class VehicleRouting:
         if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
             raise InputError(f"workers must be a whole number of at least 1, got {workers!r}")
         t0 = time.perf_counter()
-        allowed, reasons = self._presolve()
+        allowed, reasons = presolve(self)
         servable = [int(s) for s in self.stops if int(s) not in reasons]
         use_time = self.windows is not None or self.max_route_time is not None
         if first_solution == "auto":
@@ -564,7 +223,7 @@ class VehicleRouting:
             recombine = metaheuristic == "ruin_recreate"
         search["recombine"] = bool(recombine)
         if not servable:
-            return self._result([], reasons, t0, search, optimal=True,
+            return build_result(self, [], reasons, t0, search, optimal=True,
                                 message="nothing to route" if not reasons else "no stop can be served")
         if recombine:
             return self._search_recombined(allowed, reasons, servable, use_time, search, time_limit_s,
@@ -847,7 +506,7 @@ class VehicleRouting:
             msg = ("no plan found within the time limit" if self.allow_drop else
                    "no plan serves every stop (all stops mandatory: allow_drop=False); "
                    "capacity or time windows may be too tight, or the time limit too short")
-            return self._result(None, reasons, t0, search, message=msg)
+            return build_result(self, None, reasons, t0, search, message=msg)
 
         routes: list[Route] = []
         served: set[int] = set()
@@ -862,13 +521,13 @@ class VehicleRouting:
             if len(locs) <= 2:
                 continue
             depart = (solution.Value(time_dim.CumulVar(routing.Start(v))) / tscale if time_dim is not None
-                      else self._open(int(self.vehicle_depots[v])))
-            routes.append(self._route(v, locs, depart))
+                      else self.opens_at(int(self.vehicle_depots[v])))
+            routes.append(build_route(self, v, locs, depart))
             served.update(locs[1:-1])
         for loc in servable:
             if loc not in served:
-                reasons[loc] = (_DROPPED, False)
-        return self._result(routes, reasons, t0, search)
+                reasons[loc] = (DROPPED, False)
+        return build_result(self, routes, reasons, t0, search)
 
     # -- route-pool recombination ------------------------------------------------------------
 
@@ -962,12 +621,12 @@ class VehicleRouting:
         routes = []
         for v, stops in plan:
             d = int(self.vehicle_depots[v])
-            routes.append(self._route(v, [d, *stops, d], self._open(d)))
+            routes.append(build_route(self, v, [d, *stops, d], self.opens_at(d)))
         served = {s for r in routes for s in r.customers}
         for loc in servable:
             if loc not in served:
-                reasons[loc] = (_DROPPED, False)
-        return self._result(sorted(routes, key=lambda r: r.vehicle), reasons, t0, search)
+                reasons[loc] = (DROPPED, False)
+        return build_result(self, sorted(routes, key=lambda r: r.vehicle), reasons, t0, search)
 
     def _phases(self, allowed: np.ndarray, reasons: dict[int, tuple[str, bool]], servable: list[int],
                 use_time: bool, search: dict[str, Any], split: tuple[float | None, int | None],
@@ -1007,10 +666,7 @@ class VehicleRouting:
         rb = res_b.search.get("pool_recorder") or {}
         if info["recorder"] is not None and rb:
             info["recorder"] = {k: info["recorder"].get(k, 0) + rb.get(k, 0) for k in ("solutions", "read", "callback_s")}
-        return min((res_a, res_b), key=_rank), pool, info
-
-    def _open(self, loc: int) -> float:
-        return 0.0 if self.windows is None else float(self.windows[loc, 0])
+        return min((res_a, res_b), key=rank), pool, info
 
     def _forbid(self, routing: Any, manager: Any, blocked: np.ndarray, n_depots: int) -> None:
         """Remove arcs with no path from the successor domains: they can never be chosen."""
@@ -1033,7 +689,7 @@ class VehicleRouting:
                   n_depots: int) -> float:
         """Time dimension: windows, service times, tour length limits. Returns the time scale."""
         w = self.windows if self.windows is not None else np.column_stack([np.zeros(self.n), np.full(self.n, np.inf)])
-        trans = self._transit()[np.ix_(nodes, nodes)]
+        trans = self.transit()[np.ix_(nodes, nodes)]
         tscale = _int_scale([trans, w[nodes], self.max_route_time if self.max_route_time is not None else np.zeros(0)])
         # Round travel up and deadlines down: times recomputed in floating point then never
         # exceed the solver's, so every reported arrival is inside its window.
@@ -1125,47 +781,6 @@ class VehicleRouting:
         sa.automatic_temperatures = False
         return p
 
-    def _route(self, v: int, locs: list[int], depart: float) -> Route:
-        """Times and loads recomputed in floating point from the input matrices."""
-        arrivals = [depart]
-        for a, b in zip(locs[:-1], locs[1:]):
-            t = arrivals[-1] + self.service[a] + self.travel[a, b]
-            if b != locs[-1] and self.windows is not None:
-                t = max(t, float(self.windows[b, 0]))
-            arrivals.append(float(t))
-        dem = self.demands[locs]
-        dem[0] = dem[-1] = 0.0
-        onboard = dem.sum(axis=0) - np.cumsum(dem, axis=0)
-        loads = onboard[:, 0] if onboard.shape[1] == 1 else onboard
-        cost = float(sum(self.cost[a, b] for a, b in zip(locs[:-1], locs[1:])))
-        return Route(v, locs[0], tuple(locs), tuple(arrivals), loads, cost)
-
-    def _result(self, routes: list[Route] | None, reasons: dict[int, tuple[str, bool]], t0: float,
-                search: dict[str, Any], optimal: bool = False, message: str = "") -> RoutingResult:
-        unserved = [UnservedStop(s, self._demand_of(s), why, proven) for s, (why, proven) in sorted(reasons.items())]
-        lost = self._fmt(self.demands[[u.stop for u in unserved]].sum(axis=0)) if unserved else self._fmt(
-            np.zeros(self.demands.shape[1]))
-        if routes is None:
-            return RoutingResult(RoutingStatus.NO_SOLUTION, [], None, False, {}, unserved, lost,
-                                 time.perf_counter() - t0, self.num_vehicles, message, search)
-        objective = float(sum(r.cost for r in routes))
-        arrival = {s: a for r in routes for s, a in zip(r.customers, r.arrivals[1:-1])}
-        if not optimal and len(arrival) == 1 and len(self.stops) == 1:
-            optimal = self._single_stop_optimal(next(iter(arrival)), objective)
-        if optimal:
-            status = RoutingStatus.OPTIMAL
-        else:
-            status = RoutingStatus.INFEASIBLE if unserved else RoutingStatus.FEASIBLE
-        if not message and unserved:
-            message = f"{len(unserved)} stop(s) unserved, demand {lost} not met"
-        return RoutingResult(status, routes, objective, optimal, arrival, unserved, lost,
-                             time.perf_counter() - t0, self.num_vehicles, message, search)
-
-    def _single_stop_optimal(self, stop: int, objective: float) -> bool:
-        """One stop: the best plan is the cheapest round trip of a vehicle that may serve it."""
-        d = self.vehicle_depots
-        trips = self.cost[d, stop] + self.cost[stop, d]
-        return bool(np.isclose(objective, trips.min()))
 
 
 def _mp_context() -> Any:
@@ -1196,7 +811,7 @@ def _end_worker(proc: Any, conn: Any) -> None:
 def _best_of(results: list[RoutingResult | None]) -> tuple[int, RoutingResult]:
     """(worker, plan) of the best plan any worker returned (ties: the lowest worker)."""
     done = [(k, r) for k, r in enumerate(results) if r is not None]
-    return min(done, key=lambda kr: (_rank(kr[1]), kr[0]))
+    return min(done, key=lambda kr: (rank(kr[1]), kr[0]))
 
 
 def _receive(conn: Any, until: float) -> tuple[Any, ...] | None:
@@ -1250,13 +865,6 @@ def _search_worker(model: VehicleRouting, allowed: np.ndarray, reasons: dict[int
     """One search in a child process, to the shared wall-clock ``deadline`` (``time.time()``)."""
     left = max(0.05, deadline - time.time())
     return model._search(allowed, reasons, servable, use_time, search, left, False, time.perf_counter())
-
-
-def _rank(r: RoutingResult) -> tuple[float, ...]:
-    """Sort key of a plan: one at all, then fewest stops and least demand unserved, then cost."""
-    if r.objective is None:
-        return (1.0, math.inf, math.inf, math.inf)
-    return (0.0, float(len(r.unserved)), float(np.sum(r.unserved_demand)), r.objective)
 
 
 def solve_cvrplib(path: str | Path, time_limit_s: float = 10.0, vehicles: int | None = None,
