@@ -15,6 +15,7 @@ from optimize.cvrplib import check_routes, euc2d_matrix, read_sol, read_vrp, rou
 from optimize.routing import RoutingResult, RoutingStatus, VehicleRouting, solve_cvrplib
 from optimize.routing.presolve import presolve
 from optimize.routing.route_pool import PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
+from optimize.routing.search import search_once
 
 DATA = Path(__file__).resolve().parent / "data" / "cvrplib"
 SET_A = Path(__file__).resolve().parents[2] / "shared" / "data" / "cvrplib" / "A"
@@ -585,7 +586,7 @@ def test_recorder_pools_every_route_of_the_plans_found():
     servable = [int(s) for s in model.stops]
     pool = RoutePool()
     search = dict(first_solution="savings", metaheuristic="ruin_recreate", solution_limit=200, ils="sisr_routes")
-    res = model._search(allowed, reasons, servable, False, search, 30.0, False, time.perf_counter(), pool=pool)
+    res = search_once(model, allowed, reasons, servable, False, search, 30.0, False, time.perf_counter(), pool=pool)
     stats = res.search["pool_recorder"]
     assert stats["solutions"] >= 100 and 0 < stats["read"] <= stats["solutions"] and "error" not in stats
     dist = read_vrp(DATA / "A-n33-k5.vrp").distance_matrix()
@@ -607,7 +608,7 @@ def test_restart_from_a_plan_rebuilds_it_first():
     sol = read_sol(DATA / "A-n32-k5.sol", inst)
     start = [(v, tuple(r)) for v, r in enumerate(sol.routes)]
     search = dict(first_solution="savings", metaheuristic="greedy_descent", solution_limit=1, ils="sisr_routes")
-    res = model._search(allowed, reasons, servable, False, search, 10.0, False, time.perf_counter(), start=start)
+    res = search_once(model, allowed, reasons, servable, False, search, 10.0, False, time.perf_counter(), start=start)
     check_plan(model, res)
     assert res.objective == 784                       # the optimum given as the start, as is
     assert sorted(r.customers for r in res.routes) == sorted(tuple(r) for r in sol.routes)
