@@ -14,6 +14,7 @@ from network.errors import InputError, UnreachableError
 from optimize.cvrplib import check_routes, euc2d_matrix, read_sol, read_vrp, route_cost
 from optimize.routing import RoutingResult, RoutingStatus, VehicleRouting, solve_cvrplib
 from optimize.routing.presolve import presolve
+from optimize.routing.recombination import from_recombination, pool_routes, sp_inputs
 from optimize.routing.route_pool import PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
 from optimize.routing.search import search_once
 
@@ -520,7 +521,7 @@ def test_recombination_takes_the_good_route_of_each_plan():
     model = VehicleRouting.from_matrix(cost, [0] + [1] * 6, [2, 2, 2])
     servable = [int(s) for s in model.stops]
     allowed, reasons = presolve(model)
-    res = model._from_recombination(rec, allowed, reasons, servable, False, time.perf_counter(), {})
+    res = from_recombination(model, rec, allowed, reasons, servable, False, time.perf_counter(), {})
     check_plan(model, res)
     assert res.objective == rec.objective and res.status is RoutingStatus.FEASIBLE
 
@@ -653,10 +654,10 @@ def test_recombined_plan_with_windows_is_scheduled_by_ortools():
     check_plan(model, res)
     allowed, reasons = presolve(model)
     servable = [int(s) for s in model.stops if int(s) not in reasons]
-    nodes, ci, _, _ = model._sp_inputs(servable)
-    routes = model._pool_routes(res, nodes, ci)
+    nodes, ci, _, _ = sp_inputs(model, servable)
+    routes = pool_routes(model, res, nodes, ci)
     rec = Recombination(routes, sum(r.cost for r in routes), False, len(routes), 0.0)
-    back = model._from_recombination(rec, allowed, reasons, servable, True, time.perf_counter(), {})
+    back = from_recombination(model, rec, allowed, reasons, servable, True, time.perf_counter(), {})
     check_plan(model, back)
     assert sorted(r.customers for r in back.routes) == sorted(r.customers for r in res.routes)
     assert back.objective == pytest.approx(res.objective)

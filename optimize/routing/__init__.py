@@ -68,6 +68,7 @@ from .model import RoutingProblem
 from .ortools_model import ILS_VARIANTS, int_costs, penalties
 from .plans import DROPPED, build_result, build_route
 from .presolve import presolve
+from .recombination import assign_vehicles, from_recombination, pool_routes, recombine_plan, sp_stats
 from .results import Route, RoutingResult, RoutingStatus, UnservedStop, rank
 from .route_pool import PoolRoute, Recombination, RoutePool, recombine
 from .search import search_once
@@ -97,9 +98,6 @@ _WORKER_FIRST_SOLUTIONS = {
 # The set-partitioning models get at most these shares of the budget, each at most _SP_MAX_S.
 _PHASE_SPLIT = 0.65
 _SP_SHARE_MID, _SP_SHARE_FINAL, _SP_MAX_S = 0.05, 0.04, 0.6
-# Deterministic-time limit of a set-partitioning solve in runs bounded by solution_limit
-# (CP-SAT's own work units, about seconds): the same pool then always gives the same plan.
-_SP_DETERMINISTIC = 1.0
 _FIRST_SOLUTIONS = ("auto", "savings", "path_cheapest_arc", "parallel_cheapest_insertion",
                     "local_cheapest_insertion", "global_cheapest_arc", "christofides", "sweep")
 
@@ -278,11 +276,11 @@ class VehicleRouting(RoutingProblem):
         merged = RoutePool()
         for pool in pools:
             merged.merge(pool)
-        rec, hint_obj = self._recombine(merged, best, servable, max(0.05, min(final_sp, end - time.time())),
+        rec, hint_obj = recombine_plan(self, merged, best, servable, max(0.05, min(final_sp, end - time.time())),
                                         limit is not None)
         improved = rec is not None and hint_obj is not None and rec.objective < hint_obj
         stats = {"pool_routes": len(merged), "routes_offered": merged.offered,
-                 "final": _sp_stats(rec, hint_obj, len(merged)),
+                 "final": sp_stats(rec, hint_obj, len(merged)),
                  "restarts": [i.get("mid") for i in infos[1:]],
                  "phase_objectives": [i.get("phase_objectives") for i in infos],
                  "callback_s": round(sum((i.get("recorder") or {}).get("callback_s", 0.0) for i in infos), 4),
@@ -297,7 +295,7 @@ class VehicleRouting(RoutingProblem):
             info["worker_errors"] = failed
         if improved:
             assert rec is not None
-            out = self._from_recombination(rec, allowed, reasons, servable, use_time, t0, info)
+            out = from_recombination(self, rec, allowed, reasons, servable, use_time, t0, info)
             if out is not None:
                 return replace(out, seconds=time.perf_counter() - t0)
             stats["improved"] = False
@@ -357,83 +355,6 @@ class VehicleRouting(RoutingProblem):
             info["worker_errors"] = failed
         return replace(best, seconds=time.perf_counter() - t0, search=info)
 
-    # -- route-pool recombination ------------------------------------------------------------
-
-    def _sp_inputs(self, servable: list[int]) -> tuple[np.ndarray, np.ndarray, dict[int, int], dict[int, int] | None]:
-        """Model nodes, integer arc costs, routes allowed per vehicle class, integer drop penalties
-        (None when every stop is mandatory) — the search's own objective terms."""
-        nodes, ci, blocked, cscale = int_costs(self, servable)
-        sizes = {int(c): int(n) for c, n in zip(*np.unique(self.vehicle_class, return_counts=True))}
-        pens = None
-        if self.allow_drop:
-            pens = {loc: int(p) for loc, p in zip(servable, penalties(self, servable, np.where(blocked, 0, ci), cscale))}
-        return nodes, ci, sizes, pens
-
-    def _pool_routes(self, res: RoutingResult, nodes: np.ndarray, ci: np.ndarray) -> list[PoolRoute]:
-        """A plan's routes as pool routes (integer costs ``ci`` on the model's ``nodes``)."""
-        pos = {int(loc): k for k, loc in enumerate(nodes)}
-        out = []
-        for r in res.routes:
-            k = [pos[s] for s in r.stops]
-            cost = int(sum(ci[a, b] for a, b in pairwise(k)))
-            out.append(PoolRoute(int(self.vehicle_class[r.vehicle]), tuple(r.customers), cost))
-        return out
-
-    @staticmethod
-    def _int_objective(routes: Sequence[PoolRoute], pens: dict[int, int] | None) -> int:
-        """The search's objective of a plan: integer route costs plus the penalties of the
-        stops it leaves out."""
-        served = {s for r in routes for s in r.stops}
-        return sum(r.cost for r in routes) + sum(p for s, p in (pens or {}).items() if s not in served)
-
-    def _assign(self, routes: Sequence[PoolRoute]) -> list[tuple[int, tuple[int, ...]]]:
-        """Give each route a vehicle of its class (in a fixed order: reproducible)."""
-        free: dict[int, list[int]] = {}
-        for v in range(self.num_vehicles):
-            free.setdefault(int(self.vehicle_class[v]), []).append(v)
-        out = []
-        for r in sorted(routes, key=lambda r: (r.vclass, r.stops)):
-            out.append((free[r.vclass].pop(0), r.stops))
-        return out
-
-    def _recombine(self, pool: RoutePool, hint: RoutingResult | None, servable: list[int],
-                   time_limit_s: float, deterministic: bool) -> tuple[Recombination | None, int | None]:
-        """Set partitioning over ``pool``, started from ``hint``; also the hint's own integer
-        objective (to tell whether the recombination improved on it)."""
-        nodes, ci, sizes, pens = self._sp_inputs(servable)
-        solved = hint is not None and hint.solved
-        hint_routes = self._pool_routes(hint, nodes, ci) if solved else []
-        hint_obj = self._int_objective(hint_routes, pens) if solved else None
-        rec = recombine(pool, servable, sizes, pens, hint_routes, time_limit_s,
-                        _SP_DETERMINISTIC if deterministic else None)
-        return rec, hint_obj
-
-    def _from_recombination(self, rec: Recombination, allowed: np.ndarray, reasons: dict[int, tuple[str, bool]],
-                            servable: list[int], use_time: bool, t0: float,
-                            search: dict[str, Any]) -> RoutingResult | None:
-        """A result from a recombined plan, times and loads recomputed as for a searched plan;
-        None if OR-Tools did not rebuild it as it is (it always should)."""
-        plan = self._assign(rec.routes)
-        if use_time:
-            # OR-Tools schedules the plan, as it does a searched one: its finalizer gives the
-            # earliest schedule that meets the windows and the tour limits (departing at the
-            # depot's opening could make a tour with waits too long).
-            rebuild = {"first_solution": "savings", "metaheuristic": "greedy_descent", "solution_limit": 1}
-            res = search_once(self, allowed, reasons, servable, True, rebuild, 2.0, False, time.perf_counter(), start=plan)
-            if not res.solved or sorted(r.customers for r in res.routes) != sorted(stops for _, stops in plan):
-                return None
-            return replace(res, search=search)
-        reasons = dict(reasons)
-        routes = []
-        for v, stops in plan:
-            d = int(self.vehicle_depots[v])
-            routes.append(build_route(self, v, [d, *stops, d], self.opens_at(d)))
-        served = {s for r in routes for s in r.customers}
-        for loc in servable:
-            if loc not in served:
-                reasons[loc] = (DROPPED, False)
-        return build_result(self, sorted(routes, key=lambda r: r.vehicle), reasons, t0, search)
-
     def _phases(self, allowed: np.ndarray, reasons: dict[int, tuple[str, bool]], servable: list[int],
                 use_time: bool, search: dict[str, Any], split: tuple[float | None, int | None],
                 deadline: float, exchange: Any) -> tuple[RoutingResult, RoutePool, dict[str, Any]]:
@@ -459,13 +380,13 @@ class VehicleRouting(RoutingProblem):
         plan = exchange(pool, res_a)
         if plan is None and res_a.solved:
             nodes, ci, _, _ = int_costs(self, servable)
-            plan = self._pool_routes(res_a, nodes, ci)
+            plan = pool_routes(self, res_a, nodes, ci)
         left = deadline - time.time()
         rest = None if limit is None else limit - first["solution_limit"]
         if plan is None or left < 0.1 or (rest is not None and rest < 1):
             return res_a, pool, info
         second = {**search, "solution_limit": rest}
-        start = self._assign(plan)
+        start = assign_vehicles(self, plan)
         res_b = search_once(self, allowed, reasons, servable, use_time, second, left, False, time.perf_counter(),
                              start=start, pool=pool)
         info["phase_objectives"].append(res_b.objective)
@@ -513,14 +434,6 @@ def _receive(conn: Any, until: float) -> tuple[Any, ...] | None:
     return None
 
 
-def _sp_stats(rec: Recombination | None, hint_obj: int | None, pool_size: int) -> dict[str, Any]:
-    """What one set-partitioning step did, for ``RoutingResult.search``."""
-    if rec is None:
-        return {"pool": pool_size, "objective": None, "start": hint_obj}
-    return {"pool": pool_size, "columns": rec.columns, "objective": rec.objective, "start": hint_obj,
-            "optimal": rec.optimal, "seconds": round(rec.seconds, 3)}
-
-
 def _recombining_worker_main(conn: Any, model: VehicleRouting, allowed: np.ndarray,
                              reasons: dict[int, tuple[str, bool]], servable: list[int], use_time: bool,
                              search: dict[str, Any], split: tuple[float | None, int | None],
@@ -537,8 +450,8 @@ def _recombining_worker_main(conn: Any, model: VehicleRouting, allowed: np.ndarr
             merged.merge(pool)
             if msg is not None and msg[0] == "pool":
                 merged.merge(msg[1])
-            rec, hint_obj = model._recombine(merged, res, servable, sp_time_s, search["solution_limit"] is not None)
-            restart.update(_sp_stats(rec, hint_obj, len(merged)))
+            rec, hint_obj = recombine_plan(model, merged, res, servable, sp_time_s, search["solution_limit"] is not None)
+            restart.update(sp_stats(rec, hint_obj, len(merged)))
             return rec.routes if rec is not None else None
 
         res, pool, info = model._phases(allowed, reasons, servable, use_time, search, split, deadline, exchange)
