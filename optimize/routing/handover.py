@@ -234,7 +234,8 @@ def _recombining_worker_main(conn: Any, model: RoutingProblem, allowed: np.ndarr
             merged.merge(pool)
             if msg is not None and msg[0] == "pool":
                 merged.merge(msg[1])
-            rec, hint_obj = recombine_plan(model, merged, res, servable, sp_time_s, search["solution_limit"] is not None)
+            rec, hint_obj = recombine_plan(model, merged, res, servable, sp_time_s,
+                                           search["solution_limit"] is not None)
             restart.update(sp_stats(rec, hint_obj, len(merged)))
             return rec.routes if rec is not None else None
 

@@ -1,17 +1,24 @@
 """Input checks of the routing model: each argument of ``from_matrix`` brought to one shape, or an
 :class:`~network.errors.InputError` that names it.
 
-The checks run in the order ``from_matrix`` lists its arguments (cost, travel times, demands,
-vehicles, capacities, depots, windows, service, tour limits, penalties), so that a call with
-several bad arguments always reports the same one.
+``from_matrix`` runs them in a fixed order (cost, travel times, demands, vehicle count,
+capacities, depots, windows, service times, tour limits, drop penalties, ``unreachable``): a call
+with several bad arguments reports the first of these. :func:`check_solve_options` checks the
+options of ``solve``.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
 
 from network.errors import InputError
+
+_METAHEURISTICS = ("auto", "ruin_recreate", "guided_local_search", "simulated_annealing",
+                   "tabu_search", "greedy_descent")
+_FIRST_SOLUTIONS = ("auto", "savings", "path_cheapest_arc", "parallel_cheapest_insertion",
+                    "local_cheapest_insertion", "global_cheapest_arc", "christofides", "sweep")
 
 
 def check_matrix(name: str, m: Any, n: int | None = None) -> np.ndarray:
@@ -146,3 +153,18 @@ def check_unreachable(unreachable: str) -> None:
     """``unreachable`` is one of the two ways to treat a stop with no path."""
     if unreachable not in ("error", "drop"):
         raise InputError(f"unreachable: 'error' or 'drop', got {unreachable!r}")
+
+
+def check_solve_options(first_solution: str, metaheuristic: str, time_limit_s: float,
+                        solution_limit: int | None, workers: int) -> None:
+    """The options of ``solve`` are known names and usable numbers."""
+    if first_solution not in _FIRST_SOLUTIONS:
+        raise InputError(f"first_solution: one of {', '.join(_FIRST_SOLUTIONS)}; got {first_solution!r}")
+    if metaheuristic not in _METAHEURISTICS:
+        raise InputError(f"metaheuristic: one of {', '.join(_METAHEURISTICS)}; got {metaheuristic!r}")
+    if not (time_limit_s > 0 and math.isfinite(time_limit_s)):
+        raise InputError(f"time_limit_s must be positive, got {time_limit_s}")
+    if solution_limit is not None and solution_limit < 1:
+        raise InputError(f"solution_limit must be at least 1, got {solution_limit}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise InputError(f"workers must be a whole number of at least 1, got {workers!r}")

@@ -45,23 +45,11 @@ class RoutingProblem:
         self.vehicle_class = vehicle_classes(vehicle_depots, capacities, max_route_time)
 
     @classmethod
-    def from_matrix(
-        cls,
-        cost: Any,
-        demands: Any = None,
-        vehicle_capacities: Any = None,
-        *,
-        num_vehicles: int | None = None,
-        depots: int | Sequence[int] = 0,
-        time_windows: Any = None,
-        service_times: Any = None,
-        travel_times: Any = None,
-        max_route_time: Any = None,
-        allow_drop: bool = True,
-        drop_penalty: Any = None,
-        unreachable: str = "error",
-        name: str = "",
-    ) -> Self:
+    def from_matrix(cls, cost: Any, demands: Any = None, vehicle_capacities: Any = None, *,
+                    num_vehicles: int | None = None, depots: int | Sequence[int] = 0,
+                    time_windows: Any = None, service_times: Any = None, travel_times: Any = None,
+                    max_route_time: Any = None, allow_drop: bool = True, drop_penalty: Any = None,
+                    unreachable: str = "error", name: str = "") -> Self:
         """Build a model from a cost matrix.
 
         Parameters

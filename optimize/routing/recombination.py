@@ -116,7 +116,8 @@ def from_recombination(model: RoutingProblem, rec: Recombination, allowed: np.nd
         # earliest schedule that meets the windows and the tour limits (departing at the
         # depot's opening could make a tour with waits too long).
         rebuild = {"first_solution": "savings", "metaheuristic": "greedy_descent", "solution_limit": 1}
-        res = search_once(model, allowed, reasons, servable, True, rebuild, 2.0, False, time.perf_counter(), start=plan)
+        res = search_once(model, allowed, reasons, servable, True, rebuild, 2.0, False, time.perf_counter(),
+                          start=plan)
         if not res.solved or sorted(r.customers for r in res.routes) != sorted(stops for _, stops in plan):
             return None
         return replace(res, search=search)

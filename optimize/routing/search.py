@@ -15,8 +15,8 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2 as enums
 
 from .model import RoutingProblem
-from .ortools_model import (ILS_VARIANTS, add_capacities, add_drops, add_time, forbid, int_costs, restrict_vehicles,
-                            search_parameters, typical_arc)
+from .ortools_model import (ILS_VARIANTS, add_capacities, add_drops, add_time, forbid, int_costs,
+                            restrict_vehicles, search_parameters, typical_arc)
 from .plans import DROPPED, build_result, build_route
 from .recorder import PoolRecorder
 from .results import Route, RoutingResult
