@@ -118,30 +118,75 @@ def recombine(pool: RoutePool, stops: Sequence[int], class_sizes: dict[int, int]
     """Cheapest set of pooled routes serving each stop once, at most ``class_sizes[c]`` routes
     of class ``c``; ``None`` when the pool has no such set (or none was found in time).
 
-    ``penalties``: cost per stop left out (stops may be dropped); ``None``: every stop must be
-    served. ``hint``: a known plan (its routes are added to the pool) to start from, so the
-    result is never worse than it. ``deterministic_limit``: CP-SAT's deterministic time limit,
-    for reproducible runs; ``time_limit_s`` (wall clock) then only bounds it at 20 times that. ``max_columns``: the
-    routes seen in the cheapest plans are kept, up to this many (with the hint's): a pool of
-    routes from plans within about 1 % of the best has a tight linear relaxation and solves in
-    a blink, while thousands of routes from plans a few per cent worse make the model hard
-    (on set A, 1,000+ columns: no proof in 1 s) and rarely add to the plan.
+    Parameters
+    ----------
+    pool : RoutePool
+        The routes to choose from; the hint's routes are added to it.
+    stops : sequence of int
+        The stops to serve; pooled routes with other stops are left out.
+    class_sizes : dict of int to int
+        Vehicles per vehicle class: at most that many routes of the class.
+    penalties : dict of int to int, optional
+        Cost per stop left out (stops may be dropped); ``None``: every stop must be served.
+    hint : sequence of PoolRoute, optional
+        A known plan (its routes are added to the pool) to start from, so the result is never
+        worse than it.
+    time_limit_s : float, default 1.0
+        Wall-clock limit of CP-SAT.
+    deterministic_limit : float, optional
+        CP-SAT's deterministic time limit, for reproducible runs; ``time_limit_s`` (wall clock)
+        then only bounds it at 20 times that.
+    max_columns : int, default 300
+        The routes seen in the cheapest plans are kept, up to this many (with the hint's): a
+        pool of routes from plans within about 1 % of the best has a tight linear relaxation
+        and solves in a blink, while thousands of routes from plans a few per cent worse make
+        the model hard (on set A, 1,000+ columns: no proof in 1 s) and rarely add to the plan.
+
+    Returns
+    -------
+    Recombination or None
+        The chosen routes and their integer objective (route costs plus the penalties of the
+        stops left out); None when no set of pooled routes serves the stops, or CP-SAT found
+        none in time.
     """
     t0 = time.perf_counter()
     for r in hint:
         pool.add(r)
     stop_set = {int(s) for s in stops}
+    hinted = {(r.vclass, frozenset(r.stops)) for r in hint}
+    cols = _columns(pool, stop_set, class_sizes, hinted, max_columns)
+    if not cols and penalties is None:
+        return None
+    built = _set_partitioning(cols, stop_set, class_sizes, penalties, hinted)
+    if built is None:
+        return None             # a stop no pooled route serves
+    m, x = built
+    solver, status = _solve(m, time_limit_s, deterministic_limit)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    chosen = [cols[k] for k in range(len(cols)) if solver.BooleanValue(x[k])]
+    return Recombination(chosen, round(solver.ObjectiveValue()), status == cp_model.OPTIMAL,
+                         len(cols), time.perf_counter() - t0)
+
+
+def _columns(pool: RoutePool, stop_set: set[int], class_sizes: dict[int, int],
+             hinted: set[tuple[int, frozenset[int]]], max_columns: int) -> list[PoolRoute]:
+    """The pooled routes the model chooses from, in a fixed order."""
     cols = [r for r in pool.routes.values()
             if r.vclass in class_sizes and class_sizes[r.vclass] > 0 and set(r.stops) <= stop_set]
     # Hint routes first, then by the cheapest plan each was seen in; a fixed order keeps
     # CP-SAT's run reproducible whatever order the pool filled in.
-    hinted = {(r.vclass, frozenset(r.stops)) for r in hint}
     cols.sort(key=lambda r: ((r.vclass, frozenset(r.stops)) not in hinted,
                              math.inf if r.plan_cost is None else r.plan_cost, r.cost, r.vclass, r.stops))
     cols = cols[:max(max_columns, len(hinted))]
     cols.sort(key=lambda r: (r.vclass, r.cost, r.stops))
-    if not cols and penalties is None:
-        return None
+    return cols
+
+
+def _set_partitioning(cols: list[PoolRoute], stop_set: set[int], class_sizes: dict[int, int],
+                      penalties: dict[int, int] | None,
+                      hinted: set[tuple[int, frozenset[int]]]) -> tuple[cp_model.CpModel, list[Any]] | None:
+    """The CP-SAT model and its route variables; None when a mandatory stop is in no route."""
     m = cp_model.CpModel()
     x = [m.NewBoolVar(f"r{k}") for k in range(len(cols))]
     covering: dict[int, list[int]] = {s: [] for s in stop_set}
@@ -151,7 +196,7 @@ def recombine(pool: RoutePool, stops: Sequence[int], class_sizes: dict[int, int]
     for s, ks in covering.items():
         if penalties is None:
             if not ks:
-                return None             # a stop no pooled route serves
+                return None
             m.AddExactlyOne(x[k] for k in ks)
         elif ks:
             m.AddAtMostOne(x[k] for k in ks)
@@ -166,6 +211,12 @@ def recombine(pool: RoutePool, stops: Sequence[int], class_sizes: dict[int, int]
     if hinted:
         for k, r in enumerate(cols):
             m.AddHint(x[k], (r.vclass, frozenset(r.stops)) in hinted)
+    return m, x
+
+
+def _solve(m: cp_model.CpModel, time_limit_s: float,
+           deterministic_limit: float | None) -> tuple[cp_model.CpSolver, Any]:
+    """Solve the model within its limits; the solver and its status."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1          # deterministic, and the other core is searching
     wall = max(0.01, float(time_limit_s))
@@ -175,8 +226,4 @@ def recombine(pool: RoutePool, stops: Sequence[int], class_sizes: dict[int, int]
         wall = max(wall, 20.0 * float(deterministic_limit))
     solver.parameters.max_time_in_seconds = wall
     status = solver.Solve(m)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    chosen = [cols[k] for k in range(len(cols)) if solver.BooleanValue(x[k])]
-    return Recombination(chosen, round(solver.ObjectiveValue()), status == cp_model.OPTIMAL,
-                         len(cols), time.perf_counter() - t0)
+    return solver, status
