@@ -1,9 +1,9 @@
 """The routing model's data: costs, demands, fleet, windows, checked and built from a cost matrix
 or a CVRPLIB instance.
 
-:class:`RoutingProblem` holds the data and nothing that searches; :class:`~optimize.routing.
-vehicle_routing.VehicleRouting` adds ``solve``. The search modules read the data from here, and
-this module imports none of them.
+:class:`RoutingProblem` holds the data and nothing that searches;
+:class:`~optimize.routing.vehicle_routing.VehicleRouting` adds ``solve``. The search modules
+read the data from here, and this module imports none of them.
 """
 from __future__ import annotations
 

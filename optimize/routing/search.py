@@ -1,9 +1,9 @@
 """One OR-Tools search: the routing model built over the servable stops, solved (from the
 first-solution heuristic or from a given plan), and its plan read back.
 
-A search may record the routes of the plans it finds into a route pool (:class:`~optimize.
-routing.recorder.PoolRecorder`) and hand the pool over mid-search; the worker modules run
-several searches at once and recombine their pools.
+A search may record the routes of the plans it finds into a route pool
+(:class:`~optimize.routing.recorder.PoolRecorder`) and hand the pool over mid-search; the worker
+modules run several searches at once and recombine their pools.
 """
 from __future__ import annotations
 
