@@ -10,7 +10,7 @@ merged end to end while the load fits. Both use CVRPLIB's rounded EUC_2D distanc
 ``ratios`` are peer cost / yingji cost (above 1 = yingji's plans are cheaper): the geometric
 mean over the instances run, and the worst instance.
 
-Route-pool recombination (see :mod:`optimize.route_pool`): per instance, the routes pooled, whether
+Route-pool recombination (see :mod:`optimize.routing.route_pool`): per instance, the routes pooled, whether
 the recombined plan a worker restarted from was below that worker's own plan, whether the final
 recombination beat every search, and the seconds the pool recorder took; in the summary, the
 count of instances within 1 % and the worst gap, how often each recombination step helped, and

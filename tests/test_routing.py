@@ -12,8 +12,11 @@ import pytest
 
 from network.errors import InputError, UnreachableError
 from optimize.cvrplib import check_routes, euc2d_matrix, read_sol, read_vrp, route_cost
-from optimize.route_pool import PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
 from optimize.routing import RoutingResult, RoutingStatus, VehicleRouting, solve_cvrplib
+from optimize.routing.presolve import presolve
+from optimize.routing.recombination import from_recombination, pool_routes, sp_inputs
+from optimize.routing.route_pool import PoolRoute, Recombination, RoutePool, recombine, vehicle_classes
+from optimize.routing.search import search_once
 
 DATA = Path(__file__).resolve().parent / "data" / "cvrplib"
 SET_A = Path(__file__).resolve().parents[2] / "shared" / "data" / "cvrplib" / "A"
@@ -517,8 +520,8 @@ def test_recombination_takes_the_good_route_of_each_plan():
     # the model agrees: the recombined plan is valid and costs what the pool says
     model = VehicleRouting.from_matrix(cost, [0] + [1] * 6, [2, 2, 2])
     servable = [int(s) for s in model.stops]
-    allowed, reasons = model._presolve()
-    res = model._from_recombination(rec, allowed, reasons, servable, False, time.perf_counter(), {})
+    allowed, reasons = presolve(model)
+    res = from_recombination(model, rec, allowed, reasons, servable, False, time.perf_counter(), {})
     check_plan(model, res)
     assert res.objective == rec.objective and res.status is RoutingStatus.FEASIBLE
 
@@ -580,11 +583,11 @@ def test_pool_keeps_the_cheapest_sequence_per_stop_set():
 
 def test_recorder_pools_every_route_of_the_plans_found():
     model = VehicleRouting.from_cvrplib(DATA / "A-n33-k5.vrp")
-    allowed, reasons = model._presolve()
+    allowed, reasons = presolve(model)
     servable = [int(s) for s in model.stops]
     pool = RoutePool()
     search = dict(first_solution="savings", metaheuristic="ruin_recreate", solution_limit=200, ils="sisr_routes")
-    res = model._search(allowed, reasons, servable, False, search, 30.0, False, time.perf_counter(), pool=pool)
+    res = search_once(model, allowed, reasons, servable, False, search, 30.0, False, time.perf_counter(), pool=pool)
     stats = res.search["pool_recorder"]
     assert stats["solutions"] >= 100 and 0 < stats["read"] <= stats["solutions"] and "error" not in stats
     dist = read_vrp(DATA / "A-n33-k5.vrp").distance_matrix()
@@ -600,13 +603,13 @@ def test_recorder_pools_every_route_of_the_plans_found():
 
 def test_restart_from_a_plan_rebuilds_it_first():
     model = VehicleRouting.from_cvrplib(DATA / "A-n32-k5.vrp")
-    allowed, reasons = model._presolve()
+    allowed, reasons = presolve(model)
     servable = [int(s) for s in model.stops]
     inst = read_vrp(DATA / "A-n32-k5.vrp")
     sol = read_sol(DATA / "A-n32-k5.sol", inst)
     start = [(v, tuple(r)) for v, r in enumerate(sol.routes)]
     search = dict(first_solution="savings", metaheuristic="greedy_descent", solution_limit=1, ils="sisr_routes")
-    res = model._search(allowed, reasons, servable, False, search, 10.0, False, time.perf_counter(), start=start)
+    res = search_once(model, allowed, reasons, servable, False, search, 10.0, False, time.perf_counter(), start=start)
     check_plan(model, res)
     assert res.objective == 784                       # the optimum given as the start, as is
     assert sorted(r.customers for r in res.routes) == sorted(tuple(r) for r in sol.routes)
@@ -649,12 +652,12 @@ def test_recombined_plan_with_windows_is_scheduled_by_ortools():
                                        service_times=60, max_route_time=4000)
     res = model.solve(time_limit_s=1.0, recombine=False)
     check_plan(model, res)
-    allowed, reasons = model._presolve()
+    allowed, reasons = presolve(model)
     servable = [int(s) for s in model.stops if int(s) not in reasons]
-    nodes, ci, _, _ = model._sp_inputs(servable)
-    routes = model._pool_routes(res, nodes, ci)
+    nodes, ci, _, _ = sp_inputs(model, servable)
+    routes = pool_routes(model, res, nodes, ci)
     rec = Recombination(routes, sum(r.cost for r in routes), False, len(routes), 0.0)
-    back = model._from_recombination(rec, allowed, reasons, servable, True, time.perf_counter(), {})
+    back = from_recombination(model, rec, allowed, reasons, servable, True, time.perf_counter(), {})
     check_plan(model, back)
     assert sorted(r.customers for r in back.routes) == sorted(r.customers for r in res.routes)
     assert back.objective == pytest.approx(res.objective)

@@ -1,18 +1,18 @@
-"""Route pool and set-partitioning recombination for the routing search (optimize.routing).
+"""Route pool and set-partitioning recombination for the routing search (:mod:`optimize.routing`).
 
 Ruin-and-recreate searches pass through thousands of plans; many of their routes are good, but
 the best routes of different plans are rarely in one plan. A :class:`RoutePool` keeps, for each
 vehicle class and set of stops, the cheapest stop sequence seen (recorded by
-:class:`PoolRecorder` from every plan the search finds within 2 % of its best so far), and
-:func:`recombine` picks the cheapest set of pooled routes that serves every stop once (set
-partitioning, CP-SAT), with at most as many routes per vehicle class as the class has
-vehicles. This is the route-pool matheuristic of hybrid genetic searches and ILS-SP
+:class:`~optimize.routing.recorder.PoolRecorder` from every plan the search finds within 2 % of
+its best so far), and :func:`recombine` picks the cheapest set of pooled routes that serves
+every stop once (set partitioning, CP-SAT), with at most as many routes per vehicle class as the
+class has vehicles. This is the route-pool matheuristic of hybrid genetic searches and ILS-SP
 (Subramanian, Uchoa & Ochi 2013). Measured on CVRPLIB set A (10 s searches): recording costs
-about 2-3 % of a search's time. The model is kept to the 300 routes seen in the cheapest
-plans: with all of a pool's 1,000-2,000 routes the linear relaxation lies 2-3 % below the best
-plan, and neither CP-SAT nor SCIP proved an optimum within a second (HiGHS and CBC did worse),
-while the 50-200 routes of plans within 1 % of the best were solved to optimality in under
-0.05 s, with the same improvements.
+about 2-3 % of a search's time. The model is kept to the 300 routes seen in the cheapest plans:
+with all of a pool's 1,000-2,000 routes the linear relaxation lies 2-3 % below the best plan,
+and neither CP-SAT nor SCIP proved an optimum within a second (HiGHS and CBC did worse), while
+the 50-200 routes of plans within 1 % of the best were solved to optimality in under 0.05 s,
+with the same improvements.
 
 Valid for the general model: a route's feasibility (capacity per commodity, time windows, tour
 length, allowed vehicles) depends only on its own stops, order and vehicle, so routes are
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-__all__ = ["PoolRecorder", "PoolRoute", "Recombination", "RoutePool", "recombine", "vehicle_classes"]
+__all__ = ["PoolRoute", "Recombination", "RoutePool", "recombine", "vehicle_classes"]
 
 
 @dataclass(frozen=True)
@@ -99,98 +99,6 @@ def vehicle_classes(depots: np.ndarray, capacities: np.ndarray, max_route_time: 
     return out
 
 
-class PoolRecorder:
-    """An OR-Tools routing at-solution callback that reads each plan's routes into a pool.
-
-    Only plans within ``tolerance`` (relative) of the best seen so far are read: the search's
-    accepted plans wander above the best, and their routes are rarely part of a good
-    recombination, while reading every plan would cost a noticeable share of the search.
-    """
-
-    def __init__(self, routing: Any, manager: Any, nodes: np.ndarray, arc_cost: np.ndarray,
-                 vclass: np.ndarray, pool: RoutePool, tolerance: float = 0.02) -> None:
-        self.pool, self.tolerance = pool, tolerance
-        self._routing = routing
-        self._cost_var = None              # exists only once the model is closed
-        size = routing.Size()
-        # Only the next variables are read: at an accepted plan, cumuls (times) may still be
-        # unbound (the finalizer fixes them later), and reading one aborts the process.
-        self._next = [routing.NextVar(i) for i in range(size)]
-        self._is_end = [routing.IsEnd(i) for i in range(size + routing.vehicles())]
-        self._node = [int(manager.IndexToNode(i)) for i in range(size + routing.vehicles())]
-        self._loc = [int(x) for x in nodes]
-        self._arc = arc_cost.tolist()
-        self._starts = [routing.Start(v) for v in range(routing.vehicles())]
-        self._vclass = [int(c) for c in vclass]
-        self.best = None
-        self.calls = 0
-        self.reads = 0
-        self.seconds = 0.0
-        self.error: str | None = None
-        self.handoff_error: str | None = None
-        self._hook: Any = None
-        self._at_time: float | None = None
-        self._at_count: int | None = None
-
-    def handoff(self, hook: Any, at_time: float | None = None, at_count: int | None = None) -> None:
-        """Call ``hook(pool)`` once, at the first plan found after ``at_time`` (``time.time()``)
-        or at the ``at_count``-th plan: hands the pool to another process mid-search."""
-        self._hook, self._at_time, self._at_count = hook, at_time, at_count
-
-    def __call__(self) -> None:
-        if self.error is not None:
-            return
-        t = time.perf_counter()
-        self.calls += 1
-        if self._hook is not None and (self.calls >= (self._at_count or math.inf)
-                                       or time.time() >= (self._at_time or math.inf)):
-            hook, self._hook = self._hook, None
-            try:
-                hook(self.pool)
-            except Exception as e:  # noqa: BLE001  the search goes on; the receiver copes
-                self.handoff_error = f"{type(e).__name__}: {e}"
-        # An exception must not escape into OR-Tools (it would surface later, in unrelated
-        # Python code): record it, stop recording, and let the search go on without the pool.
-        try:
-            if self._cost_var is None:
-                self._cost_var = self._routing.CostVar()
-            cost = self._cost_var.Value()
-            if self.best is None or cost < self.best:
-                self.best = cost
-            if cost <= self.best * (1.0 + self.tolerance):
-                self.reads += 1
-                self._read(int(cost))
-        except Exception as e:  # noqa: BLE001
-            self.error = f"{type(e).__name__}: {e}"
-        self.seconds += time.perf_counter() - t
-
-    def _read(self, plan_cost: int) -> None:
-        nxt, node, arc, loc, is_end = self._next, self._node, self._arc, self._loc, self._is_end
-        for v, s in enumerate(self._starts):
-            i = nxt[s].Value()
-            if is_end[i]:
-                continue
-            prev = node[s]
-            seq = []
-            c = 0
-            while not is_end[i]:
-                k = node[i]
-                c += arc[prev][k]
-                seq.append(loc[k])
-                prev = k
-                i = nxt[i].Value()
-            c += arc[prev][node[i]]
-            self.pool.add(PoolRoute(self._vclass[v], tuple(seq), int(c), plan_cost))
-
-    def stats(self) -> dict[str, Any]:
-        out = {"solutions": self.calls, "read": self.reads, "callback_s": round(self.seconds, 4)}
-        if self.error is not None:
-            out["error"] = self.error
-        if self.handoff_error is not None:
-            out["handoff_error"] = self.handoff_error
-        return out
-
-
 @dataclass(frozen=True)
 class Recombination:
     """The set-partitioning plan: chosen routes, integer objective (route costs plus the drop
@@ -210,30 +118,75 @@ def recombine(pool: RoutePool, stops: Sequence[int], class_sizes: dict[int, int]
     """Cheapest set of pooled routes serving each stop once, at most ``class_sizes[c]`` routes
     of class ``c``; ``None`` when the pool has no such set (or none was found in time).
 
-    ``penalties``: cost per stop left out (stops may be dropped); ``None``: every stop must be
-    served. ``hint``: a known plan (its routes are added to the pool) to start from, so the
-    result is never worse than it. ``deterministic_limit``: CP-SAT's deterministic time limit,
-    for reproducible runs; ``time_limit_s`` (wall clock) then only bounds it at 20 times that. ``max_columns``: the
-    routes seen in the cheapest plans are kept, up to this many (with the hint's): a pool of
-    routes from plans within about 1 % of the best has a tight linear relaxation and solves in
-    a blink, while thousands of routes from plans a few per cent worse make the model hard
-    (on set A, 1,000+ columns: no proof in 1 s) and rarely add to the plan.
+    Parameters
+    ----------
+    pool : RoutePool
+        The routes to choose from; the hint's routes are added to it.
+    stops : sequence of int
+        The stops to serve; pooled routes with other stops are left out.
+    class_sizes : dict of int to int
+        Vehicles per vehicle class: at most that many routes of the class.
+    penalties : dict of int to int, optional
+        Cost per stop left out (stops may be dropped); ``None``: every stop must be served.
+    hint : sequence of PoolRoute, optional
+        A known plan (its routes are added to the pool) to start from, so the result is never
+        worse than it.
+    time_limit_s : float, default 1.0
+        Wall-clock limit of CP-SAT.
+    deterministic_limit : float, optional
+        CP-SAT's deterministic time limit, for reproducible runs; ``time_limit_s`` (wall clock)
+        then only bounds it at 20 times that.
+    max_columns : int, default 300
+        The routes seen in the cheapest plans are kept, up to this many (with the hint's): a
+        pool of routes from plans within about 1 % of the best has a tight linear relaxation
+        and solves in a blink, while thousands of routes from plans a few per cent worse make
+        the model hard (on set A, 1,000+ columns: no proof in 1 s) and rarely add to the plan.
+
+    Returns
+    -------
+    Recombination or None
+        The chosen routes and their integer objective (route costs plus the penalties of the
+        stops left out); None when no set of pooled routes serves the stops, or CP-SAT found
+        none in time.
     """
     t0 = time.perf_counter()
     for r in hint:
         pool.add(r)
     stop_set = {int(s) for s in stops}
+    hinted = {(r.vclass, frozenset(r.stops)) for r in hint}
+    cols = _columns(pool, stop_set, class_sizes, hinted, max_columns)
+    if not cols and penalties is None:
+        return None
+    built = _set_partitioning(cols, stop_set, class_sizes, penalties, hinted)
+    if built is None:
+        return None             # a stop no pooled route serves
+    m, x = built
+    solver, status = _solve(m, time_limit_s, deterministic_limit)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    chosen = [cols[k] for k in range(len(cols)) if solver.BooleanValue(x[k])]
+    return Recombination(chosen, round(solver.ObjectiveValue()), status == cp_model.OPTIMAL,
+                         len(cols), time.perf_counter() - t0)
+
+
+def _columns(pool: RoutePool, stop_set: set[int], class_sizes: dict[int, int],
+             hinted: set[tuple[int, frozenset[int]]], max_columns: int) -> list[PoolRoute]:
+    """The pooled routes the model chooses from, in a fixed order."""
     cols = [r for r in pool.routes.values()
             if r.vclass in class_sizes and class_sizes[r.vclass] > 0 and set(r.stops) <= stop_set]
     # Hint routes first, then by the cheapest plan each was seen in; a fixed order keeps
     # CP-SAT's run reproducible whatever order the pool filled in.
-    hinted = {(r.vclass, frozenset(r.stops)) for r in hint}
     cols.sort(key=lambda r: ((r.vclass, frozenset(r.stops)) not in hinted,
                              math.inf if r.plan_cost is None else r.plan_cost, r.cost, r.vclass, r.stops))
     cols = cols[:max(max_columns, len(hinted))]
     cols.sort(key=lambda r: (r.vclass, r.cost, r.stops))
-    if not cols and penalties is None:
-        return None
+    return cols
+
+
+def _set_partitioning(cols: list[PoolRoute], stop_set: set[int], class_sizes: dict[int, int],
+                      penalties: dict[int, int] | None,
+                      hinted: set[tuple[int, frozenset[int]]]) -> tuple[cp_model.CpModel, list[Any]] | None:
+    """The CP-SAT model and its route variables; None when a mandatory stop is in no route."""
     m = cp_model.CpModel()
     x = [m.NewBoolVar(f"r{k}") for k in range(len(cols))]
     covering: dict[int, list[int]] = {s: [] for s in stop_set}
@@ -243,7 +196,7 @@ def recombine(pool: RoutePool, stops: Sequence[int], class_sizes: dict[int, int]
     for s, ks in covering.items():
         if penalties is None:
             if not ks:
-                return None             # a stop no pooled route serves
+                return None
             m.AddExactlyOne(x[k] for k in ks)
         elif ks:
             m.AddAtMostOne(x[k] for k in ks)
@@ -258,6 +211,12 @@ def recombine(pool: RoutePool, stops: Sequence[int], class_sizes: dict[int, int]
     if hinted:
         for k, r in enumerate(cols):
             m.AddHint(x[k], (r.vclass, frozenset(r.stops)) in hinted)
+    return m, x
+
+
+def _solve(m: cp_model.CpModel, time_limit_s: float,
+           deterministic_limit: float | None) -> tuple[cp_model.CpSolver, Any]:
+    """Solve the model within its limits; the solver and its status."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1          # deterministic, and the other core is searching
     wall = max(0.01, float(time_limit_s))
@@ -267,8 +226,4 @@ def recombine(pool: RoutePool, stops: Sequence[int], class_sizes: dict[int, int]
         wall = max(wall, 20.0 * float(deterministic_limit))
     solver.parameters.max_time_in_seconds = wall
     status = solver.Solve(m)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    chosen = [cols[k] for k in range(len(cols)) if solver.BooleanValue(x[k])]
-    return Recombination(chosen, round(solver.ObjectiveValue()), status == cp_model.OPTIMAL,
-                         len(cols), time.perf_counter() - t0)
+    return solver, status
