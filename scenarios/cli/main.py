@@ -9,11 +9,36 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperOption
 
 from . import batch, drill, hazard, network, optimize, run, simulate
 
+
+def _flags_show_no_type() -> None:
+    """Render on/off switches in rich help as bare flags, not ``--json <bool>``.
+
+    typer 0.29 (which carries its own copy of click, so the installed click plays no part) builds
+    the rich help's type column from ``TyperOption.display_type_rich``, which gives every option,
+    flags included, a type label. typer <= 0.28 dropped labels containing "bool" there, and its
+    plain-text help still leaves flags bare; declaring ``is_flag=True`` does not help. This wraps
+    that one method so that flags show no type again, on any typer version that has it.
+    """
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "flags_bare", False):
+        return  # typer <= 0.28: flags are already bare
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        """No type for a flag (it takes no value); typer's own label for any other option."""
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.flags_bare = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_type()
 app = typer.Typer(
     name="yingji",
     help="应急 yingji — emergency simulation and resource optimisation for district planners "

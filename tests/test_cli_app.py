@@ -1,0 +1,63 @@
+"""The ``yingji`` app itself: help for every command and a fast ``--help``."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from scenarios.cli import app, main
+
+
+def _command_paths(group=None, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and group of the app, as the words that name it (the app itself is ())."""
+    group = group or typer.main.get_command(app)
+    paths = [prefix]
+    for name, cmd in getattr(group, "commands", {}).items():
+        paths += _command_paths(cmd, (*prefix, name)) if hasattr(cmd, "commands") else [(*prefix, name)]
+    return paths
+
+
+PATHS = _command_paths()
+
+
+def test_every_command_is_reached():
+    names = {" ".join(p) for p in PATHS}
+    assert {"", "run", "compare", "network map", "hazard fire", "simulate queue", "optimize orlib pmedian",
+            "optimize pmedcap", "optimize cvrp", "optimize plan", "batch report", "drill run", "drill check"} <= names
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "yingji")
+def test_help_shows_switches_as_flags(capsys, path):
+    """``--json``, ``--quiet``, ``--help`` take no value, so help shows no ``<bool>`` after them."""
+    assert main([*path, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--help" in out
+    assert "<bool>" not in out and "<boolean>" not in out.lower()
+
+
+def test_flag_pairs_and_values_still_show(capsys):
+    assert main(["hazard", "flood", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--gif" in out and "--no-gif" in out and "--json" in out and "--quiet" in out
+    assert "<zh|en>" in out and "<float>" in out  # options that take a value keep their type
+
+
+def test_help_keeps_square_brackets(capsys):
+    assert main(["run", "--help"]) == 0
+    assert "[plan]" in capsys.readouterr().out  # not swallowed as rich markup
+
+
+def test_help_loads_no_engine():
+    """``yingji --help`` stays fast: the engine (numpy, scipy, network, sim, optimize, dask) loads on use."""
+    code = ("import contextlib, io, json, sys\n"
+            "from scenarios.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['--help'])\n"
+            "heavy = {'numpy', 'scipy', 'network', 'sim', 'optimize', 'dask', 'matplotlib', 'ortools'}\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == []
