@@ -1,4 +1,4 @@
-"""The ``yingji`` app itself: help for every command and a fast ``--help``."""
+"""The ``yingji`` app itself: help for every command, ``--version``, and a fast ``--help``."""
 from __future__ import annotations
 
 import json
@@ -48,6 +48,35 @@ def test_flag_pairs_and_values_still_show(capsys):
 def test_help_keeps_square_brackets(capsys):
     assert main(["run", "--help"]) == 0
     assert "[plan]" in capsys.readouterr().out  # not swallowed as rich markup
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(capsys, flag):
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        expected = version("yingji")
+    except PackageNotFoundError:
+        expected = "source"
+    assert main([flag]) == 0
+    assert capsys.readouterr().out.strip() == f"yingji {expected}"
+
+
+def test_version_from_a_checkout(capsys, monkeypatch):
+    import importlib.metadata as md
+
+    def not_installed(name):
+        raise md.PackageNotFoundError(name)
+
+    monkeypatch.setattr(md, "version", not_installed)
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == "yingji source"
+
+
+def test_version_runs_no_command(capsys):
+    assert main(["--version", "run", "no-such-scenario"]) == 0
+    cap = capsys.readouterr()
+    assert cap.out.startswith("yingji ") and cap.err == ""
 
 
 def test_help_loads_no_engine():

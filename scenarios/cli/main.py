@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperOption
@@ -38,6 +38,23 @@ def _flags_show_no_type() -> None:
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
+def _version() -> str:
+    """The installed package's version, or ``source`` when yingji runs from a checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("yingji")
+    except PackageNotFoundError:
+        return "source"
+
+
+def _print_version(value: bool) -> None:
+    """``--version``: print the version and stop before any command runs."""
+    if value:
+        print(f"yingji {_version()}")
+        raise typer.Exit()
+
+
 _flags_show_no_type()
 app = typer.Typer(
     name="yingji",
@@ -47,6 +64,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", "-V", is_eager=True, callback=_print_version,
+                                          help="print the version and exit / 显示版本")] = False,
+) -> None:
+    """The app's own options, read before any command."""
 
 
 # the order of the families in `yingji --help`
