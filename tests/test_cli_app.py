@@ -90,3 +90,55 @@ def test_help_loads_no_engine():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == []
+
+
+def _readme_command_lines() -> list[list[str]]:
+    """The ``yingji ...`` command lines of the README, as argument lists (comments and redirections cut)."""
+    import shlex
+    from pathlib import Path
+
+    lines = []
+    for line in (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").splitlines():
+        text = line.split("&& .venv/bin/")[-1].strip()
+        if text.startswith("yingji "):
+            words = shlex.split(text.split("  #")[0].split(" > ")[0])
+            lines.append(words[1:])
+    return lines
+
+
+@pytest.mark.parametrize("args", _readme_command_lines(), ids=" ".join)
+def test_readme_command_lines_parse(args):
+    """Every command line in the README names a command and options that exist (parsed, not run)."""
+    cmd = typer.main.get_command(app)
+    ctx = cmd.make_context("yingji", list(args), resilient_parsing=False)
+    while hasattr(cmd, "commands"):
+        words = ctx._protected_args + ctx.args  # the words a group leaves to its subcommand
+        if not words or words[0] not in cmd.commands:
+            break  # a group with its own arguments: `batch NAME`, `drill NAME`, `simulate`
+        cmd = cmd.commands[words[0]]
+        ctx = cmd.make_context(words[0], words[1:], parent=ctx)
+
+
+def test_plan_lists_are_repeatable_and_comma_separated():
+    from network.errors import InputError
+    from scenarios.cli.options import plan_list
+
+    assert plan_list(None) == ["existing"]
+    assert plan_list(["existing,optimized", " p.json "]) == ["existing", "optimized", "p.json"]
+    with pytest.raises(InputError, match="--plan"):
+        plan_list([" , "])
+
+
+def test_run_takes_one_plan(capsys):
+    assert main(["run", "chlorine-night", "--plan", "existing,optimized"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("yingji: error: --plan") and "compare" in err and len(err.strip().splitlines()) == 1
+
+
+def test_negative_seed_is_one_line_everywhere(capsys, tmp_path):
+    for args in (["simulate", "queue", "--arrivals-per-hour", "6", "--service-minutes", "30", "--teams", "4"],
+                 ["hazard", "fire", "--out", str(tmp_path / "never")], ["simulate"]):
+        assert main([*args, "--seed", "-1"]) == 2, args
+        err = capsys.readouterr().err
+        assert err.strip() == "yingji: error: --seed: expected a non-negative integer, found -1", args
+    assert not any(tmp_path.iterdir())
