@@ -12,6 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Iterator, Optional
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -60,22 +69,13 @@ def _progress_bar(enabled: bool, name: str) -> Iterator[Callable[[dict[str, Any]
     if not enabled:
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rates]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                    console=err_console, transient=True)
     task = bar.add_task(name, total=None, rates="")
 
     def update(state: dict[str, Any]) -> None:
+        """Advance the bar to ``state``'s counts and show its pass rates."""
         if not bar.live.is_started:  # first call: the batch is validated and starting, so nothing else prints
             bar.start()
         rates = (f"10 h {_pct(state['headline_pass'])} · {'全部 all'} {_pct(state['all_pass'])}"
@@ -95,6 +95,7 @@ def _terminate(signum: int, frame: Any) -> None:
 
 def _stored(store: Path) -> int:
     """How many runs ``store`` holds, for the interrupt message (0 when it cannot be read)."""
+    # deferred: the batch store imports the runner
     from scenarios.batch.store import BatchStore
 
     try:

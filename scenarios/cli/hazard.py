@@ -1,6 +1,7 @@
 """``yingji hazard flood|fire|chemical``: one hazard on the built-in district, its maps and summary."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -29,6 +30,12 @@ def _hours_list(text: str | None, horizon_h: float, option: str) -> list[float]:
     if not values or any(v < 0 or v > horizon_h for v in values):
         raise input_error(f"{option}: times must lie in 0..{horizon_h:g} h, found {text!r}")
     return values
+
+
+def _check_frames(hours: float, step_hours: float) -> None:
+    """Input errors for a run length or a frame step that is not above zero."""
+    check_positive("--hours", hours)
+    check_positive("--step-hours", step_hours)
 
 
 def _run_hazard(hazard: Any, district: Any, horizon_h: float, frame_h: float, map_hours: str | None, out: Path,
@@ -86,8 +93,7 @@ def hazard_flood(
     from network.district import load_district
     from sim.hazards.flood.scenario import river_flood
 
-    check_positive("--hours", hours)
-    check_positive("--step-hours", step_hours)
+    _check_frames(hours, step_hours)
     breaches = _breaches(breach)
     district = load_district()
     flood = river_flood(district, return_period_years=return_period, hydrograph=hydrograph, breaches=breaches)
@@ -132,8 +138,7 @@ def hazard_fire(
     from network.district import load_district
     from sim.hazards.fire.scenario import forest_fire
 
-    check_positive("--hours", hours)
-    check_positive("--step-hours", step_hours)
+    _check_frames(hours, step_hours)
     check_seed(seed)
     ignitions = _ignitions(ignite)
     district = load_district()
@@ -163,8 +168,6 @@ def hazard_chemical(
     gif: GifOpt = True,
 ) -> None:
     """A toxic release at a chemical site (Gaussian plume/puff, AEGL zones). 危化品泄漏。"""
-    import warnings
-
     # deferred: the district and the plume model load numpy and scipy
     from network.district import load_district
     from network.hazard import HazardModelWarning

@@ -54,6 +54,7 @@ def reference_command(solver: str, title: str, file_help: str, doc: str, time_li
         time_limit: TimeLimitOpt = time_limit_s,
         as_json: JsonOpt = False,
     ) -> None:
+        """Solve one reference-instance file (typer shows the factory's ``doc`` instead)."""
         limit = check_positive("--time-limit", time_limit)
         print_result(_reference_solver(solver)(file, time_limit_s=limit), as_json, f"{title} {file.name}")
 

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterator
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 out_console = Console()
@@ -31,8 +32,6 @@ def progress(enabled: bool) -> Iterator[Say]:
     if not enabled:
         yield lambda stage, msg: None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err_console, transient=True) as prog:
         task = prog.add_task("…", total=None)
