@@ -30,7 +30,8 @@ from network.fonts import use_cjk_font
 from network.jsonsafe import json_safe
 
 from .store import BatchInfo, BatchStore
-from scenarios.reports.html import environment, yingji_version
+from scenarios.core.version import yingji_version
+from scenarios.reports.html import environment
 from scenarios.reports.webfont import embed_cjk_font
 
 _LANGS = ("zh", "en")

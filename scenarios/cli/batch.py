@@ -1,25 +1,31 @@
 """``yingji batch``: randomised batch runs on dask.distributed, and ``yingji batch report``.
 
 ``yingji batch NAME|FILE --runs N [--workers K | --scheduler tcp://HOST:PORT] [--store F.sqlite]
-[--resume] [--seed S] [--plans existing,optimized,...] [--quiet] [--json]`` and
-``yingji batch report STORE [--out DIR] [--lang zh|en]``.
+[--resume] [--seed S] [--plan existing,optimized,...] [--quiet] [--json]`` and
+``yingji batch report STORE [--out DIR] [--lang zh|en] [--json]``.
 """
 from __future__ import annotations
 
-import json
-import math
 import signal
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable, Iterator, Optional
 
 import typer
-from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
 from typer.core import TyperGroup
 
-from network.errors import InputError
-
-err_console = Console(stderr=True)
-console = Console()
+from .options import JsonOpt, Lang, LangOpt, PlansOpt, QuietOpt, check_seed, input_error, out_option, plan_list, seed_option
+from .output import err_console, out_console, print_json, written
 
 
 class _BatchGroup(TyperGroup):
@@ -29,120 +35,67 @@ class _BatchGroup(TyperGroup):
 
     allow_interspersed_args = True
 
-    def parse_args(self, ctx, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Send ``report ...`` to the subcommand; parse anything else as the batch's own arguments."""
         if args and args[0] in self.commands:
-            import click
-
-            click.Command.parse_args(self, ctx, [])  # the group's own options keep their defaults
+            super().parse_args(ctx, [])  # the group's own options keep their defaults
             ctx._protected_args, ctx.args = args[:1], args[1:]
             return ctx.args
         return super().parse_args(ctx, args)
 
 
 def _pct(x: float | None) -> str:
+    """A probability as a whole percentage, or a dash when there is none."""
     return "—" if x is None else f"{100 * x:.0f}%"
 
 
-def batch_command(
-    ctx: typer.Context,
-    scenario: Annotated[str | None, typer.Argument(help="built-in scenario name or scenario .toml (with \\[uncertain.*] tables)")] = None,
-    runs: Annotated[int | None, typer.Option("--runs", "-n", help="randomised runs per plan (on --resume: default the stored count)")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="local worker processes (default: CPU count)")] = None,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="address of a running Dask scheduler, tcp://HOST:PORT")] = None,
-    store: Annotated[Path | None, typer.Option("--store", help="SQLite results file (default: batch-NAME.sqlite)")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="continue the batch in --store: run only what is missing")] = False,
-    seed: Annotated[int | None, typer.Option("--seed", help="batch seed (default 0; on --resume the stored one)")] = None,
-    plans: Annotated[str, typer.Option("--plans", help="comma-separated: existing, optimized or plan JSON files")] = "existing",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON summary object")] = False,
-) -> None:
-    """Run a scenario many times with its uncertain inputs sampled; store every run. 批量随机验证。"""
-    if ctx.invoked_subcommand is not None:
-        return
-    if scenario is None:
-        raise InputError("batch: name a scenario (built-in name or .toml file), or use 'yingji batch report STORE'")
-    from scenarios.batch.runs import run_batch
+def _resumed(store: Path, runs: int | None, seed: int | None) -> tuple[int | None, int | None]:
+    """``--runs`` and ``--seed`` for ``--resume``: the stored ones unless given again."""
+    # deferred: the batch store imports the runner
     from scenarios.batch.store import BatchStore
-    from scenarios.core.spec import load_scenario
 
-    sc = load_scenario(scenario)
-    store = store or Path(f"batch-{sc.name}.sqlite")
-    if resume:
-        if not store.is_file():
-            raise InputError(f"--resume: {store}: no such batch store")
-        with BatchStore(store, create=False) as st:
-            info = st.info()
-        if info is not None:
-            runs = info.runs if runs is None else runs
-            seed = info.seed if seed is None else seed
-    if runs is None:
-        raise InputError("--runs: give the number of runs (e.g. --runs 200)")
-    seed = 0 if seed is None else seed
-    show = not (quiet or as_json)
-    progress_cb = None
-    bar = None
-    if show:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+    if not store.is_file():
+        raise input_error(f"--resume: {store}: no such batch store")
+    with BatchStore(store, create=False) as st:
+        info = st.info()
+    if info is None:
+        return runs, seed
+    return (info.runs if runs is None else runs), (info.seed if seed is None else seed)
 
-        bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("{task.fields[rates]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                       console=err_console, transient=True)
-        task = bar.add_task(f"{sc.name}", total=None, rates="")
 
-        def progress_cb(state: dict[str, Any]) -> None:
-            if not bar.live.is_started:  # first call: the batch is validated and starting
-                bar.start()
-            rates = (f"10 h {_pct(state['headline_pass'])} · {'全部 all'} {_pct(state['all_pass'])}"
-                     + (f" · [red]失败 failed {state['failed']}[/red]" if state["failed"] else ""))
-            bar.update(task, total=state["total"], completed=state["done"], rates=rates)
-    previous = signal.signal(signal.SIGTERM, _terminate)
+@contextmanager
+def _progress_bar(enabled: bool, name: str) -> Iterator[Callable[[dict[str, Any]], None] | None]:
+    """A progress bar on stderr fed by ``run_batch``'s progress callback; None when disabled."""
+    if not enabled:
+        yield None
+        return
+    bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rates]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                   console=err_console, transient=True)
+    task = bar.add_task(name, total=None, rates="")
+
+    def update(state: dict[str, Any]) -> None:
+        """Advance the bar to ``state``'s counts and show its pass rates."""
+        if not bar.live.is_started:  # first call: the batch is validated and starting, so nothing else prints
+            bar.start()
+        rates = (f"10 h {_pct(state['headline_pass'])} · {'全部 all'} {_pct(state['all_pass'])}"
+                 + (f" · [red]失败 failed {state['failed']}[/red]" if state["failed"] else ""))
+        bar.update(task, total=state["total"], completed=state["done"], rates=rates)
+
     try:
-        summary = run_batch(sc, runs=runs, store=store, seed=seed, plans=plans.split(","), workers=workers,
-                            scheduler=scheduler, resume=resume, progress=progress_cb)
-    except KeyboardInterrupt:
-        if bar is not None:
-            bar.stop()
-        n = _stored(store)
-        err_console.print(f"中断 / interrupted: {n} runs stored in {store}; "
-                          f"continue with: yingji batch {scenario} --store {store} --resume")
-        raise typer.Exit(130)
+        yield update
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        if bar is not None:
-            bar.stop()
-    if as_json:
-        print(json.dumps(summary.to_dict(), ensure_ascii=False,
-                         default=lambda x: None if isinstance(x, float) and not math.isfinite(x) else str(x)))
-        return
-    if quiet:
-        return
-    from rich.table import Table
-
-    t = Table(title=f"批量验证 / batch: {sc.name} (seed {summary.seed}, {summary.runs} runs × {len(summary.plans)} plans)")
-    for col in ("方案 / plan", "10 h 目标达成 / 10-h target met", "全部目标 / all targets"):
-        t.add_column(col)
-    for p in summary.plans:
-        t.add_row(p, _pct(summary.headline_pass.get(p)), _pct(summary.all_pass.get(p)))
-    console.print(t)
-    console.print(f"已存储 / stored: {summary.stored} ({summary.ok} ok, {summary.failed} failed) in {store}; "
-                  f"this call ran {summary.recorded} on {summary.workers} worker(s) in {summary.seconds:.1f} s")
-    console.print(f"报告 / report: yingji batch report {store} --out DIR")
+        bar.stop()
 
 
-def _terminate(signum, frame) -> None:
+def _terminate(signum: int, frame: Any) -> None:
     """SIGTERM stops a batch like Ctrl-C: stored runs stay, the cluster is shut down."""
     raise KeyboardInterrupt
 
 
 def _stored(store: Path) -> int:
+    """How many runs ``store`` holds, for the interrupt message (0 when it cannot be read)."""
+    # deferred: the batch store imports the runner
     from scenarios.batch.store import BatchStore
 
     try:
@@ -152,23 +105,82 @@ def _stored(store: Path) -> int:
         return 0
 
 
+def _print_batch(summary: Any, name: str, store: Path) -> None:
+    """Pass rates per plan, what was stored and how to get the report."""
+    t = Table(title=f"批量验证 / batch: {name} (seed {summary.seed}, {summary.runs} runs × {len(summary.plans)} plans)")
+    for col in ("方案 / plan", "10 h 目标达成 / 10-h target met", "全部目标 / all targets"):
+        t.add_column(col)
+    for p in summary.plans:
+        t.add_row(p, _pct(summary.headline_pass.get(p)), _pct(summary.all_pass.get(p)))
+    out_console.print(t)
+    out_console.print(f"已存储 / stored: {summary.stored} ({summary.ok} ok, {summary.failed} failed) in {store}; "
+                      f"this call ran {summary.recorded} on {summary.workers} worker(s) in {summary.seconds:.1f} s")
+    out_console.print(f"报告 / report: yingji batch report {store} --out DIR")
+
+
+def batch_command(
+    ctx: typer.Context,
+    scenario: Annotated[Optional[str], typer.Argument(help="built-in scenario name or scenario .toml (with \\[uncertain.*] tables)")] = None,
+    runs: Annotated[Optional[int], typer.Option("--runs", "-n", help="randomised runs per plan (on --resume: default the stored count)")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="local worker processes (default: CPU count)")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="address of a running Dask scheduler, tcp://HOST:PORT")] = None,
+    store: Annotated[Optional[Path], typer.Option("--store", help="SQLite results file (default: batch-NAME.sqlite)")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="continue the batch in --store: run only what is missing")] = False,
+    seed: Annotated[Optional[int], seed_option("0; on --resume the stored one")] = None,
+    plans: PlansOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a scenario many times with its uncertain inputs sampled; store every run. 批量随机验证。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    if scenario is None:
+        raise input_error("batch: name a scenario (built-in name or .toml file), or use 'yingji batch report STORE'")
+    # deferred: the batch runner imports dask.distributed and the whole engine
+    from scenarios.batch.runs import run_batch
+    from scenarios.core.spec import load_scenario
+
+    sc = load_scenario(scenario)
+    store = store or Path(f"batch-{sc.name}.sqlite")
+    if resume:
+        runs, seed = _resumed(store, runs, seed)
+    if runs is None:
+        raise input_error("--runs: give the number of runs (e.g. --runs 200)")
+    seed = check_seed(0 if seed is None else seed)
+    chosen = plan_list(plans)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        with _progress_bar(not (quiet or as_json), sc.name) as update:
+            summary = run_batch(sc, runs=runs, store=store, seed=seed, plans=chosen, workers=workers,
+                                scheduler=scheduler, resume=resume, progress=update)
+    except KeyboardInterrupt:
+        err_console.print(f"中断 / interrupted: {_stored(store)} runs stored in {store}; "
+                          f"continue with: yingji batch {scenario} --store {store} --resume")
+        raise typer.Exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if as_json:
+        print_json(summary.to_dict())
+    elif not quiet:
+        _print_batch(summary, sc.name, store)
+
+
 def batch_report_command(
     store: Annotated[Path, typer.Argument(help="a batch store written by 'yingji batch'")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default: STORE name + '-report')")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="figure language: zh or en (the HTML shows both)")] = "zh",
-    as_json: Annotated[bool, typer.Option("--json", help="print the summary as one JSON object")] = False,
+    out: Annotated[Optional[Path], out_option("folder for the report (default: STORE name + '-report')")] = None,
+    lang: LangOpt = Lang.zh,
+    as_json: JsonOpt = False,
 ) -> None:
     """Probabilities of meeting each target, drivers of failure, worst runs, plan differences. 批量结果报告。"""
+    # deferred: the batch report imports numpy, matplotlib and the report writers
     from scenarios.batch.report import write_batch_report
 
     out = out or store.with_name(store.stem + "-report")
-    res = write_batch_report(store, out, lang=lang)
+    res = write_batch_report(store, out, lang=lang.value)
     if as_json:
-        print(json.dumps(res, ensure_ascii=False))
+        print_json(res)
         return
     s = res["summary"]
-    from rich.table import Table
-
     t = Table(title=f"{s['scenario']}: 目标达成概率 / probability of meeting each target (Wilson 95 %)")
     for col in ("方案 / plan", "指标 / indicator", "达成 / met", "概率 / p", "95 % CI"):
         t.add_column(col)
@@ -177,10 +189,10 @@ def batch_report_command(
             if not r["n"]:
                 continue
             lo, hi = r["wilson"]
-            t.add_row(plan, r["zh"] if lang == "zh" else r["en"], f"{r['met']}/{r['n']}", _pct(r["p"]),
+            t.add_row(plan, r["zh"] if lang is Lang.zh else r["en"], f"{r['met']}/{r['n']}", _pct(r["p"]),
                       f"{_pct(lo)} – {_pct(hi)}")
-    console.print(t)
-    console.print(f"输出 / written to {out}: " + ", ".join(res["files"]))
+    out_console.print(t)
+    written(out, res["files"])
 
 
 def register(app: typer.Typer) -> None:

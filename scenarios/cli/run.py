@@ -1,87 +1,60 @@
 """``yingji scenarios list|show``, ``yingji run`` and ``yingji compare``.
 
-Registered on the main app by :func:`register` (scenarios/cli.py). Progress goes to stderr so
-``--json`` output on stdout stays one parseable object; text from scenario files is printed
-with rich markup escaped.
+Text from scenario files is printed with rich markup escaped: a title such as ``[red]`` is text.
 """
 from __future__ import annotations
 
-import json
 import sys
-from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from network.errors import InputError
+from .options import (
+    JsonOpt,
+    Lang,
+    LangOpt,
+    PlanOpt,
+    PlansOpt,
+    QuietOpt,
+    check_seed,
+    input_error,
+    out_option,
+    plan_arg,
+    plan_list,
+    seed_option,
+)
+from .output import Say, out_console, print_json, progress, verdict, written
 
-out_console = Console()
-err_console = Console(stderr=True)
-
-
-class RunLang(str, Enum):
-    zh = "zh"
-    en = "en"
-
-
-PlanOpt = Annotated[Optional[str], typer.Option("--plan", help="existing | optimized | a plan JSON file (default: the scenario's [plan])")]
-SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="random seed (default: the scenario's simulation.seed)")]
-LangOpt = Annotated[RunLang, typer.Option("--lang", help="language of labels, figures and the report")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress and no table (files and exit status only)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
-
-
-def _plan_arg(text: str | None) -> str | Path | None:
-    if text is None or text in ("existing", "optimized", "optimised"):
-        return "optimized" if text == "optimised" else text
-    return Path(text)
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator:
-    """A rich spinner with the current stage and elapsed time (stderr), or a no-op."""
-    if not enabled:
-        yield lambda stage, msg: None
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as prog:
-        task = prog.add_task("…", total=None)
-        yield lambda stage, msg: prog.update(task, description=escape(msg))
+ScenarioSeedOpt = Annotated[Optional[int], seed_option("the scenario's simulation.seed")]
 
 
 def _indicator_table(rows: list[dict], title: str, lang: str) -> Table:
+    """One run's indicators with their targets and verdicts, labelled in ``lang``."""
+    # deferred: the report tables import the reports package (numpy)
     from scenarios.reports.tables import format_target, format_value
 
     t = Table(title=escape(title))
     for col in ("指标 / indicator", "数值 / value", "目标 / target", "结果 / result"):
         t.add_column(col)
     for row in rows:
-        verdict = "—" if row["pass"] is None else ("[green]达标 pass[/green]" if row["pass"] else "[red]未达标 fail[/red]")
         value = "—" if row["value"] is None else format_value(row["value"], row["unit"])
         note = f" ({escape(row['note'])})" if row.get("note") and row["value"] is None and row["pass"] is not None else ""
         t.add_row(escape(row["zh"] if lang == "zh" else row["en"]), value + note,
-                  format_target(row["target"], row["unit"]), verdict)
+                  format_target(row["target"], row["unit"]), verdict(row["pass"]))
     return t
-
-
-def _fails(rows: list[dict]) -> bool:
-    return any(r["pass"] is False for r in rows)
 
 
 def scenarios_list(as_json: JsonOpt = False) -> None:
     """The built-in scenarios. 内置情景。"""
+    # deferred: the spec module imports pydantic and the network package
     from scenarios.core.spec import list_scenarios
 
     items = list_scenarios()
     if as_json:
-        print(json.dumps([{"name": n, "title_zh": zh, "title_en": en} for n, zh, en in items], ensure_ascii=False))
+        print_json([{"name": n, "title_zh": zh, "title_en": en} for n, zh, en in items])
         return
     t = Table(title="内置情景 / built-in scenarios")
     for col in ("名称 / name", "标题", "title"):
@@ -94,6 +67,7 @@ def scenarios_list(as_json: JsonOpt = False) -> None:
 
 def scenarios_show(name: Annotated[str, typer.Argument(help="a built-in scenario name")]) -> None:
     """Print a built-in scenario's TOML, to copy and edit. 打印情景文件。"""
+    # deferred: the spec module imports pydantic and the network package
     from scenarios.core.spec import builtin_text, library_names
 
     if name not in library_names() and Path(name).is_file():
@@ -102,59 +76,9 @@ def scenarios_show(name: Annotated[str, typer.Argument(help="a built-in scenario
     sys.stdout.write(builtin_text(name))
 
 
-def run_command(
-    scenario: Annotated[Optional[str], typer.Argument(help="a built-in scenario name (yingji scenarios list) or a scenario .toml")] = None,
-    plan: PlanOpt = None,
-    seed: SeedOpt = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="folder for report.html, kpis.json, CSV, GeoJSON and figures")] = None,
-    lang: LangOpt = RunLang.zh,
-    quiet: QuietOpt = False,
-    as_json: JsonOpt = False,
-    fail_on_target: Annotated[bool, typer.Option("--fail-on-target", help="exit 1 when a target is missed (for CI)")] = False,
-    replay: Annotated[Optional[str], typer.Option("--replay", help="re-run one stored batch run exactly: STORE:RUN[:PLAN]")] = None,
-) -> None:
-    """Run a scenario and check the plan's targets. 运行情景并检验规划目标。"""
-    from scenarios.reports.outputs import write_run_outputs
-    from scenarios.core.runner import run_scenario
-    from scenarios.core.spec import load_scenario
-
-    if replay is not None:
-        if scenario is not None or plan is not None or seed is not None:
-            raise InputError("--replay: the stored run fixes the scenario, plan and seed; give none of them")
-        sc, plan, seed = _replay(replay)
-    elif scenario is None:
-        raise InputError("run: name a scenario (yingji scenarios list) or a .toml file, or give --replay STORE:RUN")
-    else:
-        sc = load_scenario(scenario)
-    if seed is not None and seed < 0:
-        raise InputError(f"--seed: expected a non-negative integer, found {seed}")
-    with _progress(not (quiet or as_json)) as say:
-        run = run_scenario(sc, plan=_plan_arg(plan), seed=seed, progress=say)
-        files: list[str] = []
-        if out is not None:
-            say("report", "写入报告 / writing report")
-            files = write_run_outputs(out, run, lang=lang.value)
-    if as_json:
-        from scenarios.reports.outputs import run_summary
-
-        summary = {k: v for k, v in run_summary(run).items() if k != "kpis"}
-        summary.update(out=None if out is None else str(out), files=files)
-        print(json.dumps(summary, ensure_ascii=False))
-    elif not quiet:
-        title = run.title_zh if lang is RunLang.zh else run.title_en
-        out_console.print(_indicator_table(run.kpis, f"{title} [{run.plan_label}] — 规划指标 / plan indicators", lang.value))
-        for note in run.notes:
-            out_console.print(f"[yellow]注意 / note:[/yellow] {escape(note)}")
-        if out is not None:
-            out_console.print(f"输出 / written to {escape(str(out))}: {escape(', '.join(f for f in files if '/' not in f))}")
-        if getattr(run.network, "meta", {}).get("illustrative"):
-            out_console.print("[dim]示意模型 / illustrative model[/dim]")
-    if fail_on_target and _fails(run.kpis):
-        raise typer.Exit(1)
-
-
 def _replay(text: str) -> tuple[Any, str, int]:
     """``STORE:RUN[:PLAN]`` -> (scenario with the run's sampled inputs, plan label, seed)."""
+    # deferred: the batch store imports the runner
     from scenarios.batch.runs import load_replay
 
     parts = text.split(":")
@@ -163,76 +87,112 @@ def _replay(text: str) -> tuple[Any, str, int]:
     elif len(parts) >= 3 and parts[-2].isdigit():
         store, run_index, plan = ":".join(parts[:-2]), parts[-2], parts[-1]
     else:
-        raise InputError(f"--replay: expected STORE:RUN or STORE:RUN:PLAN (e.g. batch.sqlite:17), found {text!r}")
+        raise input_error(f"--replay: expected STORE:RUN or STORE:RUN:PLAN (e.g. batch.sqlite:17), found {text!r}")
     if not Path(store).is_file():
-        raise InputError(f"--replay: no batch store at {store}")
+        raise input_error(f"--replay: no batch store at {store}")
     return load_replay(store, int(run_index), plan)
 
 
-def _compare_items(items: list[str], plans: str) -> list[tuple[str, str | Path | None]]:
-    default_plans = [p.strip() for p in plans.split(",") if p.strip()]
-    if not default_plans:
-        raise InputError("--plans: name at least one plan (existing, optimized or a plan JSON file)")
+def _run_input(scenario: str | None, plan: str | None, seed: int | None, replay: str | None) -> tuple[Any, Any, int | None]:
+    """The scenario, plan and seed to run: from the arguments, or all three from ``--replay``."""
+    # deferred: the spec module imports pydantic and the network package
+    from scenarios.core.spec import load_scenario
+
+    if replay is not None:
+        if scenario is not None or plan is not None or seed is not None:
+            raise input_error("--replay: the stored run fixes the scenario, plan and seed; give none of them")
+        return _replay(replay)
+    if scenario is None:
+        raise input_error("run: name a scenario (yingji scenarios list) or a .toml file, or give --replay STORE:RUN")
+    if plan is not None and "," in plan and not Path(plan).exists():
+        raise input_error(f"--plan {plan}: 'yingji run' takes one plan; 'yingji compare NAME --plan A,B' runs several")
+    return load_scenario(scenario), plan, check_seed(seed)
+
+
+def _print_run(run: Any, out: Path | None, files: list[str], lang: Lang) -> None:
+    """The indicator table, the run's notes and where its files went."""
+    title = run.title_zh if lang is Lang.zh else run.title_en
+    out_console.print(_indicator_table(run.kpis, f"{title} [{run.plan_label}] — 规划指标 / plan indicators", lang.value))
+    for note in run.notes:
+        out_console.print(f"[yellow]注意 / note:[/yellow] {escape(note)}")
+    if out is not None:
+        written(out, [f for f in files if "/" not in f])
+    if getattr(run.network, "meta", {}).get("illustrative"):
+        out_console.print("[dim]示意模型 / illustrative model[/dim]")
+
+
+def run_command(
+    scenario: Annotated[Optional[str], typer.Argument(help="a built-in scenario name (yingji scenarios list) or a scenario .toml")] = None,
+    plan: PlanOpt = None,
+    seed: ScenarioSeedOpt = None,
+    out: Annotated[Optional[Path], out_option("folder for report.html, kpis.json, CSV, GeoJSON and figures")] = None,
+    lang: LangOpt = Lang.zh,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    fail_on_target: Annotated[bool, typer.Option("--fail-on-target", help="exit 1 when a target is missed (for CI)")] = False,
+    replay: Annotated[Optional[str], typer.Option("--replay", help="re-run one stored batch run exactly: STORE:RUN[:PLAN]")] = None,
+) -> None:
+    """Run a scenario and check the plan's targets. 运行情景并检验规划目标。"""
+    # deferred: the runner and the report writers load the whole engine (~2 s)
+    from scenarios.core.runner import run_scenario
+    from scenarios.reports.outputs import run_summary, write_run_outputs
+
+    sc, plan, seed = _run_input(scenario, plan, seed, replay)
+    with progress(not (quiet or as_json)) as say:
+        run = run_scenario(sc, plan=plan_arg(plan), seed=seed, progress=say)
+        files: list[str] = []
+        if out is not None:
+            say("report", "写入报告 / writing report")
+            files = write_run_outputs(out, run, lang=lang.value)
+    if as_json:
+        summary = {k: v for k, v in run_summary(run).items() if k != "kpis"}
+        print_json({**summary, "out": None if out is None else str(out), "files": files})
+    elif not quiet:
+        _print_run(run, out, files, lang)
+    if fail_on_target and any(r["pass"] is False for r in run.kpis):
+        raise typer.Exit(1)
+
+
+def _compare_items(items: list[str], plans: list[str]) -> list[tuple[str, str | Path | None]]:
+    """(scenario, plan) pairs to run: each ``NAME@PLAN`` as written, every other name under each of ``plans``."""
     pairs: list[tuple[str, str | Path | None]] = []
     for item in items:
         name, at, plan = item.partition("@")
         if at and not plan:
-            raise InputError(f"{item}: expected NAME@PLAN (existing, optimized or a plan file)")
-        for p in ([plan] if at else default_plans):
-            pairs.append((name, _plan_arg(p)))
+            raise input_error(f"{item}: expected NAME@PLAN (existing, optimized or a plan file)")
+        for p in ([plan] if at else plans):
+            pairs.append((name, plan_arg(p)))
     if len(pairs) < 2:
-        raise InputError("compare: needs at least two runs: two scenarios, or --plans existing,optimized, or NAME@PLAN")
+        raise input_error("compare: needs at least two runs: two scenarios, or --plan existing,optimized, or NAME@PLAN")
     return pairs
 
 
-def compare_command(
-    items: Annotated[list[str], typer.Argument(help="scenarios (names or .toml), each optionally NAME@PLAN")],
-    plans: Annotated[str, typer.Option("--plans", help="comma-separated plans for every scenario, e.g. existing,optimized")] = "existing",
-    seed: SeedOpt = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="folder for report.html, compare.json/csv, figures and each run's files")] = None,
-    lang: LangOpt = RunLang.zh,
-    quiet: QuietOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Compare scenarios and plans side by side. 情景与预案对比。"""
+def _run_pairs(pairs: list[tuple[str, Any]], seed: int | None, say: Say) -> list[Any]:
+    """Run every (scenario, plan) pair; each district file is loaded once and shared."""
+    # deferred: the runner loads the whole engine (~2 s)
     from network.district import load_district
-
-    from scenarios.reports.outputs import compare_rows, run_summary, write_compare_outputs
-    from scenarios.reports.tables import run_labels
     from scenarios.core.runner import run_scenario
     from scenarios.core.spec import load_scenario
 
-    pairs = _compare_items(items, plans)
-    if seed is not None and seed < 0:
-        raise InputError(f"--seed: expected a non-negative integer, found {seed}")
     loaded = {name: load_scenario(name) for name, _ in pairs}  # every name checked before any run
+    districts: dict[str, object] = {}
     runs = []
-    with _progress(not (quiet or as_json)) as say:
-        districts: dict[str, object] = {}
-        for i, (name, plan) in enumerate(pairs, start=1):
-            sc = loaded[name]
-            district = None
-            if sc.network.is_district:
-                key = "builtin" if sc.network.source == "builtin" else str(sc.resolve(sc.network.source))
-                if key not in districts:
-                    districts[key] = load_district(None if key == "builtin" else key)
-                district = districts[key]
-            step = lambda stage, msg, i=i: say(stage, f"[{i}/{len(pairs)}] {msg}")  # noqa: E731
-            runs.append(run_scenario(sc, plan=plan, seed=seed, district=district, progress=step))
-        files: list[str] = []
-        if out is not None:
-            say("report", "写入报告 / writing report")
-            files = write_compare_outputs(out, runs, lang=lang.value)
-    rows = compare_rows(runs)
-    labels = run_labels(runs)
-    if as_json:
-        print(json.dumps({"runs": [{"label": lab, **{k: v for k, v in run_summary(r).items() if k != "kpis"}}
-                                   for lab, r in zip(labels, runs)],
-                          "indicators": rows, "out": None if out is None else str(out), "files": files},
-                         ensure_ascii=False))
-        return
-    if quiet:
-        return
+    for i, (name, plan) in enumerate(pairs, start=1):
+        sc = loaded[name]
+        district = None
+        if sc.network.is_district:
+            key = "builtin" if sc.network.source == "builtin" else str(sc.resolve(sc.network.source))
+            if key not in districts:
+                districts[key] = load_district(None if key == "builtin" else key)
+            district = districts[key]
+        step = lambda stage, msg, i=i: say(stage, f"[{i}/{len(pairs)}] {msg}")  # noqa: E731
+        runs.append(run_scenario(sc, plan=plan, seed=seed, district=district, progress=step))
+    return runs
+
+
+def _comparison_table(rows: list[dict], labels: list[str], lang: Lang) -> Table:
+    """Indicators down, runs across; every run after the first shows its difference to the first."""
+    # deferred: the report tables import the reports package (numpy)
     from scenarios.reports.tables import format_diff, format_target, format_value
 
     t = Table(title="情景对比 / comparison")
@@ -249,10 +209,42 @@ def compare_command(
             if k:
                 text += f" ({format_diff(row['diff'][lab], row['unit'])})"
             cells.append(text)
-        t.add_row(escape(row["zh"] if lang is RunLang.zh else row["en"]), format_target(row["target"], row["unit"]), *cells)
-    out_console.print(t)
-    if out is not None:
-        out_console.print(f"输出 / written to {escape(str(out))}: report.html, compare.json, compare.csv, runs/")
+        t.add_row(escape(row["zh"] if lang is Lang.zh else row["en"]), format_target(row["target"], row["unit"]), *cells)
+    return t
+
+
+def compare_command(
+    items: Annotated[list[str], typer.Argument(help="scenarios (names or .toml), each optionally NAME@PLAN")],
+    plans: PlansOpt = None,
+    seed: ScenarioSeedOpt = None,
+    out: Annotated[Optional[Path], out_option("folder for report.html, compare.json/csv, figures and each run's files")] = None,
+    lang: LangOpt = Lang.zh,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare scenarios and plans side by side. 情景与预案对比。"""
+    # deferred: the report writers load the whole engine (~2 s)
+    from scenarios.reports.outputs import compare_rows, run_summary, write_compare_outputs
+    from scenarios.reports.tables import run_labels
+
+    pairs = _compare_items(items, plan_list(plans))
+    check_seed(seed)
+    with progress(not (quiet or as_json)) as say:
+        runs = _run_pairs(pairs, seed, say)
+        files: list[str] = []
+        if out is not None:
+            say("report", "写入报告 / writing report")
+            files = write_compare_outputs(out, runs, lang=lang.value)
+    rows = compare_rows(runs)
+    labels = run_labels(runs)
+    if as_json:
+        print_json({"runs": [{"label": lab, **{k: v for k, v in run_summary(r).items() if k != "kpis"}}
+                             for lab, r in zip(labels, runs)],
+                    "indicators": rows, "out": None if out is None else str(out), "files": files})
+    elif not quiet:
+        out_console.print(_comparison_table(rows, labels, lang))
+        if out is not None:
+            written(out, ["report.html", "compare.json", "compare.csv", "runs/"])
 
 
 def register(app: typer.Typer) -> None:

@@ -551,3 +551,52 @@ def compare_maps_figure(maps: Sequence[tuple[str, Any, Sequence[Any], Any, Any]]
     if isinstance(maps[0][1], District):
         fig.suptitle(ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN, fontsize=10)
     return fig
+
+
+# ---------------------------------------------------------------------------------- plan map
+#: how each facility layer is drawn: plan attribute, marker, colour, Chinese and English name
+_PLAN_MAP_STYLES = (("team_bases", "P", "#c0392b", "救援队驻地", "team base"),
+               ("warehouses", "s", "#8e44ad", "物资储备库", "relief warehouse"),
+               ("shelters", "o", "#2874a6", "避难场所", "shelter"))
+
+
+def _draw_facilities(ax, net: RoadNetwork, items: Sequence[Any], style: tuple[str, ...], existing: bool,
+                     lang: str) -> None:
+    """One layer's existing (hollow) or new (filled, labelled) facilities on the map."""
+    _, marker, colour, zh, en = style
+    sel = [it for it in items if it.existing == existing]
+    if not sel:
+        return
+    xy = [(net.x[it.node] / 1000.0, net.y[it.node] / 1000.0) for it in sel]
+    xs, ys = zip(*xy)
+    tag = ("现有" if existing else "新增") if lang == "zh" else ("existing" if existing else "new")
+    label = f"{zh}（{tag}）" if lang == "zh" else f"{en} ({tag})"
+    if existing:
+        ax.scatter(xs, ys, marker=marker, s=70, facecolors="white", edgecolors=colour, linewidths=1.6,
+                   zorder=12, label=label)
+        return
+    ax.scatter(xs, ys, marker=marker, s=150, c=colour, edgecolors="black", linewidths=1.2, zorder=13, label=label)
+    for it, (x, y) in zip(sel, xy):
+        ax.annotate(it.name_zh if lang == "zh" else it.name_en, (x, y), xytext=(6, 6),
+                    textcoords="offset points", fontsize=8, zorder=14,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour, "alpha": 0.85})
+
+
+def plan_map_figure(district: District, plan: Plan, *, lang: str = "zh") -> Figure:
+    """The district base map with the plan's facilities: existing hollow, new filled and labelled."""
+    texts(lang)
+    fig = _figure(10, 10.5)
+    ax = fig.add_subplot()
+    net = district.network
+    draw_district(ax, district, lang=lang, show_facilities=False)
+    for style in _PLAN_MAP_STYLES:
+        for existing in (True, False):
+            _draw_facilities(ax, net, getattr(plan, style[0]), style, existing, lang)
+    name = district.spec.district.name_zh if lang == "zh" else district.spec.district.name_en
+    what = "应急资源优化布局（现有 + 新增）" if lang == "zh" else "optimized emergency facilities (existing + new)"
+    ax.set_title(f"{name} — {what}\n{ILLUSTRATIVE_NOTE_ZH if lang == 'zh' else ILLUSTRATIVE_NOTE_EN}", fontsize=12)
+    ax.set_xlabel(("东向距离 (km)" if lang == "zh" else "easting (km)") + f" — {net.crs}")
+    ax.set_ylabel("北向距离 (km)" if lang == "zh" else "northing (km)")
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize=7.5, framealpha=0.85, ncol=2)
+    return fig

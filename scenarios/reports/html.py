@@ -14,7 +14,6 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from network.checks import language
 from network.district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH, District
 from network.errors import InputError
 from scenarios.core.runner import ScenarioRun
+from scenarios.core.version import yingji_version
 
 from . import figures as F
 from .tables import compare_table, format_diff, format_target, format_value, indicator_rows, key_numbers, plan_summary, run_labels
@@ -52,14 +52,6 @@ def environment() -> Environment:
     """The jinja2 environment of every HTML page yingji writes: autoescaped, strict about undefined names."""
     return Environment(loader=PackageLoader("scenarios.reports", "templates"), autoescape=True,
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-def yingji_version() -> str:
-    """The installed yingji version ("source" when run from a checkout that is not installed)."""
-    try:
-        return version("yingji")
-    except PackageNotFoundError:
-        return "source"
 
 
 def data_uri(png: Path) -> str:

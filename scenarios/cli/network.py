@@ -1,0 +1,106 @@
+"""``yingji network info|map|export``: the road network of the built-in district or of any file."""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from .options import JsonOpt, Lang, LangOpt, out_option
+from .output import out_console, print_json
+
+SourceOpt = Annotated[
+    Optional[Path],
+    typer.Option("--source", "-s", help="OSM (.osm/.osm.bz2/.pbf), GraphML or district .toml; default: built-in district"),
+]
+
+
+class ExportFormat(str, Enum):
+    """The export file formats."""
+
+    graphml = "graphml"
+    geojson = "geojson"
+
+
+def network_info(source: SourceOpt = None, as_json: JsonOpt = False) -> None:
+    """Nodes, edges, dropped nodes, km of road, area and population. 路网概况。"""
+    # deferred: loading a network imports numpy, scipy and the OSM readers
+    from network.load import load_network
+
+    net = load_network(source)
+    summary = net.summary()
+    summary["illustrative"] = bool(net.meta.get("illustrative", False))
+    for key in ("drive_nodes", "drive_edges", "scc_nodes", "raw_nodes", "raw_ways"):
+        if key in net.meta:
+            summary[key] = net.meta[key]
+    if as_json:
+        print_json(summary)
+        return
+    table = Table(title=summary["name"], show_header=True)
+    table.add_column("指标 / item")
+    table.add_column("数值 / value", justify="right")
+    rows = [
+        ("节点 / nodes", f"{summary['nodes']:,}"),
+        ("有向边 / directed edges", f"{summary['edges']:,}"),
+        ("剔除节点（非最大强连通分量）/ dropped nodes", f"{summary['dropped_nodes']:,}"),
+        ("道路里程 / road km (directed)", f"{summary['road_km']:,.1f}"),
+        ("覆盖面积 / area km² (convex hull)", f"{summary['area_km2']:,.1f}"),
+        ("人口 / population", f"{summary['population']:,}"),
+        ("乡镇街道 / townships", f"{summary['zones']}"),
+        ("坐标系 / CRS", summary["crs"]),
+    ]
+    rows += [(f"  {cls} km", f"{km:,.1f}") for cls, km in summary["road_km_by_class"].items()]
+    for r in rows:
+        table.add_row(*r)
+    out_console.print(table)
+    if summary["illustrative"]:
+        out_console.print("[dim]示意模型：位置与路网为生成的近似 / illustrative model: generated approximations[/dim]")
+
+
+def _file_written(path: Path, as_json: bool, label: str) -> None:
+    """The one file a command wrote: a JSON object with ``--json``, else a bilingual line."""
+    if as_json:
+        print_json({"out": str(path), "files": [str(path)]})
+    else:
+        out_console.print(f"{label}: {path}")
+
+
+def network_map(
+    out: Annotated[Path, out_option("the map file, .png or .svg")],
+    source: SourceOpt = None,
+    lang: LangOpt = Lang.zh,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draw the base map (roads, river, forests, towns, facilities). 绘制底图。"""
+    # deferred: drawing imports matplotlib and the network loaders
+    from network.basemap import render_map
+    from network.load import load_map_source
+
+    _file_written(render_map(load_map_source(source), out, lang=lang.value), as_json, "地图已保存 / map written")
+
+
+def network_export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="graphml (OSMnx-compatible) or geojson (QGIS)")],
+    out: Annotated[Path, out_option("the exported file")],
+    source: SourceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the network as GraphML or GeoJSON. 导出路网。"""
+    # deferred: loading a network imports numpy, scipy and the OSM readers
+    from network.graphml import save_geojson, save_graphml
+    from network.load import load_network
+
+    net = load_network(source)
+    path = save_graphml(net, out) if fmt is ExportFormat.graphml else save_geojson(net, out)
+    _file_written(path, as_json, "已导出 / exported")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``yingji network info|map|export``."""
+    network_app = typer.Typer(help="Road network: info, maps, export. 路网：概况、地图、导出。", no_args_is_help=True)
+    network_app.command("info")(network_info)
+    network_app.command("map")(network_map)
+    network_app.command("export")(network_export)
+    app.add_typer(network_app, name="network")
