@@ -11,19 +11,16 @@ import numpy as np
 import pytest
 
 from network.errors import InputError
-from scenarios.drill.design import (
+from scenarios.drill.catalogue import (
     OBJECTIVES,
     SOURCES,
-    TWIST_COUNT,
-    design_drill,
     entity_catalogue,
     fmt_t,
-    load_run,
     parse_t,
     recipient_catalogue,
     road_edges,
 )
-from sim.hazards.road_damage import RoadDamage
+from scenarios.drill.design import design_drill, load_run
 from scenarios.drill.msel import (
     COLUMNS,
     EVAL_COLUMNS,
@@ -31,6 +28,8 @@ from scenarios.drill.msel import (
     write_evaluation_csv,
     write_msel_csv,
 )
+from scenarios.drill.twists import TWIST_COUNT
+from sim.hazards.road_damage import RoadDamage
 
 #: which simulation event grounds each event-based inject kind
 EVENT_OF_KIND = {"warning_needed": "threatened", "first_impact": "affected", "lethal_zone": "lethal",

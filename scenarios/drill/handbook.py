@@ -21,14 +21,10 @@ from scenarios.reports.hazard_outputs import Frame, MapCanvas, colour_top, evalu
 from scenarios.reports.html import environment
 from scenarios.reports.webfont import embed_cjk_font
 
-from .design import DELIVERY, OBJECTIVES, SOURCES, Drill, fmt_t
+from .catalogue import DELIVERY, OBJECTIVES, SOURCES, fmt_t
+from .design import Drill
 from .msel import CAPABILITY, evaluation_rows
-
-_TWIST_NAMES = {
-    "team_unavailable": ("队伍无法出动", "team unavailable"), "road_early": ("道路提前中断", "road closing early"),
-    "comms_outage": ("通信中断", "communications outage"), "shelter_overflow": ("避难场所超员", "shelter overflowing"),
-    "second_ignition": ("第二火点", "second ignition"), "wind_shift": ("风向突变", "wind shift"),
-}
+from .twists import TWIST_NAMES
 
 
 def entity_xy(drill: Drill) -> dict[str, tuple[float, float]]:
@@ -182,7 +178,7 @@ def _context(drill: Drill, names: dict[str, tuple[str, str]], maps: list[str]) -
         "m": m, "duration": fmt_t(m.duration_s), "start_h": f"{m.start_s / 3600.0:.2f}",
         "objectives": [{"zh": OBJECTIVES[o][0], "en": OBJECTIVES[o][1],
                         "n": sum(1 for i in m.injects if i.objective == o and i.kind != "endex")} for o in m.objectives],
-        "twists": [{"zh": t.zh, "en": t.en, "name": {"zh": _TWIST_NAMES[t.kind][0], "en": _TWIST_NAMES[t.kind][1]},
+        "twists": [{"zh": t.zh, "en": t.en, "name": {"zh": TWIST_NAMES[t.kind][0], "en": TWIST_NAMES[t.kind][1]},
                     "time": fmt_t(t.t_s - m.start_s), "physics": t.physics} for t in m.twists],
         "participants": [nm(p) for p in m.participants if p != "all"],
         "kpis": kpis, "phases": phases, "evaluation": evaluation,

@@ -25,12 +25,11 @@ from scenarios.core.runner import ScenarioRun, build_plan, load_scenario_network
 from scenarios.core.spec import BUILTIN_PREFIX, load_scenario
 from sim.hazards import HAZARD_TYPES
 
-from .design import (
+from .catalogue import (
     DELIVERY,
     OBJECTIVES,
     ROLES,
     SOURCES,
-    Msel,
     entity_catalogue,
     fmt_t,
     hazard_kinds,
@@ -38,6 +37,7 @@ from .design import (
     recipient_catalogue,
     scenario_objectives,
 )
+from .design import Msel
 
 #: msel.csv columns, in order; the first seven after ``id`` are what ``check_msel`` requires
 COLUMNS = ("time", "id", "phase", "inject", "source", "delivery", "recipient", "expected_action", "target_time",
