@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import warnings
@@ -12,6 +13,7 @@ import pytest
 
 from network.errors import InputError
 from scenarios.drill.catalogue import (
+    KIND_OBJECTIVE,
     OBJECTIVES,
     SOURCES,
     entity_catalogue,
@@ -21,6 +23,7 @@ from scenarios.drill.catalogue import (
     road_edges,
 )
 from scenarios.drill.design import design_drill, load_run
+from scenarios.drill.hazard_injects import HAZARD_INJECTS
 from scenarios.drill.msel import (
     COLUMNS,
     EVAL_COLUMNS,
@@ -225,6 +228,23 @@ def test_fire_reaches_village_edges_when_the_run_says(fire_drill):
     for i in rows:
         e = d.result.events[int(i.basis.split(":")[1])]
         assert e["event"] == "threatened" and i.recipient == i.entities[0]
+
+
+def test_every_kind_with_injects_has_an_objective():
+    assert set(HAZARD_INJECTS) == set(KIND_OBJECTIVE)
+
+
+def test_a_kind_without_injects_gets_the_generic_ones(chlorine):
+    """A hazard kind with no entry in the inject table (road damage alone) still gets the event,
+    road and twist injects; no met bulletin, no hazard-specific injects."""
+    edges = road_edges(chlorine.district)["chang-river-bridge-no-1"]
+    run = dataclasses.replace(chlorine, hazards=[RoadDamage.of_edges(chlorine.district.network, edges, 3600.0)])
+    m = design_drill(run, difficulty="easy", seed=0).msel  # seed 0 draws a shelter overflow: no re-run
+    kinds = {i.kind for i in m.injects}
+    assert m.kind == "other" and m.objectives == ["emergency_comms"]
+    assert {"road_closed", "warning_needed", "first_impact", "shelter_open"} <= kinds
+    assert {f"twist_{t.kind}" for t in m.twists} <= kinds
+    assert not kinds & {"met_bulletin", "release", "plume_site", "fire_report", "gauge_warning"}
 
 
 # ------------------------------------------------------------------------------------ options
