@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ def entity_xy(drill: Drill) -> dict[str, tuple[float, float]]:
     spec = drill.district.spec
     crs = spec.district.crs
 
-    def p(lonlat) -> tuple[float, float]:
+    def p(lonlat: Sequence[float]) -> tuple[float, float]:
         """Projected (x, y) of a (lon, lat)."""
         v = xy_of([lonlat], crs)[0]
         return float(v[0]), float(v[1])
