@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import warnings
@@ -11,19 +12,18 @@ import numpy as np
 import pytest
 
 from network.errors import InputError
-from scenarios.drill.design import (
+from scenarios.drill.catalogue import (
+    KIND_OBJECTIVE,
     OBJECTIVES,
     SOURCES,
-    TWIST_COUNT,
-    design_drill,
     entity_catalogue,
     fmt_t,
-    load_run,
     parse_t,
     recipient_catalogue,
     road_edges,
 )
-from sim.hazards.road_damage import RoadDamage
+from scenarios.drill.design import design_drill, load_run
+from scenarios.drill.hazard_injects import HAZARD_INJECTS
 from scenarios.drill.msel import (
     COLUMNS,
     EVAL_COLUMNS,
@@ -31,6 +31,8 @@ from scenarios.drill.msel import (
     write_evaluation_csv,
     write_msel_csv,
 )
+from scenarios.drill.twists import TWIST_COUNT
+from sim.hazards.road_damage import RoadDamage
 
 #: which simulation event grounds each event-based inject kind
 EVENT_OF_KIND = {"warning_needed": "threatened", "first_impact": "affected", "lethal_zone": "lethal",
@@ -226,6 +228,23 @@ def test_fire_reaches_village_edges_when_the_run_says(fire_drill):
     for i in rows:
         e = d.result.events[int(i.basis.split(":")[1])]
         assert e["event"] == "threatened" and i.recipient == i.entities[0]
+
+
+def test_every_kind_with_injects_has_an_objective():
+    assert set(HAZARD_INJECTS) == set(KIND_OBJECTIVE)
+
+
+def test_a_kind_without_injects_gets_the_generic_ones(chlorine):
+    """A hazard kind with no entry in the inject table (road damage alone) still gets the event,
+    road and twist injects; no met bulletin, no hazard-specific injects."""
+    edges = road_edges(chlorine.district)["chang-river-bridge-no-1"]
+    run = dataclasses.replace(chlorine, hazards=[RoadDamage.of_edges(chlorine.district.network, edges, 3600.0)])
+    m = design_drill(run, difficulty="easy", seed=0).msel  # seed 0 draws a shelter overflow: no re-run
+    kinds = {i.kind for i in m.injects}
+    assert m.kind == "other" and m.objectives == ["emergency_comms"]
+    assert {"road_closed", "warning_needed", "first_impact", "shelter_open"} <= kinds
+    assert {f"twist_{t.kind}" for t in m.twists} <= kinds
+    assert not kinds & {"met_bulletin", "release", "plume_site", "fire_report", "gauge_warning"}
 
 
 # ------------------------------------------------------------------------------------ options

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,12 @@ from scenarios.core.naming import slug
 from scenarios.reports.hazard_outputs import Frame, MapCanvas, colour_top, evaluate
 from scenarios.reports.html import environment
 from scenarios.reports.webfont import embed_cjk_font
+from sim.hazards.chemical.model import ChemicalRelease
 
-from .design import DELIVERY, OBJECTIVES, SOURCES, Drill, fmt_t
+from .catalogue import DELIVERY, OBJECTIVES, SOURCES, fmt_t
+from .design import Drill, Inject, Msel, Phase
 from .msel import CAPABILITY, evaluation_rows
-
-_TWIST_NAMES = {
-    "team_unavailable": ("队伍无法出动", "team unavailable"), "road_early": ("道路提前中断", "road closing early"),
-    "comms_outage": ("通信中断", "communications outage"), "shelter_overflow": ("避难场所超员", "shelter overflowing"),
-    "second_ignition": ("第二火点", "second ignition"), "wind_shift": ("风向突变", "wind shift"),
-}
+from .twists import TWIST_NAMES
 
 
 def entity_xy(drill: Drill) -> dict[str, tuple[float, float]]:
@@ -36,7 +34,8 @@ def entity_xy(drill: Drill) -> dict[str, tuple[float, float]]:
     spec = drill.district.spec
     crs = spec.district.crs
 
-    def p(lonlat) -> tuple[float, float]:
+    def p(lonlat: Sequence[float]) -> tuple[float, float]:
+        """Projected (x, y) of a (lon, lat)."""
         v = xy_of([lonlat], crs)[0]
         return float(v[0]), float(v[1])
 
@@ -85,11 +84,23 @@ def _frames(hazards: list[Hazard], times: np.ndarray) -> list[Frame]:
     return out
 
 
+def _release_end(h: ChemicalRelease) -> float:
+    """The end of a gas release."""
+    return float(h.start_s + h.duration_s)
+
+
+#: hazard kind -> the time its picture is best drawn by (it is gone soon after): each entry
+#: takes the model of its own kind
+_DRAW_BY: dict[str, Callable[[Any], float]] = {"chemical": _release_end}
+
+
 def _map_time(hazard: Hazard | None, t0: float, t1: float) -> float:
-    """When to draw a phase: its end; for a gas release the end of the release if it falls in
-    the phase (the plume is gone soon after, and the map would show nothing)."""
-    if hazard is not None and hazard.kind == "chemical":
-        peak = float(hazard.start_s + hazard.duration_s)
+    """When to draw a phase: its end; for a hazard that is gone soon after a moment (the plume
+    after the release ends) that moment if it falls in the phase, else the phase's end (the
+    map would show nothing)."""
+    draw_by = _DRAW_BY.get(hazard.kind) if hazard is not None else None
+    if draw_by is not None:
+        peak = draw_by(hazard)
         if peak <= t1:
             return max(t0, peak) if peak >= t0 else t1
     return t1
@@ -110,22 +121,7 @@ def phase_maps(drill: Drill, lang: str = "zh") -> list[bytes]:
     for ph, frame in zip(m.phases, frames):
         canvas.draw(frame, vmax)
         ax = canvas.ax
-        items = [i for i in m.injects if ph.t0_s <= i.t_s <= ph.t1_s and i.entities]
-        pts: dict[tuple[float, float], list[str]] = {}
-        for i in items:
-            for e in i.entities:
-                if e in xy:
-                    pts.setdefault(xy[e], [])
-                    if i.id not in pts[xy[e]]:
-                        pts[xy[e]].append(i.id)
-        for (x, y), ids in pts.items():
-            sc = ax.scatter([x / 1000.0], [y / 1000.0], s=90, marker="o", facecolors="none", edgecolors="#c0392b",
-                            linewidths=2.0, zorder=12)
-            label = ", ".join(ids[:3]) + (" …" if len(ids) > 3 else "")
-            tx = ax.annotate(label, (x / 1000.0, y / 1000.0), xytext=(6, 6), textcoords="offset points", fontsize=8,
-                             color="#7b241c", zorder=13,
-                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#c0392b", "alpha": 0.85})
-            canvas.overlay.extend([sc, tx])
+        _mark_places(canvas, [i for i in m.injects if ph.t0_s <= i.t_s <= ph.t1_s and i.entities], xy)
         phase_name = ph.zh if lang == "zh" else ph.en
         at = "地图时刻" if lang == "zh" else "map at"
         ax.set_title(f"{title}\n{phase_name} · {fmt_t(ph.t0_s)} – {fmt_t(ph.t1_s)} · {at} {fmt_t(frame.time_s - m.start_s)}",
@@ -136,63 +132,105 @@ def phase_maps(drill: Drill, lang: str = "zh") -> list[bytes]:
     return pngs
 
 
-def _context(drill: Drill, names: dict[str, tuple[str, str]], maps: list[str]) -> dict[str, Any]:
-    m = drill.msel
+def _mark_places(canvas: MapCanvas, injects: list[Inject], xy: dict[str, tuple[float, float]]) -> None:
+    """A red ring at each place the injects name, labelled with their ids (the first three)."""
+    pts: dict[tuple[float, float], list[str]] = {}
+    for i in injects:
+        for e in i.entities:
+            if e in xy:
+                pts.setdefault(xy[e], [])
+                if i.id not in pts[xy[e]]:
+                    pts[xy[e]].append(i.id)
+    for (x, y), ids in pts.items():
+        sc = canvas.ax.scatter([x / 1000.0], [y / 1000.0], s=90, marker="o", facecolors="none", edgecolors="#c0392b",
+                               linewidths=2.0, zorder=12)
+        label = ", ".join(ids[:3]) + (" …" if len(ids) > 3 else "")
+        tx = canvas.ax.annotate(label, (x / 1000.0, y / 1000.0), xytext=(6, 6), textcoords="offset points", fontsize=8,
+                                color="#7b241c", zorder=13,
+                                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#c0392b", "alpha": 0.85})
+        canvas.overlay.extend([sc, tx])
 
-    def nm(key: str) -> dict[str, str]:
-        zh, en = names.get(key, (key, key))
-        return {"zh": zh, "en": en}
 
-    def lab(table, key):
-        zh, en = table.get(key, (key, key))
-        return {"zh": zh, "en": en}
+def _both(table: dict[str, tuple[str, str]], key: str) -> dict[str, str]:
+    """``key``'s names from a ``key -> (zh, en)`` table as ``{"zh", "en"}`` (the key when unknown)."""
+    zh, en = table.get(key, (key, key))
+    return {"zh": zh, "en": en}
 
-    phases = []
-    for k, ph in enumerate(m.phases):
-        rows = []
-        for i in m.injects:
-            if i.phase != ph.key:
-                continue
-            rows.append({"id": i.id, "time": fmt_t(i.t_s), "target": fmt_t(i.target_s), "kind": i.kind,
-                         "inject": {"zh": i.inject_zh, "en": i.inject_en}, "source": lab(SOURCES, i.source),
-                         "delivery": lab(DELIVERY, i.delivery), "recipient": nm(i.recipient),
-                         "action": {"zh": i.action_zh, "en": i.action_en},
-                         "basis": {"zh": i.target_basis_zh, "en": i.target_basis_en},
-                         "objective": lab(OBJECTIVES, i.objective), "twist": i.twist,
-                         "benchmark": {"zh": i.benchmark_zh, "en": i.benchmark_en},
-                         "places": [nm(e) for e in i.entities]})
-        phases.append({"zh": ph.zh, "en": ph.en, "t0": fmt_t(ph.t0_s), "t1": fmt_t(ph.t1_s), "rows": rows,
-                       "map": maps[k] if k < len(maps) else None, "map_file": f"drill_phase{k + 1}.png"})
-    k = m.kpis
 
-    def num(v, fmt):
-        return "—" if v is None or (isinstance(v, float) and not np.isfinite(v)) else fmt.format(v)
+def _num(v: Any, fmt: str) -> str:
+    """``v`` formatted, or a dash when it is missing or not finite."""
+    return "—" if v is None or (isinstance(v, float) and not np.isfinite(v)) else fmt.format(v)
 
-    kpis = [
-        {"zh": "受灾人数", "en": "affected people", "v": num(k.get("affected_people"), "{:,.0f}")},
-        {"zh": "预警覆盖率", "en": "warning coverage", "v": num(k.get("warning_coverage"), "{:.1%}")},
-        {"zh": "10 小时内得到救助比例", "en": "relieved within 10 h", "v": num(k.get("share_within_target"), "{:.1%}")},
-        {"zh": "救助时间 P95", "en": "relief time P95", "v": num(k.get("relief_p95_h"), "{:.1f} h")},
-        {"zh": "森林火灾受害率", "en": "forest fire damage", "v": num(k.get("forest_fire_damage_permille"), "{:.3f} ‰")},
-        {"zh": "致死区暴露人数", "en": "people exposed in lethal zones", "v": num(k.get("exposure_people"), "{:,.0f}")},
+
+def _phase_rows(m: Msel, phase: Phase, names: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    """The handbook's rows of the injects in ``phase``, with both languages."""
+    rows = []
+    for i in m.injects:
+        if i.phase != phase.key:
+            continue
+        rows.append({"id": i.id, "time": fmt_t(i.t_s), "target": fmt_t(i.target_s), "kind": i.kind,
+                     "inject": {"zh": i.inject_zh, "en": i.inject_en}, "source": _both(SOURCES, i.source),
+                     "delivery": _both(DELIVERY, i.delivery), "recipient": _both(names, i.recipient),
+                     "action": {"zh": i.action_zh, "en": i.action_en},
+                     "basis": {"zh": i.target_basis_zh, "en": i.target_basis_en},
+                     "objective": _both(OBJECTIVES, i.objective), "twist": i.twist,
+                     "benchmark": {"zh": i.benchmark_zh, "en": i.benchmark_en},
+                     "places": [_both(names, e) for e in i.entities]})
+    return rows
+
+
+def _kpi_rows(k: dict[str, Any]) -> list[dict[str, str]]:
+    """The simulation benchmark: the run's indicators, formatted."""
+    return [
+        {"zh": "受灾人数", "en": "affected people", "v": _num(k.get("affected_people"), "{:,.0f}")},
+        {"zh": "预警覆盖率", "en": "warning coverage", "v": _num(k.get("warning_coverage"), "{:.1%}")},
+        {"zh": "10 小时内得到救助比例", "en": "relieved within 10 h", "v": _num(k.get("share_within_target"), "{:.1%}")},
+        {"zh": "救助时间 P95", "en": "relief time P95", "v": _num(k.get("relief_p95_h"), "{:.1f} h")},
+        {"zh": "森林火灾受害率", "en": "forest fire damage", "v": _num(k.get("forest_fire_damage_permille"), "{:.3f} ‰")},
+        {"zh": "致死区暴露人数", "en": "people exposed in lethal zones", "v": _num(k.get("exposure_people"), "{:,.0f}")},
     ]
+
+
+def _context(drill: Drill, names: dict[str, tuple[str, str]], maps: list[str]) -> dict[str, Any]:
+    """What the handbook templates (HTML and Markdown) show, in both languages."""
+    m = drill.msel
+    phases = [{"zh": ph.zh, "en": ph.en, "t0": fmt_t(ph.t0_s), "t1": fmt_t(ph.t1_s), "rows": _phase_rows(m, ph, names),
+               "map": maps[k] if k < len(maps) else None, "map_file": f"drill_phase{k + 1}.png"}
+              for k, ph in enumerate(m.phases)]
     ev_zh, ev_en = evaluation_rows(m, "zh"), evaluation_rows(m, "en")
-    evaluation = [{"zh": a, "en": b} for a, b in zip(ev_zh, ev_en)]
     return {
         "m": m, "duration": fmt_t(m.duration_s), "start_h": f"{m.start_s / 3600.0:.2f}",
         "objectives": [{"zh": OBJECTIVES[o][0], "en": OBJECTIVES[o][1],
                         "n": sum(1 for i in m.injects if i.objective == o and i.kind != "endex")} for o in m.objectives],
-        "twists": [{"zh": t.zh, "en": t.en, "name": {"zh": _TWIST_NAMES[t.kind][0], "en": _TWIST_NAMES[t.kind][1]},
+        "twists": [{"zh": t.zh, "en": t.en, "name": _both(TWIST_NAMES, t.kind),
                     "time": fmt_t(t.t_s - m.start_s), "physics": t.physics} for t in m.twists],
-        "participants": [nm(p) for p in m.participants if p != "all"],
-        "kpis": kpis, "phases": phases, "evaluation": evaluation,
+        "participants": [_both(names, p) for p in m.participants if p != "all"],
+        "kpis": _kpi_rows(m.kpis), "phases": phases, "evaluation": [{"zh": a, "en": b} for a, b in zip(ev_zh, ev_en)],
         "capabilities": sorted({CAPABILITY[i.kind] for i in m.injects if i.kind in CAPABILITY}),
         "n_injects": len(m.injects),
     }
 
 
 def write_handbook(drill: Drill, names: dict[str, tuple[str, str]], out_dir: str | Path, lang: str = "zh") -> list[Path]:
-    """Write drill.html, drill.md and the phase maps (drill_phaseN.png) into ``out_dir``."""
+    """Write the controller's handbook into ``out_dir``: drill.html (self-contained, maps
+    embedded), drill.md and the phase maps it links (drill_phaseN.png).
+
+    Parameters
+    ----------
+    drill
+        The drill (:func:`~.design.design_drill`).
+    names
+        Entity and recipient key -> ``(zh, en)``.
+    out_dir
+        An existing folder.
+    lang
+        "zh" or "en": the language of the maps and the one shown first.
+
+    Returns
+    -------
+    list of Path
+        The files written: the phase maps, drill.html, drill.md.
+    """
     out_dir = Path(out_dir)
     pngs = phase_maps(drill, lang)
     files = []
@@ -209,6 +247,7 @@ def write_handbook(drill: Drill, names: dict[str, tuple[str, str]], out_dir: str
 
 
 def _md_cell(text: str) -> str:
+    """``text`` safe in a Markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
@@ -218,6 +257,7 @@ def _markdown(ctx: dict[str, Any], lang: str) -> str:
     a, b = ("zh", "en") if lang == "zh" else ("en", "zh")
 
     def bi(d: dict[str, str]) -> str:
+        """Both languages, the chosen one first (once when they are the same)."""
         return f"{d[a]} / {d[b]}" if d[a] != d[b] else d[a]
 
     title = {"zh": m.title_zh, "en": m.title_en}

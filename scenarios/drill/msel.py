@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
-from network.district import load_district
+from network.district import District, load_district
 from network.errors import InputError
+from network.model import RoadNetwork
 from network.plan import Plan
 from scenarios.core.inputs import load_scenario_network
 from scenarios.core.plans import build_plan
@@ -27,12 +30,11 @@ from scenarios.core.runner import ScenarioRun
 from scenarios.core.spec import BUILTIN_PREFIX, load_scenario
 from sim.hazards import HAZARD_TYPES
 
-from .design import (
+from .catalogue import (
     DELIVERY,
     OBJECTIVES,
     ROLES,
     SOURCES,
-    Msel,
     entity_catalogue,
     fmt_t,
     hazard_kinds,
@@ -40,6 +42,7 @@ from .design import (
     recipient_catalogue,
     scenario_objectives,
 )
+from .design import Msel
 
 #: msel.csv columns, in order; the first seven after ``id`` are what ``check_msel`` requires
 COLUMNS = ("time", "id", "phase", "inject", "source", "delivery", "recipient", "expected_action", "target_time",
@@ -86,11 +89,13 @@ CAPABILITY: dict[str, tuple[str, str]] = {
 
 
 def _label(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    """``key``'s name in ``lang`` from a ``key -> (zh, en)`` table (the key itself when unknown)."""
     zh, en = table.get(key, (key, key))
     return zh if lang == "zh" else en
 
 
 def _phase_label(msel: Msel, key: str, lang: str) -> str:
+    """The name of phase ``key`` in ``lang``."""
     for p in msel.phases:
         if p.key == key:
             return p.zh if lang == "zh" else p.en
@@ -143,6 +148,7 @@ def evaluation_rows(msel: Msel, lang: str = "zh") -> list[dict[str, str]]:
 
 
 def _write_csv(path: Path, columns: Iterable[str], rows: list[dict[str, str]]) -> Path:
+    """Write ``rows`` under a header of ``columns``."""
     # utf-8-sig: Excel opens Chinese CSV correctly only with the BOM
     with path.open("w", newline="", encoding="utf-8-sig") as f:
         w = csv.DictWriter(f, list(columns))
@@ -152,14 +158,71 @@ def _write_csv(path: Path, columns: Iterable[str], rows: list[dict[str, str]]) -
 
 
 def write_msel_csv(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path, lang: str = "zh") -> Path:
+    """Write msel.csv: one row per inject, in :data:`COLUMNS` order, text in one language.
+
+    Parameters
+    ----------
+    msel
+        The exercise script.
+    names
+        Entity and recipient key -> ``(zh, en)`` (:func:`~.catalogue.entity_catalogue` and
+        :func:`~.catalogue.recipient_catalogue`).
+    path
+        The file to write.
+    lang
+        "zh" or "en".
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        ``lang`` is neither "zh" nor "en".
+    """
     return _write_csv(Path(path), COLUMNS, msel_rows(msel, names, lang))
 
 
 def write_evaluation_csv(msel: Msel, path: str | Path, lang: str = "zh") -> Path:
+    """Write evaluation.csv: the HSEEP-style checklist, one row per objective and expected action.
+
+    Parameters
+    ----------
+    msel
+        The exercise script.
+    path
+        The file to write.
+    lang
+        "zh" or "en".
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     return _write_csv(Path(path), EVAL_COLUMNS, evaluation_rows(msel, lang))
 
 
 def write_msel_json(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path) -> Path:
+    """Write msel.json: the whole MSEL, the names of the entities and recipients it uses, and the
+    msel.csv columns (``check_msel`` reads it to find the scenario).
+
+    Parameters
+    ----------
+    msel
+        The exercise script.
+    names
+        Entity and recipient key -> ``(zh, en)``.
+    path
+        The file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     d = msel.to_dict()
     used = sorted({e for i in msel.injects for e in i.entities} | {i.recipient for i in msel.injects})
     d["names"] = {k: {"zh": names[k][0], "en": names[k][1]} for k in used if k in names}
@@ -168,49 +231,69 @@ def write_msel_json(msel: Msel, names: dict[str, tuple[str, str]], path: str | P
     return Path(path)
 
 
+#: msel.xlsx column widths (characters)
+_XLSX_WIDTHS = {"time": 9, "id": 7, "phase": 14, "inject": 50, "source": 18, "delivery": 14, "recipient": 20,
+                "expected_action": 50, "target_time": 10, "target_basis": 28, "objective": 14, "entities": 30,
+                "entity_names": 30, "kind": 16, "sim_time": 10, "basis": 18, "benchmark": 32, "twist": 14}
+
+
 def write_msel_xlsx(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path) -> Path:
-    """A workbook for drill staff: MSEL in Chinese, MSEL in English, evaluation checklist."""
+    """Write msel.xlsx, a workbook for drill staff: MSEL in Chinese, MSEL in English, the
+    evaluation checklist (both languages); twist rows are shaded.
 
-    widths = {"time": 9, "id": 7, "phase": 14, "inject": 50, "source": 18, "delivery": 14, "recipient": 20,
-              "expected_action": 50, "target_time": 10, "target_basis": 28, "objective": 14, "entities": 30,
-              "entity_names": 30, "kind": 16, "sim_time": 10, "basis": 18, "benchmark": 32, "twist": 14}
+    Parameters
+    ----------
+    msel
+        The exercise script.
+    names
+        Entity and recipient key -> ``(zh, en)``.
+    path
+        The file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     wb = Workbook()
-    head_font = Font(bold=True, color="FFFFFF")
-    head_fill = PatternFill("solid", fgColor="1F4E79")
     twist_fill = PatternFill("solid", fgColor="FCE4D6")
-    wrap = Alignment(wrap_text=True, vertical="top")
-
-    def sheet(ws, columns, headers, rows, width_of):
-        ws.append(headers)
-        for c in range(1, len(columns) + 1):
-            cell = ws.cell(row=1, column=c)
-            cell.font, cell.fill = head_font, head_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-        for r in rows:
-            ws.append([r[c] for c in columns])
-        for j, col in enumerate(columns, 1):
-            ws.column_dimensions[get_column_letter(j)].width = width_of(col)
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                cell.alignment = wrap
-        ws.freeze_panes = "B2"
-        ws.auto_filter.ref = ws.dimensions
-
     for k, lang in enumerate(("zh", "en")):
         ws = wb.active if k == 0 else wb.create_sheet()
         ws.title = "MSEL 中文" if lang == "zh" else "MSEL English"
         rows = msel_rows(msel, names, lang)
         headers = [f"{_HEADERS_ZH[c]} {c}" if lang == "zh" else c for c in COLUMNS]
-        sheet(ws, COLUMNS, headers, rows, lambda c: widths.get(c, 14))
+        _fill_sheet(ws, COLUMNS, headers, rows, lambda c: _XLSX_WIDTHS.get(c, 14))
         for r, row in enumerate(rows, 2):
             if row["twist"]:
                 for c in range(1, len(COLUMNS) + 1):
                     ws.cell(row=r, column=c).fill = twist_fill
     ws = wb.create_sheet("评估 Evaluation")
-    sheet(ws, EVAL_COLUMNS, list(EVAL_COLUMNS), evaluation_rows(msel, "zh") + evaluation_rows(msel, "en"),
-          lambda c: 40 if c in ("critical_task", "performance_target", "simulation_benchmark", "observations") else 16)
+    _fill_sheet(ws, EVAL_COLUMNS, list(EVAL_COLUMNS), evaluation_rows(msel, "zh") + evaluation_rows(msel, "en"),
+                lambda c: 40 if c in ("critical_task", "performance_target", "simulation_benchmark", "observations") else 16)
     wb.save(path)
     return Path(path)
+
+
+def _fill_sheet(ws: Worksheet, columns: Sequence[str], headers: list[str], rows: list[dict[str, str]],
+                width_of: Callable[[str], float]) -> None:
+    """A header row in white on blue, the rows wrapped, column widths, frozen header, filters."""
+    head_font = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor="1F4E79")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    ws.append(headers)
+    for c in range(1, len(columns) + 1):
+        cell = ws.cell(row=1, column=c)
+        cell.font, cell.fill = head_font, head_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for r in rows:
+        ws.append([r[c] for c in columns])
+    for j, col in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(j)].width = width_of(col)
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrap
+    ws.freeze_panes = "B2"
+    ws.auto_filter.ref = ws.dimensions
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +301,7 @@ def write_msel_xlsx(msel: Msel, names: dict[str, tuple[str, str]], path: str | P
 
 
 def _reverse(table: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Key, Chinese name, English name and its lower case -> key."""
     out = {}
     for k, (zh, en) in table.items():
         out[k] = k
@@ -237,15 +321,20 @@ def _source_of(meta: dict) -> str | None:
     return meta.get("scenario") or None
 
 
-def _context(path: Path, scenario: Any) -> tuple[Any, Any, list[str] | None, float | None]:
-    """(district, plan, objectives or None, duration_s or None) to check against."""
+def _sidecar(path: Path) -> dict[str, Any]:
+    """The msel.json next to ``path`` ({} when there is none or it does not read)."""
     sidecar = path.with_name("msel.json")
-    meta = {}
-    if sidecar.exists():
-        try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            meta = {}
+    if not sidecar.exists():
+        return {}
+    try:
+        return json.loads(sidecar.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+
+
+def _context(path: Path, scenario: str | Path | ScenarioRun | None) -> tuple[District | RoadNetwork, Plan, list[str] | None, float | None]:
+    """(district, plan, objectives or None, duration_s or None) to check against."""
+    meta = _sidecar(path)
     if isinstance(scenario, ScenarioRun):
         return scenario.district, scenario.plan, scenario_objectives(hazard_kinds(scenario.hazards)), None
     name = scenario if scenario is not None else _source_of(meta)
@@ -253,6 +342,7 @@ def _context(path: Path, scenario: Any) -> tuple[Any, Any, list[str] | None, flo
         sc = load_scenario(name)
         district = load_scenario_network(sc)
         plan, _ = build_plan(sc, district, None)
+        # the scenario's [hazards] sections are the fields named by the registry's kinds
         objectives = scenario_objectives([t.kind for t in HAZARD_TYPES if getattr(sc.hazards, t.kind) is not None])
         if scenario is None and meta.get("objectives"):
             objectives = list(meta["objectives"])
@@ -261,17 +351,64 @@ def _context(path: Path, scenario: Any) -> tuple[Any, Any, list[str] | None, flo
     return district, Plan.existing(district), meta.get("objectives"), meta.get("duration_s")
 
 
-def check_msel(path: str | Path, scenario: Any = None) -> list[str]:
-    """Problems in an (edited) msel.csv, one line each with its line number; [] if it is sound.
+@dataclass(frozen=True)
+class _Known:
+    """What the rows of an MSEL may reference: entity keys, and recipients and objectives by key
+    or name."""
+
+    entities: dict[str, tuple[str, str]]
+    recipients: dict[str, str]
+    objectives: dict[str, str]
+
+
+def check_msel(path: str | Path, scenario: str | Path | ScenarioRun | None = None) -> list[str]:
+    """Problems in an (edited) msel.csv, one line each with its line number.
 
     Checks: required columns; ``time`` and ``target_time`` as T+HH:MM, times in order, inside
     the exercise (T+00:00 to the ENDEX row) and targets not before their inject; unique ids;
     recipients, objectives and entity references that exist in the scenario's district and plan;
-    every objective of the exercise has at least one inject. ``scenario``: a scenario name or
-    file, or a ScenarioRun; default: the scenario named in msel.json next to the file, else the
-    built-in district with today's plan.
+    every objective of the exercise has at least one inject.
+
+    Parameters
+    ----------
+    path
+        The msel.csv (UTF-8, with or without a BOM).
+    scenario
+        A scenario name or file, or a ScenarioRun, to check against; None: the scenario named
+        in msel.json next to the file, else the built-in district with today's plan.
+
+    Returns
+    -------
+    list of str
+        ``file:line: problem`` lines; [] when the file is sound.
+
+    Raises
+    ------
+    InputError
+        The file does not exist or is not UTF-8 text, or the scenario does not load.
     """
     path = Path(path)
+    header, rows = _read_msel(path)
+    problems = _header_problems(path.name, header)
+    if any(c not in header for c in REQUIRED):
+        return problems
+    district, plan, objectives, duration_s = _context(path, scenario)
+    known = _Known(entity_catalogue(district, plan), _reverse(recipient_catalogue(district)), _reverse(OBJECTIVES))
+    if not rows:
+        return problems + [f"{path.name}: no injects"]
+    end = _end_of(rows, duration_s)
+    if end is None:
+        problems.append(f"{path.name}: no ENDEX row (kind = endex): the end of the exercise is unknown")
+    found, covered = _rows_problems(path.name, rows, end, known)
+    problems += found
+    for o in objectives or []:
+        if o not in covered:
+            problems.append(f"{path.name}: objective {OBJECTIVES[o][0]} {OBJECTIVES[o][1]} has no inject")
+    return problems
+
+
+def _read_msel(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the rows of an msel.csv (InputError when it is missing or not UTF-8)."""
     if not path.exists():
         raise InputError(f"{path}: MSEL file not found")
     try:
@@ -279,85 +416,111 @@ def check_msel(path: str | Path, scenario: Any = None) -> list[str]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
     reader = csv.DictReader(text.splitlines())
-    header = reader.fieldnames or []
+    header = list(reader.fieldnames or [])
+    return header, list(reader)
+
+
+def _header_problems(name: str, header: list[str]) -> list[str]:
+    """Missing required columns, and a first column that is not ``time``."""
     problems = []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        problems.append(f"{path.name}:1: missing column(s) {', '.join(missing)} (found: {', '.join(header) or 'none'})")
+        problems.append(f"{name}:1: missing column(s) {', '.join(missing)} (found: {', '.join(header) or 'none'})")
     if header and header[0] != "time":
-        problems.append(f"{path.name}:1: the first column must be 'time', found {header[0]!r}")
-    if missing:
-        return problems
-    district, plan, objectives, duration_s = _context(path, scenario)
-    entities = entity_catalogue(district, plan)
-    recipients = _reverse(recipient_catalogue(district))
-    objs = _reverse(OBJECTIVES)
-    rows = list(reader)
-    if not rows:
-        return problems + [f"{path.name}: no injects"]
+        problems.append(f"{name}:1: the first column must be 'time', found {header[0]!r}")
+    return problems
+
+
+def _end_of(rows: list[dict[str, str]], duration_s: float | None) -> float | None:
+    """The end of the exercise: the last readable ENDEX row's time, else ``duration_s``."""
     end = None
-    for n, row in enumerate(rows, 2):
+    for row in rows:
         if (row.get("kind") or "").strip() == "endex":
             try:
                 end = parse_t(row["time"])
             except ValueError:
-                pass  # an unreadable ENDEX time is reported with its line in the row checks below
-    if end is None and duration_s is not None:
-        end = float(duration_s)
-    if end is None:
-        problems.append(f"{path.name}: no ENDEX row (kind = endex): the end of the exercise is unknown")
-    prev = None
+                pass  # an unreadable ENDEX time is reported with its line in the row checks
+    return end if end is not None else (float(duration_s) if duration_s is not None else None)
+
+
+def _rows_problems(name: str, rows: list[dict[str, str]], end: float | None, known: _Known) -> tuple[list[str], set[str]]:
+    """Problems of every row (line numbers from 2), and the objectives the rows but ENDEX cover."""
+    problems: list[str] = []
+    covered: set[str] = set()
     seen_ids: dict[str, int] = {}
-    covered = set()
+    prev: tuple[float, int] | None = None
     for n, row in enumerate(rows, 2):
-        where = f"{path.name}:{n}"
-        rid = (row.get("id") or "").strip()
-        if not rid:
-            problems.append(f"{where}: id is empty")
-        elif rid in seen_ids:
-            problems.append(f"{where}: id {rid!r} repeats line {seen_ids[rid]}")
-        else:
-            seen_ids[rid] = n
-        t = None
-        try:
-            t = parse_t(row["time"])
-        except ValueError as exc:
-            problems.append(f"{where}: time: {exc}")
+        where = f"{name}:{n}"
+        problems += _id_problems(where, row, n, seen_ids)
+        t, found = _time_problems(where, row, end, prev)
+        problems += found
         if t is not None:
-            if t < 0:
-                problems.append(f"{where}: time {row['time']} is before the start of the exercise (T+00:00)")
-            if end is not None and t > end:
-                problems.append(f"{where}: time {row['time']} is after the end of the exercise ({fmt_t(end)})")
-            if prev is not None and t < prev[0]:
-                problems.append(f"{where}: time {row['time']} is earlier than line {prev[1]} ({fmt_t(prev[0])}): times must be in order")
             prev = (t, n)
-        try:
-            tt = parse_t(row["target_time"])
-            if t is not None and tt < t:
-                problems.append(f"{where}: target_time {row['target_time']} is before the inject's time {row['time']}")
-        except ValueError as exc:
-            problems.append(f"{where}: target_time: {exc}")
-        for col in ("inject", "expected_action", "source"):
-            if not (row.get(col) or "").strip():
-                problems.append(f"{where}: {col} is empty")
-        rec = (row.get("recipient") or "").strip()
-        if rec not in recipients and rec.lower() not in recipients:
-            problems.append(f"{where}: recipient {rec!r} is neither a role ({', '.join(ROLES)}) nor a township of the district")
-        obj = (row.get("objective") or "").strip()
-        key = objs.get(obj) or objs.get(obj.lower())
-        if key is None:
-            problems.append(f"{where}: objective {obj!r} is not one of the drill types "
-                            f"({', '.join(f'{zh} {en}' for zh, en in OBJECTIVES.values())})")
-        elif (row.get("kind") or "").strip() != "endex":
-            covered.add(key)
-        for ref in filter(None, (x.strip() for x in (row.get("entities") or "").split(";"))):
-            if ref not in entities:
-                kind = ref.split(":", 1)[0]
-                known = sorted(k.split(":", 1)[1] for k in entities if k.startswith(kind + ":"))
-                hint = f"; known {kind}s: {', '.join(known[:12])}{' …' if len(known) > 12 else ''}" if known else \
-                    f"; entity kinds: {', '.join(sorted({k.split(':', 1)[0] for k in entities}))}"
-                problems.append(f"{where}: entity {ref!r} does not exist in the scenario{hint}")
-    for o in objectives or []:
-        if o not in covered:
-            problems.append(f"{path.name}: objective {OBJECTIVES[o][0]} {OBJECTIVES[o][1]} has no inject")
+        problems += _content_problems(where, row, known, covered)
+    return problems, covered
+
+
+def _id_problems(where: str, row: dict[str, str], n: int, seen_ids: dict[str, int]) -> list[str]:
+    """An empty or repeated id (``seen_ids`` records the line of each id)."""
+    rid = (row.get("id") or "").strip()
+    if not rid:
+        return [f"{where}: id is empty"]
+    if rid in seen_ids:
+        return [f"{where}: id {rid!r} repeats line {seen_ids[rid]}"]
+    seen_ids[rid] = n
+    return []
+
+
+def _time_problems(where: str, row: dict[str, str], end: float | None,
+                   prev: tuple[float, int] | None) -> tuple[float | None, list[str]]:
+    """The row's time (None: unreadable) and its problems: unreadable, outside the exercise,
+    earlier than the row before (``prev``: its time and line), a target before the inject."""
+    problems = []
+    t = None
+    try:
+        t = parse_t(row["time"])
+    except ValueError as exc:
+        problems.append(f"{where}: time: {exc}")
+    if t is not None:
+        if t < 0:
+            problems.append(f"{where}: time {row['time']} is before the start of the exercise (T+00:00)")
+        if end is not None and t > end:
+            problems.append(f"{where}: time {row['time']} is after the end of the exercise ({fmt_t(end)})")
+        if prev is not None and t < prev[0]:
+            problems.append(f"{where}: time {row['time']} is earlier than line {prev[1]} ({fmt_t(prev[0])}): times must be in order")
+    try:
+        tt = parse_t(row["target_time"])
+        if t is not None and tt < t:
+            problems.append(f"{where}: target_time {row['target_time']} is before the inject's time {row['time']}")
+    except ValueError as exc:
+        problems.append(f"{where}: target_time: {exc}")
+    return t, problems
+
+
+def _content_problems(where: str, row: dict[str, str], known: _Known, covered: set[str]) -> list[str]:
+    """Empty texts, unknown recipient, objective or entities; adds the row's objective to ``covered``."""
+    problems = [f"{where}: {col} is empty" for col in ("inject", "expected_action", "source")
+                if not (row.get(col) or "").strip()]
+    rec = (row.get("recipient") or "").strip()
+    if rec not in known.recipients and rec.lower() not in known.recipients:
+        problems.append(f"{where}: recipient {rec!r} is neither a role ({', '.join(ROLES)}) nor a township of the district")
+    obj = (row.get("objective") or "").strip()
+    key = known.objectives.get(obj) or known.objectives.get(obj.lower())
+    if key is None:
+        problems.append(f"{where}: objective {obj!r} is not one of the drill types "
+                        f"({', '.join(f'{zh} {en}' for zh, en in OBJECTIVES.values())})")
+    elif (row.get("kind") or "").strip() != "endex":
+        covered.add(key)
+    for ref in filter(None, (x.strip() for x in (row.get("entities") or "").split(";"))):
+        if ref not in known.entities:
+            problems.append(f"{where}: entity {ref!r} does not exist in the scenario{_entity_hint(ref, known.entities)}")
     return problems
+
+
+def _entity_hint(ref: str, entities: dict[str, tuple[str, str]]) -> str:
+    """The known entities of ``ref``'s kind (the first 12), or the entity kinds when none."""
+    kind = ref.split(":", 1)[0]
+    known = sorted(k.split(":", 1)[1] for k in entities if k.startswith(kind + ":"))
+    if known:
+        return f"; known {kind}s: {', '.join(known[:12])}{' …' if len(known) > 12 else ''}"
+    return f"; entity kinds: {', '.join(sorted({k.split(':', 1)[0] for k in entities}))}"
