@@ -344,6 +344,24 @@ def test_check_missing_columns_and_file(tmp_path):
         check_msel(tmp_path / "absent.csv")
 
 
+def test_check_against_a_bare_road_network_is_a_clear_error(chlorine_drill, tmp_path):
+    """A scenario on an OSM extract (with a plan file) has no townships or facilities to check names against."""
+    from network.load import load_network
+    from network.plan import Plan
+
+    osm = tmp_path / "wo.osm.bz2"
+    osm.write_bytes((Path(__file__).parent / "data/osm/West-Oakland.osm.bz2").read_bytes())
+    net = load_network(osm)
+    Plan("empty").to_json(tmp_path / "plan.json")
+    (tmp_path / "s.toml").write_text(
+        f'title_zh = "测"\ntitle_en = "t"\n[network]\nsource = "wo.osm.bz2"\n[plan]\nkind = "file"\nfile = "plan.json"\n'
+        f'[hazards.chemical]\nlocation = [{float(net.lon.mean())}, {float(net.lat.mean())}]\nsubstance = "ammonia"\n'
+        f'mass_kg = 200\n', encoding="utf-8")
+    p = _write(chlorine_drill, tmp_path, "en")
+    with pytest.raises(InputError, match="bare road network"):
+        check_msel(p, tmp_path / "s.toml")
+
+
 def test_evaluation_checklist(chlorine_drill, tmp_path):
     p = write_evaluation_csv(chlorine_drill.msel, tmp_path / "evaluation.csv", "en")
     rows = _rows(p)

@@ -332,15 +332,23 @@ def _sidecar(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _context(path: Path, scenario: str | Path | ScenarioRun | None) -> tuple[District | RoadNetwork, Plan, list[str] | None, float | None]:
+def _district_of(source: District | RoadNetwork) -> District:
+    """The district model an MSEL names places of; a bare road network has none to check against."""
+    if not isinstance(source, District):
+        raise InputError("drill check: the scenario runs on a bare road network; an MSEL names the townships, "
+                         "facilities and shelters of a district model (the built-in district or a district .toml)")
+    return source
+
+
+def _context(path: Path, scenario: str | Path | ScenarioRun | None) -> tuple[District, Plan, list[str] | None, float | None]:
     """(district, plan, objectives or None, duration_s or None) to check against."""
     meta = _sidecar(path)
     if isinstance(scenario, ScenarioRun):
-        return scenario.district, scenario.plan, scenario_objectives(hazard_kinds(scenario.hazards)), None
+        return _district_of(scenario.district), scenario.plan, scenario_objectives(hazard_kinds(scenario.hazards)), None
     name = scenario if scenario is not None else _source_of(meta)
     if name:
         sc = load_scenario(name)
-        district = load_scenario_network(sc)
+        district = _district_of(load_scenario_network(sc))
         plan, _ = build_plan(sc, district, None)
         # the scenario's [hazards] sections are the fields named by the registry's kinds
         objectives = scenario_objectives([t.kind for t in HAZARD_TYPES if getattr(sc.hazards, t.kind) is not None])
