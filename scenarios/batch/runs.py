@@ -331,6 +331,7 @@ class _Tasks:
     """Submits a batch call's (run, plan) tasks under Dask keys unique to the call."""
 
     def __init__(self, client: Client, job: _Job, todo: list[tuple[int, str]]) -> None:
+        """Tasks of ``job`` on ``client``; each plan of ``todo`` gets a number for the keys."""
         self.client = client
         self.job = job
         self.token = f"{os.getpid()}-{time.time_ns()}"

@@ -113,6 +113,7 @@ class BatchStore:
     """
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        """Open (or create) the store; see the class docstring."""
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise InputError(f"{self.path}: no such batch store")

@@ -250,7 +250,7 @@ def _drivers(ok: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     inputs = [r["inputs"] for r in ok]
     drivers = {key: {"zh": zh, "en": en, "rows": spearman_drivers(inputs, [run_metric(r, key) for r in ok])}
                for key, zh, en, _ in DRIVER_OUTCOMES}
-    # pass/fail of the headline target as a 0/1 outcome
+    # the headline target met or not (0/1): which inputs make a run fail it, not only lower its share
     passed = [np.nan if r.get(f"{HEADLINE}_pass") is None else r[f"{HEADLINE}_pass"] for r in ok]
     drivers[f"{HEADLINE}_pass"] = {"zh": "10 小时目标达成（0/1）", "en": "10-hour target met (0/1)",
                                    "rows": spearman_drivers(inputs, passed)}

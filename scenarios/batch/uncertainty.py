@@ -90,6 +90,7 @@ class Uniform(_Dist):
 
     @model_validator(mode="after")
     def _check(self) -> Uniform:
+        """Low below high; whole numbers for an integer uniform."""
         if not self.low < self.high:
             raise ValueError(f"low must be below high, found low={self.low:g}, high={self.high:g}")
         if self.integer and (self.low != int(self.low) or self.high != int(self.high)):
@@ -174,6 +175,7 @@ class ReturnPeriod(_Dist):
 
     @model_validator(mode="after")
     def _check(self) -> ReturnPeriod:
+        """max_years, when given, above min_years."""
         if self.max_years is not None and not self.max_years > self.min_years:
             raise ValueError(f"max_years must exceed min_years, found {self.max_years:g} <= {self.min_years:g}")
         return self
@@ -197,6 +199,7 @@ class Choice(_Dist):
 
     @model_validator(mode="after")
     def _check(self) -> Choice:
+        """One non-negative, finite weight per value, not all zero."""
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(f"weights: {len(self.weights)} given for {len(self.values)} values")
@@ -219,6 +222,7 @@ class Bernoulli(_Dist):
 
     @model_validator(mode="after")
     def _check(self) -> Bernoulli:
+        """Two values, when given: [if_false, if_true]."""
         if self.values is not None and len(self.values) != 2:
             raise ValueError(f"values: expected [if_false, if_true], found {len(self.values)} values")
         return self
