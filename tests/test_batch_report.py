@@ -10,16 +10,9 @@ import numpy as np
 import pytest
 
 from network.errors import InputError
-from scenarios.batch.report import (
-    exceedance,
-    load_batch,
-    paired_difference,
-    spearman_drivers,
-    summarise,
-    wilson_interval,
-    write_batch_report,
-)
+from scenarios.batch.report import load_batch, summarise, write_batch_report
 from scenarios.batch.store import BatchStore
+from scenarios.batch.summary import exceedance, paired_difference, spearman_drivers, wilson_interval
 
 SOURCE = 'name = "x"\n[targets]\nrelief_within_h = 10.0\n'
 

@@ -1,49 +1,35 @@
-"""The summary of a batch store: how often each target is met, what drives failures, worst runs,
-paired plan differences — as numbers (``summary.json``, ``runs.csv``), figures (PNG and SVG) and
-one self-contained HTML report (jinja2, autoescaped; figures embedded as base64 PNG).
-
-Statistics come from scipy: Wilson score intervals (``binomtest(...).proportion_ci``), Spearman
-rank correlation, t intervals and BCa bootstrap intervals of paired differences (seeded).
+"""The batch report: figures (PNG and SVG), ``summary.json``, ``runs.csv`` and one self-contained
+HTML report (jinja2, autoescaped; figures embedded as base64 PNG) from the numbers of
+:mod:`scenarios.batch.summary`.
 """
 from __future__ import annotations
 
-import base64
 import csv
 import json
 import math
 import os
 import tempfile
-import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import stats
-from scipy.stats import binomtest, spearmanr
 
+from network.checks import language
 from network.errors import InputError
 from network.fonts import use_cjk_font
 from network.jsonsafe import json_safe
-
-from .store import BatchInfo, BatchStore
 from scenarios.core.version import yingji_version
-from scenarios.reports.html import environment
+from scenarios.reports.html import data_uri, environment
 from scenarios.reports.webfont import embed_cjk_font
 
-_LANGS = ("zh", "en")
-#: the relief-time indicator whose distribution the report draws, and the headline target
-P95 = "relief_p95_h"
-HEADLINE = "relief_within_target"
-#: outcomes whose drivers are ranked (column in the runs table; higher is better?)
-DRIVER_OUTCOMES = (
-    ("relief_within_target", "10 小时内获救助比例", "share relieved within the target time", True),
-    ("unrelieved_people", "未获救助人数", "people not relieved", False),
-    ("exposure_people", "致死区域暴露人数", "people exposed in lethal zones", False),
-)
+from .store import HEADLINE
+from .summary import P95, BatchData, exceedance, load_batch, run_metric, summarise
+
+__all__ = ["load_batch", "summarise", "write_batch_report"]
+
 _T = {
     "zh": {"prob_title": "各目标的达成概率（Wilson 95% 区间）", "prob_x": "达成概率", "exc_title": "基本生活救助时间 P95 的超越概率",
            "exc_x": "救助时间 P95 (h)", "exc_y": "超过该时间的运行比例", "target": "目标", "never": "有人始终未获救助",
@@ -57,205 +43,17 @@ _T = {
 }
 
 
-# ------------------------------------------------------------------------------- statistics
-def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion k/n (scipy.stats.binomtest)."""
-
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0, found k={k}, n={n}")
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
-def exceedance(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Empirical exceedance curve: sorted finite values x and P(X > x) just after each (inf counts
-    as exceeding everything). Non-increasing by construction."""
-    v = np.asarray(values, float)
-    v = v[~np.isnan(v)]
-    if not len(v):
-        return np.zeros(0), np.zeros(0)
-    x = np.sort(v[np.isfinite(v)])
-    p = 1.0 - np.searchsorted(np.sort(v), x, side="right") / len(v)
-    return x, p
-
-
-def spearman_drivers(inputs: Sequence[dict[str, Any]], outcome: Sequence[float]) -> list[dict[str, Any]]:
-    """Spearman rank correlation of every numeric input with ``outcome`` (scipy.stats.spearmanr).
-
-    Booleans count as 0/1 and lists (a subset of facilities) by their length; text inputs and
-    inputs or outcomes that do not vary are left out. Sorted by |rho|, strongest first.
-    """
-
-    y = np.asarray(outcome, float)
-    keep = np.isfinite(y)
-    out = []
-    if keep.sum() < 3 or np.ptp(y[keep]) == 0:
-        return out
-    paths = sorted({p for d in inputs for p in d})
-    for path in paths:
-        raw = [d.get(path) for d in inputs]
-        name = path
-        if all(isinstance(v, (list, tuple)) for v in raw):
-            x = np.array([len(v) for v in raw], float)
-            name = f"{path} (count)"
-        elif all(isinstance(v, (bool, int, float)) and v is not None for v in raw):
-            x = np.array([float(v) for v in raw], float)
-        else:
-            continue
-        m = keep & np.isfinite(x)
-        if m.sum() < 3 or np.ptp(x[m]) == 0:
-            continue
-        res = spearmanr(x[m], y[m])
-        out.append({"input": name, "rho": float(res.statistic), "p_value": float(res.pvalue), "n": int(m.sum())})
-    out.sort(key=lambda r: -abs(r["rho"]))
-    return out
-
-
-def paired_difference(a: Sequence[float], b: Sequence[float], *, seed: int = 0) -> dict[str, Any]:
-    """Mean of per-run differences b - a with a t interval and a BCa bootstrap interval (95 %)."""
-
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    d = b - a
-    d = d[np.isfinite(d)]
-    n = len(d)
-    out: dict[str, Any] = {"n": n, "mean": float(d.mean()) if n else None, "t_ci": None, "bootstrap_ci": None}
-    if n < 2:
-        return out
-    if np.ptp(d) == 0:  # every pair differs by the same amount: the interval is that point
-        out["t_ci"] = out["bootstrap_ci"] = [float(d[0]), float(d[0])]
-        return out
-    ci = stats.ttest_1samp(d, 0.0).confidence_interval(0.95)
-    out["t_ci"] = [float(ci.low), float(ci.high)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # BCa warns on degenerate resamples; the percentile fallback covers it
-        bs = stats.bootstrap((d,), np.mean, confidence_level=0.95, n_resamples=2000, method="BCa",
-                             rng=np.random.default_rng(seed))
-    lo, hi = float(bs.confidence_interval.low), float(bs.confidence_interval.high)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        lo, hi = (float(v) for v in np.percentile(bs.bootstrap_distribution, [2.5, 97.5]))
-    out["bootstrap_ci"] = [lo, hi]
-    return out
-
-
-# ------------------------------------------------------------------------------- the summary
-@dataclass
-class BatchData:
-    info: BatchInfo
-    rows: list[dict[str, Any]]
-    store: Path
-
-    @property
-    def plans(self) -> list[str]:
-        seen = list(self.info.plans)
-        return seen + sorted({r["plan"] for r in self.rows} - set(seen))
-
-
-def load_batch(store: str | Path) -> BatchData:
-    """A batch store's description and runs."""
-    with BatchStore(store, create=False) as st:
-        info = st.info()
-        if info is None:
-            raise InputError(f"{store}: the store holds no batch yet")
-        return BatchData(info, st.rows(), Path(store))
-
-
-def _metric(row: dict[str, Any], key: str) -> float:
-    """A run's number: its KPI column (inf kept) or its metrics JSON."""
-    v = row.get(key)
-    if v is None and row.get("kpis"):
-        v = row["kpis"].get("metrics", {}).get(key)
-        if v is None and key == P95 and row["kpis"]["metrics"].get("affected_people"):
-            v = math.inf  # JSON dropped inf: someone stayed unrelieved
-    return math.nan if v is None else float(v)
-
-
-def _fmt_p(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f} %"
-
-
-def summarise(data: BatchData) -> dict[str, Any]:
-    """Every number the report shows (also written as summary.json)."""
-    info = data.info
-    plans = data.plans
-    out: dict[str, Any] = {
-        "scenario": info.scenario_name, "origin": info.scenario_origin, "seed": info.seed, "runs_planned": info.runs,
-        "plans": plans, "created": info.created, "store": str(data.store), "per_plan": {}, "paired": [],
-        "drivers": {}, "worst": {}, "failed_runs": [],
-    }
-    for plan in plans:
-        rows = [r for r in data.rows if r["plan"] == plan]
-        ok = [r for r in rows if r["status"] == "ok"]
-        targets = {}
-        for r in ok:
-            for ind in r["kpis"]["indicators"]:
-                t = targets.setdefault(ind["indicator"], {"indicator": ind["indicator"], "zh": ind["zh"], "en": ind["en"],
-                                                          "target": ind.get("target", ""), "n": 0, "met": 0})
-                if ind.get("pass") is not None:
-                    t["n"] += 1
-                    t["met"] += int(bool(ind["pass"]))
-        for t in targets.values():
-            t["p"] = t["met"] / t["n"] if t["n"] else None
-            t["wilson"] = list(wilson_interval(t["met"], t["n"])) if t["n"] else None
-        all_n = sum(1 for r in ok if r["all_pass"] is not None)
-        all_k = sum(1 for r in ok if r["all_pass"])
-        p95 = [_metric(r, P95) for r in ok]
-        fin = [v for v in p95 if math.isfinite(v)]
-        out["per_plan"][plan] = {
-            "stored": len(rows), "ok": len(ok), "failed": len(rows) - len(ok), "targets": list(targets.values()),
-            "all_targets": {"n": all_n, "met": all_k, "p": all_k / all_n if all_n else None,
-                            "wilson": list(wilson_interval(all_k, all_n)) if all_n else None},
-            "relief_p95": {"runs": len(p95), "never_reached": sum(1 for v in p95 if math.isinf(v)),
-                           "median_h": float(np.median(fin)) if fin else None,
-                           "p90_of_runs_h": float(np.percentile(fin, 90)) if fin else None},
-        }
-        drivers = {}
-        for key, zh, en, _ in DRIVER_OUTCOMES:
-            drivers[key] = {"zh": zh, "en": en, "rows": spearman_drivers([r["inputs"] for r in ok],
-                                                                         [_metric(r, key) for r in ok])}
-        # pass/fail of the headline target as a 0/1 outcome
-        drivers[f"{HEADLINE}_pass"] = {"zh": "10 小时目标达成（0/1）", "en": "10-hour target met (0/1)",
-                                       "rows": spearman_drivers([r["inputs"] for r in ok],
-                                                                [np.nan if r.get(f"{HEADLINE}_pass") is None
-                                                                 else r[f"{HEADLINE}_pass"] for r in ok])}
-        out["drivers"][plan] = drivers
-        worst = sorted(ok, key=lambda r: (np.nan_to_num(_metric(r, HEADLINE), nan=2.0), -np.nan_to_num(
-            _metric(r, "unrelieved_people"))))[:10]
-        out["worst"][plan] = [{"run_index": r["run_index"], "seed": r["seed"], "inputs": r["inputs"],
-                               "relief_within_target": _metric(r, HEADLINE), "relief_p95_h": _metric(r, P95),
-                               "unrelieved_people": _metric(r, "unrelieved_people"),
-                               "exposure_people": _metric(r, "exposure_people")} for r in worst]
-        out["failed_runs"] += [{"run_index": r["run_index"], "plan": plan, "seed": r["seed"], "error": r["error"],
-                                "inputs": r["inputs"]} for r in rows if r["status"] == "failed"]
-    if len(plans) > 1:
-        ref = plans[0]
-        by = {(r["run_index"], r["plan"]): r for r in data.rows if r["status"] == "ok"}
-        for other in plans[1:]:
-            idx = sorted(i for i, p in by if p == ref and (i, other) in by)
-            for key, zh, en, higher_better in (*DRIVER_OUTCOMES, ("warning_coverage", "预警覆盖率", "warning coverage", True)):
-                a = [_metric(by[(i, ref)], key) for i in idx]
-                b = [_metric(by[(i, other)], key) for i in idx]
-                d = paired_difference(a, b, seed=info.seed)
-                out["paired"].append({"reference": ref, "plan": other, "metric": key, "zh": zh, "en": en,
-                                      "higher_is_better": higher_better, **d})
-            ka = [by[(i, ref)].get(f"{HEADLINE}_pass") for i in idx]
-            kb = [by[(i, other)].get(f"{HEADLINE}_pass") for i in idx]
-            pairs = [(x, y) for x, y in zip(ka, kb) if x is not None and y is not None]
-            d = paired_difference([x for x, _ in pairs], [y for _, y in pairs], seed=info.seed)
-            out["paired"].append({"reference": ref, "plan": other, "metric": f"{HEADLINE}_pass",
-                                  "zh": "10 小时目标达成率", "en": "10-hour target met (rate)", "higher_is_better": True, **d})
-    return out
-
-
 # ------------------------------------------------------------------------------- figures
-def _save(fig, out: Path, stem: str) -> tuple[Path, Path]:
+def _save(fig: Figure, out: Path, stem: str) -> tuple[Path, Path]:
+    """Write ``fig`` as ``stem``.png and ``stem``.svg in ``out``."""
     png, svg = out / f"{stem}.png", out / f"{stem}.svg"
     fig.savefig(png, dpi=130, bbox_inches="tight")
     fig.savefig(svg, bbox_inches="tight")
     return png, svg
 
 
-def _target_figure(summary: dict, lang: str):
-
+def _target_figure(summary: dict[str, Any], lang: str) -> Figure:
+    """Bars of each target's share met per plan, with Wilson intervals."""
     t = _T[lang]
     plans = summary["plans"]
     names = []
@@ -292,33 +90,46 @@ def _target_figure(summary: dict, lang: str):
     return fig
 
 
-def _exceedance_figure(data: BatchData, summary: dict, lang: str, target_h: float):
-
+def _exceedance_figure(data: BatchData, summary: dict[str, Any], lang: str, target_h: float) -> Figure:
+    """The relief-time P95 across runs: exceedance curves (left) and histograms (right) per plan."""
     t = _T[lang]
     fig = Figure(figsize=(8.5, 4.2))
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     top = target_h * 2
     any_finite = False
     for j, plan in enumerate(summary["plans"]):
-        vals = [_metric(r, P95) for r in data.rows if r["plan"] == plan and r["status"] == "ok"]
-        if not vals:
-            continue
-        x, p = exceedance(vals)
-        never = sum(1 for v in vals if math.isinf(v)) / len(vals)
-        if len(x):
-            any_finite = True
-            top = max(top, float(x.max()) * 1.1)
-            # a right-continuous step: P(X > x) drops at each run's value, then stays at the
-            # never-relieved share to the edge of the plot
-            xs = np.concatenate([[0.0], np.repeat(x, 2), [top * 10]])
-            ps = np.concatenate([[1.0], [1.0], np.repeat(p, 2)[:-1], [p[-1]], [p[-1]]])[: len(xs)]
-            ax1.plot(xs, ps, color=f"C{j}", label=f"{plan} ({t['never']}: {100 * never:.0f} %)")
-        else:
-            ax1.plot([0, top], [1.0, 1.0], color=f"C{j}", label=f"{plan} ({t['never']}: 100 %)")
-        finite = [v for v in vals if math.isfinite(v)]
-        bins = np.linspace(0, top, 21)
-        ax2.hist(finite, bins=bins, color=f"C{j}", alpha=0.6, label=plan)
-        ax2.bar(top * 1.08, len(vals) - len(finite), width=top * 0.07, color=f"C{j}", hatch="//", alpha=0.6)
+        vals = [run_metric(r, P95) for r in data.rows if r["plan"] == plan and r["status"] == "ok"]
+        if vals:
+            top, finite = _plot_relief_p95(ax1, ax2, vals, j, plan, top, t)
+            any_finite = any_finite or finite
+    _dress_exceedance(ax1, ax2, t, target_h, top, any_finite)
+    fig.tight_layout()
+    return fig
+
+
+def _plot_relief_p95(ax1: Axes, ax2: Axes, vals: list[float], j: int, plan: str, top: float,
+                     t: dict[str, str]) -> tuple[float, bool]:
+    """Draw one plan's curve and histogram; returns the x range so far and whether any run reached P95."""
+    x, p = exceedance(vals)
+    never = sum(1 for v in vals if math.isinf(v)) / len(vals)
+    if len(x):
+        top = max(top, float(x.max()) * 1.1)
+        # a right-continuous step: P(X > x) drops at each run's value, then stays at the
+        # never-relieved share to the edge of the plot
+        xs = np.concatenate([[0.0], np.repeat(x, 2), [top * 10]])
+        ps = np.concatenate([[1.0], [1.0], np.repeat(p, 2)[:-1], [p[-1]], [p[-1]]])[: len(xs)]
+        ax1.plot(xs, ps, color=f"C{j}", label=f"{plan} ({t['never']}: {100 * never:.0f} %)")
+    else:
+        ax1.plot([0, top], [1.0, 1.0], color=f"C{j}", label=f"{plan} ({t['never']}: 100 %)")
+    finite = [v for v in vals if math.isfinite(v)]
+    bins = np.linspace(0, top, 21)
+    ax2.hist(finite, bins=bins, color=f"C{j}", alpha=0.6, label=plan)
+    ax2.bar(top * 1.08, len(vals) - len(finite), width=top * 0.07, color=f"C{j}", hatch="//", alpha=0.6)
+    return top, bool(len(x))
+
+
+def _dress_exceedance(ax1: Axes, ax2: Axes, t: dict[str, str], target_h: float, top: float, any_finite: bool) -> None:
+    """The target line, axes, labels and legend of the exceedance figure."""
     for ax in (ax1, ax2):
         ax.axvline(target_h, color="crimson", ls="--", lw=1.2, label=f"{t['target']} {target_h:g} h" if ax is ax1 else None)
     ax1.set_xlim(0, top)
@@ -333,12 +144,10 @@ def _exceedance_figure(data: BatchData, summary: dict, lang: str, target_h: floa
     ax2.set_ylabel(t["hist_y"])
     ax2.set_xticks(list(ax2.get_xticks()[:-1]) + [top * 1.08], [f"{v:g}" for v in ax2.get_xticks()[:-1]] + ["∞"])
     ax2.set_xlim(0, top * 1.15)
-    fig.tight_layout()
-    return fig
 
 
-def _tornado_figure(drivers: dict, lang: str, outcome_key: str):
-
+def _tornado_figure(drivers: dict[str, Any], lang: str, outcome_key: str) -> Figure:
+    """Spearman rho of the strongest twelve inputs with one outcome, as a tornado chart."""
     t = _T[lang]
     d = drivers[outcome_key]
     rows = d["rows"][:12]
@@ -364,22 +173,113 @@ def _tornado_figure(drivers: dict, lang: str, outcome_key: str):
 
 
 # ------------------------------------------------------------------------------- writing
-def _target_h(data: BatchData) -> float:
-    try:
-        import tomllib
+def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh") -> dict[str, Any]:
+    """Write report.html, summary.json, runs.csv and the figures (PNG + SVG) for a batch store.
 
+    Everything is computed before the first file is written, and the HTML goes in through a
+    temporary file, so a failure leaves no half-written report.
+
+    Parameters
+    ----------
+    store : str or Path
+        A batch store written by :func:`scenarios.batch.runs.run_batch`.
+    out : str or Path
+        The output folder (created if missing).
+    lang : {"zh", "en"}, default "zh"
+        The figures' language (the HTML shows both).
+
+    Returns
+    -------
+    dict
+        ``out`` (the folder), ``files`` (names written, report.html first) and ``summary`` (as
+        :func:`summarise` gives it, JSON-safe with infinity as text).
+
+    Raises
+    ------
+    InputError
+        When ``lang`` is not 'zh' or 'en', the store is not a batch store or holds no runs yet,
+        or ``out`` exists and is not a folder.
+    """
+    language(lang)
+    data = load_batch(store)
+    if not data.rows:
+        raise InputError(f"{store}: the store holds no finished runs yet")
+    summary = summarise(data)
+    target_h = _target_h(data)
+    first = summary["plans"][0]
+    drivers = summary["drivers"][first]
+    outcome = _tornado_outcome(drivers)
+    use_cjk_font()
+    figs = {"target_probability": _target_figure(summary, lang),
+            "relief_p95_exceedance": _exceedance_figure(data, summary, lang, target_h),
+            "drivers_tornado": _tornado_figure(drivers, lang, outcome)}
+    out = _out_folder(Path(out))
+    written, figures = _save_figures(figs, out, _captions(target_h, first, drivers[outcome]))
+    (out / "summary.json").write_text(json.dumps(json_safe(summary, infinity_as_text=True), ensure_ascii=False,
+                                                 indent=1, default=_json_default), encoding="utf-8")
+    _runs_csv(data, out / "runs.csv")
+    written += ["summary.json", "runs.csv"]
+    html = _render_html(lang, summary, figures, drivers, first, Path(store).name, target_h)
+    _write_shared(out / "report.html", html)
+    written.insert(0, "report.html")
+    return {"out": str(out), "files": written, "summary": json_safe(summary, infinity_as_text=True)}
+
+
+def _target_h(data: BatchData) -> float:
+    """The scenario's relief target in hours (10 when its text does not say)."""
+    try:
         return float(tomllib.loads(data.info.scenario_source).get("targets", {}).get("relief_within_h", 10.0))
     except (ValueError, TypeError):
         return 10.0
 
 
+def _tornado_outcome(drivers: dict[str, Any]) -> str:
+    """The outcome whose drivers the tornado shows: the first of the headline ones that has any."""
+    return next((k for k in (f"{HEADLINE}_pass", HEADLINE, "unrelieved_people", "exposure_people")
+                 if drivers.get(k, {}).get("rows")), HEADLINE)
+
+
+def _out_folder(out: Path) -> Path:
+    """The output folder, created if missing."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _captions(target_h: float, first: str, outcome: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Each figure's caption (zh, en); ``outcome`` is the tornado's outcome with its names."""
+    return {
+        "target_probability": ("各目标达成概率及 Wilson 95% 置信区间", "Probability of meeting each target, with Wilson 95 % intervals"),
+        "relief_p95_exceedance": (f"各次运行的救助时间 P95：超越概率曲线（红色虚线：{target_h:g} 小时）与分布（斜线柱：未达到）",
+                                  f"Relief-time P95 across runs: exceedance curve (red dashed: {target_h:g} h) and distribution (hatched: not reached)"),
+        "drivers_tornado": (f"失败驱动因素（方案 {first}）：各不确定输入与“{outcome['zh']}”的 Spearman 秩相关",
+                            f"Drivers (plan {first}): Spearman rank correlation of each uncertain input with '{outcome['en']}'"),
+    }
+
+
+def _save_figures(figs: dict[str, Figure], out: Path,
+                  captions: dict[str, tuple[str, str]]) -> tuple[list[str], list[dict[str, str]]]:
+    """Write each figure as PNG and SVG; returns the file names and what the HTML shows of each."""
+    written = []
+    figures = []
+    for stem, fig in figs.items():
+        png, svg = _save(fig, out, stem)
+        written += [png.name, svg.name]
+        figures.append({"stem": stem, "src": data_uri(png), "svg": svg.name, "zh": captions[stem][0],
+                        "en": captions[stem][1]})
+    return written, figures
+
+
 def _json_default(x: Any) -> Any:
+    """numpy numbers as Python numbers, anything else JSON cannot take as text."""
     if isinstance(x, (np.floating, np.integer)):
         return x.item()
     return str(x)
 
 
 def _runs_csv(data: BatchData, path: Path) -> None:
+    """One CSV row per stored run: status, indicators, pass/fail and every input."""
     paths = sorted({p for r in data.rows for p in r["inputs"]})
     keys = ["run_index", "plan", "seed", "status", *[c for c in data.rows[0] if c.endswith("_pass") or c in (
         "relief_within_target", "relief_p95_h", "warning_coverage", "forest_fire_damage_permille", "exposure_people",
@@ -389,12 +289,16 @@ def _runs_csv(data: BatchData, path: Path) -> None:
         w = csv.writer(f)
         w.writerow(keys + [f"input:{p}" for p in paths])
         for r in data.rows:
-            w.writerow([r.get(k) for k in keys] + [json.dumps(r["inputs"].get(p), ensure_ascii=False)
-                                                    if isinstance(r["inputs"].get(p), (list, dict)) else r["inputs"].get(p)
-                                                    for p in paths])
+            w.writerow([r.get(k) for k in keys] + [_csv_cell(r["inputs"].get(p)) for p in paths])
+
+
+def _csv_cell(v: Any) -> Any:
+    """An input's value as a CSV cell: lists and tables as JSON, anything else as it is."""
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
 
 
 def _fmt(v: Any, digits: int = 3) -> str:
+    """A number as the HTML shows it: 3 significant digits, ∞, or — for none."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
     if isinstance(v, float) and math.isinf(v):
@@ -404,67 +308,33 @@ def _fmt(v: Any, digits: int = 3) -> str:
     return str(v)
 
 
-def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh") -> dict[str, Any]:
-    """Write report.html, summary.json, runs.csv and the figures (PNG + SVG) for a batch store.
-
-    Everything is computed before the first file is written, and the HTML goes in through a
-    temporary file, so a failure leaves no half-written report.
-    """
+def _fmt_p(x: float | None) -> str:
+    """A share as a percentage with one decimal, or — for none."""
+    return "—" if x is None else f"{100 * x:.1f} %"
 
 
-    if lang not in _LANGS:
-        raise InputError(f"--lang must be 'zh' or 'en', found {lang!r}")
-    data = load_batch(store)
-    if not data.rows:
-        raise InputError(f"{store}: the store holds no finished runs yet")
-    summary = summarise(data)
-    target_h = _target_h(data)
-    use_cjk_font()
-    figs = {"target_probability": _target_figure(summary, lang),
-            "relief_p95_exceedance": _exceedance_figure(data, summary, lang, target_h)}
-    first = summary["plans"][0]
-    drivers = summary["drivers"][first]
-    outcome = next((k for k in (f"{HEADLINE}_pass", HEADLINE, "unrelieved_people", "exposure_people")
-                    if drivers.get(k, {}).get("rows")), HEADLINE)
-    figs["drivers_tornado"] = _tornado_figure(drivers, lang, outcome)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    figures = []
-    captions = {
-        "target_probability": ("各目标达成概率及 Wilson 95% 置信区间", "Probability of meeting each target, with Wilson 95 % intervals"),
-        "relief_p95_exceedance": (f"各次运行的救助时间 P95：超越概率曲线（红色虚线：{target_h:g} 小时）与分布（斜线柱：未达到）",
-                                  f"Relief-time P95 across runs: exceedance curve (red dashed: {target_h:g} h) and distribution (hatched: not reached)"),
-        "drivers_tornado": (f"失败驱动因素（方案 {first}）：各不确定输入与“{drivers[outcome]['zh']}”的 Spearman 秩相关",
-                            f"Drivers (plan {first}): Spearman rank correlation of each uncertain input with '{drivers[outcome]['en']}'"),
-    }
-    for stem, fig in figs.items():
-        png, svg = _save(fig, out, stem)
-        written += [png.name, svg.name]
-        figures.append({"stem": stem, "src": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii"),
-                        "svg": svg.name, "zh": captions[stem][0], "en": captions[stem][1]})
-    (out / "summary.json").write_text(json.dumps(json_safe(summary, infinity_as_text=True), ensure_ascii=False, indent=1, default=_json_default),
-                                      encoding="utf-8")
-    _runs_csv(data, out / "runs.csv")
-    written += ["summary.json", "runs.csv"]
+def _render_html(lang: str, summary: dict[str, Any], figures: list[dict[str, str]], drivers: dict[str, Any],
+                 first: str, store_name: str, target_h: float) -> str:
+    """The report page, with the CJK web font it needs embedded."""
     env = environment()
     env.filters["fmt"] = _fmt
     env.filters["pct"] = _fmt_p
     html = env.get_template("batch_report.html.j2").render(
         lang=lang, version=yingji_version(), s=summary, figures=figures, drivers_first=drivers, first_plan=first,
-        store_name=Path(store).name, target_h=target_h,
+        store_name=store_name, target_h=target_h,
         inputs_json=lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True, default=_json_default),
     )
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out)
+    return embed_cjk_font(html)
+
+
+def _write_shared(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it, readable by all (mode 644)."""
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(embed_cjk_font(html))
+            f.write(text)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for sharing
-        os.replace(tmp, out / "report.html")
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    written.insert(0, "report.html")
-    return {"out": str(out), "files": written, "summary": json_safe(summary, infinity_as_text=True)}

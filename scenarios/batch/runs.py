@@ -20,25 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from distributed import Client, Future, LocalCluster, as_completed, get_worker
+
+from network.district import District, load_district
 from network.errors import InputError, YingjiError
+from scenarios.core.runner import run_scenario
+from scenarios.core.spec import BUILTIN_PREFIX, Scenario, parse_scenario
+from sim.result import RunResult
 
 from .store import BatchStore
-from .uncertainty import check_paths, parse_uncertain, run_seeds, sample
+from .uncertainty import Distribution, check_paths, parse_uncertain, run_seeds, sample
 
-log = logging.getLogger(__name__)
-
-#: the indicator the progress bar reports as the headline pass rate (relief within 10 h)
-HEADLINE = "relief_within_target"
-
-
-@dataclass
-class RunInput:
-    """What one (run, plan) task needs besides the scenario."""
-
-    run_index: int
-    plan: str
-    seed: int
-    inputs: dict[str, Any]
+#: what ``run_batch`` hands its progress callback after each stored run (see :func:`_progress_state`)
+Progress = Callable[[dict[str, Any]], None]
 
 
 @dataclass
@@ -63,18 +57,20 @@ class BatchSummary:
     scheduler: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary's fields as a dict."""
         return dict(self.__dict__)
 
 
 # ------------------------------------------------------------------------------- the inputs
-def validated_uncertain(scenario: Any) -> dict[str, Any]:
+def validated_uncertain(scenario: Scenario) -> dict[str, Distribution]:
     """The scenario's uncertain table, parsed and checked against its fields."""
     dists = parse_uncertain(scenario.uncertain, source=scenario.source or scenario.name)
     check_paths(dists, scenario, source=scenario.source or scenario.name)
     return dists
 
 
-def run_inputs(scenario: Any, batch_seed: int, run_index: int, dists: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
+def run_inputs(scenario: Scenario, batch_seed: int, run_index: int,
+               dists: dict[str, Distribution] | None = None) -> tuple[dict[str, Any], int]:
     """The sampled inputs and simulation seed of run ``run_index`` (the same for every plan)."""
     dists = validated_uncertain(scenario) if dists is None else dists
     rng, sim_seed = run_seeds(batch_seed, run_index)
@@ -106,34 +102,30 @@ def check_plans(plans: Sequence[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------- the worker side
-_SCENARIOS: dict[tuple[str, str, str], Any] = {}
+_SCENARIOS: dict[tuple[str, str, str], Scenario] = {}
 
 
-def _scenario_from_text(text: str, source: str, base_dir: str) -> Any:
+def _scenario_from_text(text: str, source: str, base_dir: str) -> Scenario:
     """Parse a scenario once per worker process."""
     key = (text, source, base_dir)
     sc = _SCENARIOS.get(key)
     if sc is None:
-        from scenarios.core.spec import parse_scenario
-
         sc = parse_scenario(text, source, base_dir=Path(base_dir) if base_dir else None)
         _SCENARIOS.clear()  # one batch at a time per worker: keep one
         _SCENARIOS[key] = sc
     return sc
 
 
-def _district_for(scenario: Any) -> Any | None:
+def _district_for(scenario: Scenario) -> District | None:
     """The scenario's district model (cached per process by ``load_district``), or None for an
     OSM/GraphML network, which the runner loads itself."""
     net = scenario.network
     if not net.is_district:
         return None
-    from network.district import load_district
-
     return load_district(None if net.source == "builtin" else scenario.resolve(net.source))
 
 
-def run_metrics(result: Any) -> dict[str, Any]:
+def run_metrics(result: RunResult) -> dict[str, Any]:
     """Numbers of a RunResult the report uses beyond the indicator rows (inf kept)."""
     k = result.kpis
     rt = k["relief_time"]
@@ -147,37 +139,174 @@ def run_metrics(result: Any) -> dict[str, Any]:
     }
 
 
+def _worker_name() -> str:
+    """The Dask worker's address, or this process's id outside Dask (the benchmark's plain loop)."""
+    try:
+        return get_worker().address
+    except ValueError:
+        return f"pid {os.getpid()}"
+
+
+def _error_line(exc: Exception) -> str:
+    """A failed run's error as stored: the exception type and the first line of its message."""
+    msg = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {msg[0] if msg else ''}"[:2000]
+
+
 def execute_run(text: str, source: str, base_dir: str, run_index: int, plan: str, seed: int,
                 inputs: dict[str, Any]) -> dict[str, Any]:
     """One (run, plan) of a batch; runs on a Dask worker. Never raises for a failing run: the
     error comes back as a 'failed' record, with its seed and inputs, for the client to store."""
     t0 = time.perf_counter()
     out: dict[str, Any] = {"run_index": run_index, "plan": plan, "seed": seed, "inputs": inputs}
+    out["worker"] = _worker_name()
     try:
-        from distributed import get_worker
-
-        out["worker"] = get_worker().address
-    except ValueError:  # not on a Dask worker (the plain loop of the benchmark)
-        out["worker"] = f"pid {os.getpid()}"
-    try:
-        from scenarios.core.runner import run_scenario
-
         base = _scenario_from_text(text, source, base_dir)
         sc = base.with_overrides(inputs) if inputs else base
         run = run_scenario(sc, plan=plan_arg(plan), seed=seed, district=_district_for(sc))
         out.update(status="ok", indicators=run.kpis, metrics=run_metrics(run.result))
     except Exception as exc:  # noqa: BLE001 — any failure of one run is data, not the batch's end
-        msg = str(exc).strip().splitlines()
-        out.update(status="failed", error=f"{type(exc).__name__}: {msg[0] if msg else ''}"[:2000])
+        out.update(status="failed", error=_error_line(exc))
     out["seconds"] = time.perf_counter() - t0
     return out
 
 
 # ------------------------------------------------------------------------------- the client side
-def _cluster_client(workers: int | None, scheduler: str | None):
-    """A Dask client: to ``scheduler`` if given, else to a LocalCluster of worker processes on loopback."""
-    from distributed import Client, LocalCluster
+def run_batch(scenario: Scenario, *, runs: int, store: str | Path, seed: int = 0, plans: Sequence[str] = ("existing",),
+              workers: int | None = None, scheduler: str | None = None, resume: bool = False,
+              max_in_flight: int | None = None, retries: int = 2, progress: Progress | None = None) -> BatchSummary:
+    """Run ``runs`` randomised runs of ``scenario`` for each plan and store them in ``store``.
 
+    Ctrl-C stops the batch: stored runs stay, in-flight runs are lost and ``resume=True`` runs
+    them later.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario read from TOML (its text is stored, and sent to the workers), with its
+        ``[uncertain]`` tables.
+    runs : int
+        Runs per plan.
+    store : str or Path
+        The SQLite store (created if missing).
+    seed : int, default 0
+        The batch seed; run ``k`` draws from ``SeedSequence(seed, spawn_key=(k,))``.
+    plans : sequence of str, default ("existing",)
+        'existing', 'optimized' or plan JSON files; every plan of a run gets the same inputs.
+    workers : int, optional
+        Worker processes of a LocalCluster (default: the CPU count).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``) instead of a LocalCluster.
+    resume : bool, default False
+        Continue the batch in ``store``: run only the runs it lacks.
+    max_in_flight : int, optional
+        Tasks submitted at once (default: twice the cluster's threads).
+    retries : int, default 2
+        Dask retries of a task whose worker was lost.
+    progress : callable, optional
+        Called once when the runs start and after each stored run with ``done``, ``total``,
+        ``ok``, ``failed``, ``headline_pass`` and ``all_pass`` (the CLI draws its bar from it).
+
+    Returns
+    -------
+    BatchSummary
+        What this call ran and what the store holds afterwards.
+
+    Raises
+    ------
+    InputError
+        When the scenario was not read from TOML, an argument is invalid, the uncertain inputs
+        do not fit the scenario, or the store holds another batch (see :meth:`BatchStore.begin_batch`).
+    YingjiError
+        When the scheduler cannot be reached or cancels a run (stored runs are kept).
+    """
+    plans = _checked_plans(scenario, seed, plans, workers, scheduler)
+    dists = _checked_dists(scenario, seed)
+    here = scenario.resolve(".")
+    base_dir = str(here) if here.is_absolute() else ""
+    job = _Job(scenario, base_dir, seed, dists, runs * len(plans), workers, scheduler, max_in_flight, retries, progress)
+    t0 = time.perf_counter()
+    with BatchStore(store) as st:
+        info = st.begin_batch(scenario_name=scenario.name, scenario_source=scenario.text, seed=seed, runs=runs,
+                              plans=plans, resume=resume, scenario_origin=scenario.source)
+        todo = st.missing(runs, plans)
+        summary = BatchSummary(store=str(store), scenario=scenario.name, seed=seed, runs=runs, plans=plans)
+        if todo and progress is not None:  # everything is validated: the caller may show its bar now
+            progress(_progress_state(st, job.total - len(todo), job.total))
+        if todo:
+            _execute(st, job, todo, summary)
+        _finish_summary(st, summary, plans)
+        summary.runs = max(runs, info.runs)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _checked_plans(scenario: Scenario, seed: int, plans: Sequence[str], workers: int | None,
+                   scheduler: str | None) -> list[str]:
+    """The checked plan labels, once the scenario, seed, workers and scheduler are known to fit a batch."""
+    if not scenario.text:
+        raise InputError(f"{scenario.name}: a batch needs a scenario read from TOML (its text is stored for --resume)")
+    if seed < 0:
+        raise InputError(f"--seed: expected a non-negative integer, found {seed}")
+    checked = check_plans(plans)
+    if scheduler and workers:
+        raise InputError("--workers and --scheduler exclude each other (a remote cluster has its own workers)")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers: expected a positive number of worker processes, found {workers}")
+    if scheduler and not str(scheduler).startswith(("tcp://", "tls://", "ucx://", "inproc://")):
+        raise InputError(f"--scheduler: expected an address such as tcp://HOST:PORT, found {scheduler!r}")
+    return checked
+
+
+def _checked_dists(scenario: Scenario, seed: int) -> dict[str, Distribution]:
+    """The scenario's distributions, once run 0's draw has been applied to it."""
+    dists = validated_uncertain(scenario)
+    # one draw applied up front, so a typo in a path or a distribution the spec cannot take
+    # fails now with the spec's own message rather than in every run
+    first, _ = run_inputs(scenario, seed, 0, dists)
+    if first:
+        scenario.with_overrides(first)
+    return dists
+
+
+@dataclass
+class _Job:
+    """One batch call as its steps share it: the scenario and its settings, and the inputs drawn so far."""
+
+    scenario: Scenario
+    base_dir: str
+    seed: int
+    dists: dict[str, Distribution]
+    total: int
+    workers: int | None
+    scheduler: str | None
+    max_in_flight: int | None
+    retries: int
+    progress: Progress | None
+    inputs_of: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
+
+    def inputs(self, run_index: int) -> tuple[dict[str, Any], int]:
+        """Run ``run_index``'s sampled inputs and simulation seed, drawn once for all its plans."""
+        if run_index not in self.inputs_of:
+            self.inputs_of[run_index] = run_inputs(self.scenario, self.seed, run_index, self.dists)
+        return self.inputs_of[run_index]
+
+
+def _execute(st: BatchStore, job: _Job, todo: list[tuple[int, str]], summary: BatchSummary) -> None:
+    """Run the missing (run, plan) pairs ``todo`` on a Dask cluster, storing each as it arrives."""
+    client, cluster = _cluster_client(job.workers, job.scheduler)
+    try:
+        threads = client.nthreads()
+        summary.workers = len(threads)
+        summary.scheduler = client.scheduler.address
+        limit = job.max_in_flight or 2 * (sum(threads.values()) or 1)
+        _run_tasks(st, _Tasks(client, job, todo), todo, summary, limit)
+    finally:
+        _close(client, cluster)
+
+
+def _cluster_client(workers: int | None, scheduler: str | None) -> tuple[Client, LocalCluster | None]:
+    """A Dask client: to ``scheduler`` if given, else to a LocalCluster of worker processes on loopback."""
     if scheduler:
         try:
             return Client(scheduler, timeout="20s"), None
@@ -189,144 +318,124 @@ def _cluster_client(workers: int | None, scheduler: str | None):
     return Client(cluster), cluster
 
 
+def _close(client: Client, cluster: LocalCluster | None) -> None:
+    """Close the client, then the LocalCluster if this call started one."""
+    try:
+        client.close(timeout=10)
+    finally:
+        if cluster is not None:
+            cluster.close(timeout=10)
+
+
+class _Tasks:
+    """Submits a batch call's (run, plan) tasks under Dask keys unique to the call."""
+
+    def __init__(self, client: Client, job: _Job, todo: list[tuple[int, str]]) -> None:
+        """Tasks of ``job`` on ``client``; each plan of ``todo`` gets a number for the keys."""
+        self.client = client
+        self.job = job
+        self.token = f"{os.getpid()}-{time.time_ns()}"
+        self.plan_no = {p: k for k, p in enumerate(dict.fromkeys(p for _, p in todo))}
+
+    def submit(self, item: tuple[int, str]) -> Future:
+        """Submit (run_index, plan) with the run's inputs and seed."""
+        i, plan = item
+        inputs, sim_seed = self.job.inputs(i)
+        sc = self.job.scenario
+        return self.client.submit(execute_run, sc.text, sc.source, self.job.base_dir, i, plan, sim_seed, inputs,
+                                  key=f"yingji-run-{self.token}-{i}-{self.plan_no[plan]}", pure=False,
+                                  retries=self.job.retries)
+
+
+def _run_tasks(st: BatchStore, tasks: _Tasks, todo: list[tuple[int, str]], summary: BatchSummary, limit: int) -> None:
+    """Keep ``limit`` tasks in flight: store each result as it arrives, then submit the next task."""
+    job = tasks.job
+    queue = list(todo)
+    pending: dict[Future, tuple[int, str]] = {}
+    for item in queue[:limit]:
+        pending[tasks.submit(item)] = item
+    queue = queue[limit:]
+    summary.submitted = len(pending)
+    done_before = job.total - len(todo)
+    ac = as_completed(list(pending))
+    for fut in ac:
+        if st.record(_record_of(fut, pending.pop(fut), job)):
+            summary.recorded += 1
+        else:
+            summary.duplicates += 1
+        fut.release()
+        if queue:
+            nxt = queue.pop(0)
+            f2 = tasks.submit(nxt)
+            pending[f2] = nxt
+            ac.add(f2)
+            summary.submitted += 1
+        if job.progress is not None:
+            job.progress(_progress_state(st, done_before + summary.recorded + summary.duplicates, job.total))
+
+
+def _record_of(fut: Future, item: tuple[int, str], job: _Job) -> dict[str, Any]:
+    """The run record a done task brings: the worker's, or a failed run when the task itself failed."""
+    i, plan = item
+    if fut.status == "finished":
+        return fut.result()
+    if fut.status == "cancelled":  # the scheduler dropped it: not this run's fault, leave it for --resume
+        raise YingjiError(f"the Dask scheduler cancelled run {i} ({plan}); stored runs are kept, --resume continues")
+    # the task itself failed (e.g. its worker died too often): still a stored, failed run
+    exc = fut.exception() if fut.status == "error" else None
+    inputs, sim_seed = job.inputs(i)
+    return {"run_index": i, "plan": plan, "seed": sim_seed, "inputs": inputs, "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}" if exc is not None else f"task {fut.status}"}
+
+
 def _rate(num: int, den: int) -> float | None:
+    """``num / den``, or None when there is nothing to divide by."""
     return num / den if den else None
 
 
-def run_batch(scenario: Any, *, runs: int, store: str | Path, seed: int = 0, plans: Sequence[str] = ("existing",),
-              workers: int | None = None, scheduler: str | None = None, resume: bool = False,
-              max_in_flight: int | None = None, retries: int = 2,
-              progress: Callable[[dict[str, Any]], None] | None = None) -> BatchSummary:
-    """Run ``runs`` randomised runs of ``scenario`` for each plan and store them in ``store``.
-
-    ``progress`` is called after each stored run with counts and pass rates (the CLI draws its
-    progress bar from it). Ctrl-C stops the batch: stored runs stay, in-flight runs are lost and
-    ``resume=True`` runs them later.
-    """
-    if not getattr(scenario, "text", ""):
-        raise InputError(f"{scenario.name}: a batch needs a scenario read from TOML (its text is stored for --resume)")
-    if seed < 0:
-        raise InputError(f"--seed: expected a non-negative integer, found {seed}")
-    plans = check_plans(plans)
-    if scheduler and workers:
-        raise InputError("--workers and --scheduler exclude each other (a remote cluster has its own workers)")
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers: expected a positive number of worker processes, found {workers}")
-    if scheduler and not str(scheduler).startswith(("tcp://", "tls://", "ucx://", "inproc://")):
-        raise InputError(f"--scheduler: expected an address such as tcp://HOST:PORT, found {scheduler!r}")
-    dists = validated_uncertain(scenario)
-    # one draw applied up front, so a typo in a path or a distribution the spec cannot take
-    # fails now with the spec's own message rather than in every run
-    first, _ = run_inputs(scenario, seed, 0, dists)
-    if first:
-        scenario.with_overrides(first)
-    base_dir = str(scenario.resolve(".")) if scenario.resolve(".").is_absolute() else ""
-    t0 = time.perf_counter()
-    with BatchStore(store) as st:
-        info = st.begin_batch(scenario_name=scenario.name, scenario_source=scenario.text, seed=seed, runs=runs,
-                              plans=plans, resume=resume, scenario_origin=scenario.source)
-        todo = st.missing(runs, plans)
-        summary = BatchSummary(store=str(store), scenario=scenario.name, seed=seed, runs=runs, plans=plans)
-        if todo and progress is not None:  # everything is validated: the caller may show its bar now
-            progress(_progress_state(st, runs * len(plans) - len(todo), runs * len(plans)))
-        if todo:
-            _execute(st, scenario, base_dir, seed, todo, dists, summary, workers, scheduler, max_in_flight,
-                     retries, progress, runs * len(plans))
-        _finish_summary(st, summary, plans)
-        summary.runs = max(runs, info.runs)
-    summary.seconds = time.perf_counter() - t0
-    return summary
-
-
 def _finish_summary(st: BatchStore, summary: BatchSummary, plans: Sequence[str]) -> None:
+    """Fill in what the store holds after the call: runs by status, each plan's pass rates."""
     c = st.counts()
     summary.stored, summary.ok, summary.failed = c["stored"], c["ok"], c["failed"]
     for p in plans:
-        rows = st.db.execute(f"SELECT COUNT(*), SUM({HEADLINE}_pass), SUM(all_pass) FROM runs "
-                             "WHERE plan = ? AND status = 'ok'", (p,)).fetchone()
-        summary.headline_pass[p] = _rate(int(rows[1] or 0), int(rows[0]))
-        summary.all_pass[p] = _rate(int(rows[2] or 0), int(rows[0]))
-
-
-def _execute(st: BatchStore, scenario: Any, base_dir: str, seed: int, todo: list[tuple[int, str]],
-             dists: dict[str, Any], summary: BatchSummary, workers: int | None, scheduler: str | None,
-             max_in_flight: int | None, retries: int, progress: Callable | None, total: int) -> None:
-    from distributed import as_completed
-
-    inputs_of: dict[int, tuple[dict[str, Any], int]] = {}
-    client, cluster = _cluster_client(workers, scheduler)
-    try:
-        nthreads = sum(client.nthreads().values()) or 1
-        summary.workers = len(client.nthreads())
-        summary.scheduler = client.scheduler.address
-        limit = max_in_flight or 2 * nthreads
-        token = f"{os.getpid()}-{time.time_ns()}"
-        queue = list(todo)
-        plan_no = {p: k for k, p in enumerate(dict.fromkeys(p for _, p in todo))}
-
-        def submit(item: tuple[int, str]):
-            i, plan = item
-            if i not in inputs_of:
-                inputs_of[i] = run_inputs(scenario, seed, i, dists)
-            inputs, sim_seed = inputs_of[i]
-            return client.submit(execute_run, scenario.text, scenario.source, base_dir, i, plan, sim_seed, inputs,
-                                 key=f"yingji-run-{token}-{i}-{plan_no[plan]}", pure=False, retries=retries)
-
-        pending = {}
-        for item in queue[:limit]:
-            pending[submit(item)] = item
-        queue = queue[limit:]
-        summary.submitted = len(pending)
-        done_before = total - len(todo)
-        ac = as_completed(list(pending))
-        for fut in ac:
-            i, plan = pending.pop(fut)
-            if fut.status == "finished":
-                rec = fut.result()
-            elif fut.status == "cancelled":  # the scheduler dropped it: not this run's fault, leave it for --resume
-                raise YingjiError(f"the Dask scheduler cancelled run {i} ({plan}); stored runs are kept, --resume continues")
-            else:  # the task itself failed (e.g. its worker died too often): still a stored, failed run
-                exc = fut.exception() if fut.status == "error" else None
-                inputs, sim_seed = inputs_of[i]
-                rec = {"run_index": i, "plan": plan, "seed": sim_seed, "inputs": inputs, "status": "failed",
-                       "error": f"{type(exc).__name__}: {exc}" if exc is not None else f"task {fut.status}"}
-            if st.record(rec):
-                summary.recorded += 1
-            else:
-                summary.duplicates += 1
-            fut.release()
-            if queue:
-                nxt = queue.pop(0)
-                f2 = submit(nxt)
-                pending[f2] = nxt
-                ac.add(f2)
-                summary.submitted += 1
-            if progress is not None:
-                progress(_progress_state(st, done_before + summary.recorded + summary.duplicates, total))
-    finally:
-        try:
-            client.close(timeout=10)
-        finally:
-            if cluster is not None:
-                cluster.close(timeout=10)
+        n = st.pass_counts(p)
+        summary.headline_pass[p] = _rate(n.headline_pass, n.ok)
+        summary.all_pass[p] = _rate(n.all_pass, n.ok)
 
 
 def _progress_state(st: BatchStore, done: int, total: int) -> dict[str, Any]:
-    row = st.db.execute(f"SELECT SUM(status = 'ok'), SUM(status = 'failed'), SUM({HEADLINE}_pass), SUM(all_pass) "
-                        "FROM runs").fetchone()
-    ok = int(row[0] or 0)
-    return {"done": done, "total": total, "ok": ok, "failed": int(row[1] or 0),
-            "headline_pass": _rate(int(row[2] or 0), ok), "all_pass": _rate(int(row[3] or 0), ok)}
+    """What the progress callback gets: runs done of ``total``, ok and failed, the pass rates so far."""
+    n = st.pass_counts()
+    return {"done": done, "total": total, "ok": n.ok, "failed": n.failed,
+            "headline_pass": _rate(n.headline_pass, n.ok), "all_pass": _rate(n.all_pass, n.ok)}
 
 
 # ------------------------------------------------------------------------------- replay
-def load_replay(store_path: str | Path, run_index: int, plan: str | None = None) -> tuple[Any, str, int]:
-    """A stored run as (scenario with its sampled inputs applied, plan label, simulation seed).
+def load_replay(store_path: str | Path, run_index: int, plan: str | None = None) -> tuple[Scenario, str, int]:
+    """A stored run, ready to run again.
 
     ``run_scenario(scenario, plan=plan_arg(label), seed=seed)`` reproduces it exactly.
-    """
-    from scenarios.core.spec import BUILTIN_PREFIX, parse_scenario
 
+    Parameters
+    ----------
+    store_path : str or Path
+        A batch store.
+    run_index : int
+        The run's index in the batch.
+    plan : str, optional
+        The run's plan; may be omitted when that run was stored for one plan only.
+
+    Returns
+    -------
+    tuple of (Scenario, str, int)
+        The scenario with the run's sampled inputs applied, the plan label and the simulation seed.
+
+    Raises
+    ------
+    InputError
+        When the store is missing or holds no batch or no such run, or ``plan`` is omitted and
+        the run has several plans.
+    """
     with BatchStore(store_path, create=False) as st:
         info = st.info()
         if info is None:
@@ -341,4 +450,5 @@ def load_replay(store_path: str | Path, run_index: int, plan: str | None = None)
 
 
 def summary_json(summary: BatchSummary) -> str:
+    """The summary as one line of JSON (what ``yingji batch --json`` prints)."""
     return json.dumps(summary.to_dict(), ensure_ascii=False, default=lambda x: None if isinstance(x, float) and not math.isfinite(x) else str(x))

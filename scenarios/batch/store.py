@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,8 @@ from sim.result import INDICATORS
 SCHEMA_VERSION = 1
 #: indicator keys that also get their own columns (value REAL, <key>_pass INTEGER)
 KPI_COLUMNS: tuple[str, ...] = tuple(key for key, *_ in INDICATORS)
+#: the headline indicator (relief within the target time): the progress bar's and report's pass rate
+HEADLINE = "relief_within_target"
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS batch (
@@ -58,6 +61,7 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 def _now() -> str:
+    """The current UTC time, to the second, as ISO 8601 text."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -81,10 +85,35 @@ class BatchInfo:
     updated: str
 
 
+@dataclass(frozen=True)
+class PassCounts:
+    """Runs by status and, among the ok runs, how many met the headline target and all targets."""
+
+    ok: int
+    failed: int
+    headline_pass: int
+    all_pass: int
+
+
 class BatchStore:
-    """A batch's SQLite file. Use as a context manager or call :meth:`close`."""
+    """A batch's SQLite file. Use as a context manager or call :meth:`close`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The SQLite file.
+    create : bool, default True
+        Create the file and its tables when missing (its folder too). With False the file must
+        exist and hold the store's tables.
+
+    Raises
+    ------
+    InputError
+        When ``create`` is False and there is no such file, or the file is not a batch store.
+    """
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        """Open (or create) the store; see the class docstring."""
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise InputError(f"{self.path}: no such batch store")
@@ -104,22 +133,32 @@ class BatchStore:
         self.db.row_factory = sqlite3.Row
 
     def _check_is_store(self) -> None:
+        """Refuse a SQLite file without the store's tables."""
         names = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not {"batch", "runs"} <= names:
             raise InputError(f"{self.path}: not a yingji batch store (tables 'batch' and 'runs' missing)")
 
     def __enter__(self) -> BatchStore:
+        """The store itself; it is closed on leaving the block."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         self.close()
 
     def close(self) -> None:
+        """Close the SQLite connection (every run is already committed)."""
         self.db.close()
 
     # -- the batch ---------------------------------------------------------------------------
     def info(self) -> BatchInfo | None:
-        """The batch this store holds, or None for a new store."""
+        """The batch this store holds.
+
+        Returns
+        -------
+        BatchInfo or None
+            The batch's scenario, seed, run count and plans; None for a store without a batch.
+        """
         row = self.db.execute("SELECT * FROM batch WHERE id = 1").fetchone()
         if row is None:
             return None
@@ -132,28 +171,45 @@ class BatchStore:
 
         A store that already holds a batch is refused without ``resume`` (no silent mixing);
         with ``resume`` the scenario text and batch seed must match. The run count and plans may
-        grow on resume: the extra runs use the same derived seeds as a single larger batch.
+        grow on resume: the extra runs use the same derived seeds as a single larger batch. A
+        batch that never stored a run (its cluster did not start, say) counts as no batch.
+
+        Parameters
+        ----------
+        scenario_name : str
+            The scenario's name.
+        scenario_source : str
+            The scenario's TOML text (stored, and compared by SHA-256 on resume).
+        seed : int
+            The batch seed.
+        runs : int
+            Runs per plan (at least 1).
+        plans : sequence of str
+            Plan labels: 'existing', 'optimized' or plan files (at least one).
+        resume : bool
+            Continue the batch the store holds instead of refusing it.
+        scenario_origin : str, default ""
+            Where the scenario came from (file path or ``builtin:NAME``); the name when empty.
+
+        Returns
+        -------
+        BatchInfo
+            The batch as stored now (on resume: the larger run count, the union of plans).
+
+        Raises
+        ------
+        InputError
+            When ``runs`` or ``plans`` is empty, or the store holds another batch (any batch
+            without ``resume``; with it, one of other text or seed).
         """
         if runs < 1:
             raise InputError(f"--runs: expected a positive number of runs, found {runs}")
         if not plans:
             raise InputError("--plans: name at least one plan")
         digest = source_digest(scenario_source)
-        old = self.info()
-        if old is not None and not self.counts()["stored"]:
-            # a batch that never stored a run (e.g. its cluster did not start) is no batch yet
-            with self._tx():
-                self.db.execute("DELETE FROM batch")
-            old = None
+        old = self._batch_with_runs()
         if old is not None:
-            if not resume:
-                raise InputError(f"{self.path}: already holds a batch of {old.scenario_name!r} (seed {old.seed}); "
-                                 "pass --resume to continue it or choose another --store")
-            if old.scenario_sha256 != digest:
-                raise InputError(f"{self.path}: cannot resume: the store's batch ran scenario {old.scenario_name!r} "
-                                 f"with different text (sha256 {old.scenario_sha256[:12]}, this {digest[:12]})")
-            if old.seed != seed:
-                raise InputError(f"{self.path}: cannot resume: the store's batch seed is {old.seed}, not {seed}")
+            self._check_resume(old, digest, seed, resume)
         now = _now()
         with self._tx():
             if old is None:
@@ -169,45 +225,64 @@ class BatchStore:
         assert info is not None
         return info
 
+    def _batch_with_runs(self) -> BatchInfo | None:
+        """The stored batch if it stored any run; a batch without runs is dropped as no batch yet."""
+        old = self.info()
+        if old is not None and not self.counts()["stored"]:
+            with self._tx():
+                self.db.execute("DELETE FROM batch")
+            return None
+        return old
+
+    def _check_resume(self, old: BatchInfo, digest: str, seed: int, resume: bool) -> None:
+        """Refuse to add to the stored batch ``old`` unless resuming it with its text and seed."""
+        if not resume:
+            raise InputError(f"{self.path}: already holds a batch of {old.scenario_name!r} (seed {old.seed}); "
+                             "pass --resume to continue it or choose another --store")
+        if old.scenario_sha256 != digest:
+            raise InputError(f"{self.path}: cannot resume: the store's batch ran scenario {old.scenario_name!r} "
+                             f"with different text (sha256 {old.scenario_sha256[:12]}, this {digest[:12]})")
+        if old.seed != seed:
+            raise InputError(f"{self.path}: cannot resume: the store's batch seed is {old.seed}, not {seed}")
+
     # -- runs --------------------------------------------------------------------------------
-    def _tx(self):
-        db = self.db
-
-        class _Tx:
-            def __enter__(self_inner):
-                db.execute("BEGIN IMMEDIATE")
-
-            def __exit__(self_inner, exc_type, *_):
-                db.execute("ROLLBACK" if exc_type else "COMMIT")
-                return False
-
-        return _Tx()
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def record(self, run: dict[str, Any]) -> bool:
-        """Store one finished run in one transaction; False if (run_index, plan) was already stored.
+        """Store one finished run in one transaction.
 
-        ``run``: run_index, plan, seed, status ('ok' | 'failed'), inputs (dict), and for ok runs
-        ``indicators`` (the runner's indicator rows) and ``metrics`` (extra numbers, inf allowed);
-        error, seconds, worker when known.
+        Parameters
+        ----------
+        run : dict
+            ``run_index``, ``plan``, ``seed``, ``status`` ('ok' or 'failed') and ``inputs`` (a
+            dict); for ok runs ``indicators`` (the runner's indicator rows) and ``metrics``
+            (extra numbers, inf allowed); ``error``, ``seconds`` and ``worker`` when known.
+
+        Returns
+        -------
+        bool
+            True if stored, False if (run_index, plan) was already stored (the store keeps the first).
+
+        Raises
+        ------
+        ValueError
+            When ``status`` is neither 'ok' nor 'failed'.
         """
         status = run["status"]
         if status not in ("ok", "failed"):
             raise ValueError(f"status must be 'ok' or 'failed', found {status!r}")
         indicators = run.get("indicators") or []
         metrics = run.get("metrics") or {}
-        cols: dict[str, Any] = {}
-        passes = []
-        for row in indicators:
-            key = row.get("indicator")
-            if row.get("pass") is not None:
-                passes.append(bool(row["pass"]))
-            if key in KPI_COLUMNS:
-                value = row.get("value")
-                # the runner reports an unreachable value (never relieved) as None with a note; keep it as inf
-                if value is None and key in metrics:
-                    value = metrics[key]
-                cols[key] = value
-                cols[f"{key}_pass"] = None if row.get("pass") is None else int(bool(row["pass"]))
+        cols, passes = _indicator_columns(indicators, metrics)
         kpis = None if status != "ok" else json.dumps(json_safe({"indicators": indicators, "metrics": metrics}),
                                                      ensure_ascii=False)
         values = {
@@ -224,17 +299,45 @@ class BatchStore:
         return cur.rowcount == 1
 
     def done(self) -> set[tuple[int, str]]:
-        """(run_index, plan) of every stored run, ok or failed."""
+        """The (run_index, plan) of every stored run, ok or failed."""
         return {(int(r[0]), r[1]) for r in self.db.execute("SELECT run_index, plan FROM runs")}
 
     def missing(self, runs: int, plans: Iterable[str]) -> list[tuple[int, str]]:
-        """The (run_index, plan) pairs of a batch of ``runs`` x ``plans`` not stored yet, in run order."""
+        """The runs of a batch not stored yet.
+
+        Parameters
+        ----------
+        runs : int
+            Runs per plan of the batch.
+        plans : iterable of str
+            The batch's plan labels.
+
+        Returns
+        -------
+        list of (int, str)
+            The (run_index, plan) pairs of ``runs`` x ``plans`` not stored, by run index then in
+            the order of ``plans``.
+        """
         have = self.done()
         plans = list(plans)
         return [(i, p) for i in range(runs) for p in plans if (i, p) not in have]
 
     def rows(self, *, plan: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
-        """Stored runs as dicts (inputs and kpis decoded), ordered by run index then plan."""
+        """Stored runs, ordered by run index then plan.
+
+        Parameters
+        ----------
+        plan : str, optional
+            Only this plan's runs.
+        status : str, optional
+            Only runs with this status ('ok' or 'failed').
+
+        Returns
+        -------
+        list of dict
+            One dict per run, by column name; ``inputs`` and ``kpis`` decoded from JSON (``kpis``
+            None for a failed run).
+        """
         sql, args = "SELECT * FROM runs", []
         where = []
         if plan is not None:
@@ -254,7 +357,25 @@ class BatchStore:
         return out
 
     def run(self, run_index: int, plan: str | None = None) -> dict[str, Any]:
-        """One stored run; ``plan`` may be omitted when the batch has a single plan."""
+        """One stored run.
+
+        Parameters
+        ----------
+        run_index : int
+            The run's index in the batch.
+        plan : str, optional
+            The run's plan; may be omitted when that run was stored for one plan only.
+
+        Returns
+        -------
+        dict
+            The run as :meth:`rows` gives it.
+
+        Raises
+        ------
+        InputError
+            When no such run is stored, or ``plan`` is omitted and the run has several plans.
+        """
         rows = [r for r in self.rows() if r["run_index"] == run_index and (plan is None or r["plan"] == plan)]
         if not rows:
             raise InputError(f"{self.path}: no stored run {run_index}" + (f" for plan {plan!r}" if plan else ""))
@@ -263,6 +384,49 @@ class BatchStore:
         return rows[0]
 
     def counts(self) -> dict[str, int]:
-        """Stored runs by status, and the headline pass count among ok runs."""
+        """Stored runs by status.
+
+        Returns
+        -------
+        dict
+            ``stored``, ``ok``, ``failed`` (runs), and ``all_pass`` (ok runs that met every target).
+        """
         q = self.db.execute("SELECT COUNT(*), SUM(status = 'ok'), SUM(status = 'failed'), SUM(all_pass) FROM runs").fetchone()
         return {"stored": int(q[0]), "ok": int(q[1] or 0), "failed": int(q[2] or 0), "all_pass": int(q[3] or 0)}
+
+    def pass_counts(self, plan: str | None = None) -> PassCounts:
+        """Ok and failed runs and the target passes among the ok ones, of one plan or of all.
+
+        Parameters
+        ----------
+        plan : str, optional
+            Count only this plan's runs.
+
+        Returns
+        -------
+        PassCounts
+            Runs by status, and the ok runs that met the headline target and every target.
+        """
+        where, args = ("WHERE plan = ?", (plan,)) if plan is not None else ("", ())
+        q = self.db.execute(f"SELECT SUM(status = 'ok'), SUM(status = 'failed'), "
+                            f"SUM(CASE WHEN status = 'ok' THEN {HEADLINE}_pass END), "
+                            f"SUM(CASE WHEN status = 'ok' THEN all_pass END) FROM runs {where}", args).fetchone()
+        return PassCounts(*(int(v or 0) for v in q))
+
+
+def _indicator_columns(indicators: list[dict[str, Any]], metrics: dict[str, Any]) -> tuple[dict[str, Any], list[bool]]:
+    """The KPI columns (value, pass) of a run's indicator rows, and every pass/fail among the rows."""
+    cols: dict[str, Any] = {}
+    passes = []
+    for row in indicators:
+        key = row.get("indicator")
+        if row.get("pass") is not None:
+            passes.append(bool(row["pass"]))
+        if key in KPI_COLUMNS:
+            value = row.get("value")
+            # the runner reports an unreachable value (never relieved) as None with a note; keep it as inf
+            if value is None and key in metrics:
+                value = metrics[key]
+            cols[key] = value
+            cols[f"{key}_pass"] = None if row.get("pass") is None else int(bool(row["pass"]))
+    return cols, passes
