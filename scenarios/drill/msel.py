@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from network.checks import language
 from network.district import District, load_district
 from network.errors import InputError
 from network.model import RoadNetwork
@@ -104,8 +105,7 @@ def _phase_label(msel: Msel, key: str, lang: str) -> str:
 
 def msel_rows(msel: Msel, names: dict[str, tuple[str, str]], lang: str = "zh") -> list[dict[str, str]]:
     """The MSEL as rows of text (one language), in :data:`COLUMNS` order."""
-    if lang not in ("zh", "en"):
-        raise InputError(f"--lang must be 'zh' or 'en', found {lang!r}")
+    language(lang)
     rows = []
     for i in msel.injects:
         rows.append({
