@@ -344,6 +344,24 @@ class InertialModel:
         start_s: float = 0.0,
         backend: str = "numba",
     ) -> None:
+        z = self._check_dem(dem)
+        self._check_numerics(alpha, theta, depth_threshold, max_dt, g, backend)
+        self.dem = dem
+        self.dx = float(dem.cellsize)
+        self.alpha, self.theta, self.thr = float(alpha), float(theta), float(depth_threshold)
+        self.max_dt, self.g = float(max_dt), float(g)
+        self.backend = backend
+        self._passes = _BACKENDS[backend]
+        self.z = np.where(self.active, z, WALL_Z)
+        self.n_active = int(self.active.sum())
+        self._set_roughness(manning_n)
+        self._set_initial_water(initial_depth, initial_level)
+        self._allocate_fluxes()
+        self._start_clock(start_s)
+
+    # ------------------------------------------------------------------ construction steps
+    def _check_dem(self, dem: Raster) -> np.ndarray:
+        """The DEM's bed elevations, checked; marks its data cells ``active``."""
         if not isinstance(dem, Raster):
             raise InputError("dem: expected a Raster")
         z = np.array(dem.values, dtype=np.float64)
@@ -352,6 +370,12 @@ class InertialModel:
         self.active = np.isfinite(z)
         if not self.active.any():
             raise InputError("dem: every cell is no-data (NaN)")
+        return z
+
+    @staticmethod
+    def _check_numerics(alpha: float, theta: float, depth_threshold: float, max_dt: float, g: float,
+                        backend: str) -> None:
+        """The scheme's parameters and the backend name are valid."""
         for name, val, ok in (
             ("alpha", alpha, 0 < alpha <= 1),
             ("theta", theta, 0 <= theta <= 1),
@@ -363,16 +387,10 @@ class InertialModel:
                 raise InputError(f"{name}: invalid value {val!r}")
         if backend not in _BACKENDS:
             raise InputError(f"backend: {backend!r} is not one of {sorted(_BACKENDS)}")
-        self.dem = dem
-        self.dx = float(dem.cellsize)
-        self.alpha, self.theta, self.thr = float(alpha), float(theta), float(depth_threshold)
-        self.max_dt, self.g = float(max_dt), float(g)
-        self.backend = backend
-        self._passes = _BACKENDS[backend]
-        self.z = np.where(self.active, z, WALL_Z)
-        nr, nc = z.shape
-        self.n_active = int(self.active.sum())
 
+    def _set_roughness(self, manning_n: float | Raster | np.ndarray) -> None:
+        """``n^2`` on the x and y faces: the mean of the two cells' n inside, the edge cell's on the edge."""
+        nr, nc = self.z.shape
         n = self._grid_param(manning_n, "manning_n")
         if not np.isfinite(n[self.active]).all():
             raise InputError("manning_n: no-data (NaN) where the DEM has data")
@@ -386,18 +404,23 @@ class InertialModel:
         self.n2y[1:nr] = (0.5 * (n[:-1] + n[1:])) ** 2
         self.n2y[0], self.n2y[nr] = n[0] ** 2, n[-1] ** 2
 
+    def _set_initial_water(self, initial_depth, initial_level) -> None:
+        """The starting water surface ``eta`` from a depth or a level (dry by default)."""
         if initial_depth is not None and initial_level is not None:
             raise InputError("give initial_depth or initial_level, not both")
         if initial_level is not None:
             lev = self._grid_param(initial_level, "initial_level")
             self.eta = np.where(self.active, np.maximum(np.nan_to_num(lev, nan=-np.inf), self.z), WALL_Z)
         else:
-            h0 = np.zeros((nr, nc)) if initial_depth is None else self._grid_param(initial_depth, "initial_depth")
+            h0 = np.zeros(self.z.shape) if initial_depth is None else self._grid_param(initial_depth, "initial_depth")
             h0 = np.where(self.active, np.nan_to_num(h0, nan=0.0), 0.0)
             if (h0 < 0).any():
                 raise InputError("initial_depth: depths must be >= 0")
             self.eta = np.where(self.active, self.z + h0, WALL_Z)
 
+    def _allocate_fluxes(self) -> None:
+        """Zero face fluxes and their scratch copies, closed (wall) boundaries, no sources yet."""
+        nr, nc = self.z.shape
         self.qx = np.zeros((nr, nc + 1))
         self.qy = np.zeros((nr + 1, nc))
         self._qx2 = np.zeros_like(self.qx)
@@ -411,6 +434,9 @@ class InertialModel:
         self._inflows: list[_Cells] = []
         self._fixed: list[_Cells] = []
 
+    def _start_clock(self, start_s: float) -> None:
+        """Model time, the depth statistics of the initial water, the active spans and the counters."""
+        nr, nc = self.z.shape
         self.time = float(start_s)
         h = self.eta - self.z
         self.hmax = h.copy()
