@@ -523,6 +523,20 @@ class _Terrain:
     """Everything that does not depend on the hydrograph or on breach times."""
 
     def __init__(self, net, dem, river_xy, gauge_chainage_m, slope_m_per_km, dikes, channel, edge_step_m):
+        dem, channel, z = self._read_grids(net, dem, channel)
+        self.dem = dem
+        self.shape = z.shape
+        self.z = np.ascontiguousarray(z).ravel()
+        on_river = self._surface_offset(river_xy, gauge_chainage_m, slope_m_per_km)
+        self.seeds = self._channel_seeds(on_river, channel)
+        self._rasterise_dikes(dikes)
+        self._cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._pt_cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._sample_network(net, edge_step_m)
+
+    @staticmethod
+    def _read_grids(net, dem, channel) -> tuple[Raster, Any, np.ndarray]:
+        """The DEM (and channel mask) read from paths if need be; the DEM checked; its values."""
         if isinstance(dem, (str, Path)):
             dem = read_asc(dem, crs=net.crs)
         if isinstance(channel, (str, Path)):
@@ -536,15 +550,15 @@ class _Terrain:
             raise InputError("dem: no cell has data")
         if dem.crs and net.crs and dem.crs != net.crs:
             raise InputError(f"dem: raster CRS {dem.crs} differs from the network's {net.crs}")
-        self.dem = dem
-        self.shape = z.shape
-        nrows, ncols = z.shape
-        cs = float(dem.cellsize)
-        self.z = np.ascontiguousarray(z).ravel()
+        return dem, channel, z
 
-        # river: cells of the densified polyline, their chainage, the nearest river cell of every cell
+    def _surface_offset(self, river_xy, gauge_chainage_m, slope_m_per_km) -> np.ndarray:
+        """Sets the river's length and every cell's surface ``offset`` (from the chainage of its
+        nearest river cell); returns the river cells as a grid mask."""
+        dem = self.dem
+        nrows, ncols = self.shape
         river = _polyline(river_xy, "river_xy")
-        rx, ry, rs = _densify(river, cs / 4.0)
+        rx, ry, rs = _densify(river, float(dem.cellsize) / 4.0)
         self.river_length_m = float(rs[-1])
         gauge = finite("gauge_chainage_m", gauge_chainage_m)
         if not 0.0 <= gauge <= self.river_length_m:
@@ -570,21 +584,30 @@ class _Terrain:
         idx = ndimage.distance_transform_edt(~on_river, return_distances=False, return_indices=True)
         nearest = (idx[0] * ncols + idx[1]).ravel()
         self.offset = (slope / 1000.0) * (gauge - mean_s[nearest])
+        return on_river
+
+    def _channel_seeds(self, on_river: np.ndarray, channel) -> np.ndarray:
+        """The cells water starts from: the river's, plus the ``channel`` mask's, where there is ground data."""
+        dem = self.dem
         seeds = on_river.ravel().copy()
         if channel is not None:
             if not isinstance(channel, Raster) or not _same_grid(dem, channel):
                 raise InputError(
                     "channel: raster does not match the DEM (shape, origin and cell size must be equal; "
-                    f"DEM {self.shape} at ({dem.x0:g}, {dem.y0:g}) cell {cs:g} m)"
+                    f"DEM {self.shape} at ({dem.x0:g}, {dem.y0:g}) cell {float(dem.cellsize):g} m)"
                 )
             cv = np.asarray(channel.values)
             seeds |= (np.isfinite(cv) & (cv != 0)).ravel()
         seeds &= np.isfinite(self.z)
         if not seeds.any():
             raise InputError("river_xy: every river cell of the DEM has no ground data")
-        self.seeds = seeds
+        return seeds
 
-        # dikes: crest per cell (max where several points fall in a cell) and which dike owns it
+    def _rasterise_dikes(self, dikes) -> None:
+        """Crest per cell (max where several points fall in a cell) and which dike owns it."""
+        dem = self.dem
+        cs = float(dem.cellsize)
+        nrows, ncols = self.shape
         self.dikes = [_as_dike(d, i) for i, d in enumerate(dikes)]
         self.crest = np.full(nrows * ncols, -np.inf)
         self.dike_id = np.full(nrows * ncols, -1, np.int32)
@@ -606,16 +629,16 @@ class _Terrain:
         # a dike never blocks the channel itself
         self.crest[self.seeds] = -np.inf
         self.dike_id[self.seeds] = -1
-        self._cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
-        self._pt_cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
-        # network sampling: node cells, then edge sample points (contiguous per edge)
+    def _sample_network(self, net, edge_step_m) -> None:
+        """The cell of every node, then of the edge sample points (contiguous per edge)."""
+        cs = float(self.dem.cellsize)
         step = cs if edge_step_m is None else finite("edge_step_m", edge_step_m)
         if step <= 0:
             raise InputError(f"edge_step_m: must be positive, found {step}")
         px, py, edge_of = edge_sample_points(net, step)
-        r, c = dem.cell_of(np.r_[net.x, px], np.r_[net.y, py])
-        self.pt_cell = np.where(r >= 0, r * ncols + c, -1)
+        r, c = self.dem.cell_of(np.r_[net.x, px], np.r_[net.y, py])
+        self.pt_cell = np.where(r >= 0, r * self.shape[1] + c, -1)
         self.n_nodes = net.n_nodes
         self.edge_starts = np.flatnonzero(np.r_[True, edge_of[1:] != edge_of[:-1]])
 
