@@ -326,19 +326,42 @@ class ForestFire(Hazard):
         self.grid = vegetation
         self.shape: tuple[int, int] = veg.shape  # type: ignore[assignment]
         self.cellsize = float(vegetation.cellsize)
+        self._set_spread(wind_speed_m_s, wind_from_deg, spread_rate_m_min, step_s)
+        self.road_buffer_m = non_negative("road_buffer_m", road_buffer_m)
+        self.evacuation_m = non_negative("evacuation_m", evacuation_m)
+        self.lethal = bool(lethal)
+        self.params = self._check_params(params)
+        self.key = self._draw_key(seed)
+        self._burnable = veg != Vegetation.NONE
+        self._set_forest(veg, forest_types)
+        self._q = transition_table(veg, den, elev, self.cellsize, self.wind_speed_m_s,
+                                   self.wind_from_deg, params).reshape(-1, 8)
+        self._start_automaton(veg.size, ignitions)
+        self.net = net
+        self._setup_network(net, edge_step_m)
+
+    # ------------------------------------------------------------------ construction steps
+    def _set_spread(self, wind_speed_m_s: float, wind_from_deg: float, spread_rate_m_min: float,
+                    step_s: float | None) -> None:
+        """Wind, and the step length: one cell at the nominal spread rate unless ``step_s`` is given."""
         self.wind_speed_m_s = non_negative("wind_speed_m_s", wind_speed_m_s)
         self.wind_from_deg = finite("wind_from_deg", wind_from_deg) % 360.0
         self.spread_rate_m_min = positive("spread_rate_m_min", spread_rate_m_min)
         self.step_s = (self.cellsize / (self.spread_rate_m_min / 60.0) if step_s is None
                        else positive("step_s", step_s))
-        self.road_buffer_m = non_negative("road_buffer_m", road_buffer_m)
-        self.evacuation_m = non_negative("evacuation_m", evacuation_m)
-        self.lethal = bool(lethal)
+
+    @staticmethod
+    def _check_params(params: AlexandridisParams) -> AlexandridisParams:
+        """The model parameters, checked (``p_h`` is a probability)."""
         if not isinstance(params, AlexandridisParams):
             raise InputError(f"params must be AlexandridisParams, got {type(params).__name__}")
         if not 0 < params.p_h <= 1:
             raise InputError(f"params.p_h must lie in (0, 1], got {params.p_h}")
-        self.params = params
+        return params
+
+    @staticmethod
+    def _draw_key(seed: int | np.random.Generator) -> int:
+        """The hash key of every ignition decision, drawn once from the seed."""
         if isinstance(seed, np.random.Generator):
             rng = seed
         else:
@@ -346,9 +369,10 @@ class ForestFire(Hazard):
                 rng = np.random.default_rng(seed)
             except (TypeError, ValueError) as exc:
                 raise InputError(f"seed must be an integer or numpy Generator ({exc})") from None
-        self.key = int(rng.integers(0, 2**63, dtype=np.int64))
+        return int(rng.integers(0, 2**63, dtype=np.int64))
 
-        self._burnable = veg != Vegetation.NONE
+    def _set_forest(self, veg: np.ndarray, forest_types: Iterable[int]) -> None:
+        """Which vegetation types count as forest, and the forest cells (for the damage rate)."""
         codes = {int(c) for c in Vegetation}
         try:
             ftypes = {int(c) for c in forest_types}
@@ -358,9 +382,9 @@ class ForestFire(Hazard):
             raise InputError(f"forest_types must be burnable vegetation codes, got {sorted(ftypes)}")
         self.forest_types = frozenset(Vegetation(c) for c in ftypes)
         self._forest = np.isin(veg, list(ftypes)).reshape(-1)
-        self._q = transition_table(veg, den, elev, self.cellsize, self.wind_speed_m_s,
-                                   self.wind_from_deg, params).reshape(-1, 8)
-        n = veg.size
+
+    def _start_automaton(self, n: int, ignitions: Iterable[Sequence[float]]) -> None:
+        """Empty state arrays for ``n`` cells, the ignition schedule, and the ignitions at step 0."""
         self._supp = np.ones(n, np.float32)
         self._ign = np.full(n, NEVER, np.int32)
         self._log = np.zeros(n, np.int32)
@@ -380,9 +404,6 @@ class ForestFire(Hazard):
                 self._log[self._n_logged] = c
                 self._n_logged += 1
         self._front = (0, self._n_logged)
-
-        self.net = net
-        self._setup_network(net, edge_step_m)
 
     # ------------------------------------------------------------------ validation
     @staticmethod
