@@ -799,17 +799,20 @@ class ChemicalRelease(Hazard):
     rate_g_s, mass_kg, duration_s
         A continuous release (``rate_g_s`` with ``duration_s``) or an instantaneous one
         (``mass_kg``, spread over ``duration_s`` when given).
-    release_height_m, receptor_height_m
-        Heights above ground (m).
+    release_height_m
+        Height of the source above ground (m).
     stability
-        Pasquill-Gifford class; default from the first wind speed and ``day``,
-        ``insolation``, ``cloud_oktas`` (:func:`pasquill_gifford_class`).
+        Pasquill-Gifford class; default from the first wind speed and the three below.
+    day, insolation, cloud_oktas
+        As :func:`pasquill_gifford_class`, when ``stability`` is not given.
     sigmas
         Dispersion coefficient set, one of :data:`PLUME_SIGMAS`.
     start_s
         When the release begins (simulation time, s).
     protective_action
         "evacuate" (outdoor concentrations decide) or "shelter" (indoor ones).
+    receptor_height_m
+        Height above ground at which concentrations are evaluated (m).
     aegl_duration
         Exposure duration whose AEGLs are the levels of concern (default 60 min).
     air_changes_per_hour
