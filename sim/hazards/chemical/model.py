@@ -430,25 +430,19 @@ def gaussian_puff(
     ----------
     mass_g
         Mass released (g, ≥ 0).
-    u_m_s
-        Wind speed (m/s, > 0).
-    x_m, y_m
-        Receptors downwind and crosswind of the source (m); broadcast with ``z_m``.
+    u_m_s, x_m, y_m
+        As :func:`gaussian_plume`: wind speed and receptors downwind and crosswind (m).
     t_s
         Seconds since the release.
-    z_m
-        Receptor height above ground (m).
-    release_height_m
-        Height of the source (m, ≥ 0).
-    stability
-        Pasquill-Gifford class "A" to "F".
+    z_m, release_height_m, stability
+        As :func:`gaussian_plume`.
     sigmas
         Dispersion coefficient set, one of :data:`PUFF_SIGMAS`.
 
     Returns
     -------
     float or numpy.ndarray
-        Concentration (g/m3) in the broadcast shape of the receptors; a float for scalars.
+        g/m3, shaped as for :func:`gaussian_plume`.
 
     Raises
     ------
