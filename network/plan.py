@@ -30,6 +30,8 @@ STOCK_ITEMS: dict[str, tuple[str, str, str, str]] = {
 
 @dataclass(frozen=True)
 class Team:
+    """A team at a base: its type (one of :data:`TEAM_TYPES`) and how many people it has."""
+
     type: str
     people: int
 
@@ -64,6 +66,8 @@ class Warehouse:
 
 @dataclass(frozen=True)
 class Shelter:
+    """An evacuation shelter and the people it takes; ``existing`` marks today's shelters (False: placed by a plan)."""
+
     id: str
     name_zh: str
     name_en: str
@@ -91,7 +95,20 @@ class Plan:
     # ------------------------------------------------------------------ construction
     @classmethod
     def existing(cls, district) -> "Plan":
-        """Today's plan of a district: its facilities and its existing shelters, no assignments."""
+        """Today's plan of a district: its facilities and its existing shelters, no assignments.
+
+        Parameters
+        ----------
+        district
+            A :class:`network.district.District`: its spec's facilities with teams become team
+            bases, its relief warehouses warehouses, its existing shelters shelters, each at
+            the network node nearest to it.
+
+        Returns
+        -------
+        Plan
+            Named ``"existing"``, every facility marked ``existing``, no assignments.
+        """
         spec = district.spec
         nodes = district.facility_nodes()
         bases, warehouses = [], []
@@ -112,25 +129,43 @@ class Plan:
         return cls("existing", tuple(bases), tuple(warehouses), shelters, meta={"source": "district spec"})
 
     def with_assignments(self, demand_shelter: dict[int, str], shelter_warehouse: dict[str, str] | None = None) -> "Plan":
+        """A copy with these assignments (demand node -> shelter id; shelter id -> warehouse id, kept when None)."""
         return replace(self, demand_shelter=dict(demand_shelter),
                        shelter_warehouse=dict(shelter_warehouse or self.shelter_warehouse))
 
     # ------------------------------------------------------------------ queries
     @property
     def shelter_capacity(self) -> int:
+        """People all the plan's shelters take together."""
         return int(sum(s.capacity for s in self.shelters))
 
     def shelter(self, shelter_id: str) -> Shelter:
+        """The shelter with this id; :class:`InputError` when the plan has none."""
         for s in self.shelters:
             if s.id == shelter_id:
                 return s
         raise InputError(f"plan {self.name!r} has no shelter {shelter_id!r}")
 
     def team_count(self, team_type: str | None = None) -> int:
+        """Teams of ``team_type`` over all bases (every team when None)."""
         return sum(1 for b in self.team_bases for t in b.teams if team_type in (None, t.type))
 
     def check_against(self, net: RoadNetwork, source: str = "plan") -> None:
-        """Raise if a facility's node is not on ``net`` or an assignment names a missing facility."""
+        """Raise if a facility's node is not on ``net`` or an assignment names a missing facility.
+
+        Parameters
+        ----------
+        net
+            The road network the plan's node indices should refer to.
+        source
+            Where the plan came from (a file name), to begin the message with.
+
+        Raises
+        ------
+        InputError
+            Listing up to ten problems: facilities or demand nodes off the network,
+            assignments to unknown shelters or warehouses, ids that appear twice.
+        """
         problems = []
         for kind, items in (("team base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
             for item in items:
@@ -155,12 +190,14 @@ class Plan:
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
+        """The plan as plain JSON-ready data (demand nodes as string keys)."""
         d = asdict(self)
         d["demand_shelter"] = {str(k): v for k, v in self.demand_shelter.items()}
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "plan") -> "Plan":
+        """The plan :meth:`to_dict` wrote; :class:`InputError` naming ``source`` when ``d`` is not one."""
         try:
             return cls(
                 name=str(d["name"]),
@@ -177,12 +214,30 @@ class Plan:
             raise InputError(f"{source}: not a valid plan ({type(exc).__name__}: {exc})") from None
 
     def to_json(self, path: str | Path) -> Path:
+        """Write the plan as JSON (UTF-8, Chinese names as they are) to ``path``; returns the path."""
         path = Path(path)
         path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
         return path
 
     @classmethod
     def from_json(cls, path: str | Path) -> "Plan":
+        """Read a plan file that :meth:`to_json` wrote.
+
+        Parameters
+        ----------
+        path
+            The JSON file.
+
+        Returns
+        -------
+        Plan
+
+        Raises
+        ------
+        InputError
+            When the file is missing, is not valid JSON, or does not hold a plan; the message
+            names the file.
+        """
         path = Path(path)
         if not path.exists():
             raise InputError(f"{path}: plan file not found")

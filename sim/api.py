@@ -74,7 +74,33 @@ def simulate_district(plan: Plan | None = None, params: SimParams | dict | None 
                       seed: int | None = None, router: RoundRouter | None = None
                       ) -> tuple[RunResult, list[dict[str, Any]]]:
     """Run the built-in district (default: 100-year flood with a dike breach, today's plan) and
-    return the RunResult and the indicator table for ``yingji simulate``."""
+    return the RunResult and the indicator table for ``yingji simulate``.
+
+    Parameters
+    ----------
+    plan
+        The plan to run (default: :meth:`Plan.existing` of the district).
+    params
+        Simulation parameters (a :class:`SimParams` or a dict of its fields).
+    district
+        The district (default: the built-in one, :func:`network.district.load_district`).
+    hazards
+        The hazards (default: :data:`DEFAULT_FLOOD` on the district).
+    seed
+        Overrides ``params.seed``.
+    router
+        Solves the delivery rounds when ``params.supply_routing == "optimiser"``.
+
+    Returns
+    -------
+    tuple of (RunResult, list of dict)
+        The result and its :func:`~sim.result.indicator_table`.
+
+    Raises
+    ------
+    InputError
+        As :func:`run`.
+    """
     district = district or load_district()
     if plan is None:
         plan = Plan.existing(district)

@@ -39,10 +39,12 @@ class Request:
 
     @property
     def wait_s(self) -> float:
+        """Seconds from the call to a team being assigned (NaN while queued)."""
         return self.assigned_s - self.created_s
 
     @property
     def response_s(self) -> float:
+        """Seconds from the call to the team on scene (NaN until it arrives)."""
         return self.arrived_s - self.created_s
 
 
@@ -67,6 +69,7 @@ class Team:
             self.node = self.base_node
 
     def set(self, now: float, status: str, node: int | None = None) -> None:
+        """Enter ``status`` at time ``now`` (at ``node`` when given) and record it in ``history``."""
         self.status = status
         if node is not None:
             self.node = node
@@ -146,6 +149,7 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ public
     def submit(self, req: Request) -> None:
+        """Queue ``req`` under its capability class and assign whatever free teams can now serve."""
         self.requests.append(req)
         key = (req.priority, req.created_s, req.id) if self.policy == "priority" else (req.created_s, req.id)
         q = self._queues.get(req.capable)
@@ -157,6 +161,7 @@ class Dispatcher:
 
     @property
     def queued(self) -> int:
+        """Requests waiting for a team."""
         return sum(len(q.reqs) for q in self._queues.values())
 
     def _first(self, q: _Queue, teams: list[Team]) -> tuple[int, Team] | None:

@@ -34,7 +34,28 @@ _IN_PLACE = frozenset(("home", "waiting_help", "stranded"))
 
 
 class Simulation:
-    """One run: ``Simulation(net, hazards, plan, params).run() -> RunResult``."""
+    """One run: ``Simulation(net, hazards, plan, params).run() -> RunResult``.
+
+    Parameters
+    ----------
+    net
+        The road network.
+    hazards
+        Hazard models (:class:`network.hazard.Hazard`) on ``net``, read every
+        ``params.hazard_step_s``.
+    plan
+        Team bases, warehouses and shelters (:class:`network.plan.Plan`) with nodes on ``net``.
+    params
+        Simulation parameters (default: ``SimParams()``).
+    router
+        Solves the delivery rounds when ``params.supply_routing == "optimiser"``.
+
+    Raises
+    ------
+    InputError
+        When a hazard is not a :class:`network.hazard.Hazard`, the plan is not a Plan or has a
+        facility off the network, or the optimiser mode has no router.
+    """
 
     def __init__(self, net: RoadNetwork, hazards: Sequence[Hazard], plan: Plan, params: SimParams | None = None,
                  *, router: RoundRouter | None = None) -> None:
@@ -145,6 +166,7 @@ class Simulation:
 
     # ------------------------------------------------------------------ helpers
     def log(self, event: str, **kw: Any) -> None:
+        """Record ``event`` at the current time with its fields (when ``params.log_events``)."""
         if self.p.log_events:
             self.events.append((self.env.now, event, kw))
 
@@ -562,6 +584,15 @@ class Simulation:
             s[k].append(self.ledger.counts[k])
 
     def run(self) -> RunResult:
+        """Simulate ``params.duration_h`` hours (once: the environment is not reset), count the
+        SimPy events handled in ``events_processed``, and measure the run.
+
+        Returns
+        -------
+        RunResult
+            Indicators, time series, per-group, team, shelter and request records and the
+            event log (:func:`sim.measure.build_result`).
+        """
         env = self.env
         env.process(self._clock())
         until = self.p.duration_h * 3600.0 + 1e-6

@@ -17,6 +17,9 @@ STATES = ("home", "waiting_help", "evacuating", "sheltered", "relieved", "strand
 
 @dataclass(eq=False)
 class Group:
+    """The residents of one node the hazards reach: when it was threatened, affected and in a
+    lethal zone, the warnings that reached them, and the parties they split into."""
+
     id: int
     node: int
     people: int
@@ -28,11 +31,14 @@ class Group:
     exposed: int = 0
 
     def warned_by(self, t: float) -> int:
+        """People warned before time ``t``."""
         return sum(n for tw, n, _ in self.warnings if tw < t)
 
 
 @dataclass(eq=False)
 class Party:
+    """People of a group who move together: their ledger state, where they are and the relief they got."""
+
     id: int
     group: Group
     people: int
@@ -59,6 +65,8 @@ class Party:
 
 @dataclass(eq=False)
 class ShelterState:
+    """A shelter during the run: room reserved and taken, its supplies, and whether the hazard closed it."""
+
     idx: int
     id: str
     node: int
@@ -77,10 +85,12 @@ class ShelterState:
 
     @property
     def closed(self) -> bool:
+        """The hazard has threatened it: no new arrivals."""
         return math.isfinite(self.closed_s)
 
     @property
     def free(self) -> int:
+        """Places still to reserve (0 once closed)."""
         return 0 if self.closed else self.capacity - self.reserved
 
 
@@ -93,10 +103,12 @@ class Ledger:
         self.watch = None  # called with each party that ``move`` moved
 
     def add(self, state: str, n: int) -> None:
+        """Count ``n`` newly threatened people in ``state``."""
         self.counts[state] += n
         self.total += n
 
     def shift(self, a: str, b: str, n: int) -> None:
+        """Move ``n`` people from state ``a`` to ``b``; an :class:`AssertionError` when ``a`` holds fewer."""
         if n <= 0 or a == b:
             return
         if self.counts[a] < n:

@@ -75,7 +75,28 @@ DEFAULT_ITEM_KG: dict[str, float] = {"water_l": 1.0, "food_rations": 0.5, "beddi
 
 @dataclass(frozen=True)
 class SimParams:
-    """Everything the response simulation takes besides the network, hazards and plan."""
+    """Everything the response simulation takes besides the network, hazards and plan.
+
+    Fields by group (the defaults and their sources: the module notes):
+
+    - **run**: ``duration_h``, ``hazard_step_s`` (how often the hazards are read), ``seed``;
+    - **warnings**: ``channels`` (:class:`WarningChannel`), ``warning_issue_delay_min``;
+    - **people**: ``help_share``, ``prep_min``, ``evac_speed_factor``;
+    - **rescue requests**: ``rescue_rate_per_1000_h``, ``trapped_share``, and per request kind
+      ``capable`` team types, ``priority`` and mean ``scene_min``; ``dispatch_policy``;
+    - **teams**: ``squad_size``, ``shift_h``, ``rest_h``;
+    - **water rescue**: ``boat_types``, ``boat_speed_kmh``, ``rescue_capacity``;
+    - **supplies**: ``needs_per_person``, ``item_kg``, ``trucks_per_warehouse``,
+      ``truck_capacity_kg``, ``load_min``, ``unload_min``; ``supply_routing`` ("rule" or
+      "optimiser") with ``routing_time_limit_s`` and ``routing_solution_limit``;
+    - **fire suppression**: ``suppression_radius_m``, ``suppression_factor``;
+    - **indicators and output**: ``relief_target_h``, ``log_events``.
+
+    Raises
+    ------
+    InputError
+        On construction, for the first field out of its range, naming the field.
+    """
 
     duration_h: float = 72.0
     hazard_step_s: float = 900.0
@@ -175,7 +196,25 @@ class SimParams:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "SimParams":
-        """Parameters from a plain mapping (e.g. a scenario file); unknown keys are errors."""
+        """Parameters from a plain mapping (e.g. a scenario file); unknown keys are errors.
+
+        Parameters
+        ----------
+        d
+            Field names to values; missing fields keep their defaults (None: all defaults).
+            ``boat_types`` may be a list, ``channels`` a list of mappings of
+            :class:`WarningChannel` fields.
+
+        Returns
+        -------
+        SimParams
+
+        Raises
+        ------
+        InputError
+            On an unknown key (the message lists the known ones), a channel with unknown or
+            missing fields, or a value out of its range.
+        """
         d = dict(d or {})
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
@@ -191,4 +230,5 @@ class SimParams:
         return cls(**d)
 
     def with_(self, **kw: Any) -> "SimParams":
+        """A copy with the fields in ``kw`` replaced (checked again)."""
         return replace(self, **kw)

@@ -19,7 +19,28 @@ from .dispatch import Dispatcher, Request, Team
 
 
 def erlang_c(arrivals_per_hour: float, service_minutes: float, teams: int) -> dict[str, float]:
-    """P(wait) and mean wait (minutes) of an M/M/c queue (docs/references/hazards.md §4)."""
+    """P(wait) and mean wait (minutes) of an M/M/c queue (docs/references/hazards.md §4).
+
+    Parameters
+    ----------
+    arrivals_per_hour
+        Poisson arrival rate.
+    service_minutes
+        Mean (exponential) service time.
+    teams
+        Servers ``c``.
+
+    Returns
+    -------
+    dict
+        ``p_wait``, ``mean_wait_minutes``, ``offered_load_erlang`` (``a = λ/μ``) and
+        ``occupancy`` (``a / c``).
+
+    Raises
+    ------
+    InputError
+        When the offered load is ``c`` Erlang or more: the queue has no steady state.
+    """
     lam = float(arrivals_per_hour)
     mu = 60.0 / float(service_minutes)
     c = int(teams)
@@ -55,7 +76,35 @@ def _one_replication(lam_s: float, service_s: float, c: int, horizon_s: float, w
 
 def queue_check(arrivals_per_hour: float, service_minutes: float, teams: int, hours: float = 1000.0,
                 replications: int = 20, seed: int = 0, warmup_hours: float | None = None) -> dict[str, Any]:
-    """Simulated mean wait and P(wait) with 95 % replication CIs beside the Erlang C values."""
+    """Simulated mean wait and P(wait) with 95 % replication CIs beside the Erlang C values.
+
+    Parameters
+    ----------
+    arrivals_per_hour, service_minutes, teams
+        The M/M/c queue, as in :func:`erlang_c`.
+    hours
+        Simulated time per replication.
+    replications
+        Independent replications (at least 2), each from its own stream spawned from ``seed``.
+    seed
+        Non-negative integer; the same seed gives the same figures.
+    warmup_hours
+        Requests created before this are left out (default: 10 % of ``hours``).
+
+    Returns
+    -------
+    dict
+        ``mean_wait_minutes``, ``p_wait`` and their 95 % CIs (``mean_wait_ci``, ``p_wait_ci``),
+        the ``erlang_c`` values and whether each lies inside its CI (``erlang_c_inside_ci``),
+        the offered load and occupancy, the inputs, and ``requests_per_replication``.
+
+    Raises
+    ------
+    InputError
+        On a non-positive rate, service time or horizon, fewer than one team or two
+        replications, a negative seed, a warm-up outside ``[0, hours)``, or an offered load
+        with no steady state.
+    """
     for name, v in (("arrivals_per_hour", arrivals_per_hour), ("service_minutes", service_minutes), ("hours", hours)):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise InputError(f"{name}: must be a positive number, found {v!r}")

@@ -18,6 +18,25 @@ class RunResult:
     ``kpis`` holds the indicators and their ingredients; ``time_series`` people by state per
     hazard step; ``groups``, ``teams``, ``shelters`` and ``requests`` one record each;
     ``events`` the structured event log; ``params`` the parameters it ran with.
+
+    Attributes
+    ----------
+    kpis
+        Indicators and their ingredients: ``relief_time``, ``warning_coverage``,
+        ``response_time``, ``team_utilisation``, shelter use, ``supplies``,
+        ``exposure_people``, ``forest_fire_damage_permille``, ``people_by_state``,
+        ``unmet_at_end`` and the run's counts (events, SimPy events, path searches).
+    time_series
+        ``t_h`` per hazard step and, at each, the people threatened, affected, in each ledger
+        state and evacuated.
+    groups, teams, shelters, requests
+        One record (a dict) per affected group, squad, shelter and request.
+    events
+        The event log: ``t_s``, ``event`` and the event's own fields.
+    params
+        The :class:`~sim.params.SimParams` of the run as plain data.
+    meta
+        Names of the hazards, the plan and the network.
     """
 
     kpis: dict[str, Any]
@@ -63,7 +82,21 @@ INDICATORS = (
 
 
 def indicator_table(result: RunResult) -> list[dict[str, Any]]:
-    """The plan's indicators with pass/fail (value None: not applicable in this run)."""
+    """The plan's indicators with pass/fail (value None: not applicable in this run).
+
+    Parameters
+    ----------
+    result
+        A run's result.
+
+    Returns
+    -------
+    list of dict
+        One row per indicator of :data:`INDICATORS`, in that order: ``indicator`` (key), ``zh``,
+        ``en``, ``unit``, ``value`` (None when not applicable, or when some affected people
+        were never relieved, said in ``note``), ``target`` (e.g. ``"<= 10.0"``) and ``pass``
+        (None when there is no value to judge).
+    """
     k = result.kpis
     values = {
         "relief_within_target": k["relief_time"]["share_within_target"],

@@ -183,6 +183,7 @@ class Supplies:
 
     # ------------------------------------------------------------------ needs
     def uncovered(self, s: ShelterState) -> dict[str, float]:
+        """Per item, what the people reserved at ``s`` need beyond its stock, deliveries under way and use so far."""
         return {k: s.reserved * per - s.stock[k] - s.in_transit[k] - s.consumed[k] for k, per in self.needs.items()}
 
     def dispatch(self, *, rule_for_shelters: bool | None = None) -> None:

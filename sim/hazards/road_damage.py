@@ -24,7 +24,28 @@ from .registry import BuildContext, HazardType
 
 
 class RoadDamage(Hazard):
-    """Close ``closed_share`` of the roads of ``road_classes`` (all classes when empty)."""
+    """Close ``closed_share`` of the roads of ``road_classes`` (all classes when empty).
+
+    Parameters
+    ----------
+    net
+        The road network.
+    closed_share
+        Share of the eligible roads to cut, in [0, 1] (rounded to a whole number of roads).
+    road_classes
+        Names of :class:`network.roadclass.RoadClass` members (any case) whose roads may be cut.
+    seed
+        An integer or a ``numpy.random.Generator``: which roads are cut.
+    start_s
+        When the roads close (s, ≥ 0); they stay closed.
+    name
+        Name in outputs.
+
+    Raises
+    ------
+    InputError
+        On a share outside [0, 1], an unknown road class, or a negative start.
+    """
 
     kind = "road_damage"
     label_zh, label_en = "道路损毁", "road damage"

@@ -243,6 +243,30 @@ def pasquill_gifford_class(
     stable class with ``mixed="stable"`` (narrower, more concentrated ground-level plumes: the
     protective choice for ground releases), the less stable with ``"unstable"``; ``"keep"``
     returns the cell as written.
+
+    Parameters
+    ----------
+    wind_speed_m_s
+        Wind at 10 m (m/s, ≥ 0).
+    day
+        Day (insolation decides) or night (cloud cover decides).
+    insolation
+        By day: "strong", "moderate", "slight" or "overcast".
+    cloud_oktas
+        By night: cloud cover in eighths, 0-8 (default 0, clear).
+    mixed
+        How to resolve a two-class cell: "stable", "unstable" or "keep".
+
+    Returns
+    -------
+    str
+        A class "A" to "F" (or a cell such as "A-B" with ``mixed="keep"``).
+
+    Raises
+    ------
+    InputError
+        On a negative or non-finite wind, an unknown ``insolation`` or ``mixed``, or
+        ``cloud_oktas`` outside 0-8.
     """
     u = finite("wind_speed_m_s", wind_speed_m_s)
     if u < 0:
@@ -309,6 +333,31 @@ def gaussian_plume(
     ``x_m`` downwind, ``y_m`` crosswind, ``z_m`` height above ground (m); broadcast together.
     ``u_m_s`` is the wind at release height. Zero where x <= 0 (upwind and at the source), and
     a term whose exponent is below -700 (a factor ~1e-304) counts as zero.
+
+    Parameters
+    ----------
+    q_g_s
+        Release rate (g/s, ≥ 0).
+    u_m_s
+        Wind speed (m/s, > 0).
+    x_m, y_m, z_m
+        Receptors: downwind, crosswind and height above ground (m); broadcast together.
+    release_height_m
+        Height of the source (m, ≥ 0).
+    stability
+        Pasquill-Gifford class "A" to "F".
+    sigmas
+        Dispersion coefficient set, one of :data:`PLUME_SIGMAS`.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Concentration (g/m3) in the broadcast shape of the receptors; a float for scalars.
+
+    Raises
+    ------
+    InputError
+        On a negative rate or height, a wind that is not positive, an unknown class or sigma set.
     """
     q, u, h = _plume_args(q_g_s, u_m_s, release_height_m, sigmas)
     mode, p = sigma_params(stability, sigmas)
@@ -376,6 +425,30 @@ def gaussian_puff(
 
     The puff centre is at ``x = u t``; sigma_x = sigma_y and sigma_z are evaluated at that
     distance (CCPS 1999 puff coefficients by default). Zero for ``t_s <= 0``.
+
+    Parameters
+    ----------
+    mass_g
+        Mass released (g, ≥ 0).
+    u_m_s, x_m, y_m
+        As :func:`gaussian_plume`: wind speed and receptors downwind and crosswind (m).
+    t_s
+        Seconds since the release.
+    z_m, release_height_m, stability
+        As :func:`gaussian_plume`.
+    sigmas
+        Dispersion coefficient set, one of :data:`PUFF_SIGMAS`.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        g/m3, shaped as for :func:`gaussian_plume`.
+
+    Raises
+    ------
+    InputError
+        On a negative mass or height, a wind that is not positive, a time that is not finite,
+        an unknown class or sigma set.
     """
     m = non_negative("mass_g", mass_g)
     u = positive("u_m_s", u_m_s)
@@ -451,6 +524,7 @@ class Chemical:
         return tuple(self.aegl(k, duration) for k in (1, 2, 3))  # type: ignore[return-value]
 
     def label(self) -> str:
+        """English name, Chinese name and formula, for messages and legends."""
         return f"{self.name_en} ({self.name_zh}, {self.formula})"
 
 
@@ -704,6 +778,52 @@ class ChemicalRelease(Hazard):
     are not missed. First-reached times are exact for the plume (front arrival ``x / u``, or the
     indoor build-up after it) and the end of the step in which the level was reached for puffs.
     The UTM grid's small convergence from true north is ignored in the wind direction.
+
+    Parameters
+    ----------
+    net
+        The road network; the source must lie within its extent.
+    source_xy
+        Release point (m, the network's CRS).
+    substance
+        A :class:`Chemical` or its key, name (English or Chinese), alias, CAS number or formula.
+    wind
+        ``(speed_m_s, direction_deg)`` or a schedule of ``(from_time_s, speed_m_s,
+        direction_deg)``; speeds of at least 1 m/s.
+    rate_g_s, mass_kg, duration_s
+        A continuous release (``rate_g_s`` with ``duration_s``) or an instantaneous one
+        (``mass_kg``, spread over ``duration_s`` when given).
+    release_height_m
+        Height of the source above ground (m).
+    stability
+        Pasquill-Gifford class; default from the first wind speed and the three below.
+    day, insolation, cloud_oktas
+        As :func:`pasquill_gifford_class`, when ``stability`` is not given.
+    sigmas
+        Dispersion coefficient set, one of :data:`PLUME_SIGMAS`.
+    start_s
+        When the release begins (simulation time, s).
+    protective_action
+        "evacuate" (outdoor concentrations decide) or "shelter" (indoor ones).
+    receptor_height_m
+        Height above ground at which concentrations are evaluated (m).
+    aegl_duration
+        Exposure duration whose AEGLs are the levels of concern (default 60 min).
+    air_changes_per_hour
+        Indoor air exchange when sheltering.
+    time_step_s, puff_spacing_m, max_puffs
+        Numerics of the puff histories.
+    model
+        "auto", "plume", "puff" or "puff-train".
+    name
+        Name in outputs (default: the substance's English name and "release").
+
+    Raises
+    ------
+    InputError
+        On an unknown substance, class, sigma set, protective action, duration or model; a
+        source off the network's extent; neither or both of rate and mass; a calm or
+        malformed wind; a model that does not fit the release; values out of range.
     """
 
     kind = "chemical"
@@ -1039,7 +1159,25 @@ class ChemicalRelease(Hazard):
 
     # ------------------------------------------------------------------ public API
     def concentration_ppm(self, px, py, t_s: float) -> np.ndarray:
-        """Outdoor concentration (ppm) at points (projected metres) at simulation time ``t_s``."""
+        """Outdoor concentration (ppm) at points (projected metres) at simulation time ``t_s``.
+
+        Parameters
+        ----------
+        px, py
+            Receptor coordinates (m, the network's CRS), flattened.
+        t_s
+            Simulation time (s).
+
+        Returns
+        -------
+        numpy.ndarray
+            ppm per point at ``receptor_height_m``; zeros until the release starts.
+
+        Raises
+        ------
+        InputError
+            When ``t_s`` is not a finite number.
+        """
         px = np.ascontiguousarray(np.ravel(px), dtype=float)
         py = np.ascontiguousarray(np.ravel(py), dtype=float)
         t = finite("t_s", t_s)
@@ -1053,7 +1191,27 @@ class ChemicalRelease(Hazard):
 
     def state(self, time_s: float, *, fields: bool = True) -> HazardState:
         """Node concentrations, affected people and edge closures at simulation time ``time_s``
-        (the release computes no rasters on the way: ``fields`` is accepted and ignored)."""
+        (the release computes no rasters on the way: ``fields`` is accepted and ignored).
+
+        Parameters
+        ----------
+        time_s
+            Simulation time (s); past 60 min after the start it warns once that results are
+            extrapolated.
+        fields
+            Ignored.
+
+        Returns
+        -------
+        HazardState
+            Concentration (ppm) per node as ``node_level``; edge factor 0 inside the AEGL-3
+            zone; people who reached AEGL-1/2/3 as THREATENED/AFFECTED/LETHAL, with when.
+
+        Raises
+        ------
+        InputError
+            When ``time_s`` is not a finite number.
+        """
         t = finite("time_s", time_s)
         net = self.net
         if t > self.start_s + MAX_MINUTES * 60 and not self._warned_late:
@@ -1104,6 +1262,25 @@ class ChemicalRelease(Hazard):
         """ALOHA-style zones: where outdoor ground-level ppm exceeds AEGL-3/2/1 at some time
         within ``horizon_s`` of the release start (default 60 min). The plume model is exact
         (analytic outline); puff models take the maximum over time on a raster of ``cellsize_m``.
+
+        Parameters
+        ----------
+        horizon_s
+            How long after the release start to look (s); beyond 60 min it warns of
+            extrapolation.
+        cellsize_m
+            Raster cell of the puff models (coarsened if the raster would be too large).
+
+        Returns
+        -------
+        dict of str to ThreatZone
+            ``"red"`` (AEGL-3), ``"orange"`` (AEGL-2) and ``"yellow"`` (AEGL-1), each drawn
+            over the milder ones.
+
+        Raises
+        ------
+        InputError
+            When ``horizon_s`` or ``cellsize_m`` is not positive.
         """
         horizon = positive("horizon_s", horizon_s)
         if horizon > MAX_MINUTES * 60:

@@ -181,6 +181,7 @@ class FireGrade(IntEnum):
 
     @property
     def zh(self) -> str:
+        """The grade's Chinese name as the regulation writes it."""
         return {1: "一般森林火灾", 2: "较大森林火灾", 3: "重大森林火灾", 4: "特别重大森林火灾"}[int(self)]
 
 
@@ -296,6 +297,45 @@ class ForestFire(Hazard):
     so), AFFECTED from the step its own cell or one of its 8 neighbours ignites, and with
     ``lethal=True`` LETHAL from the step the front reaches its own cell (the exposure proxy for
     people still there). Each node with people has one record, at the highest severity reached.
+
+    Parameters
+    ----------
+    net
+        The road network (None: the automaton alone, with no edges, nodes or people).
+    dem, vegetation, density
+        Rasters on one grid: elevation (m), :class:`Vegetation` codes (NaN: no fuel) and
+        :class:`Density` codes.
+    ignitions
+        ``(x, y)`` or ``(x, y, t_s)`` points on burnable cells, in the network's CRS.
+    wind_speed_m_s, wind_from_deg
+        The 10-m wind and where it blows from (degrees clockwise from north); constant.
+    step_s
+        Seconds per automaton step (default: one cell at ``spread_rate_m_min``).
+    spread_rate_m_min
+        Nominal maximum spread rate that sets the default step.
+    seed
+        An integer or a ``numpy.random.Generator``; one key is drawn from it.
+    params
+        The automaton's parameters (default: the published ones).
+    road_buffer_m
+        An edge closes while a point on it lies this close to a burning cell.
+    evacuation_m
+        A node is THREATENED once a burning cell comes this close.
+    forest_types
+        Vegetation codes that count as forest for the damage rate (default
+        :data:`FOREST_TYPES`).
+    edge_step_m
+        Spacing of the sample points along edges (default: half a cell).
+    lethal
+        Mark people in a burning cell LETHAL.
+
+    Raises
+    ------
+    InputError
+        On rasters that are not on one grid or CRS or hold unknown codes, a burnable cell
+        without elevation, a negative wind, buffer or distance, a non-positive spread rate or
+        step, bad parameters or seed, unknown forest types, or an ignition off the grid, on
+        unburnable ground or at a negative time.
     """
 
     kind = "fire"
@@ -326,19 +366,42 @@ class ForestFire(Hazard):
         self.grid = vegetation
         self.shape: tuple[int, int] = veg.shape  # type: ignore[assignment]
         self.cellsize = float(vegetation.cellsize)
+        self._set_spread(wind_speed_m_s, wind_from_deg, spread_rate_m_min, step_s)
+        self.road_buffer_m = non_negative("road_buffer_m", road_buffer_m)
+        self.evacuation_m = non_negative("evacuation_m", evacuation_m)
+        self.lethal = bool(lethal)
+        self.params = self._check_params(params)
+        self.key = self._draw_key(seed)
+        self._burnable = veg != Vegetation.NONE
+        self._set_forest(veg, forest_types)
+        self._q = transition_table(veg, den, elev, self.cellsize, self.wind_speed_m_s,
+                                   self.wind_from_deg, params).reshape(-1, 8)
+        self._start_automaton(veg.size, ignitions)
+        self.net = net
+        self._setup_network(net, edge_step_m)
+
+    # ------------------------------------------------------------------ construction steps
+    def _set_spread(self, wind_speed_m_s: float, wind_from_deg: float, spread_rate_m_min: float,
+                    step_s: float | None) -> None:
+        """Wind, and the step length: one cell at the nominal spread rate unless ``step_s`` is given."""
         self.wind_speed_m_s = non_negative("wind_speed_m_s", wind_speed_m_s)
         self.wind_from_deg = finite("wind_from_deg", wind_from_deg) % 360.0
         self.spread_rate_m_min = positive("spread_rate_m_min", spread_rate_m_min)
         self.step_s = (self.cellsize / (self.spread_rate_m_min / 60.0) if step_s is None
                        else positive("step_s", step_s))
-        self.road_buffer_m = non_negative("road_buffer_m", road_buffer_m)
-        self.evacuation_m = non_negative("evacuation_m", evacuation_m)
-        self.lethal = bool(lethal)
+
+    @staticmethod
+    def _check_params(params: AlexandridisParams) -> AlexandridisParams:
+        """The model parameters, checked (``p_h`` is a probability)."""
         if not isinstance(params, AlexandridisParams):
             raise InputError(f"params must be AlexandridisParams, got {type(params).__name__}")
         if not 0 < params.p_h <= 1:
             raise InputError(f"params.p_h must lie in (0, 1], got {params.p_h}")
-        self.params = params
+        return params
+
+    @staticmethod
+    def _draw_key(seed: int | np.random.Generator) -> int:
+        """The hash key of every ignition decision, drawn once from the seed."""
         if isinstance(seed, np.random.Generator):
             rng = seed
         else:
@@ -346,9 +409,10 @@ class ForestFire(Hazard):
                 rng = np.random.default_rng(seed)
             except (TypeError, ValueError) as exc:
                 raise InputError(f"seed must be an integer or numpy Generator ({exc})") from None
-        self.key = int(rng.integers(0, 2**63, dtype=np.int64))
+        return int(rng.integers(0, 2**63, dtype=np.int64))
 
-        self._burnable = veg != Vegetation.NONE
+    def _set_forest(self, veg: np.ndarray, forest_types: Iterable[int]) -> None:
+        """Which vegetation types count as forest, and the forest cells (for the damage rate)."""
         codes = {int(c) for c in Vegetation}
         try:
             ftypes = {int(c) for c in forest_types}
@@ -358,9 +422,9 @@ class ForestFire(Hazard):
             raise InputError(f"forest_types must be burnable vegetation codes, got {sorted(ftypes)}")
         self.forest_types = frozenset(Vegetation(c) for c in ftypes)
         self._forest = np.isin(veg, list(ftypes)).reshape(-1)
-        self._q = transition_table(veg, den, elev, self.cellsize, self.wind_speed_m_s,
-                                   self.wind_from_deg, params).reshape(-1, 8)
-        n = veg.size
+
+    def _start_automaton(self, n: int, ignitions: Iterable[Sequence[float]]) -> None:
+        """Empty state arrays for ``n`` cells, the ignition schedule, and the ignitions at step 0."""
         self._supp = np.ones(n, np.float32)
         self._ign = np.full(n, NEVER, np.int32)
         self._log = np.zeros(n, np.int32)
@@ -380,9 +444,6 @@ class ForestFire(Hazard):
                 self._log[self._n_logged] = c
                 self._n_logged += 1
         self._front = (0, self._n_logged)
-
-        self.net = net
-        self._setup_network(net, edge_step_m)
 
     # ------------------------------------------------------------------ validation
     @staticmethod
@@ -502,6 +563,7 @@ class ForestFire(Hazard):
 
     @property
     def current_step(self) -> int:
+        """The step the automaton has been run to."""
         return self._step
 
     def advance_to_step(self, n: int) -> None:
@@ -550,6 +612,7 @@ class ForestFire(Hazard):
         self._supp[m.reshape(-1).astype(bool)] = f
 
     def clear_suppression(self) -> None:
+        """No crews anywhere from the next step on (the same as ``set_suppression(None, 1)``)."""
         self._supp[:] = 1.0
 
     def mask_near(self, x, y, radius_m: float) -> np.ndarray:
@@ -600,22 +663,59 @@ class ForestFire(Hazard):
 
     @property
     def forest_area_ha(self) -> float:
+        """Forest on the raster (cells of ``forest_types``), in ha."""
         return float(self._forest.sum()) * self.cellsize**2 / 1e4
 
     def burned_forest_ha(self, time_s: float | None = None) -> float:
+        """Forest ignited by ``time_s`` (default: the current step), in ha."""
         n = self._step if time_s is None else self.step_of(time_s)
         self.advance_to_step(n)
         return float(self._forest[self._log[:self._count_by(n)]].sum()) * self.cellsize**2 / 1e4
 
     def damage_rate_permille(self, time_s: float | None = None) -> float:
-        """This event's 森林火灾受害率: burned forest / forest on the raster, in ‰."""
+        """This event's 森林火灾受害率: burned forest / forest on the raster, in ‰.
+
+        Parameters
+        ----------
+        time_s
+            Simulation time (default: the current step); the automaton runs on to it.
+
+        Returns
+        -------
+        float
+            ``1000 × burned forest / forest``; 0 when the raster has no forest.
+
+        Raises
+        ------
+        InputError
+            When ``time_s`` is negative or not a finite number.
+        """
         return damage_rate_permille(self.burned_forest_ha(time_s), self.forest_area_ha)
 
     def grade(self, time_s: float | None = None, deaths: int = 0, serious_injuries: int = 0) -> FireGrade:
+        """The fire's grade (:func:`fire_grade`) from the forest burned by ``time_s`` and the casualties given."""
         return fire_grade(self.burned_forest_ha(time_s), deaths, serious_injuries)
 
     def summary(self, time_s: float | None = None) -> dict:
-        """Burned area, forest damage rate and grade at ``time_s``, for reports."""
+        """Burned area, forest damage rate and grade at ``time_s``, for reports.
+
+        Parameters
+        ----------
+        time_s
+            Simulation time (default: the current step); the automaton runs on to it.
+
+        Returns
+        -------
+        dict
+            ``time_s`` (the start of the step in force), ``burned_ha``, ``burning_cells``,
+            ``burned_forest_ha``, ``forest_ha``, ``damage_rate_permille``, ``grade`` (the
+            :class:`FireGrade` name in lower case) and ``grade_zh``.
+
+        Raises
+        ------
+        InputError
+            When ``time_s`` is negative or not a finite number.
+        """
         g = self.grade(time_s)
         return {
             "time_s": float(self._step if time_s is None else self.step_of(time_s)) * self.step_s,
@@ -630,7 +730,27 @@ class ForestFire(Hazard):
 
     def state(self, time_s: float, *, fields: bool = True) -> HazardState:
         """Road closures, burning nodes, people affected/threatened and (with ``fields``) the
-        ``state`` and ``burned_at_s`` rasters at ``time_s``."""
+        ``state`` and ``burned_at_s`` rasters at ``time_s``.
+
+        Parameters
+        ----------
+        time_s
+            Simulation time; the automaton runs on to its step, or an earlier step is read
+            from the record.
+        fields
+            Also build the rasters (the simulation asks without).
+
+        Returns
+        -------
+        HazardState
+            Edge factor 0 on edges near a burning cell, node level 1 on nodes whose cell burns,
+            the people by severity (all empty without a network), and the rasters.
+
+        Raises
+        ------
+        InputError
+            When ``time_s`` is negative or not a finite number.
+        """
         n = self.step_of(time_s)
         self.advance_to_step(n)
         front = self._front_at(n)

@@ -92,9 +92,11 @@ class Hydrograph:
 
     @classmethod
     def constant(cls, value: float) -> "Hydrograph":
+        """The same value at all times."""
         return cls(np.array([0.0]), np.array([float(value)]))
 
     def at(self, t: float) -> float:
+        """The value at time ``t`` (s)."""
         return float(np.interp(t, self.times, self.values))
 
     def cumulative(self, t: float) -> float:
@@ -109,6 +111,7 @@ class Hydrograph:
         return cum[k] + (t - ts[k]) * 0.5 * (vs[k] + vt)
 
     def integral(self, t0: float, t1: float) -> float:
+        """Integral from ``t0`` to ``t1`` (m^3 for a discharge in m^3/s), exact for the piecewise-linear shape."""
         return self.cumulative(t1) - self.cumulative(t0)
 
 
@@ -266,10 +269,12 @@ class MassBalance:
 
     @property
     def error(self) -> float:
+        """``initial + inflow - outflow - final`` (m^3): water the scheme created or lost."""
         return self.initial + self.inflow - self.outflow - self.final
 
     @property
     def relative_error(self) -> float:
+        """``|error|`` over the larger of the water put in (initial + inflow) and the final volume."""
         scale = max(abs(self.initial) + abs(self.inflow), abs(self.final), 1e-300)
         return abs(self.error) / scale
 
@@ -327,6 +332,36 @@ class InertialModel:
     ``backend``: ``"numba"`` (kernels, threaded over rows in steps that visit at least
     ``PARALLEL_MIN_CELLS`` cells), ``"numba-serial"``, or ``"numpy"`` (the full-grid reference,
     for tests and benchmarks). All give the same results: no pass has a cross-row reduction.
+
+    Parameters
+    ----------
+    dem
+        Bed elevation (m); NaN cells are walls.
+    manning_n
+        Manning's n (s m^-1/3, ≥ 0): a number, a Raster on the DEM grid or an array of its shape.
+    alpha
+        Courant factor of the time step, in (0, 1].
+    theta
+        de Almeida weighting in [0, 1] (1: plain Bates).
+    depth_threshold
+        Depth (m) below which a face carries no flow and a cell counts as dry.
+    max_dt
+        Longest time step (s).
+    g
+        Gravity (m s^-2).
+    initial_depth, initial_level
+        Starting water as a depth or a surface level (number, Raster or array); at most one.
+    start_s
+        Model time at the start (s).
+    backend
+        ``"numba"``, ``"numba-serial"`` or ``"numpy"``.
+
+    Raises
+    ------
+    InputError
+        On a DEM that is not a Raster, not 2-D or all no-data; a parameter out of range; an
+        unknown backend; a roughness or initial-water grid that does not match the DEM, has
+        no data where the DEM has, or is negative; both initial depth and level.
     """
 
     def __init__(
@@ -344,6 +379,24 @@ class InertialModel:
         start_s: float = 0.0,
         backend: str = "numba",
     ) -> None:
+        z = self._check_dem(dem)
+        self._check_numerics(alpha, theta, depth_threshold, max_dt, g, backend)
+        self.dem = dem
+        self.dx = float(dem.cellsize)
+        self.alpha, self.theta, self.thr = float(alpha), float(theta), float(depth_threshold)
+        self.max_dt, self.g = float(max_dt), float(g)
+        self.backend = backend
+        self._passes = _BACKENDS[backend]
+        self.z = np.where(self.active, z, WALL_Z)
+        self.n_active = int(self.active.sum())
+        self._set_roughness(manning_n)
+        self._set_initial_water(initial_depth, initial_level)
+        self._allocate_fluxes()
+        self._start_clock(start_s)
+
+    # ------------------------------------------------------------------ construction steps
+    def _check_dem(self, dem: Raster) -> np.ndarray:
+        """The DEM's bed elevations, checked; marks its data cells ``active``."""
         if not isinstance(dem, Raster):
             raise InputError("dem: expected a Raster")
         z = np.array(dem.values, dtype=np.float64)
@@ -352,6 +405,12 @@ class InertialModel:
         self.active = np.isfinite(z)
         if not self.active.any():
             raise InputError("dem: every cell is no-data (NaN)")
+        return z
+
+    @staticmethod
+    def _check_numerics(alpha: float, theta: float, depth_threshold: float, max_dt: float, g: float,
+                        backend: str) -> None:
+        """The scheme's parameters and the backend name are valid."""
         for name, val, ok in (
             ("alpha", alpha, 0 < alpha <= 1),
             ("theta", theta, 0 <= theta <= 1),
@@ -363,16 +422,10 @@ class InertialModel:
                 raise InputError(f"{name}: invalid value {val!r}")
         if backend not in _BACKENDS:
             raise InputError(f"backend: {backend!r} is not one of {sorted(_BACKENDS)}")
-        self.dem = dem
-        self.dx = float(dem.cellsize)
-        self.alpha, self.theta, self.thr = float(alpha), float(theta), float(depth_threshold)
-        self.max_dt, self.g = float(max_dt), float(g)
-        self.backend = backend
-        self._passes = _BACKENDS[backend]
-        self.z = np.where(self.active, z, WALL_Z)
-        nr, nc = z.shape
-        self.n_active = int(self.active.sum())
 
+    def _set_roughness(self, manning_n: float | Raster | np.ndarray) -> None:
+        """``n^2`` on the x and y faces: the mean of the two cells' n inside, the edge cell's on the edge."""
+        nr, nc = self.z.shape
         n = self._grid_param(manning_n, "manning_n")
         if not np.isfinite(n[self.active]).all():
             raise InputError("manning_n: no-data (NaN) where the DEM has data")
@@ -386,18 +439,23 @@ class InertialModel:
         self.n2y[1:nr] = (0.5 * (n[:-1] + n[1:])) ** 2
         self.n2y[0], self.n2y[nr] = n[0] ** 2, n[-1] ** 2
 
+    def _set_initial_water(self, initial_depth, initial_level) -> None:
+        """The starting water surface ``eta`` from a depth or a level (dry by default)."""
         if initial_depth is not None and initial_level is not None:
             raise InputError("give initial_depth or initial_level, not both")
         if initial_level is not None:
             lev = self._grid_param(initial_level, "initial_level")
             self.eta = np.where(self.active, np.maximum(np.nan_to_num(lev, nan=-np.inf), self.z), WALL_Z)
         else:
-            h0 = np.zeros((nr, nc)) if initial_depth is None else self._grid_param(initial_depth, "initial_depth")
+            h0 = np.zeros(self.z.shape) if initial_depth is None else self._grid_param(initial_depth, "initial_depth")
             h0 = np.where(self.active, np.nan_to_num(h0, nan=0.0), 0.0)
             if (h0 < 0).any():
                 raise InputError("initial_depth: depths must be >= 0")
             self.eta = np.where(self.active, self.z + h0, WALL_Z)
 
+    def _allocate_fluxes(self) -> None:
+        """Zero face fluxes and their scratch copies, closed (wall) boundaries, no sources yet."""
+        nr, nc = self.z.shape
         self.qx = np.zeros((nr, nc + 1))
         self.qy = np.zeros((nr + 1, nc))
         self._qx2 = np.zeros_like(self.qx)
@@ -411,6 +469,9 @@ class InertialModel:
         self._inflows: list[_Cells] = []
         self._fixed: list[_Cells] = []
 
+    def _start_clock(self, start_s: float) -> None:
+        """Model time, the depth statistics of the initial water, the active spans and the counters."""
+        nr, nc = self.z.shape
         self.time = float(start_s)
         h = self.eta - self.z
         self.hmax = h.copy()
@@ -563,6 +624,7 @@ class InertialModel:
 
     @property
     def volume(self) -> float:
+        """Water on the grid now (m^3)."""
         return float(np.sum(self.eta - self.z)) * self.dx * self.dx
 
     def _set_ghosts(self, t: float) -> float:
@@ -658,7 +720,23 @@ class InertialModel:
         self._phi[:] = self.dem.shape[1] - 1
 
     def step(self, dt: float | None = None) -> float:
-        """Advance one time step (``dt`` or the stable one); returns the step taken."""
+        """Advance one time step (``dt`` or the stable one); returns the step taken.
+
+        Parameters
+        ----------
+        dt
+            The step (s); default :meth:`stable_dt`. A given step is not checked for stability.
+
+        Returns
+        -------
+        float
+            The step taken (s).
+
+        Raises
+        ------
+        InputError
+            When ``dt`` is not a positive finite number.
+        """
         if dt is None:
             dt = self.stable_dt()
         else:
@@ -700,7 +778,27 @@ class InertialModel:
 
     def run(self, until_s: float, output_times: Iterable[float] = ()) -> InertialResult:
         """Advance to ``until_s``; store depth rasters at the start, at ``output_times`` and at
-        ``until_s`` (steps end exactly on those times)."""
+        ``until_s`` (steps end exactly on those times).
+
+        Parameters
+        ----------
+        until_s
+            Model time to stop at (s), at or after the current time.
+        output_times
+            Times (s) within ``[current time, until_s]`` at which to store depths.
+
+        Returns
+        -------
+        InertialResult
+            The stored depths, maximum depth, first wetting time and the mass balance of this
+            call, with its step count and speed.
+
+        Raises
+        ------
+        InputError
+            When ``until_s`` is before the model time or not finite, or an output time lies
+            outside the run.
+        """
         t0 = self.time
         if not (np.isfinite(until_s) and until_s >= t0):
             raise InputError(f"until_s: {until_s!r} must be a time >= the model time {t0:g}")
@@ -770,6 +868,37 @@ def run_from_asc(
     (discharge/stage: anything :func:`as_hydrograph` takes, including a two-column file);
     ``free_outflows``: side names. With ``out_dir``, writes ``depth_<t>s.asc`` for each output
     time, ``max_depth.asc`` and ``first_wet_s.asc`` (no-data where never wet).
+
+    Parameters
+    ----------
+    dem_path
+        The DEM grid (ESRI ASCII).
+    until_s
+        Time to run to (s).
+    manning_n
+        A number or a grid path on the DEM's grid.
+    initial_depth
+        A grid path on the DEM's grid (default: dry).
+    inflows, stage_boundaries, free_outflows
+        Sources and boundaries, as above.
+    output_times
+        Times (s) at which to store depths.
+    out_dir
+        Folder for the output grids (created); None writes nothing.
+    **model_kwargs
+        Further :class:`InertialModel` arguments (``alpha``, ``theta``, ``backend`` ...).
+
+    Returns
+    -------
+    InertialResult
+
+    Raises
+    ------
+    InputError
+        On a grid that cannot be read or is not on the DEM's grid, and as
+        :class:`InertialModel`, :meth:`InertialModel.add_inflow`,
+        :meth:`~InertialModel.add_stage_boundary`, :meth:`~InertialModel.add_free_outflow` and
+        :meth:`InertialModel.run`.
     """
     dem = read_asc(dem_path)
     model = InertialModel(dem, _read_grid(manning_n, "manning_n", dem),

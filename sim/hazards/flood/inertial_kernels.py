@@ -205,6 +205,7 @@ def face_fluxes(eta, z, qx, qy, qx_new, qy_new, n2x, n2y, bkx, bvx, bky, bvy, lo
 @njit(cache=True)
 def face_fluxes_serial(eta, z, qx, qy, qx_new, qy_new, n2x, n2y, bkx, bvx, bky, bvy, lo, hi, ylo, yhi,
                        dt, dx, g, theta, thr):
+    """Serial twin of :func:`face_fluxes`."""
     for r in range(eta.shape[0] + 1):
         _fluxes_row(r, eta, z, qx, qy, qx_new, qy_new, n2x, n2y, bkx, bvx, bky, bvy, lo, hi, ylo, yhi,
                     dt, dx, g, theta, thr)
@@ -219,6 +220,7 @@ def outflow_factors(eta, z, qx, qy, fac, lo, hi, dt, dx):
 
 @njit(cache=True)
 def outflow_factors_serial(eta, z, qx, qy, fac, lo, hi, dt, dx):
+    """Serial twin of :func:`outflow_factors`."""
     for r in range(eta.shape[0]):
         _factors_row(r, eta, z, qx, qy, fac, lo, hi, dt, dx)
 
@@ -240,6 +242,7 @@ def update_depths(eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx,
 @njit(cache=True)
 def update_depths_serial(eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx, thr, t_new,
                          hmax, t_wet, rowmax, rowclip, wlo, whi):
+    """Serial twin of :func:`update_depths`."""
     for r in range(eta.shape[0]):
         _update_row(r, eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx, thr, t_new,
                     hmax, t_wet, rowmax, rowclip, wlo, whi)

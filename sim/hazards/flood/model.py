@@ -142,7 +142,9 @@ class Hydrograph(Protocol):
     start_s: float
     end_s: float
 
-    def stage(self, t_s): ...
+    def stage(self, t_s):
+        """Stage (m) at time(s) ``t_s``: a float for a scalar, an array for an array."""
+        ...
 
     def knots(self) -> np.ndarray:
         """Times between which the stage is monotone (peaks and breakpoints)."""
@@ -179,13 +181,16 @@ class DesignHydrograph:
 
     @property
     def peak_time_s(self) -> float:
+        """When the stage peaks (s)."""
         return self.start_s + self.time_to_peak_s
 
     @property
     def end_s(self) -> float:
+        """When the stage is back at base (s)."""
         return self.peak_time_s + self.recession_s
 
     def stage(self, t_s):
+        """Stage (m) at time(s) ``t_s``; the base stage before the start and after the end."""
         t = np.asarray(t_s, dtype=np.float64)
         a = self.shape
         u = np.clip((t - self.start_s) / self.time_to_peak_s, 0.0, 1.0)
@@ -195,6 +200,7 @@ class DesignHydrograph:
         return float(h) if h.ndim == 0 else h
 
     def knots(self) -> np.ndarray:
+        """Start, peak and end: the stage is monotone between them."""
         return np.array([self.start_s, self.peak_time_s, self.end_s])
 
 
@@ -213,6 +219,25 @@ def design_flood(
     Defaults: base stage 4 m below warning, a 36-hour rise and a 40-hour recession to base, which
     for the 20-year flood (peak 33.9 m, the 2016 event) puts the stage back below the warning
     level ≈ 23 h after the peak, as observed in 2016.
+
+    Parameters
+    ----------
+    return_period_years
+        Within the illustrative table's range (:data:`RETURN_PERIOD_TABLE`, 2–200 years).
+    warning_stage_m
+        The gauge's warning stage; the peak lies :func:`peak_above_warning_m` above it.
+    base_stage_m, time_to_peak_s, recession_s, start_s, shape
+        As :class:`DesignHydrograph`.
+
+    Returns
+    -------
+    DesignHydrograph
+
+    Raises
+    ------
+    InputError
+        On a return period outside the table or a value :class:`DesignHydrograph` refuses
+        (a negative base stage, a peak below it, a non-positive duration or shape).
     """
     peak = finite("warning_stage_m", warning_stage_m) + peak_above_warning_m(return_period_years)
     return DesignHydrograph(base_stage_m, peak, time_to_peak_s, recession_s, start_s, shape)
@@ -246,17 +271,21 @@ class ObservedHydrograph:
 
     @property
     def start_s(self) -> float:
+        """The first observation's time (s)."""
         return float(self.times_s[0])
 
     @property
     def end_s(self) -> float:
+        """The last observation's time (s)."""
         return float(self.times_s[-1])
 
     def stage(self, t_s):
+        """Stage (m) at time(s) ``t_s``, linear between observations, held beyond the ends."""
         h = np.interp(np.asarray(t_s, dtype=np.float64), self.times_s, self.stages_m)
         return float(h) if np.ndim(h) == 0 else h
 
     def knots(self) -> np.ndarray:
+        """The observation times: the stage is linear, so monotone, between them."""
         return self.times_s
 
 
@@ -265,6 +294,23 @@ def read_stage_csv(path: str | Path) -> ObservedHydrograph:
 
     Blank lines and lines starting with ``#`` are skipped. Errors name the file, the line and the
     field: missing header, non-numbers, times that do not increase, negative stages.
+
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8), header ``time_h,stage_m``.
+
+    Returns
+    -------
+    ObservedHydrograph
+        Times in seconds; its ``source`` is the path.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or empty, the header is wrong, a row has other than two
+        fields, a value is not a finite number, times do not increase, a stage is negative,
+        or there are fewer than two rows.
     """
     path = Path(path)
     if not path.exists():
@@ -523,6 +569,20 @@ class _Terrain:
     """Everything that does not depend on the hydrograph or on breach times."""
 
     def __init__(self, net, dem, river_xy, gauge_chainage_m, slope_m_per_km, dikes, channel, edge_step_m):
+        dem, channel, z = self._read_grids(net, dem, channel)
+        self.dem = dem
+        self.shape = z.shape
+        self.z = np.ascontiguousarray(z).ravel()
+        on_river = self._surface_offset(river_xy, gauge_chainage_m, slope_m_per_km)
+        self.seeds = self._channel_seeds(on_river, channel)
+        self._rasterise_dikes(dikes)
+        self._cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._pt_cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._sample_network(net, edge_step_m)
+
+    @staticmethod
+    def _read_grids(net, dem, channel) -> tuple[Raster, Any, np.ndarray]:
+        """The DEM (and channel mask) read from paths if need be; the DEM checked; its values."""
         if isinstance(dem, (str, Path)):
             dem = read_asc(dem, crs=net.crs)
         if isinstance(channel, (str, Path)):
@@ -536,15 +596,15 @@ class _Terrain:
             raise InputError("dem: no cell has data")
         if dem.crs and net.crs and dem.crs != net.crs:
             raise InputError(f"dem: raster CRS {dem.crs} differs from the network's {net.crs}")
-        self.dem = dem
-        self.shape = z.shape
-        nrows, ncols = z.shape
-        cs = float(dem.cellsize)
-        self.z = np.ascontiguousarray(z).ravel()
+        return dem, channel, z
 
-        # river: cells of the densified polyline, their chainage, the nearest river cell of every cell
+    def _surface_offset(self, river_xy, gauge_chainage_m, slope_m_per_km) -> np.ndarray:
+        """Sets the river's length and every cell's surface ``offset`` (from the chainage of its
+        nearest river cell); returns the river cells as a grid mask."""
+        dem = self.dem
+        nrows, ncols = self.shape
         river = _polyline(river_xy, "river_xy")
-        rx, ry, rs = _densify(river, cs / 4.0)
+        rx, ry, rs = _densify(river, float(dem.cellsize) / 4.0)
         self.river_length_m = float(rs[-1])
         gauge = finite("gauge_chainage_m", gauge_chainage_m)
         if not 0.0 <= gauge <= self.river_length_m:
@@ -570,21 +630,30 @@ class _Terrain:
         idx = ndimage.distance_transform_edt(~on_river, return_distances=False, return_indices=True)
         nearest = (idx[0] * ncols + idx[1]).ravel()
         self.offset = (slope / 1000.0) * (gauge - mean_s[nearest])
+        return on_river
+
+    def _channel_seeds(self, on_river: np.ndarray, channel) -> np.ndarray:
+        """The cells water starts from: the river's, plus the ``channel`` mask's, where there is ground data."""
+        dem = self.dem
         seeds = on_river.ravel().copy()
         if channel is not None:
             if not isinstance(channel, Raster) or not _same_grid(dem, channel):
                 raise InputError(
                     "channel: raster does not match the DEM (shape, origin and cell size must be equal; "
-                    f"DEM {self.shape} at ({dem.x0:g}, {dem.y0:g}) cell {cs:g} m)"
+                    f"DEM {self.shape} at ({dem.x0:g}, {dem.y0:g}) cell {float(dem.cellsize):g} m)"
                 )
             cv = np.asarray(channel.values)
             seeds |= (np.isfinite(cv) & (cv != 0)).ravel()
         seeds &= np.isfinite(self.z)
         if not seeds.any():
             raise InputError("river_xy: every river cell of the DEM has no ground data")
-        self.seeds = seeds
+        return seeds
 
-        # dikes: crest per cell (max where several points fall in a cell) and which dike owns it
+    def _rasterise_dikes(self, dikes) -> None:
+        """Crest per cell (max where several points fall in a cell) and which dike owns it."""
+        dem = self.dem
+        cs = float(dem.cellsize)
+        nrows, ncols = self.shape
         self.dikes = [_as_dike(d, i) for i, d in enumerate(dikes)]
         self.crest = np.full(nrows * ncols, -np.inf)
         self.dike_id = np.full(nrows * ncols, -1, np.int32)
@@ -606,16 +675,16 @@ class _Terrain:
         # a dike never blocks the channel itself
         self.crest[self.seeds] = -np.inf
         self.dike_id[self.seeds] = -1
-        self._cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
-        self._pt_cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
-        # network sampling: node cells, then edge sample points (contiguous per edge)
+    def _sample_network(self, net, edge_step_m) -> None:
+        """The cell of every node, then of the edge sample points (contiguous per edge)."""
+        cs = float(self.dem.cellsize)
         step = cs if edge_step_m is None else finite("edge_step_m", edge_step_m)
         if step <= 0:
             raise InputError(f"edge_step_m: must be positive, found {step}")
         px, py, edge_of = edge_sample_points(net, step)
-        r, c = dem.cell_of(np.r_[net.x, px], np.r_[net.y, py])
-        self.pt_cell = np.where(r >= 0, r * ncols + c, -1)
+        r, c = self.dem.cell_of(np.r_[net.x, px], np.r_[net.y, py])
+        self.pt_cell = np.where(r >= 0, r * self.shape[1] + c, -1)
         self.n_nodes = net.n_nodes
         self.edge_starts = np.flatnonzero(np.r_[True, edge_of[1:] != edge_of[:-1]])
 
@@ -676,6 +745,48 @@ class RiverFlood(Hazard):
     affected people; ``fields`` holds the ``'depth'`` raster. The terrain work (surface offsets,
     fill-level maps per dike state, network sampling) is done once; :meth:`with_hydrograph`
     reuses it for other floods of an ensemble.
+
+    Parameters
+    ----------
+    net
+        The road network; node and edge depths are sampled on it.
+    dem
+        Ground elevation (m): a Raster or an ESRI ASCII grid path, in the network's CRS.
+    river_xy
+        The river's centre line, ``(x, y)`` points in flow order (chainage grows downstream).
+    hydrograph
+        Stage at the gauge over time: a :class:`DesignHydrograph`, an
+        :class:`ObservedHydrograph`, or a stage CSV path.
+    gauge_chainage_m
+        Where the gauge is along the river (m from its first point).
+    surface_slope_m_per_km
+        Fall of the water surface downstream (≥ 0).
+    dikes
+        :class:`Dike` or mappings of its fields.
+    breaches
+        :class:`Breach` or mappings of its fields; each must lie on a dike and start no
+        earlier than the hydrograph.
+    affected_depth_m, lethal_depth_m
+        Node depths from which people are AFFECTED and in a LETHAL zone (lethal > affected > 0).
+    warning_lead_s
+        People are THREATENED this long before their node is affected.
+    channel
+        Extra channel cells (nonzero), a Raster or path on the DEM's grid.
+    ponding
+        Keep water in basins behind sills when the river falls (False: the instantaneous model).
+    edge_step_m
+        Spacing of the depth samples along edges (default: the cell size).
+    time_step_s
+        Grid of times on which first-flood times are bracketed before bisection.
+    warning_stage_m
+        The gauge's warning stage, reported by :meth:`indicators` (optional).
+
+    Raises
+    ------
+    InputError
+        On a DEM, channel or hydrograph that cannot be read or does not fit (grid, CRS, no
+        data), a river or dike off the DEM, a gauge off the river, a negative slope, a breach
+        off a dike or before the flood, or depths, lead time or steps out of range.
     """
 
     kind = "flood"
@@ -727,7 +838,26 @@ class RiverFlood(Hazard):
 
     # ------------------------------------------------------------------ setup
     def with_hydrograph(self, hydrograph: Hydrograph | str | Path, breaches: Iterable[Breach | dict] | None = None) -> "RiverFlood":
-        """The same river, DEM, dikes and network under another flood (terrain work is shared)."""
+        """The same river, DEM, dikes and network under another flood (terrain work is shared).
+
+        Parameters
+        ----------
+        hydrograph
+            The other flood's stage hydrograph (or stage CSV path).
+        breaches
+            Its breaches (default: this flood's).
+
+        Returns
+        -------
+        RiverFlood
+            A new flood sharing this one's terrain, depth thresholds and options.
+
+        Raises
+        ------
+        InputError
+            On a hydrograph that cannot be read or has negative stages, or a breach that is
+            malformed, off a dike or before the flood starts.
+        """
         new = object.__new__(RiverFlood)
         for k in ("net", "affected_depth_m", "lethal_depth_m", "warning_lead_s", "time_step_s", "ponding", "_terrain",
                   "warning_stage_m"):
@@ -774,6 +904,7 @@ class RiverFlood(Hazard):
     # ------------------------------------------------------------------ time
     @property
     def n_epochs(self) -> int:
+        """Dike states over the flood: one, plus one per distinct breach time."""
         return len(self._e_bounds) + 1
 
     def epoch_of(self, time_s: float) -> int:
@@ -784,6 +915,7 @@ class RiverFlood(Hazard):
         return self._e_origin if j == 0 else float(self._e_bounds[j - 1])
 
     def stage(self, time_s: float) -> float:
+        """River stage at the gauge (m) at ``time_s``."""
         return float(self.hydrograph.stage(float(time_s)))
 
     def _max_stage(self, t0: float, t1: float) -> float:
@@ -820,7 +952,18 @@ class RiverFlood(Hazard):
         return cache[j]
 
     def depth(self, time_s: float) -> Raster:
-        """Inundation depth (m) on the DEM grid at ``time_s``; NaN where the DEM has no data."""
+        """Inundation depth (m) on the DEM grid at ``time_s``; NaN where the DEM has no data.
+
+        Parameters
+        ----------
+        time_s
+            Simulation time (s); the dike state is the one in force then.
+
+        Returns
+        -------
+        Raster
+            Depth on the DEM's grid (0 where dry), ponded water included when ``ponding``.
+        """
         _, d = self._levels(self.epoch_of(time_s), float(time_s), True)
         return self._terrain.dem.like(d.reshape(self._terrain.shape))
 
@@ -855,6 +998,16 @@ class RiverFlood(Hazard):
         whose fill level is at or above the highest stage of the whole hydrograph never joins
         the river, never holds ponded water (fill levels only fall as breaches open) and stays
         dry. The result equals :meth:`network_depths_reference` exactly.
+
+        Parameters
+        ----------
+        time_s
+            Simulation time (s).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Depth (m) per node, and per edge (CSR order); 0 where dry or off the DEM.
         """
         t = float(time_s)
         j = self.epoch_of(t)
@@ -912,6 +1065,21 @@ class RiverFlood(Hazard):
         Per dike epoch the node needs the stage ``S = max(F, e + depth)``; the first grid time at
         which the running maximum of the stage reaches S brackets the crossing, then bisection on
         the (monotone between knots) hydrograph pins it to well under a second.
+
+        Parameters
+        ----------
+        depth_m
+            The depth to reach (m, ≥ 0); default ``affected_depth_m``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Seconds per node, read-only (cached per depth); +inf where never reached.
+
+        Raises
+        ------
+        InputError
+            When ``depth_m`` is negative or not a finite number.
         """
         d = self.affected_depth_m if depth_m is None else finite("depth_m", depth_m)
         if d < 0:
@@ -986,7 +1154,21 @@ class RiverFlood(Hazard):
         return AffectedPeople(node.astype(np.int64), pop[pick], since.astype(np.float64), sev)
 
     def state(self, time_s: float, *, fields: bool = True) -> HazardState:
-        """The flood at ``time_s``: node depth (m), edge speed factor, affected people, depth raster."""
+        """The flood at ``time_s``: node depth (m), edge speed factor, affected people, depth raster.
+
+        Parameters
+        ----------
+        time_s
+            Simulation time (s).
+        fields
+            Also compute the ``'depth'`` raster on the DEM grid (the simulation asks without).
+
+        Returns
+        -------
+        HazardState
+            Node depth as ``node_level``; the depth–disruption speed factor per edge (1 when
+            dry); people by severity (:meth:`affected`); ``fields['depth']`` when asked.
+        """
         t = float(time_s)
         node_depth, edge_depth = self.network_depths(t)
         factor = np.ones(len(edge_depth))
