@@ -97,6 +97,7 @@ class PoolRecorder:
             self.pool.add(PoolRoute(self._vclass[v], tuple(seq), int(c), plan_cost))
 
     def stats(self) -> dict[str, Any]:
+        """How many plans were seen and read, the time spent recording, and any error."""
         out = {"solutions": self.calls, "read": self.reads, "callback_s": round(self.seconds, 4)}
         if self.error is not None:
             out["error"] = self.error

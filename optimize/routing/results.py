@@ -49,6 +49,7 @@ class Route:
         return self.arrivals[-1] - self.arrivals[0]
 
     def to_dict(self) -> dict[str, Any]:
+        """The route as JSON-ready data."""
         return {"vehicle": self.vehicle, "depot": self.depot, "stops": list(self.stops),
                 "arrivals": [round(a, 6) for a in self.arrivals], "loads": self.loads.tolist(),
                 "cost": self.cost}
@@ -64,6 +65,7 @@ class UnservedStop:
     proven: bool          # True: no vehicle could serve it in any plan; False: the search dropped it
 
     def to_dict(self) -> dict[str, Any]:
+        """The unserved stop as JSON-ready data."""
         return {"stop": self.stop, "demand": self.demand, "reason": self.reason, "proven": self.proven}
 
 
@@ -112,6 +114,7 @@ class RoutingResult:
 
     @property
     def total_cost(self) -> float | None:
+        """The plan's cost (the objective; None when no plan was found)."""
         return self.objective
 
     @property
@@ -120,6 +123,7 @@ class RoutingResult:
         return self.status is not RoutingStatus.NO_SOLUTION
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data (status, objective, routes, unserved stops, search stats)."""
         return {
             "status": self.status.value, "objective": self.objective, "optimal": self.optimal,
             "seconds": round(self.seconds, 3), "vehicles": self.vehicles,
