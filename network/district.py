@@ -15,17 +15,17 @@ import numpy as np
 
 from .district_spec import DistrictSpec, Facility, ShelterSite, read_district_spec
 from .elevation import add_elevation
-from .geometry import points_in_polygon
+from .geometry import PolylineIndex, points_in_polygon
 from .model import RoadNetwork
 from .projection import to_lonlat
 from .raster import Raster
 from .roadclass import RoadClass
 from .roadgen import district_population, generate_roads
 from .snap import snap_points
-from .terrain import Terrain, make_terrain, xy_of
+from .terrain import Terrain, make_terrain, surface_offset, xy_of
 
 #: bump when the generator's output changes, so stale caches are regenerated
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 ILLUSTRATIVE_NOTE_ZH = "示意模型：位置与路网为依据公开资料生成的近似，不代表真实数据"
 ILLUSTRATIVE_NOTE_EN = "Illustrative model: locations and roads are generated approximations, not survey data"
 
@@ -107,7 +107,10 @@ def _build_network(spec: DistrictSpec, terrain: Terrain, rng: np.random.Generato
     zone = np.argmin(d2, axis=1).astype(np.int32)
     inside = points_in_polygon(xy[:, 0], xy[:, 1], xy_of(spec.district.boundary, crs))
     zone[~inside] = -1
-    population = district_population(spec, xy, kind, zone)
+    river = PolylineIndex(xy_of(spec.river.course, crs))
+    _, chainage = river.query(xy[:, 0], xy[:, 1])
+    ground = terrain.dem.sample(xy[:, 0], xy[:, 1]) - surface_offset(spec, river, chainage)
+    population = district_population(spec, xy, kind, zone, np.nan_to_num(ground, nan=-np.inf))
     lon, lat = to_lonlat(xy[:, 0], xy[:, 1], crs)
     a, b, cls = edges[:, 0], edges[:, 1], edges[:, 2]
     length = np.hypot(*(xy[a] - xy[b]).T)

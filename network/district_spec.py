@@ -66,38 +66,92 @@ class Township(StrictModel):
 
 
 class Gauge(StrictModel):
-    """A river gauge: location, warning stage and the 2016 record stage."""
+    """A river gauge: location, warning stage and the recorded peaks of 2016 and 1998."""
 
     name_zh: str
     name_en: str
     location: LonLat
     warning_stage_m: float
     record_2016_m: float | None = None
+    record_1998_m: float | None = None
 
 
 class River(StrictModel):
-    """The river: course, channel, bed elevation and slope, floodplain height and gauge."""
+    """The river: course, channel, the water-surface slope the bed follows, and its gauge.
+
+    Levels along the river are given at the gauge ("gauge-equivalent"): a level ``L`` stands
+    for ``L + slope × (distance upstream of the gauge)`` at another place on the reach.
+    """
 
     name_zh: str
     name_en: str
     course: list[LonLat] = Field(min_length=2)
     channel_width_m: float = Field(gt=0)
     bed_elevation_at_gauge_m: float
-    bed_slope_m_per_km: float = Field(ge=0)
-    floodplain_above_bed_m: float = Field(gt=0)
+    surface_slope_m_per_km: float = Field(ge=0)
     gauge: Gauge
 
     _course_ok = field_validator("course")(classmethod(lambda cls, v: lonlat_points(v)))
 
 
+class Valley(StrictModel):
+    """Ground levels across the valley, gauge-equivalent (see :class:`River`), in metres.
+
+    From the channel outwards: bank tops, the active floodplain (``floodplain_width_m`` wide,
+    rising to ``floodplain_edge_m``), the valley floor rising to ``terrace_m`` at
+    ``terrace_distance_m`` from the river's centreline, then the hills; built-up areas stand on
+    terraces at ``urban_ground_m`` and above, except the low areas the district lists. Nobody
+    lives below ``lowest_settled_m`` outside those low areas.
+    """
+
+    bank_top_m: float
+    floodplain_edge_m: float
+    floodplain_width_m: float = Field(gt=0)
+    terrace_m: float
+    terrace_distance_m: float = Field(gt=0)
+    urban_ground_m: float
+    lowest_settled_m: float
+
+    @model_validator(mode="after")
+    def _rising(self):
+        """Ground rises away from the river: bank, floodplain edge, terrace, built-up ground."""
+        if not self.bank_top_m <= self.floodplain_edge_m <= self.terrace_m <= self.urban_ground_m:
+            raise ValueError("expected bank_top_m ≤ floodplain_edge_m ≤ terrace_m ≤ urban_ground_m")
+        return self
+
+
+class LowArea(StrictModel):
+    """Low-lying ground (old estates, a polder behind a dike): gauge-equivalent ground levels."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    polygon: list[LonLat] = Field(min_length=3)
+    ground_m: tuple[float, float]
+    note: str = ""
+
+    _polygon_ok = field_validator("polygon")(classmethod(lambda cls, v: lonlat_points(v)))
+
+    @field_validator("ground_m")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        """Lowest, then highest ground."""
+        if v[0] > v[1]:
+            raise ValueError("ground_m is [lowest, highest]")
+        return v
+
+
 class Dike(StrictModel):
-    """A dike: its line and crest elevation."""
+    """A dike: its line, its crest (gauge-equivalent: the crest follows the river's surface
+    slope), and the design standard the crest was set for."""
 
     id: str
     name_zh: str
     name_en: str
     crest_m: float
     line: list[LonLat] = Field(min_length=2)
+    standard_years: float | None = Field(None, gt=1)
+    freeboard_m: float | None = Field(None, ge=0)
 
 
 class Road(StrictModel):
@@ -168,6 +222,8 @@ class DistrictSpec(StrictModel):
     generator: GeneratorSettings = GeneratorSettings()
     townships: list[Township] = Field(min_length=1)
     river: River
+    valley: Valley
+    low_areas: list[LowArea] = []
     dikes: list[Dike] = []
     roads: list[Road] = []
     forests: list[Area] = []

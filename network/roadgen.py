@@ -100,6 +100,11 @@ def _main_roads(spec: DistrictSpec, b: _Builder) -> tuple[list[tuple[np.ndarray,
     return chains, junction_xy
 
 
+def _active_floodplain_m(spec: DistrictSpec) -> float:
+    """Distance from the river's centreline to the outer edge of its active floodplain."""
+    return spec.river.channel_width_m / 2.0 + 40.0 + spec.valley.floodplain_width_m
+
+
 def _town_grids(spec: DistrictSpec, b: _Builder, river: PolylineIndex, rng: np.random.Generator) -> None:
     """A rotated street grid inside each town's built-up radius (ragged edge, no streets in the river)."""
     crs = spec.district.crs
@@ -142,7 +147,7 @@ def _villages(spec: DistrictSpec, terrain: Terrain, b: _Builder, river: Polyline
     dist_river, _ = river.query(cand[:, 0], cand[:, 1])
     p = np.exp(-np.nan_to_num(z, nan=1e4) / 220.0) * np.exp(-np.nan_to_num(slope, nan=1.0) / 0.12)
     p = np.where(np.isin(cover, [LandCover.WATER, LandCover.URBAN, LandCover.INDUSTRIAL]), 0.0, p)
-    p = np.where(dist_river < spec.river.channel_width_m / 2.0 + 150.0, 0.0, p)
+    p = np.where(dist_river <= _active_floodplain_m(spec), 0.0, p)
     keep = rng.random(n_cand) < p / p.max()
     pts = cand[keep]
     pts = pts[poisson_disc(pts, spec.generator.village_spacing_m)]
@@ -294,12 +299,21 @@ def generate_roads(spec: DistrictSpec, terrain: Terrain, rng: np.random.Generato
     return xy, kind, edges
 
 
-def district_population(spec: DistrictSpec, xy: np.ndarray, kind: np.ndarray, zone: np.ndarray) -> np.ndarray:
-    """Spread each township's population over its nodes: towns dense, villages sparse."""
+def district_population(spec: DistrictSpec, xy: np.ndarray, kind: np.ndarray, zone: np.ndarray,
+                        ground_m: np.ndarray) -> np.ndarray:
+    """Spread each township's population over its nodes: towns dense, villages sparse; nobody on
+    the river's banks or active floodplain, nor below ``valley.lowest_settled_m`` outside the
+    district's low areas (``ground_m``: gauge-equivalent ground at each node)."""
     crs = spec.district.crs
     pop = np.zeros(len(xy))
     weight = np.where(kind == _URBAN, 8.0, np.where(kind == _VILLAGE, 2.0, 0.5))
     weight = np.where(kind == _MOTORWAY, 0.0, weight)
+    dist_river, _ = PolylineIndex(xy_of(spec.river.course, crs)).query(xy[:, 0], xy[:, 1])
+    weight = np.where(dist_river <= _active_floodplain_m(spec), 0.0, weight)
+    in_low_area = np.zeros(len(xy), bool)
+    for area in spec.low_areas:
+        in_low_area |= points_in_polygon(xy[:, 0], xy[:, 1], xy_of(area.polygon, crs))
+    weight = np.where((ground_m < spec.valley.lowest_settled_m) & ~in_low_area, 0.0, weight)
     if spec.industrial_park is not None:
         weight = np.where(points_in_polygon(xy[:, 0], xy[:, 1], xy_of(spec.industrial_park.polygon, crs)), 0.0, weight)
     for z, t in enumerate(spec.townships):

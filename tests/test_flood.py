@@ -13,9 +13,10 @@ from network import InputError, RoadNetwork
 from network.raster import Raster, read_asc, write_asc
 from network.hazard import AFFECTED, LETHAL, THREATENED
 from sim.hazards.flood.model import (
-    RETURN_PERIOD_TABLE, Breach, DesignHydrograph, Dike, ObservedHydrograph, RiverFlood,
-    depth_disruption_speed, design_flood, edge_speed_factor, fill_level_map, fill_to_volume, flood_fill,
-    flood_fill_reference, footprint_geojson, peak_above_warning_m, read_stage_csv, write_stage_csv)
+    Breach, DesignHydrograph, Dike, ObservedHydrograph, RiverFlood,
+    depth_disruption_speed, edge_speed_factor, fill_level_map, fill_to_volume, flood_fill,
+    flood_fill_reference, footprint_geojson, read_stage_csv, write_stage_csv)
+from sim.hazards.flood.frequency import design_flood
 
 X0, Y0, CS = 500_000.0, 3_240_000.0, 10.0
 NROWS, NCOLS = 40, 60
@@ -132,23 +133,6 @@ def test_design_hydrograph_shape():
     assert h.stage(0.0) == 24.5 and h.stage(h.end_s) == pytest.approx(24.5) and h.stage(1e7) == 24.5
     rise = (t >= h.start_s) & (t <= h.peak_time_s)
     assert np.all(np.diff(s[rise]) >= 0) and np.all(np.diff(s[t >= h.peak_time_s]) <= 0)
-
-
-def test_return_period_table_is_calibrated_to_changjiang_facts():
-    assert peak_above_warning_m(20) == pytest.approx(5.4)  # 2016: 33.89 m = warning + 5.39 m
-    ts = np.array([2, 3, 5, 7, 10, 20, 25, 50, 100, 200])
-    peaks = [peak_above_warning_m(t) for t in ts]
-    assert np.all(np.diff(peaks) > 0)
-    assert 5.4 < peak_above_warning_m(25) < 6.0  # 1998: slightly higher than 2016
-    h = design_flood(20)
-    assert h.peak_stage_m == pytest.approx(33.9)
-    after = np.linspace(h.peak_time_s, h.end_s, 10001)
-    below = after[np.argmax(h.stage(after) < 28.5)] - h.peak_time_s
-    assert 20 * H < below < 26 * H  # 2016: below warning about 23 h after the peak
-    for bad in (1.0, 500.0, float("nan")):
-        with pytest.raises(InputError, match="return_period_years"):
-            design_flood(bad)
-    assert RETURN_PERIOD_TABLE[0][0] == 2.0
 
 
 def test_stage_csv_round_trip(tmp_path):
@@ -359,7 +343,7 @@ def test_ponds_drain_to_the_new_spill_level_after_a_breach():
 
 def test_with_hydrograph_reuses_terrain_and_matches_a_fresh_model():
     net = small_net()
-    h1, h2 = design_flood(5, base_stage_m=20.0), design_flood(50, base_stage_m=20.0)
+    h1, h2 = DesignHydrograph(20.0, 30.8, 36 * H, 40 * H), DesignHydrograph(20.0, 35.1, 36 * H, 40 * H)
     f = RiverFlood(net, scene(ridge=None), RIVER, h1, 200.0, 0.3, dikes=[DIKE])
     g = f.with_hydrograph(h2)
     fresh = RiverFlood(net, scene(ridge=None), RIVER, h2, 200.0, 0.3, dikes=[DIKE])

@@ -61,9 +61,9 @@ from network.raster import Raster, mask_polygons, read_asc
 from .kernels import fill_level_kernel, flood_fill_kernel, flood_level_kernel
 
 __all__ = [
-    "DUFENGKENG_WARNING_STAGE_M", "RETURN_PERIOD_TABLE", "CLOSED_DEPTH_MM",
+    "CLOSED_DEPTH_MM",
     "depth_disruption_speed", "edge_speed_factor",
-    "Hydrograph", "DesignHydrograph", "ObservedHydrograph", "peak_above_warning_m", "design_flood",
+    "Hydrograph", "DesignHydrograph", "ObservedHydrograph",
     "read_stage_csv", "write_stage_csv",
     "Dike", "Breach", "RiverFlood",
     "fill_level_map", "flood_fill", "flood_fill_reference", "fill_to_volume", "footprint_geojson",
@@ -105,36 +105,6 @@ def edge_speed_factor(depth_m: np.ndarray, free_speed_kmh: np.ndarray) -> np.nda
 # ---------------------------------------------------------------------------------------------
 # Hydrographs
 
-#: Warning stage at the Dufengkeng gauge (m), from the 2016 flood report (33.89 m = +5.39 m).
-DUFENGKENG_WARNING_STAGE_M = 28.5
-
-#: Illustrative stage–frequency table: (return period in years, peak stage above the warning
-#: level in m). Anchored on 2016 (+5.39 m, "highest in 18 years") as a ≈20-year flood and 1998
-#: (slightly higher) at ≈25 years; the warning level is passed about every other year (2016,
-#: 2020, 2022). Above 20 years the curve flattens because the floodplain takes the extra flow.
-#: Interpolated linearly in the Gumbel reduced variate. Not a frequency analysis.
-RETURN_PERIOD_TABLE: tuple[tuple[float, float], ...] = (
-    (2.0, 0.5), (5.0, 2.3), (10.0, 3.8), (20.0, 5.4), (50.0, 6.6), (100.0, 7.4), (200.0, 8.1),
-)
-
-
-def _gumbel_variate(t_years: float | np.ndarray) -> np.ndarray:
-    return -np.log(-np.log(1.0 - 1.0 / np.asarray(t_years, dtype=np.float64)))
-
-
-def peak_above_warning_m(return_period_years: float) -> float:
-    """Peak stage above the warning level (m) for a return period in the table's range."""
-    t = float(return_period_years)
-    lo, hi = RETURN_PERIOD_TABLE[0][0], RETURN_PERIOD_TABLE[-1][0]
-    if not (lo <= t <= hi):
-        raise InputError(
-            f"return_period_years: {return_period_years!r} is outside the illustrative table's range "
-            f"{lo:g}–{hi:g} years"
-        )
-    ts, hs = zip(*RETURN_PERIOD_TABLE)
-    return float(np.interp(_gumbel_variate(t), _gumbel_variate(np.array(ts)), hs))
-
-
 @runtime_checkable
 class Hydrograph(Protocol):
     """River stage (m) at the gauge over simulation time (s)."""
@@ -153,7 +123,8 @@ class Hydrograph(Protocol):
 
 @dataclass(frozen=True)
 class DesignHydrograph:
-    """A gamma-shaped design flood at the gauge.
+    """A gamma-shaped stage hydrograph given by its base and peak stages (a what-if or a test
+    flood; floods of a return period come from :func:`.frequency.design_flood`).
 
     Rising limb ``g(u) = u^a · exp(a (1 − u))``, ``u = (t − start) / time_to_peak``, rises
     smoothly from the base stage to the peak at ``start + time_to_peak``; the recession is the
@@ -202,45 +173,6 @@ class DesignHydrograph:
     def knots(self) -> np.ndarray:
         """Start, peak and end: the stage is monotone between them."""
         return np.array([self.start_s, self.peak_time_s, self.end_s])
-
-
-def design_flood(
-    return_period_years: float,
-    *,
-    warning_stage_m: float = DUFENGKENG_WARNING_STAGE_M,
-    base_stage_m: float = 24.5,
-    time_to_peak_s: float = 36 * 3600.0,
-    recession_s: float = 40 * 3600.0,
-    start_s: float = 0.0,
-    shape: float = 3.0,
-) -> DesignHydrograph:
-    """The illustrative design flood of a return period at the Dufengkeng gauge.
-
-    Defaults: base stage 4 m below warning, a 36-hour rise and a 40-hour recession to base, which
-    for the 20-year flood (peak 33.9 m, the 2016 event) puts the stage back below the warning
-    level ≈ 23 h after the peak, as observed in 2016.
-
-    Parameters
-    ----------
-    return_period_years
-        Within the illustrative table's range (:data:`RETURN_PERIOD_TABLE`, 2–200 years).
-    warning_stage_m
-        The gauge's warning stage; the peak lies :func:`peak_above_warning_m` above it.
-    base_stage_m, time_to_peak_s, recession_s, start_s, shape
-        As :class:`DesignHydrograph`.
-
-    Returns
-    -------
-    DesignHydrograph
-
-    Raises
-    ------
-    InputError
-        On a return period outside the table or a value :class:`DesignHydrograph` refuses
-        (a negative base stage, a peak below it, a non-positive duration or shape).
-    """
-    peak = finite("warning_stage_m", warning_stage_m) + peak_above_warning_m(return_period_years)
-    return DesignHydrograph(base_stage_m, peak, time_to_peak_s, recession_s, start_s, shape)
 
 
 @dataclass(frozen=True)

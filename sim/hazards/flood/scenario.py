@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -15,10 +16,12 @@ from network.checks import LonLat, StrictModel, lonlat_point
 from network.district import District
 from network.errors import InputError, YingjiError
 from network.geometry import PolylineIndex
+from network.raster import Raster
 from network.terrain import xy_of
 
 from ..registry import BuildContext, HazardType
-from .model import Breach, Dike, Hydrograph, RiverFlood, design_flood
+from .frequency import design_flood
+from .model import Breach, Dike, Hydrograph, RiverFlood
 
 
 def river_geometry(district: District) -> tuple[np.ndarray, float]:
@@ -29,13 +32,72 @@ def river_geometry(district: District) -> tuple[np.ndarray, float]:
     return river_xy, float(chain[0])
 
 
+#: a tie-back runs at most this far, and ends on ground this far above the crest
+TIE_BACK_MAX_M = 5000.0
+TIE_BACK_MARGIN_M = 0.2
+
+
+def district_dikes(district: District, crest_offset_m: float = 0.0) -> list[Dike]:
+    """The district's dikes, each with its crest at every vertex and tied into high ground.
+
+    The crest is the spec's gauge-equivalent crest plus the river's surface slope to each place
+    (plus ``crest_offset_m``). From each end the dike runs on, at its end crest, directly away
+    from the river until the ground stands ``TIE_BACK_MARGIN_M`` above that crest: a dike with
+    an open end would be flanked by the water it holds back (docs/references/hazards.md §1.3).
+    A crest higher than any ground within ``TIE_BACK_MAX_M`` (a what-if raise) runs that far.
+    """
+    spec = district.spec
+    river_xy, gauge_chainage = river_geometry(district)
+    river = PolylineIndex(river_xy)
+    slope = spec.river.surface_slope_m_per_km / 1000.0
+    away = _away_from_river(district, river)
+    dikes = []
+    for d in spec.dikes:
+        xy = xy_of(d.line, spec.district.crs)
+        _, s = river.query(xy[:, 0], xy[:, 1])
+        crest = d.crest_m + crest_offset_m + slope * (gauge_chainage - s)
+        head = _tie_back(district.terrain.dem, away, xy[0], crest[0])
+        tail = _tie_back(district.terrain.dem, away, xy[-1], crest[-1])
+        line = np.vstack([head[::-1], xy, tail])
+        crests = np.r_[np.full(len(head), crest[0]), crest, np.full(len(tail), crest[-1])]
+        dikes.append(Dike(line, crests, name=d.id))
+    return dikes
+
+
+def _away_from_river(district: District, river: PolylineIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors per DEM cell pointing away from the river (the gradient of the distance to it)."""
+    dem = district.terrain.dem
+    xc, yc = dem.cell_centres()
+    dist, _ = river.query(*np.meshgrid(xc, yc))
+    gy, gx = np.gradient(dist, dem.cellsize)
+    n = np.maximum(np.hypot(gx, gy), 1e-9)
+    return gx / n, gy / n
+
+
+def _tie_back(dem: Raster, away: tuple[np.ndarray, np.ndarray], start: np.ndarray, crest: float) -> np.ndarray:
+    """The points of a tie-back from ``start`` to ground ``TIE_BACK_MARGIN_M`` above ``crest``
+    (empty when the dike already ends on such ground)."""
+    step = float(dem.cellsize) / 2.0
+    px, py = float(start[0]), float(start[1])
+    pts = []
+    for _ in range(int(TIE_BACK_MAX_M / step)):
+        r, c = dem.cell_of(np.array([px]), np.array([py]))
+        if r[0] < 0 or dem.values[r[0], c[0]] >= crest + TIE_BACK_MARGIN_M:
+            break
+        px, py = px + away[0][r[0], c[0]] * step, py + away[1][r[0], c[0]] * step
+        pts.append((px, py))
+    return np.asarray(pts, float).reshape(-1, 2)
+
+
 def river_flood(
     district: District,
     *,
     return_period_years: float = 50.0,
+    regime: str = "regulated",
     hydrograph: Hydrograph | str | Path | None = None,
     breaches: Sequence[dict] = (),
-    surface_slope_m_per_km: float = 0.3,
+    surface_slope_m_per_km: float | None = None,
+    dike_crest_offset_m: float = 0.0,
     **kwargs,
 ) -> RiverFlood:
     """A flood of the district's river: a design flood of a return period, or a given hydrograph.
@@ -46,13 +108,17 @@ def river_flood(
         The district model (river course, gauge, dikes, DEM, network).
     return_period_years
         The design flood's return period (ignored when ``hydrograph`` is given).
+    regime
+        ``"regulated"`` (today, with the Wuxikou reservoir) or ``"natural"`` (before 2019).
     hydrograph
         A hydrograph object or a ``time_h,stage_m`` CSV path.
     breaches
         Dicts with ``dike`` (an id from the district), ``time_h``, ``width_m`` and optionally
         ``at`` ([lon, lat]; default the dike's middle vertex).
     surface_slope_m_per_km
-        Water-surface slope along the river.
+        Water-surface slope along the river (default: the district's).
+    dike_crest_offset_m
+        Raises (or, negative, lowers) every dike crest by this many metres.
     **kwargs
         Passed to :class:`RiverFlood` (depth thresholds, warning lead, ...).
 
@@ -70,8 +136,10 @@ def river_flood(
     river_xy, gauge_chainage = river_geometry(district)
     warning = spec.river.gauge.warning_stage_m
     if hydrograph is None:
-        hydrograph = design_flood(return_period_years, warning_stage_m=warning)
-    dikes = [Dike(xy_of(d.line, crs), d.crest_m) for d in spec.dikes]
+        hydrograph = design_flood(return_period_years, regime=regime)
+    dikes = district_dikes(district, dike_crest_offset_m)
+    if surface_slope_m_per_km is None:
+        surface_slope_m_per_km = spec.river.surface_slope_m_per_km
     by_id = {d.id: d for d in spec.dikes}
     breach_objs = []
     for i, b in enumerate(breaches):
@@ -101,9 +169,11 @@ class FloodSection(StrictModel):
     """A river flood: a design flood of a return period, or an observed stage CSV."""
 
     return_period_years: float | None = Field(None, ge=2, le=200)
+    regime: Literal["regulated", "natural"] = "regulated"   # with the Wuxikou reservoir (today), or before 2019
     hydrograph: str | None = None   # time_h,stage_m CSV, relative to the scenario file
     breaches: list[BreachSection] = []
-    surface_slope_m_per_km: float = Field(0.3, ge=0, le=5)
+    dike_crest_offset_m: float = Field(0.0, ge=-20, le=100)   # raises (or lowers) every dike crest
+    surface_slope_m_per_km: float | None = Field(None, ge=0, le=5)   # default: the district's
     affected_depth_m: float = Field(0.15, gt=0)
     lethal_depth_m: float = Field(1.5, gt=0)
     warning_lead_h: float = Field(6.0, ge=0)
@@ -126,6 +196,9 @@ def build_flood(f: FloodSection, ctx: BuildContext) -> RiverFlood:
         if b.dike not in dikes:
             raise ctx.fail(f"hazards.flood.breaches.{i}.dike", f"expected a dike of the district "
                            f"({', '.join(sorted(dikes)) or 'none'}); found {b.dike!r}")
+        if b.time_h * 3600.0 > ctx.duration_s:
+            raise ctx.fail(f"hazards.flood.breaches.{i}.time_h", f"the breach opens at {b.time_h:g} h, after the "
+                           f"run ends ({ctx.duration_s / 3600.0:g} h)")
         breaches.append({"dike": b.dike, "time_h": b.time_h, "width_m": b.width_m, **({"at": list(b.at)} if b.at else {})})
     hydrograph = None
     if f.hydrograph is not None:
@@ -134,8 +207,8 @@ def build_flood(f: FloodSection, ctx: BuildContext) -> RiverFlood:
             raise ctx.fail("hazards.flood.hydrograph", f"file not found: {hydrograph}")
     try:
         return river_flood(
-            district, return_period_years=f.return_period_years or 50.0, hydrograph=hydrograph, breaches=breaches,
-            surface_slope_m_per_km=f.surface_slope_m_per_km, affected_depth_m=f.affected_depth_m,
+            district, return_period_years=f.return_period_years or 50.0, regime=f.regime, hydrograph=hydrograph,
+            breaches=breaches, dike_crest_offset_m=f.dike_crest_offset_m, surface_slope_m_per_km=f.surface_slope_m_per_km, affected_depth_m=f.affected_depth_m,
             lethal_depth_m=f.lethal_depth_m, warning_lead_s=f.warning_lead_h * 3600.0,
         )
     except YingjiError as exc:
