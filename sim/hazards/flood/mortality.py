@@ -159,20 +159,21 @@ class MortalityZone(IntEnum):
 
 def _flood_inputs(depth_m, rise_rate_m_per_h, velocity_m_s, depth_velocity_m2_s):
     """Checked, broadcast float arrays (h, w, v, h·v)."""
-    h = _finite_array("depth_m", depth_m)
-    w = _finite_array("rise_rate_m_per_h", rise_rate_m_per_h)
-    v = _finite_array("velocity_m_s", velocity_m_s, non_negative=True)
-    if depth_velocity_m2_s is None:
-        hv = np.maximum(h, 0.0) * v
-    else:
-        hv = _finite_array("depth_velocity_m2_s", depth_velocity_m2_s, non_negative=True)
+    arrays = [_finite_array("depth_m", depth_m),
+              _finite_array("rise_rate_m_per_h", rise_rate_m_per_h),
+              _finite_array("velocity_m_s", velocity_m_s, non_negative=True)]
+    if depth_velocity_m2_s is not None:
+        arrays.append(_finite_array("depth_velocity_m2_s", depth_velocity_m2_s, non_negative=True))
     try:
-        return np.broadcast_arrays(h, w, v, hv)
+        arrays = np.broadcast_arrays(*arrays)
     except ValueError:
-        raise InputError(
-            f"depth_m, rise_rate_m_per_h, velocity_m_s: shapes {h.shape}, {w.shape}, {v.shape}"
-            + ("" if depth_velocity_m2_s is None else f", depth_velocity_m2_s {hv.shape}")
-            + " do not broadcast together") from None
+        names = ["depth_m", "rise_rate_m_per_h", "velocity_m_s", "depth_velocity_m2_s"]
+        shapes = ", ".join(f"{n} {a.shape}" for n, a in zip(names, arrays))
+        raise InputError(f"shapes {shapes} do not broadcast together") from None
+    h, w, v = arrays[:3]
+    # without a measured product, h·v is taken from the maximum depth and speed given
+    hv = arrays[3] if depth_velocity_m2_s is not None else np.maximum(h, 0.0) * v
+    return h, w, v, hv
 
 
 def mortality_zone(depth_m, rise_rate_m_per_h, velocity_m_s, *,
