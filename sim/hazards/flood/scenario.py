@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from network.checks import LonLat, StrictModel, lonlat_point
+from network.checks import LonLat, StrictModel, finite, lonlat_point
 from network.district import District
 from network.errors import InputError, YingjiError
 from network.geometry import PolylineIndex
@@ -20,7 +20,7 @@ from network.raster import Raster
 from network.terrain import xy_of
 
 from ..registry import BuildContext, HazardType
-from .frequency import design_flood
+from .frequency import design_flood, dufengkeng
 from .model import Breach, Dike, Hydrograph, RiverFlood
 
 
@@ -94,6 +94,7 @@ def river_flood(
     *,
     return_period_years: float = 50.0,
     regime: str = "regulated",
+    peak_time_h: float | None = None,
     hydrograph: Hydrograph | str | Path | None = None,
     breaches: Sequence[dict] = (),
     surface_slope_m_per_km: float | None = None,
@@ -110,6 +111,9 @@ def river_flood(
         The design flood's return period (ignored when ``hydrograph`` is given).
     regime
         ``"regulated"`` (today, with the Wuxikou reservoir) or ``"natural"`` (before 2019).
+    peak_time_h
+        When the design flood peaks at the gauge (default: it rises from t = 0; an earlier peak
+        means the river was already rising when the run starts).
     hydrograph
         A hydrograph object or a ``time_h,stage_m`` CSV path.
     breaches
@@ -136,7 +140,9 @@ def river_flood(
     river_xy, gauge_chainage = river_geometry(district)
     warning = spec.river.gauge.warning_stage_m
     if hydrograph is None:
-        hydrograph = design_flood(return_period_years, regime=regime)
+        rise_s = dufengkeng().shape.rise_h * 3600.0
+        start_s = 0.0 if peak_time_h is None else finite("peak_time_h", peak_time_h) * 3600.0 - rise_s
+        hydrograph = design_flood(return_period_years, regime=regime, start_s=start_s)
     dikes = district_dikes(district, dike_crest_offset_m)
     if surface_slope_m_per_km is None:
         surface_slope_m_per_km = spec.river.surface_slope_m_per_km
@@ -170,6 +176,7 @@ class FloodSection(StrictModel):
 
     return_period_years: float | None = Field(None, ge=2, le=200)
     regime: Literal["regulated", "natural"] = "regulated"   # with the Wuxikou reservoir (today), or before 2019
+    peak_h: float | None = Field(None, ge=-200, le=720)     # when the design flood peaks (default: rises from 0 h)
     hydrograph: str | None = None   # time_h,stage_m CSV, relative to the scenario file
     breaches: list[BreachSection] = []
     dike_crest_offset_m: float = Field(0.0, ge=-20, le=100)   # raises (or lowers) every dike crest
@@ -207,7 +214,8 @@ def build_flood(f: FloodSection, ctx: BuildContext) -> RiverFlood:
             raise ctx.fail("hazards.flood.hydrograph", f"file not found: {hydrograph}")
     try:
         return river_flood(
-            district, return_period_years=f.return_period_years or 50.0, regime=f.regime, hydrograph=hydrograph,
+            district, return_period_years=f.return_period_years or 50.0, regime=f.regime, peak_time_h=f.peak_h,
+            hydrograph=hydrograph,
             breaches=breaches, dike_crest_offset_m=f.dike_crest_offset_m, surface_slope_m_per_km=f.surface_slope_m_per_km, affected_depth_m=f.affected_depth_m,
             lethal_depth_m=f.lethal_depth_m, warning_lead_s=f.warning_lead_h * 3600.0,
         )
