@@ -607,7 +607,7 @@ class InertialModel:
             return flat
         return self._cells_at(cells, what)
 
-    def _check_flat(self, flat_cells, what: str, *, computed: bool) -> np.ndarray:
+    def check_flat_cells(self, flat_cells, what: str = "flat_cells", *, computed: bool = False) -> np.ndarray:
         """``flat_cells`` as unique in-range int64 indices; with ``computed``, data cells that hold
         no fixed level."""
         flat = np.atleast_1d(np.asarray(flat_cells))
@@ -784,7 +784,7 @@ class InertialModel:
         InputError
             On indices that are not integers or lie outside the grid.
         """
-        flat = self._check_flat(flat_cells, "level_at", computed=False)
+        flat = self.check_flat_cells(flat_cells, "level_at", computed=False)
         return np.where(self.active.flat[flat], self.eta.flat[flat], np.nan)
 
     def add_volume(self, flat_cells, volume_m3) -> float:
@@ -811,7 +811,7 @@ class InertialModel:
             On bad, repeated, no-data or fixed-level cells, or volumes that are not finite or do
             not match the cells.
         """
-        flat = self._check_flat(flat_cells, "add_volume flat_cells", computed=True)
+        flat = self.check_flat_cells(flat_cells, "add_volume flat_cells", computed=True)
         vol = np.asarray(volume_m3, float)
         if vol.ndim == 0:
             vol = np.full(flat.size, float(vol) / flat.size)
