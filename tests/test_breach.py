@@ -10,8 +10,15 @@ import pytest
 from network.errors import InputError
 from network.raster import Raster
 from sim.hazards.flood import inertial
-from sim.hazards.flood.breach import (Breach, BreachCoupling, BreachState, verheij_gain, verheij_rate,
-                                      weir_discharge, weir_flow_depth)
+from sim.hazards.flood.breach import (
+    Breach,
+    BreachCoupling,
+    BreachState,
+    verheij_gain,
+    verheij_rate,
+    weir_discharge,
+    weir_flow_depth,
+)
 from sim.hazards.flood.inertial import Hydrograph, InertialModel
 
 G = 9.81
@@ -275,3 +282,159 @@ def test_time_step_rowmax_excludes_fixed_cells_on_every_backend(monkeypatch):
     assert np.allclose(rows[0], rows[2], rtol=0, atol=1e-12) and np.array_equal(rows[0], rows[1])
     assert rows[2].max() < 1.0  # the 8 m channel is not in it
     assert np.max(np.abs(models[0].eta - models[2].eta)) < 1e-12
+
+
+# ------------------------------------------------------------ a breach fills a polder (2-D)
+DX, NR, NC = 20.0, 40, 36
+RIVER_SLOPE = 3e-4  # water-surface slope, 0.3 m/km (docs/references/hazards.md §6.2)
+BREACH_ROW = 20
+
+
+def _river_dike_polder(backend: str = "numba-serial", polder_level: float | None = None, **breach_kw):
+    """A 40 x 36 grid of 20 m cells: a river channel (columns 0-3, bed 0 m) held at the gauge
+    stage + 0.3 m/km x distance upstream (the gauge at the south edge), a dike (column 4, crest
+    7 m), a polder behind it (bed 2 m falling 0.5 m/km eastwards) closed on all sides. The stage
+    rises from 3.5 m to 4 m in the first hour. Returns (model, coupling or None, river level at
+    the breach as a function of time, polder mask)."""
+    z = np.full((NR, NC), 2.0) - 5e-4 * (np.arange(NC) - 5)[None, :] * DX
+    z[:, :4] = 0.0
+    z[:, 4] = 7.0
+    polder = np.zeros((NR, NC), bool)
+    polder[:, 5:] = True
+    level0 = None if polder_level is None else np.where(polder, polder_level, -np.inf)
+    m = InertialModel(Raster(z, 0.0, 0.0, DX), 0.04, backend=backend, initial_level=level0)
+    river = np.zeros((NR, NC), bool)
+    river[:, :4] = True
+    y = (np.arange(NR) + 0.5) * DX
+    stage = Hydrograph([0.0, 3600.0], [3.5, 4.0])
+    m.add_fixed_level(river, stage, offsets=np.broadcast_to((RIVER_SLOPE * y)[:, None], (NR, NC)))
+    yb = y[BREACH_ROW]
+
+    def river_level(t: float) -> float:
+        return stage.at(t) + RIVER_SLOPE * yb
+
+    behind = np.zeros((NR, NC), bool)
+    behind[:, 5] = True  # the first cells behind the dike
+    kw = {"crest_level_m": 7.0, "bottom_level_m": 2.0, "max_width_m": 60.0, "open_time_s": 600.0,
+          "deepening_time_s": 600.0, "x": 4.5 * DX, "y": yb, "dike": "test dike"}
+    kw.update(breach_kw)
+    coupling = BreachCoupling(m, Breach(**kw), river_level, behind) if kw["open_time_s"] is not None or \
+        kw.get("trigger_level_m") is not None else None
+    return m, coupling, river_level, polder
+
+
+def _polder_volume(m: InertialModel, polder: np.ndarray) -> float:
+    return float(np.sum(np.where(polder, m.depth, 0.0))) * DX * DX
+
+
+def test_dike_above_the_flood_keeps_the_polder_dry():
+    m, c, river_level, polder = _river_dike_polder(open_time_s=None, trigger_level_m=6.0)  # never reached
+    res = m.run(3 * 3600.0)
+    assert river_level(3 * 3600.0) < 4.2  # the dike crest is at 7 m
+    assert np.all(m.depth[polder] == 0.0) and np.all(np.isnan(res.first_wet_s.values[polder]))
+    assert not c.state.is_open and np.all(c.series()["discharge_m3s"] == 0.0) and c.volume_m3 == 0.0
+    assert res.mass.relative_error < 1e-12
+
+
+@pytest.fixture(scope="module")
+def filled_polder():
+    m, c, river_level, polder = _river_dike_polder()
+    res = m.run(10 * 3600.0)
+    return m, c, river_level, polder, res
+
+
+def test_breach_fills_the_polder_outward_from_the_breach(filled_polder):
+    m, c, _, polder, res = filled_polder
+    t_wet = res.first_wet_s.values
+    assert np.all(np.isfinite(t_wet[polder]))  # all of it flooded
+    # the first cells wet once the cut bottom passes the river level (~990 s), then outwards
+    assert 900.0 < np.nanmin(t_wet[polder]) < 1200.0
+    assert np.all(np.diff(t_wet[BREACH_ROW, 5:]) > 0.0)  # straight inland from the breach
+    xc, yc = m.dem.cell_centres()
+    dist = np.hypot(xc[None, :] - 4.5 * DX, yc[:, None] - yc[BREACH_ROW])[polder]
+    spearman = np.corrcoef(np.argsort(np.argsort(dist)), np.argsort(np.argsort(t_wet[polder])))[0, 1]
+    assert spearman > 0.95  # arrival time grows with distance from the breach
+    far = t_wet[polder][dist > 500.0]
+    near = t_wet[polder][dist < 150.0]
+    assert far.min() > near.max()
+
+
+def test_breach_mass_balance_to_round_off(filled_polder):
+    m, c, _, polder, res = filled_polder
+    s = c.series()
+    integral = float(np.sum(s["discharge_m3s"] * s["dt_s"]))
+    volume = _polder_volume(m, polder)
+    assert volume > 5e5
+    assert abs(volume - integral) < 1e-12 * volume
+    assert c.volume_m3 == pytest.approx(integral, rel=1e-13)
+    assert res.mass.relative_error < 1e-12 and res.mass.clipped < 1e-9
+
+
+def test_breach_grows_then_discharge_falls_as_the_polder_fills(filled_polder):
+    m, c, river_level, polder, _ = filled_polder
+    s = c.series()
+    t, q, width = s["time_s"], s["discharge_m3s"], s["width_m"]
+    assert np.all(np.diff(width) >= 0.0) and 20.0 < width[-1] <= 60.0
+    assert np.all(s["bottom_m"][t >= 1200.0] == 2.0)
+    peak = q.max()
+    t_peak = t[np.argmax(q)]
+    assert 150.0 < peak < 400.0 and t_peak < 3 * 3600.0
+    # after the peak the polder level closes on the river level and the flow dies away; the
+    # polder, filled in ~2 h, sloshes (a seiche through the breach) with a shrinking amplitude:
+    # hourly mean |Q| 25, 14, 10, 7.8, 6.3, 5.4, 4.6 m^3/s from hour 3 (peak ~207 m^3/s)
+    hourly = [np.sum((np.abs(q) * s["dt_s"])[(t >= h * 3600.0) & (t < (h + 1) * 3600.0)]) / 3600.0 for h in range(3, 10)]
+    assert np.all(np.diff(hourly) < 0.0)
+    assert hourly[-1] < 0.05 * peak
+    late = t >= 8 * 3600.0
+    assert abs(np.sum(q[late] * s["dt_s"][late])) < 0.01 * peak * 7200.0  # no net flow left
+    level = np.mean(m.eta[polder])
+    assert level == pytest.approx(river_level(m.time), abs=0.01)
+    head = s["river_level_m"] - s["polder_level_m"]
+    assert np.all(head[t > t_peak + 1800.0] < 0.2)  # the head that drove the peak is gone
+
+
+def test_reverse_flow_drains_a_polder_above_the_river():
+    # the polder stands at 5 m, the river at ~4 m: the breach runs backwards and drains it
+    m, c, river_level, polder = _river_dike_polder(polder_level=5.0, open_time_s=0.0, deepening_time_s=300.0)
+    v0 = _polder_volume(m, polder)
+    res = m.run(3 * 3600.0)
+    s = c.series()
+    assert s["discharge_m3s"].min() < -100.0 and c.volume_m3 < -0.25 * v0
+    assert _polder_volume(m, polder) == pytest.approx(v0 + c.volume_m3, rel=1e-12)
+    assert res.mass.relative_error < 1e-12
+    assert np.mean(m.eta[polder]) == pytest.approx(river_level(m.time), abs=0.05)
+
+
+def test_coupled_run_same_on_every_backend(monkeypatch):
+    monkeypatch.setattr(inertial, "PARALLEL_MIN_CELLS", 0)
+    runs = [_river_dike_polder(backend=b) for b in ("numba", "numba-serial", "numpy")]
+    for m, *_ in runs:
+        m.run(1800.0)
+    ref_m, ref_c = runs[-1][:2]
+    for m, c, *_ in runs[:2]:
+        assert np.max(np.abs(m.eta - ref_m.eta)) < 1e-10
+        assert c.volume_m3 == pytest.approx(ref_c.volume_m3, rel=1e-10) and c.volume_m3 > 1e4
+        assert len(c.series()["time_s"]) == len(ref_c.series()["time_s"])
+
+
+def test_coupling_inputs():
+    m, c, river_level, polder = _river_dike_polder()
+    b = c.breach
+    with pytest.raises(InputError, match="polder_cells"):
+        BreachCoupling(m, b, river_level, np.zeros((NR, NC), bool))
+    river = np.zeros((NR, NC), bool)
+    river[:, 0] = True
+    with pytest.raises(InputError, match="fixed level"):
+        BreachCoupling(m, b, river_level, river)
+    with pytest.raises(InputError, match="breach"):
+        BreachCoupling(m, "a breach", river_level, polder)
+    bad = BreachCoupling(m, b, lambda t: float("nan"), polder)
+    with pytest.raises(InputError, match="river_level"):
+        m.step()
+    # a hydrograph works as the river-side level too, and the breach opens exactly on time
+    m2, *_ = _river_dike_polder(open_time_s=None, trigger_level_m=99.0)
+    c2 = BreachCoupling(m2, Breach(crest_level_m=7.0, bottom_level_m=2.0, max_width_m=40.0, open_time_s=333.3,
+                                   x=90.0, y=410.0), ([0.0, 3600.0], [3.6, 4.1]), polder)
+    m2.run(600.0)
+    assert c2.state.opened_s == 333.3 and 333.3 in c2.series()["time_s"]
+    assert bad is not None

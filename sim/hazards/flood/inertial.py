@@ -7,6 +7,8 @@ the raster faces::
     h_flow  = max(eta_i, eta_j) - max(z_i, z_j)          (eta = h + z, the water surface)
     h(t+dt) = h(t) + dt (q_in - q_out) / dx              (per cell, all four faces)
     dt      = alpha dx / sqrt(g h_max),  capped by ``max_dt`` and by the next output time
+    (h_max over the cells whose levels the solver computes and the faces from fixed-level cells
+    to them, not over fixed-level cells themselves; see ``InertialModel.stable_dt``)
 
 ``theta < 1`` replaces ``q(t)`` in the numerator by ``theta q + (1-theta)/2 (q_before + q_after)``
 (de Almeida et al. 2012; theta = 1, the default, is plain Bates). Plain Bates can grow 2-cell
@@ -37,9 +39,13 @@ Choices, documented because results depend on them:
   ``add_free_outflow`` lets water leave as if the surface kept falling at a given slope (the
   momentum update tends to normal-depth flow ``h^(5/3) S^(1/2) / n``; outflow only).
   ``add_inflow``/``add_line_inflow`` add a discharge hydrograph to cells (split equally);
-  ``add_fixed_level`` holds cells anywhere (e.g. a river channel) at a stage hydrograph.
-  Hydrographs are piecewise linear and held at their end values outside their time range; the
-  volume a source adds in a step is the exact integral of its hydrograph over that step.
+  ``add_fixed_level`` holds cells anywhere (e.g. a river channel) at a stage hydrograph plus a
+  per-cell offset (a sloping water surface). Hydrographs are piecewise linear and held at their
+  end values outside their time range; the volume a source adds in a step is the exact integral
+  of its hydrograph over that step.
+* **Exchanges** (a dike breach, :mod:`sim.hazards.flood.breach`): ``add_exchange`` registers an
+  object that may shorten each step and moves water at its start with ``add_volume`` (counted as
+  boundary inflow/outflow; removal stops at the bed); ``level_at`` reads water levels.
 
 The numba kernels live in :mod:`sim.hazards.flood.inertial_kernels`; the numpy functions
 ``reference_*`` here are the plain reference of the same three passes (``backend="numpy"``).
@@ -608,8 +614,29 @@ class InertialModel:
         return self._cells_at(cells, what)
 
     def check_flat_cells(self, flat_cells, what: str = "flat_cells", *, computed: bool = False) -> np.ndarray:
-        """``flat_cells`` as unique in-range int64 indices; with ``computed``, data cells that hold
-        no fixed level."""
+        """``flat_cells`` checked: integer flat (row-major) indices on the grid.
+
+        Parameters
+        ----------
+        flat_cells
+            Flat cell indices (a 1-D array or list of integers).
+        what
+            The argument's name, for messages.
+        computed
+            Also require unique data cells that hold no fixed level (cells whose water the
+            solver computes, e.g. to add water to).
+
+        Returns
+        -------
+        numpy.ndarray
+            The indices as int64.
+
+        Raises
+        ------
+        InputError
+            Naming ``what``: not integers, outside the grid, or (with ``computed``) repeated,
+            no-data or fixed-level cells.
+        """
         flat = np.atleast_1d(np.asarray(flat_cells))
         if flat.ndim != 1 or flat.size == 0 or not np.issubdtype(flat.dtype, np.integer):
             raise InputError(f"{what}: give a non-empty 1-D array of flat cell indices (integers)")
