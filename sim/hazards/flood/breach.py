@@ -190,8 +190,23 @@ def weir_discharge(width_m, crest_level_m, upstream_level_m, downstream_level_m,
 
 
 def weir_flow_depth(crest_level_m: float, level_1_m: float, level_2_m: float) -> float:
-    """Flow depth on the crest (m): ``max(2/3 H1, H2)`` (critical depth when free, tailwater
-    when drowned), as the wetted area of Deltares' simple weir; 0 when no water is above it."""
+    """Flow depth on the weir crest (m), for the mean velocity through a breach.
+
+    ``max(2/3 H1, H2)``: the critical depth when free, the tailwater when drowned, as the wetted
+    area of Deltares' simple weir (docs/references/hazards.md §1.11).
+
+    Parameters
+    ----------
+    crest_level_m
+        Crest (breach bottom) level (m).
+    level_1_m, level_2_m
+        The water levels on the two sides (m).
+
+    Returns
+    -------
+    float
+        The depth (m); 0 when no water stands above the crest.
+    """
     h1, h2 = max(level_1_m - crest_level_m, 0.0), max(level_2_m - crest_level_m, 0.0)
     return max(_FREE * max(h1, h2), min(h1, h2))
 
@@ -310,7 +325,13 @@ class BreachState:
         return self.opened_s is not None
 
     def phase(self, t: float) -> int:
-        """0 closed, 1 deepening, 2 widening, at time ``t`` (s)."""
+        """The phase at time ``t`` (s).
+
+        Returns
+        -------
+        int
+            0 closed, 1 deepening, 2 widening.
+        """
         if self.opened_s is None:
             return 0
         return 1 if t < self.opened_s + self.breach.deepening_time_s else 2
@@ -319,7 +340,20 @@ class BreachState:
         """Open at ``t`` if the opening time has come or the river reached the trigger level.
 
         A breach opened by its time starts at ``open_time_s`` exactly (the coupling ends a step
-        there); one opened by the trigger starts at ``t``. Returns whether it is open."""
+        there); one opened by the trigger starts at ``t``.
+
+        Parameters
+        ----------
+        t
+            Model time (s).
+        river_level_m
+            River-side water level now (m).
+
+        Returns
+        -------
+        bool
+            Whether the breach is open (now or before).
+        """
         b = self.breach
         if self.opened_s is None:
             if b.open_time_s is not None and t >= b.open_time_s:
@@ -329,15 +363,36 @@ class BreachState:
         return self.opened_s is not None
 
     def discharge(self, level_1_m: float, level_2_m: float) -> float:
-        """Weir discharge (m^3/s) from side 1 (river) to side 2 (polder) now; 0 while closed."""
+        """Weir discharge through the breach as it is now (:func:`weir_discharge`).
+
+        Parameters
+        ----------
+        level_1_m, level_2_m
+            Water levels on the river side and the polder side (m).
+
+        Returns
+        -------
+        float
+            m^3/s, positive from the river into the polder; 0 while closed.
+        """
         if self.opened_s is None:
             return 0.0
         b = self.breach
         return weir_discharge(self.width_m, self.bottom_m, level_1_m, level_2_m, b.cd, submergence=b.submergence)
 
     def head(self, level_1_m: float, level_2_m: float) -> float:
-        """Head difference across the breach (m): the two levels' heights above its bottom (0
-        below it), as D-Flow FM's ``calculate_water_level_jump``."""
+        """Head difference across the breach, as D-Flow FM's ``calculate_water_level_jump``.
+
+        Parameters
+        ----------
+        level_1_m, level_2_m
+            Water levels on the two sides (m).
+
+        Returns
+        -------
+        float
+            ``|max(h1 - z_b, 0) - max(h2 - z_b, 0)|`` (m), ``z_b`` the breach bottom now.
+        """
         return abs(max(level_1_m - self.bottom_m, 0.0) - max(level_2_m - self.bottom_m, 0.0))
 
     def _bottom_at(self, t: float) -> float:
@@ -351,8 +406,17 @@ class BreachState:
         """Grow the breach over ``[t, t + dt]`` with the levels held at their values at ``t``.
 
         Deepening follows the clock; widening uses :func:`verheij_gain` over the part of the
-        step after the deepening, and only while ``velocity_ms`` (the flow speed through the
-        breach; None: not checked) exceeds the critical velocity, as D-Flow FM does.
+        step after the deepening, and only while ``velocity_ms`` exceeds the critical velocity,
+        as D-Flow FM does.
+
+        Parameters
+        ----------
+        t, dt
+            Start and length of the step (s).
+        level_1_m, level_2_m
+            Water levels on the two sides at ``t`` (m).
+        velocity_ms
+            Mean flow speed through the breach (m/s); None: not checked.
 
         Raises
         ------
@@ -452,7 +516,14 @@ class BreachCoupling:
         return lev
 
     def receiving_cells(self) -> np.ndarray:
-        """Flat indices of the polder cells that take the breach's water at its present width."""
+        """The polder cells that take the breach's water at its present width.
+
+        Returns
+        -------
+        numpy.ndarray
+            Flat indices: the polder cells within ``width / 2 + dx`` of the breach centre (all of
+            them when the breach has no centre), at least the nearest.
+        """
         reach = 0.5 * self.state.width_m + self.model.dx
         near = self._dist <= reach
         if not near.any():
@@ -505,9 +576,15 @@ class BreachCoupling:
 
     # ---------------------------------------------------------------- results
     def series(self) -> dict[str, np.ndarray]:
-        """Per step: ``time_s`` (start), ``dt_s``, ``discharge_m3s`` (the volume exchanged / dt,
-        positive into the polder), ``width_m`` and ``bottom_m`` (during the step),
-        ``river_level_m``, ``polder_level_m`` (mean over the receiving cells; NaN while closed)."""
+        """What the breach did, one row per model step.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``time_s`` (step start), ``dt_s``, ``discharge_m3s`` (volume exchanged / dt, positive
+            into the polder), ``width_m`` and ``bottom_m`` (during the step), ``river_level_m``
+            and ``polder_level_m`` (mean over the receiving cells; NaN while closed).
+        """
         names = ("time_s", "dt_s", "discharge_m3s", "width_m", "bottom_m", "river_level_m", "polder_level_m")
         data = np.array(self._rows, float).reshape(-1, len(names))
         return {n: data[:, i].copy() for i, n in enumerate(names)}

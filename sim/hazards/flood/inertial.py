@@ -862,6 +862,11 @@ class InertialModel:
         """Register an :class:`Exchange` (e.g. a breach coupling): it may shorten every step and
         moves its water at the start of every step.
 
+        Parameters
+        ----------
+        exchange
+            An object with ``max_dt(model, dt) -> float`` and ``before_step(model, dt)``.
+
         Raises
         ------
         InputError
@@ -908,7 +913,18 @@ class InertialModel:
         return max(float(hf.max()), 0.0)
 
     def courant_dt(self, h_max: float) -> float:
-        """``alpha dx / sqrt(g h_max)`` capped by ``max_dt`` (``max_dt`` when ``h_max <= 0``)."""
+        """The Courant step for a depth.
+
+        Parameters
+        ----------
+        h_max
+            Depth (m).
+
+        Returns
+        -------
+        float
+            ``alpha dx / sqrt(g h_max)`` capped by ``max_dt`` (``max_dt`` when ``h_max <= 0``).
+        """
         if h_max <= 0.0:
             return self.max_dt
         return min(self.max_dt, self.alpha * self.dx / np.sqrt(self.g * h_max))
