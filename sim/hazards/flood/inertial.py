@@ -7,6 +7,8 @@ the raster faces::
     h_flow  = max(eta_i, eta_j) - max(z_i, z_j)          (eta = h + z, the water surface)
     h(t+dt) = h(t) + dt (q_in - q_out) / dx              (per cell, all four faces)
     dt      = alpha dx / sqrt(g h_max),  capped by ``max_dt`` and by the next output time
+    (h_max over the cells whose levels the solver computes and the faces from fixed-level cells
+    to them, not over fixed-level cells themselves; see ``InertialModel.stable_dt``)
 
 ``theta < 1`` replaces ``q(t)`` in the numerator by ``theta q + (1-theta)/2 (q_before + q_after)``
 (de Almeida et al. 2012; theta = 1, the default, is plain Bates). Plain Bates can grow 2-cell
@@ -37,9 +39,13 @@ Choices, documented because results depend on them:
   ``add_free_outflow`` lets water leave as if the surface kept falling at a given slope (the
   momentum update tends to normal-depth flow ``h^(5/3) S^(1/2) / n``; outflow only).
   ``add_inflow``/``add_line_inflow`` add a discharge hydrograph to cells (split equally);
-  ``add_fixed_level`` holds cells anywhere (e.g. a river channel) at a stage hydrograph.
-  Hydrographs are piecewise linear and held at their end values outside their time range; the
-  volume a source adds in a step is the exact integral of its hydrograph over that step.
+  ``add_fixed_level`` holds cells anywhere (e.g. a river channel) at a stage hydrograph plus a
+  per-cell offset (a sloping water surface). Hydrographs are piecewise linear and held at their
+  end values outside their time range; the volume a source adds in a step is the exact integral
+  of its hydrograph over that step.
+* **Exchanges** (a dike breach, :mod:`sim.hazards.flood.breach`): ``add_exchange`` registers an
+  object that may shorten each step and moves water at its start with ``add_volume`` (counted as
+  boundary inflow/outflow; removal stops at the bed); ``level_at`` reads water levels.
 
 The numba kernels live in :mod:`sim.hazards.flood.inertial_kernels`; the numpy functions
 ``reference_*`` here are the plain reference of the same three passes (``backend="numpy"``).
@@ -49,7 +55,7 @@ from __future__ import annotations
 import time as _time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -211,7 +217,7 @@ def reference_outflow_factors(eta, z, qx, qy, fac, lo, hi, dt, dx):
 
 
 def reference_update_depths(eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx, thr, t_new,
-                            hmax, t_wet, rowmax, rowclip, wlo, whi):
+                            hmax, t_wet, rowmax, rowclip, wlo, whi, dtw):
     """numpy reference of :func:`inertial_kernels.update_depths`: every cell."""
     nr, nc = eta.shape
     left = np.ones((nr, nc + 1))
@@ -234,15 +240,17 @@ def reference_update_depths(eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, ph
     np.maximum(hmax, h, out=hmax)
     wet = h > thr
     t_wet[wet & ~(t_wet <= t_new)] = t_new
-    _row_stats(h, thr, rowmax, wlo, whi)
+    _row_stats(h, thr, rowmax, wlo, whi, dtw)
 
 
-def _row_stats(h: np.ndarray, thr: float, rowmax: np.ndarray, wlo: np.ndarray, whi: np.ndarray) -> None:
-    """Per row: max depth over wet cells (0 if none), first and last wet column (nc / -1)."""
+def _row_stats(h: np.ndarray, thr: float, rowmax: np.ndarray, wlo: np.ndarray, whi: np.ndarray,
+               dtw: np.ndarray) -> None:
+    """Per row: max depth over wet cells with ``dtw != 0`` (0 if none), first and last wet column
+    (nc / -1)."""
     nc = h.shape[1]
     wet = h > thr
     any_wet = wet.any(axis=1)
-    rowmax[:] = np.where(wet, h, 0.0).max(axis=1)
+    rowmax[:] = np.where(wet & (dtw != 0), h, 0.0).max(axis=1)
     wlo[:] = np.where(any_wet, np.argmax(wet, axis=1), nc)
     whi[:] = np.where(any_wet, nc - 1 - np.argmax(wet[:, ::-1], axis=1), -1)
 
@@ -322,6 +330,24 @@ class _Stage:
 class _Cells:
     flat: np.ndarray  # flat cell indices, unique
     hyd: Hydrograph
+    offset: np.ndarray | float = 0.0  # fixed levels: per-cell level = hyd(t) + offset
+
+
+class Exchange(Protocol):
+    """Something that moves water into or out of the grid between steps (a breach, a culvert).
+
+    :meth:`InertialModel.add_exchange` registers it; the model asks :meth:`max_dt` for the
+    longest step it tolerates whenever it chooses a step, and calls :meth:`before_step` once at
+    the start of every step, before the fluxes, with the step about to be taken. The exchange
+    adds or removes its water with :meth:`InertialModel.add_volume`, so the mass balance counts
+    it as boundary inflow or outflow.
+    """
+
+    def max_dt(self, model: InertialModel, dt: float) -> float:
+        """The longest step (s) this exchange tolerates, given the model's stable step ``dt``."""
+
+    def before_step(self, model: InertialModel, dt: float) -> None:
+        """Exchange the water of the step ``[model.time, model.time + dt]``."""
 
 
 class InertialModel:
@@ -355,6 +381,11 @@ class InertialModel:
         Model time at the start (s).
     backend
         ``"numba"``, ``"numba-serial"`` or ``"numpy"``.
+    fixed_levels_set_dt
+        False (default): the time step is set by the cells whose levels the solver computes and
+        by the faces between them and fixed-level cells (a deep channel held at a stage does not
+        shorten the floodplain's step). True: the rule before issue 14, ``h_max`` over every wet
+        cell including fixed-level ones; kept for comparison. See :meth:`stable_dt`.
 
     Raises
     ------
@@ -378,6 +409,7 @@ class InertialModel:
         initial_level: float | Raster | np.ndarray | None = None,
         start_s: float = 0.0,
         backend: str = "numba",
+        fixed_levels_set_dt: bool = False,
     ) -> None:
         z = self._check_dem(dem)
         self._check_numerics(alpha, theta, depth_threshold, max_dt, g, backend)
@@ -386,6 +418,7 @@ class InertialModel:
         self.alpha, self.theta, self.thr = float(alpha), float(theta), float(depth_threshold)
         self.max_dt, self.g = float(max_dt), float(g)
         self.backend = backend
+        self.fixed_levels_set_dt = bool(fixed_levels_set_dt)
         self._passes = _BACKENDS[backend]
         self.z = np.where(self.active, z, WALL_Z)
         self.n_active = int(self.active.sum())
@@ -468,6 +501,13 @@ class InertialModel:
         self._stages: list[_Stage] = []
         self._inflows: list[_Cells] = []
         self._fixed: list[_Cells] = []
+        self._exchanges: list[Exchange] = []
+        # 1 where a cell's depth sets the time step; 0 on fixed-level cells (see stable_dt)
+        self._dtw = np.ones((nr, nc), np.uint8)
+        self._fixed_mask = np.zeros((nr, nc), bool)
+        # faces between a fixed-level cell and a computed one: (fixed, other) flat indices
+        self._mix_fixed = np.zeros(0, np.int64)
+        self._mix_other = np.zeros(0, np.int64)
 
     def _start_clock(self, start_s: float) -> None:
         """Model time, the depth statistics of the initial water, the active spans and the counters."""
@@ -482,7 +522,7 @@ class InertialModel:
         # the spans of the last step (where stored fluxes may be non-zero)
         self._wlo = np.full(nr, nc, np.int64)
         self._whi = np.full(nr, -1, np.int64)
-        _row_stats(h, self.thr, self._rowmax, self._wlo, self._whi)
+        _row_stats(h, self.thr, self._rowmax, self._wlo, self._whi, self._dtw)
         self._flo = np.full(nr, nc, np.int64)
         self._fhi = np.full(nr, -1, np.int64)
         self._plo = np.full(nr, nc, np.int64)
@@ -531,6 +571,88 @@ class InertialModel:
         flat = np.ravel_multi_index((row, col), self.dem.shape)
         _, first = np.unique(flat, return_index=True)
         return flat[np.sort(first)]
+
+    def _first_points(self, points) -> np.ndarray:
+        """Indices of the points that :meth:`_cells_at` keeps (the first point in each cell)."""
+        pts = np.asarray(points, float).reshape(-1, 2)
+        row, col = self.dem.cell_of(pts[:, 0], pts[:, 1])
+        _, first = np.unique(np.ravel_multi_index((row, col), self.dem.shape), return_index=True)
+        return np.sort(first)
+
+    @staticmethod
+    def _is_mask(cells) -> bool:
+        return isinstance(cells, Raster) or (isinstance(cells, np.ndarray) and cells.dtype == bool)
+
+    def flat_cells(self, cells, what: str = "cells") -> np.ndarray:
+        """Flat (row-major) indices of the data cells that ``cells`` selects.
+
+        Parameters
+        ----------
+        cells
+            A boolean mask (array of the DEM's shape or a Raster on its grid; no-data cells are
+            dropped) or (x, y) point(s) (one cell per point, duplicates dropped, in order).
+        what
+            The argument's name, for messages.
+
+        Returns
+        -------
+        numpy.ndarray
+            Unique flat indices: row-major for a mask, in point order for points.
+
+        Raises
+        ------
+        InputError
+            On a mask that does not match the DEM or selects no data cell, or a point outside
+            the grid or on a no-data cell.
+        """
+        if self._is_mask(cells):
+            mask = self._grid_param(cells, what) != 0
+            flat = np.flatnonzero(mask & self.active)
+            if flat.size == 0:
+                raise InputError(f"{what}: the mask selects no data cells")
+            return flat
+        return self._cells_at(cells, what)
+
+    def check_flat_cells(self, flat_cells, what: str = "flat_cells", *, computed: bool = False) -> np.ndarray:
+        """``flat_cells`` checked: integer flat (row-major) indices on the grid.
+
+        Parameters
+        ----------
+        flat_cells
+            Flat cell indices (a 1-D array or list of integers).
+        what
+            The argument's name, for messages.
+        computed
+            Also require unique data cells that hold no fixed level (cells whose water the
+            solver computes, e.g. to add water to).
+
+        Returns
+        -------
+        numpy.ndarray
+            The indices as int64.
+
+        Raises
+        ------
+        InputError
+            Naming ``what``: not integers, outside the grid, or (with ``computed``) repeated,
+            no-data or fixed-level cells.
+        """
+        flat = np.atleast_1d(np.asarray(flat_cells))
+        if flat.ndim != 1 or flat.size == 0 or not np.issubdtype(flat.dtype, np.integer):
+            raise InputError(f"{what}: give a non-empty 1-D array of flat cell indices (integers)")
+        flat = flat.astype(np.int64)
+        if flat.min() < 0 or flat.max() >= self.z.size:
+            raise InputError(f"{what}: flat cell indices must lie in 0..{self.z.size - 1}")
+        if computed:
+            if np.unique(flat).size != flat.size:
+                raise InputError(f"{what}: flat cell indices repeat")
+            if not self.active.flat[flat].all():
+                raise InputError(f"{what}: cell {int(flat[~self.active.flat[flat]][0])} is a no-data cell")
+            fixed = self._fixed_mask.flat[flat]
+            if fixed.any():
+                raise InputError(f"{what}: cell {int(flat[fixed][0])} holds a fixed level (its water "
+                                 "would be overwritten)")
+        return flat
 
     def add_inflow(self, points, discharge: HydrographLike) -> None:
         """Discharge (m^3/s vs s) into the cell(s) under ``points``, split equally between cells."""
@@ -600,21 +722,159 @@ class InertialModel:
         else:
             self.bky[s - 2, idx], self.bvy[s - 2, idx] = FREE, slope
 
-    def add_fixed_level(self, cells, stage: HydrographLike) -> None:
-        """Hold cells at a water level hydrograph (a river channel, a lake). ``cells``: a boolean
-        mask (array or Raster on the DEM grid) or points. Water they gain or lose counts as
-        boundary inflow/outflow. A level below the bed leaves the cell dry."""
+    def add_fixed_level(self, cells, stage: HydrographLike, offsets=None) -> None:
+        """Hold cells at ``stage(t) + offset`` (a river channel, a lake).
+
+        Water the cells gain or lose to keep their level counts as boundary inflow/outflow; a
+        level below the bed leaves the cell dry. A river reach: ``stage`` the gauge hydrograph and
+        ``offsets`` the water-surface slope x distance upstream of the gauge.
+
+        Parameters
+        ----------
+        cells
+            A boolean mask (array or Raster on the DEM grid) or (x, y) point(s); see
+            :meth:`flat_cells`.
+        stage
+            Water level (m) vs time (s): anything :func:`as_hydrograph` takes.
+        offsets
+            Added to the stage per cell (m): None (0), one number, one value per selected cell
+            (row-major order for a mask, one per point for points), or a grid of the DEM's
+            shape / a Raster on its grid, read at the cells.
+
+        Raises
+        ------
+        InputError
+            On cells :meth:`flat_cells` refuses, a stage :func:`as_hydrograph` refuses, or
+            offsets of the wrong length or not finite.
+        """
         hyd = as_hydrograph(stage, "fixed level")
-        if isinstance(cells, Raster) or (isinstance(cells, np.ndarray) and cells.dtype == bool):
-            mask = self._grid_param(cells, "fixed level cells") != 0
-            flat = np.flatnonzero(mask & self.active)
-            if flat.size == 0:
-                raise InputError("fixed level: the mask selects no data cells")
-        else:
-            flat = self._cells_at(cells, "fixed level")
-        self._fixed.append(_Cells(flat, hyd))
+        flat = self.flat_cells(cells, "fixed level cells")
+        off = self._fixed_offsets(offsets, cells, flat)
+        self._fixed.append(_Cells(flat, hyd, off))
+        self._fixed_mask.flat[flat] = True
+        if not self.fixed_levels_set_dt:
+            self._dtw.flat[flat] = 0
+        self._mixed_faces()
         self._force(flat)
         self._apply_fixed(self.time, record=False)
+
+    def _fixed_offsets(self, offsets, cells, flat: np.ndarray) -> np.ndarray | float:
+        """Per-cell offsets of a fixed level (see :meth:`add_fixed_level`)."""
+        if offsets is None:
+            return 0.0
+        if isinstance(offsets, Raster) or np.ndim(offsets) == 2:
+            off = self._grid_param(offsets, "offsets").reshape(-1)[flat]
+        elif np.ndim(offsets) == 0:
+            off = np.full(flat.size, float(offsets))
+        else:
+            off = np.asarray(offsets, float).reshape(-1)
+            if self._is_mask(cells):
+                if off.size != flat.size:
+                    raise InputError(f"offsets: {off.size} values for {flat.size} selected cells")
+            else:
+                if off.size != np.asarray(cells, float).reshape(-1, 2).shape[0]:
+                    raise InputError(f"offsets: give one value per point ({off.size} for "
+                                     f"{np.asarray(cells, float).reshape(-1, 2).shape[0]} points)")
+                off = off[self._first_points(cells)]
+        if not np.isfinite(off).all():
+            raise InputError("offsets: must be finite numbers")
+        return off
+
+    def _mixed_faces(self) -> None:
+        """The faces between a fixed-level cell and a data cell whose level the solver computes."""
+        nr, nc = self.z.shape
+        idx = np.arange(nr * nc).reshape(nr, nc)
+        fixed, free = self._fixed_mask, self.active & ~self._fixed_mask
+        f_parts, o_parts = [], []
+        for a, b in ((np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1, :], np.s_[1:, :])):
+            for fa, fb in ((a, b), (b, a)):  # fixed on one side, computed on the other
+                sel = fixed[fa] & free[fb]
+                f_parts.append(idx[fa][sel])
+                o_parts.append(idx[fb][sel])
+        self._mix_fixed = np.concatenate(f_parts).astype(np.int64)
+        self._mix_other = np.concatenate(o_parts).astype(np.int64)
+
+    def level_at(self, flat_cells) -> np.ndarray:
+        """The water surface (m) now at flat cell indices (NaN on no-data cells).
+
+        Parameters
+        ----------
+        flat_cells
+            Flat (row-major) cell indices, e.g. from :meth:`flat_cells`.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        InputError
+            On indices that are not integers or lie outside the grid.
+        """
+        flat = self.check_flat_cells(flat_cells, "level_at", computed=False)
+        return np.where(self.active.flat[flat], self.eta.flat[flat], np.nan)
+
+    def add_volume(self, flat_cells, volume_m3) -> float:
+        """Put water into (or, negative, take it out of) cells now, between two steps.
+
+        The mass balance counts what goes in as boundary inflow and what comes out as outflow.
+        Removal stops at the bed: a cell gives at most the water it holds.
+
+        Parameters
+        ----------
+        flat_cells
+            Unique flat indices of data cells that hold no fixed level.
+        volume_m3
+            One total, split equally between the cells, or one volume per cell (m^3).
+
+        Returns
+        -------
+        float
+            The net volume actually added (m^3; less than asked when a removal meets the bed).
+
+        Raises
+        ------
+        InputError
+            On bad, repeated, no-data or fixed-level cells, or volumes that are not finite or do
+            not match the cells.
+        """
+        flat = self.check_flat_cells(flat_cells, "add_volume flat_cells", computed=True)
+        vol = np.asarray(volume_m3, float)
+        if vol.ndim == 0:
+            vol = np.full(flat.size, float(vol) / flat.size)
+        elif vol.shape != flat.shape:
+            raise InputError(f"volume_m3: {vol.size} volumes for {flat.size} cells")
+        if not np.isfinite(vol).all():
+            raise InputError("volume_m3: must be finite numbers")
+        area = self.dx * self.dx
+        ef, zf = self.eta.reshape(-1), self.z.reshape(-1)
+        old = ef[flat]
+        h_old = old - zf[flat]
+        new = np.where(vol / area <= -h_old, zf[flat], old + vol / area)  # never below the bed
+        ef[flat] = new
+        dv = (new - old) * area
+        self.inflow_volume += float(dv[dv > 0].sum())
+        self.outflow_volume -= float(dv[dv < 0].sum())
+        self._note_depths(flat, new - zf[flat], self.time, for_dt=True)
+        return float(dv.sum())
+
+    def add_exchange(self, exchange: Exchange) -> None:
+        """Register an :class:`Exchange` (e.g. a breach coupling): it may shorten every step and
+        moves its water at the start of every step.
+
+        Parameters
+        ----------
+        exchange
+            An object with ``max_dt(model, dt) -> float`` and ``before_step(model, dt)``.
+
+        Raises
+        ------
+        InputError
+            When ``exchange`` lacks ``max_dt`` or ``before_step``.
+        """
+        if not (callable(getattr(exchange, "max_dt", None)) and callable(getattr(exchange, "before_step", None))):
+            raise InputError("exchange: needs max_dt(model, dt) and before_step(model, dt) methods")
+        self._exchanges.append(exchange)
 
     # ------------------------------------------------------------------ stepping
     @property
@@ -628,7 +888,8 @@ class InertialModel:
         return float(np.sum(self.eta - self.z)) * self.dx * self.dx
 
     def _set_ghosts(self, t: float) -> float:
-        """Stage ghost levels at ``t``; returns the deepest ghost/fixed depth (for dt)."""
+        """Stage ghost levels at ``t``; returns the deepest ghost depth (and, with
+        ``fixed_levels_set_dt``, fixed-level depth) for the time step."""
         deepest = 0.0
         for st in self._stages:
             level = st.hyd.at(t)
@@ -637,49 +898,91 @@ class InertialModel:
             else:
                 self.bvy[st.side - 2, st.idx] = level
             deepest = max(deepest, float(np.max(level - st.zedge)))
-        for fx in self._fixed:
-            deepest = max(deepest, float(np.max(fx.hyd.at(t) - self.z.flat[fx.flat])))
+        if self.fixed_levels_set_dt:
+            for fx in self._fixed:
+                deepest = max(deepest, float(np.max(fx.hyd.at(t) + fx.offset - self.z.flat[fx.flat])))
         return deepest
 
-    def _dt_for(self, h_max: float) -> float:
+    def _mixed_face_depth(self) -> float:
+        """Deepest flow depth ``max(eta) - max(z)`` now on faces between fixed and computed cells."""
+        if self._mix_fixed.size == 0:
+            return 0.0
+        ef, zf = self.eta.reshape(-1), self.z.reshape(-1)
+        f, o = self._mix_fixed, self._mix_other
+        hf = np.maximum(ef[f], ef[o]) - np.maximum(zf[f], zf[o])
+        return max(float(hf.max()), 0.0)
+
+    def courant_dt(self, h_max: float) -> float:
+        """The Courant step for a depth.
+
+        Parameters
+        ----------
+        h_max
+            Depth (m).
+
+        Returns
+        -------
+        float
+            ``alpha dx / sqrt(g h_max)`` capped by ``max_dt`` (``max_dt`` when ``h_max <= 0``).
+        """
         if h_max <= 0.0:
             return self.max_dt
         return min(self.max_dt, self.alpha * self.dx / np.sqrt(self.g * h_max))
 
     def stable_dt(self) -> float:
-        """``alpha dx / sqrt(g h_max)`` over wet cells and stage boundaries, capped by ``max_dt``.
+        """``alpha dx / sqrt(g h_max)``, capped by ``max_dt`` and by each exchange's ``max_dt``.
 
-        ``h_max`` also covers the depth a source cell reaches in the step (dry cells under a big
-        inflow would otherwise get ``max_dt`` and a metre-deep spike)."""
-        hm = max(float(self._rowmax.max()), self._set_ghosts(self.time))
-        dt = self._dt_for(hm)
+        ``h_max`` is the deepest of: the wet cells whose levels the solver computes, the stage
+        boundary ghosts, the faces between a fixed-level cell and a computed cell (flow depth
+        ``max(eta) - max(z)``), and the depth a source cell reaches in the step (dry cells under
+        a big inflow would otherwise get ``max_dt`` and a metre-deep spike).
+
+        Fixed-level cells themselves do not count (unless ``fixed_levels_set_dt``): their levels
+        are re-imposed after every step, so whatever the fluxes between two of them do changes
+        only water that is overwritten and booked as boundary in/outflow; with the levels on
+        both sides imposed, the semi-implicit momentum update of such a face is a contraction
+        for any step (it relaxes to normal flow), so it cannot grow. A face between a fixed and
+        a computed cell does move water into a computed cell, so its flow depth stays in
+        ``h_max``. tests/test_breach.py checks stability and mass on a deep fixed channel
+        beside a shallow floodplain (docs/references/_draft_breach.md, "time step").
+        """
+        hm = max(float(self._rowmax.max()), self._set_ghosts(self.time), self._mixed_face_depth())
+        dt = self.courant_dt(hm)
         for src in self._inflows:
             q = max(src.hyd.at(self.time), src.hyd.at(self.time + dt))
             if q > 0.0:
                 h_src = float(np.max(self.eta.flat[src.flat] - self.z.flat[src.flat]))
                 hm = max(hm, h_src + q * dt / (src.flat.size * self.dx * self.dx))
-        return self._dt_for(hm)
+        dt = self.courant_dt(hm)
+        for ex in self._exchanges:
+            dt = min(dt, float(ex.max_dt(self, dt)))
+        return dt
 
     def _apply_fixed(self, t: float, record: bool = True) -> None:
         ef = self.eta.reshape(-1)
         for fx in self._fixed:
             old = ef[fx.flat]
-            new = np.maximum(fx.hyd.at(t), self.z.flat[fx.flat])
+            new = np.maximum(fx.hyd.at(t) + fx.offset, self.z.flat[fx.flat])
             ef[fx.flat] = new
             if record:
                 dv = (new - old) * (self.dx * self.dx)
                 self.inflow_volume += float(dv[dv > 0].sum())
                 self.outflow_volume -= float(dv[dv < 0].sum())
-            h = new - self.z.flat[fx.flat]
-            hm = self.hmax.reshape(-1)
-            hm[fx.flat] = np.maximum(hm[fx.flat], h)
-            tw = self.t_wet.reshape(-1)
-            tw[fx.flat] = np.where((h > self.thr) & ~(tw[fx.flat] <= t), t, tw[fx.flat])
-            rows, cols = np.divmod(fx.flat, self.dem.shape[1])
-            wet = h > self.thr
+            self._note_depths(fx.flat, new - self.z.flat[fx.flat], t, for_dt=self.fixed_levels_set_dt)
+
+    def _note_depths(self, flat: np.ndarray, h: np.ndarray, t: float, *, for_dt: bool) -> None:
+        """Statistics after a level was set outside the kernels: max depth, first wetting, the
+        row's wet extent (active spans) and, with ``for_dt``, the row's depth for the time step."""
+        hm = self.hmax.reshape(-1)
+        hm[flat] = np.maximum(hm[flat], h)
+        tw = self.t_wet.reshape(-1)
+        tw[flat] = np.where((h > self.thr) & ~(tw[flat] <= t), t, tw[flat])
+        rows, cols = np.divmod(flat, self.dem.shape[1])
+        wet = h > self.thr
+        if for_dt:
             np.maximum.at(self._rowmax, rows[wet], h[wet])
-            np.minimum.at(self._wlo, rows[wet], cols[wet])
-            np.maximum.at(self._whi, rows[wet], cols[wet])
+        np.minimum.at(self._wlo, rows[wet], cols[wet])
+        np.maximum.at(self._whi, rows[wet], cols[wet])
 
     def _force(self, flat: np.ndarray) -> None:
         """Always work on these cells (sources, boundaries): their rows' spans cover them."""
@@ -743,6 +1046,8 @@ class InertialModel:
             if not (np.isfinite(dt) and dt > 0):
                 raise InputError(f"dt: a time step must be > 0, got {dt!r}")
             self._set_ghosts(self.time)
+        for ex in self._exchanges:  # before the fluxes: water taken out is not there to flow
+            ex.before_step(self, dt)
         t, dx = self.time, self.dx
         lo, hi, ylo, yhi = self._spans()
         work = int(np.maximum(hi - lo + 1, 0).sum())
@@ -759,7 +1064,8 @@ class InertialModel:
             self.inflow_volume += vol
         t_new = t + dt
         update(self.eta, self.z, self._qx2, self._qy2, self._fac, self.qx, self.qy, lo, hi, self._plo, self._phi,
-               dt, dx, self.thr, t_new, self.hmax, self.t_wet, self._rowmax, self._rowclip, self._wlo, self._whi)
+               dt, dx, self.thr, t_new, self.hmax, self.t_wet, self._rowmax, self._rowclip, self._wlo, self._whi,
+               self._dtw)
         self._plo, self._phi = lo, hi
         self.cells_worked += work
         # what crossed the domain edge (positive into the domain); O(perimeter), serial

@@ -124,7 +124,7 @@ def _factors_row(r, eta, z, qx, qy, fac, lo, hi, dt, dx):
 
 @njit(cache=True, inline="always")
 def _update_row(r, eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx, thr, t_new,
-                hmax, t_wet, rowmax, rowclip, wlo, whi):
+                hmax, t_wet, rowmax, rowclip, wlo, whi, dtw):
     nr, nc = eta.shape
     a, b = lo[r], hi[r]
     # stored fluxes of the previous span that the new span no longer covers are zero now
@@ -183,7 +183,9 @@ def _update_row(r, eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx
             if c < first:
                 first = c
             last = c
-            if h > m:
+            # only cells whose level the solver computes set the time step (dtw == 0 on
+            # fixed-level cells, whose levels are re-imposed after every step)
+            if h > m and dtw[r, c]:
                 m = h
     rowmax[r] = m
     rowclip[r] = clip
@@ -227,22 +229,23 @@ def outflow_factors_serial(eta, z, qx, qy, fac, lo, hi, dt, dx):
 
 @njit(cache=True, parallel=True)
 def update_depths(eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx, thr, t_new,
-                  hmax, t_wet, rowmax, rowclip, wlo, whi):
+                  hmax, t_wet, rowmax, rowclip, wlo, whi, dtw):
     """Pass 3: limited fluxes into ``qx_out``/``qy_out``; continuity; per-cell and per-row stats.
 
-    Per row: ``rowmax`` the largest depth deeper than ``thr`` (0 if none), ``wlo``/``whi`` the
+    Per row: ``rowmax`` the largest depth deeper than ``thr`` over cells with ``dtw != 0`` (0 if
+    none; ``dtw`` is 0 on fixed-level cells, which do not set the time step), ``wlo``/``whi`` the
     first/last column deeper than ``thr`` (``nc``/-1 if none), ``rowclip`` the (round-off sized)
     depth its cells needed to stay >= 0.
     """
     for r in prange(eta.shape[0]):
         _update_row(r, eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx, thr, t_new,
-                    hmax, t_wet, rowmax, rowclip, wlo, whi)
+                    hmax, t_wet, rowmax, rowclip, wlo, whi, dtw)
 
 
 @njit(cache=True)
 def update_depths_serial(eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx, thr, t_new,
-                         hmax, t_wet, rowmax, rowclip, wlo, whi):
+                         hmax, t_wet, rowmax, rowclip, wlo, whi, dtw):
     """Serial twin of :func:`update_depths`."""
     for r in range(eta.shape[0]):
         _update_row(r, eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx, thr, t_new,
-                    hmax, t_wet, rowmax, rowclip, wlo, whi)
+                    hmax, t_wet, rowmax, rowclip, wlo, whi, dtw)
