@@ -25,7 +25,7 @@ from .snap import snap_points
 from .terrain import Terrain, make_terrain, surface_offset, xy_of
 
 #: bump when the generator's output changes, so stale caches are regenerated
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 ILLUSTRATIVE_NOTE_ZH = "示意模型：位置与路网为依据公开资料生成的近似，不代表真实数据"
 ILLUSTRATIVE_NOTE_EN = "Illustrative model: locations and roads are generated approximations, not survey data"
 

@@ -190,7 +190,7 @@ def make_terrain(spec: DistrictSpec, rng: np.random.Generator) -> Terrain:
         lc[r < t.urban_radius_m * (0.85 + 0.3 * lc_noise)] = LandCover.URBAN
     if spec.industrial_park is not None:
         lc[points_in_polygon(X, Y, xy_of(spec.industrial_park.polygon, crs))] = LandCover.INDUSTRIAL
-    lc[d <= half] = LandCover.WATER
+    lc[d <= half + _BANK_M] = LandCover.WATER   # the channel up to the bank tops (bankfull)
 
     canopy = np.where(np.isin(lc, [int(c) for c in FOREST_CLASSES]), 0.45 + 0.55 * lc_noise, 0.0)
     canopy = np.where(lc == LandCover.SHRUB, 0.3 + 0.4 * lc_noise, canopy)

@@ -17,8 +17,8 @@ from .result import RunResult, indicator_table
 from .supply_routes import RoundRouter
 
 #: the default event of ``yingji simulate``: a 100-year Chang River flood with a breach of the
-#: Xijiao urban dike 18 h in
-DEFAULT_FLOOD = {"return_period_years": 100.0, "breaches": [{"dike": "xijiao-dike", "time_h": 18.0, "width_m": 150.0}]}
+#: Xijiao urban dike 30 h in, six hours before the peak (as the built-in ``flood-100y-breach``)
+DEFAULT_FLOOD = {"return_period_years": 100.0, "breaches": [{"dike": "xijiao-dike", "time_h": 30.0, "width_m": 150.0}]}
 
 
 def run(network: RoadNetwork | District, hazards: Sequence[Hazard], plan: Plan,

@@ -305,6 +305,7 @@ class Simulation:
             if sv >= AFFECTED and not self._aff_seen[nd]:
                 self._aff_seen[nd] = True
                 g.affected_s = si
+                g.present_when_affected = sum(q.people for q in g.parties if not (q.left_s <= si))
                 self._g_affected[g.id] = si
                 self._affected_people += g.people
                 self.log("affected", group=g.id, node=nd, people=g.people)

@@ -29,6 +29,7 @@ class Group:
     warnings: list[tuple[float, int, str]] = field(default_factory=list)
     parties: list["Party"] = field(default_factory=list)
     exposed: int = 0
+    present_when_affected: int = 0   # people still at home when the hazard reached them
 
     def warned_by(self, t: float) -> int:
         """People warned before time ``t``."""

@@ -7,8 +7,9 @@ engine and its measures do not import each other both ways.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,6 +19,8 @@ from network.plan import Plan
 
 from .dispatch import Dispatcher, Team
 from .evacuation import Group, Ledger, Party, ShelterState
+from .hazards.flood.impact import annual_risk, node_mortality
+from .hazards.flood.model import RiverFlood
 from .params import SimParams
 from .result import RunResult
 from .roads import Roads
@@ -148,8 +151,8 @@ def _response_kpis(dispatcher: Dispatcher) -> dict[str, Any]:
     """Rescue calls (trapped, casualties): how many, how many served, response times in minutes."""
     rescue = [r for r in dispatcher.requests if r.kind in ("trapped", "casualty")]
     resp = np.array([r.response_s for r in rescue if math.isfinite(r.arrived_s)]) / 60.0
-    return {"requests": len(rescue), "served": int(len(resp)), "mean_min": float(resp.mean()) if len(resp) else math.nan,
-            "p90_min": percentile(resp, 90), "unserved": len(rescue) - int(len(resp))}
+    return {"requests": len(rescue), "served": len(resp), "mean_min": float(resp.mean()) if len(resp) else math.nan,
+            "p90_min": percentile(resp, 90), "unserved": len(rescue) - len(resp)}
 
 
 def _teams(teams: Sequence[Team], end_s: float) -> tuple[list[dict[str, Any]], dict[str, float]]:
@@ -189,6 +192,40 @@ def _supply_kpis(sim: FinishedRun, affected_people: int) -> dict[str, Any]:
     }
 
 
+def _flood_deaths(sim: FinishedRun) -> dict[str, Any]:
+    """Expected deaths of the run's river floods and the expected annual deaths per million.
+
+    Event: the people still home when the water reached their node (``present_when_affected``)
+    × the Jonkman et al. (2008) mortality of that node's deepest, fastest-rising, fastest water.
+    Year: the design floods of 10–200 years on the same river and dikes (:func:`annual_risk`),
+    with this run's share of people still home applied to every event (all of them when the
+    flood reached nobody). None when the run has no river flood.
+    """
+    floods = [h for h in sim.hazards if isinstance(h, RiverFlood)]
+    if not floods:
+        note = "not applicable: no river flood in this run"
+        return {"expected_deaths": None, "expected_annual_deaths_per_million": None, "flood_deaths": {"note": note}}
+    span = [0.0, sim.p.duration_h * 3600.0]
+    fraction = np.max([node_mortality(f.node_hazard(span))[0] for f in floods], axis=0)
+    present = people = 0
+    deaths = 0.0
+    for g in sim.groups.values():
+        if math.isfinite(g.affected_s) and fraction[g.node] > 0.0:
+            present += g.present_when_affected
+            people += g.people
+            deaths += g.present_when_affected * float(fraction[g.node])
+    share = present / people if people else 1.0
+    risk = annual_risk(floods[0], exposed_share=share)
+    return {
+        "expected_deaths": deaths,
+        "expected_annual_deaths_per_million": risk.per_million,
+        "flood_deaths": {"event_expected_deaths": deaths, "people_home_when_flooded": present,
+                         "people_of_flooded_nodes": people, "annual": risk.as_dict(),
+                         "note": ("share still home from this run" if people else
+                                  "the flood reached nobody in this run: every event counts everyone exposed")},
+    }
+
+
 def _fire_damage_permille(hazards: Sequence[Hazard], end_s: float) -> float:
     """The worst forest fire damage rate (‰) among the hazards that report one; NaN when none does."""
     rates = [h.indicators([end_s]).get("damage_rate_permille") for h in hazards]
@@ -216,6 +253,7 @@ def _kpis(sim: FinishedRun, tally: _ReliefTally, util: dict[str, float]) -> dict
                          "stranded_people": counts["stranded"], "waiting_help_people": counts["waiting_help"],
                          "queued_requests": sim.dispatcher.queued},
         "exposure_people": tally.exposed,
+        **_flood_deaths(sim),
         "forest_fire_damage_permille": _fire_damage_permille(sim.hazards, end),
         "people_by_state": dict(counts),
         "events": len(sim.events),

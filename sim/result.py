@@ -24,7 +24,9 @@ class RunResult:
     kpis
         Indicators and their ingredients: ``relief_time``, ``warning_coverage``,
         ``response_time``, ``team_utilisation``, shelter use, ``supplies``,
-        ``exposure_people``, ``forest_fire_damage_permille``, ``people_by_state``,
+        ``exposure_people``, ``expected_deaths`` and ``expected_annual_deaths_per_million``
+        (river floods; None without one) with ``flood_deaths`` (how they were reached),
+        ``forest_fire_damage_permille``, ``people_by_state``,
         ``unmet_at_end`` and the run's counts (events, SimPy events, path searches).
     time_series
         ``t_h`` per hazard step and, at each, the people threatened, affected, in each ledger
@@ -77,8 +79,30 @@ INDICATORS = (
     ("relief_p95_h", "基本生活救助时间 P95", "basic relief time, 95th percentile", "h", 10.0, "<="),
     ("warning_coverage", "灾害事故发布公众覆盖率", "public coverage of disaster warnings", "share", 0.90, ">="),
     ("forest_fire_damage_permille", "森林火灾受害率", "forest fire damage rate", "‰", 0.9, "<="),
-    ("exposure_people", "致死区域暴露人数 (死亡率代理)", "people exposed in lethal zones (death-rate proxy)", "people", 0, "<="),
+    ("flood_deaths_per_million", "洪涝灾害死亡率 (年均期望, 每百万人)", "flood deaths per million people per year (expected)",
+     "per million", 1.0, "<"),
 )
+
+
+def death_note(kpis: dict[str, Any]) -> str:
+    """What the annual death figure stands on: the event's expected deaths, the people exposed
+    in lethal zones (the old proxy), and the share of people still home taken for every flood."""
+    fd = kpis.get("flood_deaths") or {}
+    if kpis.get("expected_deaths") is None:
+        return fd.get("note", "not applicable in this run")
+    annual = fd.get("annual", {})
+    periods = ", ".join(f"{e['return_period_years']:g} y {e['expected_deaths']:.2f}" for e in annual.get("events", []))
+    return (f"this event: {kpis['expected_deaths']:.2f} expected deaths "
+            f"({fd.get('people_home_when_flooded', 0):,} people home when flooded; "
+            f"{kpis.get('exposure_people', 0):,} in lethal zones); "
+            f"year: expected deaths of the design floods ({periods}), "
+            f"{annual.get('engine', '')} engine, {annual.get('exposed_share', 1.0):.0%} exposed, "
+            f"{annual.get('mortality_function', '')}")
+
+
+def passes(value: float, target: float, op: str) -> bool:
+    """``value op target`` for the comparison operators of :data:`INDICATORS`."""
+    return {">=": value >= target, "<=": value <= target, "<": value < target}[op]
 
 
 def indicator_table(result: RunResult) -> list[dict[str, Any]]:
@@ -103,7 +127,7 @@ def indicator_table(result: RunResult) -> list[dict[str, Any]]:
         "relief_p95_h": k["relief_time"]["p95_h"],
         "warning_coverage": k["warning_coverage"],
         "forest_fire_damage_permille": k["forest_fire_damage_permille"],
-        "exposure_people": k["exposure_people"],
+        "flood_deaths_per_million": k.get("expected_annual_deaths_per_million"),
     }
     rows = []
     for key, zh, en, unit, target, op in INDICATORS:
@@ -113,8 +137,8 @@ def indicator_table(result: RunResult) -> list[dict[str, Any]]:
             v = None
         else:
             v = float(v)
-            ok = v >= target if op == ">=" else v <= target
-        note = ""
+            ok = passes(v, target, op)
+        note = death_note(k) if key == "flood_deaths_per_million" else ""
         if v is not None and math.isinf(v):  # JSON has no inf: some affected people were never relieved
             v, note = None, "not reached: some affected people never relieved in the run"
         rows.append({"indicator": key, "zh": zh, "en": en, "unit": unit, "value": v, "target": f"{op} {target}",

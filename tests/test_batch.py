@@ -30,6 +30,7 @@ title_en = "Batch test: short flood"
 [hazards.flood]
 return_period_years = 100.0
 peak_h = 3.0
+engine = "fill"
 
 [[hazards.flood.breaches]]
 dike = "xijiao-dike"

@@ -1,5 +1,5 @@
 """Dike breaches: Verheij-van der Knaap growth and the broad-crested weir against hand-computed
-values (docs/references/_draft_breach.md §1.10-§1.11), the 2-D solver's additions for them (fixed
+values (docs/references/hazards.md §1.10-§1.11), the 2-D solver's additions for them (fixed
 levels with offsets, add_volume, level_at, exchanges, the time step beside fixed-level cells), and
 a breach filling a polder behind a dike on a synthetic DEM."""
 from __future__ import annotations

@@ -456,7 +456,7 @@ def test_network_depths_on_wettable_points_equal_the_full_evaluation(ponding):
 def test_network_depths_equal_the_full_evaluation_on_the_district(district):
     from sim.api import default_district_flood
 
-    f = default_district_flood(district)
+    f = default_district_flood(district, engine="fill")
     times = np.arange(0, 73, 3) * H
     _depths_equal_reference(f, times)
     active = f._active(f.n_epochs - 1)[0]
@@ -467,7 +467,7 @@ def test_affected_people_equal_the_direct_formula(district):
     from sim.api import default_district_flood
     from network.hazard import AFFECTED, LETHAL, THREATENED
 
-    f = default_district_flood(district)
+    f = default_district_flood(district, engine="fill")
     t_aff, t_leth, t_warn = f.first_flood_time_s(), f.first_flood_time_s(f.lethal_depth_m), f.warning_time_s()
     pop = district.network.population
     seen = 0

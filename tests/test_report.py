@@ -17,15 +17,17 @@ from network.errors import InputError
 
 XSS = "<script>alert(1)</script>"
 
-#: a short 50-year flood; the name, titles and description are hostile on purpose
+#: a short 100-year flood (the quick-look fill engine); the name, titles and description are hostile on purpose
 FLOOD_TOML = f'''
 name = "{XSS}"
 title_zh = "洪水 <b>测试</b> $5"
 title_en = "Flood test & <i>co</i>"
 description_zh = "五十年一遇洪水。<img src=x onerror=alert(2)>"
-description_en = "A 50-year flood, 12 hours."
+description_en = "A 100-year flood peaking 6 hours in, 12 hours."
 [hazards.flood]
-return_period_years = 50
+return_period_years = 100
+peak_h = 6
+engine = "fill"
 [simulation]
 duration_h = 12
 '''
@@ -35,7 +37,9 @@ name = "flood $50 more-shelters"
 title_zh = "洪水（增设避难场所）"
 title_en = "Flood, more shelters"
 [hazards.flood]
-return_period_years = 50
+return_period_years = 100
+peak_h = 6
+engine = "fill"
 [resources]
 open_shelters = ["xinfeng-park", "west-stadium"]
 [simulation]

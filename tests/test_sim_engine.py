@@ -21,7 +21,7 @@ from .routes import check_route
 
 @pytest.fixture(scope="module")
 def flood(district):
-    return default_district_flood(district)
+    return default_district_flood(district, engine="fill")
 
 
 @pytest.fixture(scope="module")

@@ -155,7 +155,7 @@ def test_full_shelters_get_relief_in_place_on_the_district(district):
     plan = P.existing(district)
     rich = dataclasses.replace(plan, warehouses=tuple(
         dataclasses.replace(w, stock={k: v * 20 for k, v in w.stock.items()}) for w in plan.warehouses))
-    sim = Simulation(district.network, [default_district_flood(district)], rich,
+    sim = Simulation(district.network, [default_district_flood(district, engine="fill")], rich,
                      SimParams(duration_h=30, seed=5, trucks_per_warehouse=6))
     r = sim.run()
     k = r.kpis
@@ -241,7 +241,7 @@ def test_team_activity_bars(district):
     from sim import run
     from sim.api import default_district_flood
 
-    r = run(district, [default_district_flood(district)], P.existing(district), SimParams(duration_h=30, seed=3))
+    r = run(district, [default_district_flood(district, engine="fill")], P.existing(district), SimParams(duration_h=30, seed=3))
     end = 30 * 3600.0
     req_ids = {q["id"]: q for q in r.requests}
     bars = 0
@@ -303,7 +303,7 @@ def test_optimiser_rounds_on_the_district_keep_the_invariants(district):
     from network.plan import Plan as P
     from sim.api import default_district_flood
 
-    flood = default_district_flood(district)
+    flood = default_district_flood(district, engine="fill")
     p = SimParams(duration_h=24, seed=2, supply_routing="optimiser")
     sim = Simulation(district.network, [flood], P.existing(district), p, router=relief_rounds)
     r = sim.run()

@@ -102,7 +102,7 @@ def test_repair_on_the_district_after_a_flood_step(district):
     from sim.api import default_district_flood
 
     net = district.network
-    f = default_district_flood(district)
+    f = default_district_flood(district, engine="fill")
     free = net.travel_times()
     rng = np.random.default_rng(0)
     w0 = free / np.maximum(f.state(20 * 3600.0, fields=False).edge_speed_factor, 1e-300)
@@ -157,7 +157,7 @@ def test_roads_routes_and_repaired_hub_trees_stay_shortest(district):
     from sim.roads import Roads
 
     net = district.network
-    f = default_district_flood(district)
+    f = default_district_flood(district, engine="fill")
     rng = np.random.default_rng(5)
     hubs = rng.integers(net.n_nodes, size=4).tolist()
     roads = Roads(simpy.Environment(), net, hubs=set(hubs))

@@ -3,16 +3,26 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
-from .options import JsonOpt, Lang, LangOpt, QuietOpt, SeedOpt, check_positive, check_seed, input_error, out_option
+from .options import (
+    JsonOpt,
+    Lang,
+    LangOpt,
+    QuietOpt,
+    SeedOpt,
+    check_positive,
+    check_seed,
+    input_error,
+    out_option,
+)
 from .output import out_console, print_items, print_json, progress, written
 
 OutOpt = Annotated[Path, out_option("folder for the maps, evolution.gif, footprint.geojson and summary.json")]
 MapHoursOpt = Annotated[
-    Optional[str], typer.Option("--map-hours", help="comma-separated times (hours) for PNG maps; default: four across the run")
+    str | None, typer.Option("--map-hours", help="comma-separated times (hours) for PNG maps; default: four across the run")
 ]
 GifOpt = Annotated[bool, typer.Option("--gif/--no-gif", help="write an animated GIF of the evolution")]
 HoursOpt = Annotated[float, typer.Option("--hours", help="simulated hours")]
@@ -62,24 +72,38 @@ def _run_hazard(hazard: Any, district: Any, horizon_h: float, frame_h: float, ma
     written(out, summary["files"])
 
 
-def _breaches(texts: list[str] | None) -> list[dict[str, Any]]:
-    """``--breach DIKE:HOURS[:WIDTH_M]`` values as the flood builder takes them."""
+def _breaches(texts: list[str] | None, dikes: list[str], hours: float) -> list[dict[str, Any]]:
+    """``--breach DIKE:HOURS[:WIDTH_M]`` values as the flood builder takes them, each checked:
+    a dike of the district, a time within the run, a positive width."""
     breaches = []
     for text in texts or []:
         parts = text.split(":")
         try:
-            breaches.append({"dike": parts[0], "time_h": float(parts[1]),
-                             **({"width_m": float(parts[2])} if len(parts) > 2 else {})})
-        except (IndexError, ValueError):
+            if len(parts) not in (2, 3):
+                raise ValueError
+            b = {"dike": parts[0], "time_h": float(parts[1]), **({"width_m": float(parts[2])} if len(parts) > 2 else {})}
+        except ValueError:
             raise input_error(f"--breach: expected DIKE:HOURS[:WIDTH_M], found {text!r}") from None
+        if b["dike"] not in dikes:
+            raise input_error(f"--breach: unknown dike {b['dike']!r}; the district's dikes: {', '.join(dikes)}")
+        if not 0 <= b["time_h"] <= hours:
+            raise input_error(f"--breach: {text!r} opens at {b['time_h']:g} h, outside the run (0–{hours:g} h, --hours)")
+        if "width_m" in b and not b["width_m"] > 0:
+            raise input_error(f"--breach: the width must be positive, found {b['width_m']:g} m in {text!r}")
+        breaches.append(b)
     return breaches
 
 
 def hazard_flood(
     out: OutOpt,
     return_period: Annotated[float, typer.Option("--return-period", help="design flood, years (2-200)")] = 50.0,
-    hydrograph: Annotated[Optional[Path], typer.Option("--hydrograph", help="observed stages CSV (time_h,stage_m) instead")] = None,
-    breach: Annotated[Optional[list[str]], typer.Option("--breach", help="DIKE:HOURS[:WIDTH_M], e.g. xijiao-dike:30:150")] = None,
+    hydrograph: Annotated[Path | None, typer.Option("--hydrograph", help="observed stages CSV (time_h,stage_m) instead")] = None,
+    breach: Annotated[list[str] | None, typer.Option("--breach", help="DIKE:HOURS[:WIDTH_M], e.g. xijiao-dike:30:150")] = None,
+    dike_crest_offset: Annotated[float, typer.Option(
+        "--dike-crest-offset", help="raise (or, negative, lower) every dike crest by M metres")] = 0.0,
+    engine: Annotated[str, typer.Option("--engine", help="2d (local-inertial solver) or fill (quick look)")] = "2d",
+    regime: Annotated[str, typer.Option(
+        "--regime", help="regulated (with the Wuxikou reservoir, today) or natural (before 2019)")] = "regulated",
     hours: HoursOpt = 72.0,
     step_hours: StepHoursOpt = 2.0,
     map_hours: MapHoursOpt = None,
@@ -91,12 +115,23 @@ def hazard_flood(
     """A Chang River flood on the built-in district. 昌江洪水。"""
     # deferred: the district and the flood solver load numpy, scipy and numba kernels
     from network.district import load_district
-    from sim.hazards.flood.scenario import river_flood
+    from sim.hazards.flood.frequency import RETURN_PERIOD_RANGE
+    from sim.hazards.flood.scenario import ENGINES, river_flood
 
     _check_frames(hours, step_hours)
-    breaches = _breaches(breach)
+    lo, hi = RETURN_PERIOD_RANGE
+    if hydrograph is None and not lo <= return_period <= hi:
+        raise input_error(f"--return-period: the frequency curve covers {lo:g}–{hi:g} years, found {return_period:g}")
+    if engine not in ENGINES:
+        raise input_error(f"--engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
+    if regime not in ("regulated", "natural"):
+        raise input_error(f"--regime: expected regulated or natural, found {regime!r}")
+    if not -20 <= dike_crest_offset <= 100:
+        raise input_error(f"--dike-crest-offset: expected -20..100 m, found {dike_crest_offset:g}")
     district = load_district()
-    flood = river_flood(district, return_period_years=return_period, hydrograph=hydrograph, breaches=breaches)
+    breaches = _breaches(breach, [d.id for d in district.spec.dikes], hours)
+    flood = river_flood(district, return_period_years=return_period, regime=regime, hydrograph=hydrograph,
+                        breaches=breaches, dike_crest_offset_m=dike_crest_offset, engine=engine)
     label = f"{return_period:g}年一遇洪水" if lang is Lang.zh else f"{return_period:g}-year flood"
     if hydrograph is not None:
         label = f"实测水位 {hydrograph.name}" if lang is Lang.zh else f"observed stages {hydrograph.name}"
@@ -121,7 +156,7 @@ def _ignitions(texts: list[str] | None) -> list[tuple[float, ...]] | None:
 
 def hazard_fire(
     out: OutOpt,
-    ignite: Annotated[Optional[list[str]], typer.Option("--ignite", help="LON,LAT[,HOURS] of an ignition (repeatable); default: northern hills")] = None,
+    ignite: Annotated[list[str] | None, typer.Option("--ignite", help="LON,LAT[,HOURS] of an ignition (repeatable); default: northern hills")] = None,
     wind_speed: Annotated[float, typer.Option("--wind-speed", help="m/s")] = 6.0,
     wind_from: Annotated[float, typer.Option("--wind-from", help="degrees the wind blows from (315 = north-west)")] = 315.0,
     hours: HoursOpt = 12.0,
@@ -150,13 +185,13 @@ def hazard_fire(
 def hazard_chemical(
     out: OutOpt,
     site: Annotated[str, typer.Option("--site", help="facility id of a chemical site in the district file")] = "chlor-alkali-plant",
-    substance: Annotated[Optional[str], typer.Option("--substance", help="chemical (default: what the site stores)")] = None,
-    rate_kg_s: Annotated[Optional[float], typer.Option("--rate-kg-s", help="continuous release rate")] = 1.0,
+    substance: Annotated[str | None, typer.Option("--substance", help="chemical (default: what the site stores)")] = None,
+    rate_kg_s: Annotated[float | None, typer.Option("--rate-kg-s", help="continuous release rate")] = 1.0,
     duration_min: Annotated[float, typer.Option("--duration-min", help="release duration")] = 30.0,
-    mass_kg: Annotated[Optional[float], typer.Option("--mass-kg", help="instantaneous release instead of a rate")] = None,
+    mass_kg: Annotated[float | None, typer.Option("--mass-kg", help="instantaneous release instead of a rate")] = None,
     wind_speed: Annotated[float, typer.Option("--wind-speed", help="m/s at release height")] = 2.0,
     wind_from: Annotated[float, typer.Option("--wind-from", help="degrees the wind blows from")] = 45.0,
-    stability: Annotated[Optional[str], typer.Option("--stability", help="Pasquill-Gifford class A-F (default: from time of day and cloud)")] = None,
+    stability: Annotated[str | None, typer.Option("--stability", help="Pasquill-Gifford class A-F (default: from time of day and cloud)")] = None,
     night: Annotated[bool, typer.Option("--night/--day", help="time of day, for the stability class")] = True,
     cloud_oktas: Annotated[float, typer.Option("--cloud-oktas", help="night cloud cover, 0-8")] = 2.0,
     protective: Annotated[str, typer.Option("--protective-action", help="evacuate or shelter")] = "evacuate",

@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from network.district import District
 from network.errors import InputError
@@ -20,7 +21,7 @@ from network.plan import Plan
 from optimize.relief_rounds import relief_rounds
 from sim.api import run as sim_run
 from sim.params import SimParams
-from sim.result import INDICATORS, RunResult
+from sim.result import INDICATORS, RunResult, death_note, passes
 
 from .inputs import build_hazards_with_notes, load_scenario_network
 from .plans import build_plan
@@ -71,19 +72,20 @@ def kpi_rows(result: RunResult, targets: Targets) -> list[dict[str, Any]]:
         "relief_p95_h": (k["relief_time"]["p95_h"], h, "<="),
         "warning_coverage": (k["warning_coverage"], targets.warning_coverage, ">="),
         "forest_fire_damage_permille": (k["forest_fire_damage_permille"], targets.forest_fire_damage_permille, "<="),
-        "exposure_people": (k["exposure_people"], targets.exposure_people, "<="),
+        "flood_deaths_per_million": (k.get("expected_annual_deaths_per_million"),
+                                     targets.flood_deaths_per_million, "<"),
     }
     rows = []
     for key, zh, en, unit, _default, _op in INDICATORS:
         v, target, op = values[key]
         zh, en = zh.replace("10 h", f"{h:g} h"), en.replace("10 h", f"{h:g} h")
-        note = ""
+        note = death_note(k) if key == "flood_deaths_per_million" else ""
         if v is None or (isinstance(v, float) and math.isnan(v)):
             v, ok = None, None
-            note = "not applicable in this run"
+            note = note or "not applicable in this run"
         else:
             v = float(v)
-            ok = bool(v >= target) if op == ">=" else bool(v <= target)
+            ok = passes(v, target, op)
             if math.isinf(v):  # JSON has no inf
                 v, note = None, "not reached: some affected people were never relieved in the run"
         rows.append({"indicator": key, "zh": zh, "en": en, "unit": unit, "value": v, "target": f"{op} {target:g}",

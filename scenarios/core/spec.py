@@ -118,7 +118,7 @@ class Targets(StrictModel):
     relief_share: float = Field(1.0, ge=0, le=1)
     warning_coverage: float = Field(0.9, ge=0, le=1)
     forest_fire_damage_permille: float = Field(0.9, ge=0)
-    exposure_people: float = Field(0.0, ge=0)
+    flood_deaths_per_million: float = Field(1.0, ge=0)   # expected annual flood deaths per million residents (<)
 
 
 class Scenario(StrictModel):

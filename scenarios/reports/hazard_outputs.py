@@ -21,10 +21,18 @@ from network.basemap import draw_district
 from network.checks import language
 from network.district import District
 from network.fonts import use_cjk_font
-from network.hazard import AFFECTED, LETHAL, Hazard, HazardModelWarning, HazardState
-from network.raster import Raster
-
+from network.hazard import (
+    AFFECTED,
+    LETHAL,
+    FieldStyle,
+    Hazard,
+    HazardModelWarning,
+    HazardState,
+)
+from network.raster import Raster, write_asc
 from scenarios.core.spec import Targets
+from sim.hazards.flood.impact import flood_impact, gauge_context
+from sim.hazards.flood.model import RiverFlood
 
 from .figures import draw_field
 from .staging import staged_dir
@@ -88,6 +96,10 @@ def summarise(hazard: Hazard, district: District, frames: list[Frame]) -> dict[s
     out.update(indicators)
     if "damage_rate_permille" in indicators:
         out["damage_rate_target_permille"] = Targets().forest_fire_damage_permille
+    if isinstance(hazard, RiverFlood):
+        out.update(flood_impact(hazard, district, [f.time_s for f in frames]).as_dict())
+        out["exposed_note"] = "every resident of a flooded node (no evacuation)"
+        out["gauge"] = gauge_context(district, out["peak_stage_m"])
     return out
 
 
@@ -192,8 +204,47 @@ def write_outputs(
                     canvas.draw(by_time[float(t)], vmax)
                     writer.grab_frame()
             written.append(gif_path.name)
+        if isinstance(hazard, RiverFlood):
+            written += write_flood_maps(hazard, district, times_s, scratch, lang=lang, title=title)
         (scratch / "footprint.geojson").write_text(json.dumps(footprint, ensure_ascii=False), encoding="utf-8")
         written.append("footprint.geojson")
         summary["files"] = written + ["summary.json"]
         (scratch / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary
+
+
+#: the planner's flood maps: file stem, style, colour-scale top
+_FLOOD_MAPS = (
+    ("max_depth", FieldStyle("最大淹没水深 (m)", "maximum flood depth (m)", cmap="Blues", threshold=0.01, cap=5.0)),
+    ("arrival_h", FieldStyle("洪水到达时间 (h, 水深 ≥ 0.15 m)", "flood arrival (h, depth ≥ 0.15 m)", cmap="viridis_r",
+                             threshold=-1e9)),
+    ("duration_h", FieldStyle("淹没历时 (h, 水深 ≥ 0.15 m)", "time flooded (h, depth ≥ 0.15 m)", cmap="magma_r",
+                              threshold=0.0)),
+)
+
+
+def write_flood_maps(flood: RiverFlood, district: District, times_s: np.ndarray, out_dir: Path, *,
+                     lang: str = "zh", title: str = "") -> list[str]:
+    """Maps of the maximum depth, the arrival time and the duration of flooding over the run
+    (PNG, on the district base map) and the same rasters as ESRI ASCII grids (open in QGIS).
+
+    Returns
+    -------
+    list of str
+        The file names written into ``out_dir``.
+    """
+    use_cjk_font()
+    maps = flood.flood_maps(times_s)
+    names = []
+    for key, style in _FLOOD_MAPS:
+        fig = Figure(figsize=(9, 9.5), layout="constrained")
+        ax = fig.add_subplot()
+        draw_district(ax, district, lang=lang)
+        im = draw_field(ax, maps[key], style, alpha=0.85)
+        fig.colorbar(im, ax=ax, shrink=0.6, label=style.label(lang))
+        ax.set_aspect("equal")
+        ax.set_title(f"{title}\n{style.label(lang)}", fontsize=12)
+        fig.savefig(out_dir / f"flood_{key}.png", dpi=110)
+        write_asc(maps[key], out_dir / f"flood_{key}.asc")
+        names += [f"flood_{key}.png", f"flood_{key}.asc"]
+    return names

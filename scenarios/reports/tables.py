@@ -143,6 +143,11 @@ def key_numbers(result: RunResult) -> list[dict[str, str]]:
     util = _num(k.get("team_utilisation", {}).get("all"))
     add("队伍平均利用率", "mean team utilisation", format_value(util, "share"))
     add("致死区域暴露人数", "people exposed in lethal zones", format_value(k.get("exposure_people"), "people"))
+    deaths = _num(k.get("expected_deaths"))
+    if deaths is not None:
+        add("本次洪水期望死亡人数", "expected deaths in this flood", f"{deaths:.2f}")
+        add("洪涝年均期望死亡率 (每百万人)", "expected annual flood deaths per million",
+            f"{_num(k.get('expected_annual_deaths_per_million')):.3f}")
     fire = _num(k.get("forest_fire_damage_permille"))
     if fire is not None:
         add("森林火灾受害率", "forest fire damage rate", format_value(fire, "‰"))

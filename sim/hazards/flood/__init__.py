@@ -4,4 +4,4 @@ in a scenario (``scenario``)."""
 from .model import RiverFlood
 from .scenario import FLOOD, river_flood
 
-__all__ = ["RiverFlood", "river_flood", "FLOOD"]
+__all__ = ["FLOOD", "RiverFlood", "river_flood"]

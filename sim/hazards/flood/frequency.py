@@ -67,7 +67,7 @@ class RatingCurve:
     exponent: float
 
     @classmethod
-    def through(cls, datum_m: float, q1: float, h1: float, q2: float, h2: float) -> "RatingCurve":
+    def through(cls, datum_m: float, q1: float, h1: float, q2: float, h2: float) -> RatingCurve:
         """The curve through two (discharge, stage) points above ``datum_m``."""
         m = math.log((h2 - datum_m) / (h1 - datum_m)) / math.log(q2 / q1)
         return cls(datum_m, (h1 - datum_m) / q1**m, m)
@@ -93,7 +93,7 @@ class GumbelPeaks:
     scale_m3s: float
 
     @classmethod
-    def through(cls, t1: float, q1: float, t2: float, q2: float) -> "GumbelPeaks":
+    def through(cls, t1: float, q1: float, t2: float, q2: float) -> GumbelPeaks:
         """The distribution through two (return period, peak) points."""
         y1, y2 = float(gumbel_variate(t1)), float(gumbel_variate(t2))
         scale = (q2 - q1) / (y2 - y1)

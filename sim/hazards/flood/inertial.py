@@ -53,9 +53,10 @@ The numba kernels live in :mod:`sim.hazards.flood.inertial_kernels`; the numpy f
 from __future__ import annotations
 
 import time as _time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -97,7 +98,7 @@ class Hydrograph:
         object.__setattr__(self, "_cum", cum)
 
     @classmethod
-    def constant(cls, value: float) -> "Hydrograph":
+    def constant(cls, value: float) -> Hydrograph:
         """The same value at all times."""
         return cls(np.array([0.0]), np.array([float(value)]))
 
@@ -944,7 +945,7 @@ class InertialModel:
         for any step (it relaxes to normal flow), so it cannot grow. A face between a fixed and
         a computed cell does move water into a computed cell, so its flow depth stays in
         ``h_max``. tests/test_breach.py checks stability and mass on a deep fixed channel
-        beside a shallow floodplain (docs/references/_draft_breach.md, "time step").
+        beside a shallow floodplain (docs/references/hazards.md §1.4, "the time step beside fixed-level cells").
         """
         hm = max(float(self._rowmax.max()), self._set_ghosts(self.time), self._mixed_face_depth())
         dt = self.courant_dt(hm)
@@ -1010,7 +1011,7 @@ class InertialModel:
         np.maximum(hi[:-1], hi[1:], out=yhi[1:nr])
         return lo, hi, ylo, yhi
 
-    def load_state(self, other: "InertialModel") -> None:
+    def load_state(self, other: InertialModel) -> None:
         """Copy the hydraulic state and statistics of a model on the same grid (benchmarks,
         restarts). Boundaries and sources stay this model's own."""
         if other.dem.shape != self.dem.shape:
@@ -1079,6 +1080,24 @@ class InertialModel:
         self.n_steps += 1
         return dt
 
+    def advance(self, until_s: float) -> None:
+        """Step (stable steps) until the model time is exactly ``until_s``; nothing is stored.
+
+        Parameters
+        ----------
+        until_s
+            Model time to stop at (s); nothing happens when it is not after the model time.
+        """
+        target = float(until_s)
+        while self.time < target:
+            dt = self.stable_dt()
+            # land exactly on the target; avoid a sliver of a step just before it
+            if self.time + dt >= target - 1e-9 * max(1.0, abs(target)):
+                dt = target - self.time
+            self.step(dt)
+            if abs(self.time - target) <= 1e-9 * max(1.0, abs(target)):
+                self.time = target
+
     def _depth_raster(self) -> Raster:
         return self.dem.like(self.depth)
 
@@ -1117,14 +1136,7 @@ class InertialModel:
         depths = [self._depth_raster()]
         wall = _time.perf_counter()
         for target in times[1:]:
-            while self.time < target:
-                dt = self.stable_dt()
-                # land exactly on the target; avoid a sliver of a step just before it
-                if self.time + dt >= target - 1e-9 * max(1.0, abs(target)):
-                    dt = target - self.time
-                self.step(dt)
-                if abs(self.time - target) <= 1e-9 * max(1.0, abs(target)):
-                    self.time = float(target)
+            self.advance(float(target))
             depths.append(self._depth_raster())
         wall = _time.perf_counter() - wall
         n = self.n_steps - steps0

@@ -175,13 +175,11 @@ def _update_row(r, eta, z, qx, qy, fac, qx_out, qy_out, lo, hi, plo, phi, dt, dx
             e_new = z[r, c]
             h = 0.0
         eta[r, c] = e_new
-        if h > hmax[r, c]:
-            hmax[r, c] = h
+        hmax[r, c] = max(hmax[r, c], h)
         if h > thr:
             if not (t_wet[r, c] <= t_new):  # NaN: never wet before
                 t_wet[r, c] = t_new
-            if c < first:
-                first = c
+            first = min(first, c)
             last = c
             # only cells whose level the solver computes set the time step (dtw == 0 on
             # fixed-level cells, whose levels are re-imposed after every step)

@@ -132,14 +132,12 @@ def flood_level_kernel(
                 lev = f
             if has_pond:
                 p = pond[i]
-                if p > f:
-                    p = f
-                if p > lev:
-                    lev = p
+                p = min(p, f)
+                lev = max(lev, p)
         level_out[i] = lev
         z = e[i]
         if z != z:
             depth_out[i] = np.nan
         else:
             d = lev - z
-            depth_out[i] = d if d > 0.0 else 0.0
+            depth_out[i] = max(0.0, d)

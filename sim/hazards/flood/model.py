@@ -32,19 +32,20 @@ Conventions (documented once, used everywhere):
 * **Speed.** Dry edges keep their free-flow speed; wet edges are capped by the
   depth–disruption speed: ``factor = min(1, v(w) / v_free)``; ``v = 0`` (closed) at ≥ 300 mm.
 
-The return-period table and design-hydrograph defaults are **illustrative**, calibrated only to
-the few public Dufengkeng facts (warning level ≈ 28.5 m; 2016 peak 33.89 m; recession below
-warning ≈ 23 h after the peak; docs/references/changjiang.md §3–§4, docs/references/hazards.md
-§1.1); they are no substitute for a hydrological frequency analysis.
+This is the quick-look engine: water levels follow the river instantly, with no travel time
+over the floodplain and a breach open to its full width at once. The built-in scenarios run on
+the 2-D engine (:mod:`.two_d`), which this one is checked against. Design floods come from
+:mod:`.frequency` (docs/references/hazards.md §1.1).
 """
 from __future__ import annotations
 
 import csv
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from scipy import ndimage
@@ -53,21 +54,42 @@ from network.checks import finite
 from network.elevation import edge_sample_points
 from network.errors import InputError
 from network.hazard import (
-    AFFECTED, LETHAL, THREATENED, AffectedPeople, FieldStyle, Footprint, Hazard, HazardState, Zone,
+    AFFECTED,
+    LETHAL,
+    THREATENED,
+    AffectedPeople,
+    FieldStyle,
+    Footprint,
+    Hazard,
+    HazardState,
+    Zone,
 )
 from network.model import RoadNetwork
 from network.raster import Raster, mask_polygons, read_asc
 
+from .breach import U_CRIT
 from .kernels import fill_level_kernel, flood_fill_kernel, flood_level_kernel
 
 __all__ = [
     "CLOSED_DEPTH_MM",
-    "depth_disruption_speed", "edge_speed_factor",
-    "Hydrograph", "DesignHydrograph", "ObservedHydrograph",
-    "read_stage_csv", "write_stage_csv",
-    "Dike", "Breach", "RiverFlood",
-    "fill_level_map", "flood_fill", "flood_fill_reference", "fill_to_volume", "footprint_geojson",
-    "depth_zones", "FOOTPRINT_BANDS_M",
+    "FOOTPRINT_BANDS_M",
+    "Breach",
+    "DesignHydrograph",
+    "Dike",
+    "Hydrograph",
+    "ObservedHydrograph",
+    "RiverFlood",
+    "depth_disruption_speed",
+    "depth_zones",
+    "edge_speed_factor",
+    "fill_level_map",
+    "fill_to_volume",
+    "flood_fill",
+    "flood_fill_reference",
+    "footprint_geojson",
+    "max_rise_rate",
+    "read_stage_csv",
+    "write_stage_csv",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -325,12 +347,18 @@ class Dike:
 
 @dataclass(frozen=True)
 class Breach:
-    """A dike breach at ``time_s``: the dike cells within ``width_m / 2`` of (x, y) drop to the ground."""
+    """A dike breach at ``time_s``: the dike cells within ``width_m / 2`` of (x, y) drop to the ground.
+
+    The fill engine opens the full width at once; the 2-D engine (:mod:`.two_d`) grows the breach
+    to ``width_m`` with the Verheij–van der Knaap relation for the dike's ``material``
+    (``"sand"`` or ``"clay"``).
+    """
 
     time_s: float
     x: float
     y: float
     width_m: float = 50.0
+    material: str = "sand"
 
 
 def _polyline(xy: Any, name: str) -> np.ndarray:
@@ -387,6 +415,8 @@ def _as_breach(b: Any, i: int) -> Breach:
         finite(f"breaches[{i}].{f}", getattr(out, f))
     if out.width_m <= 0:
         raise InputError(f"breaches[{i}].width_m: must be positive, found {out.width_m}")
+    if out.material not in U_CRIT:
+        raise InputError(f"breaches[{i}].material: {out.material!r} is not one of {', '.join(U_CRIT)}")
     return out
 
 
@@ -725,6 +755,11 @@ class RiverFlood(Hazard):
     label_zh, label_en = "洪水", "flood"
     water_on_roads = True
     name = "river flood"
+    #: which flood engine: the connected fill here, the 2-D solver in :mod:`.two_d`
+    engine = "fill"
+    #: attributes a flood of :meth:`with_hydrograph` shares with this one (the terrain work)
+    _shared: tuple[str, ...] = ("net", "affected_depth_m", "lethal_depth_m", "warning_lead_s", "time_step_s",
+                                "ponding", "_terrain", "warning_stage_m")
 
     def __init__(
         self,
@@ -769,7 +804,7 @@ class RiverFlood(Hazard):
         self._setup(hydrograph, list(breaches))
 
     # ------------------------------------------------------------------ setup
-    def with_hydrograph(self, hydrograph: Hydrograph | str | Path, breaches: Iterable[Breach | dict] | None = None) -> "RiverFlood":
+    def with_hydrograph(self, hydrograph: Hydrograph | str | Path, breaches: Iterable[Breach | dict] | None = None) -> RiverFlood:
         """The same river, DEM, dikes and network under another flood (terrain work is shared).
 
         Parameters
@@ -790,9 +825,8 @@ class RiverFlood(Hazard):
             On a hydrograph that cannot be read or has negative stages, or a breach that is
             malformed, off a dike or before the flood starts.
         """
-        new = object.__new__(RiverFlood)
-        for k in ("net", "affected_depth_m", "lethal_depth_m", "warning_lead_s", "time_step_s", "ponding", "_terrain",
-                  "warning_stage_m"):
+        new = object.__new__(type(self))
+        for k in self._shared:
             setattr(new, k, getattr(self, k))
         new._setup(hydrograph, list(self.breaches if breaches is None else breaches))
         return new
@@ -1114,6 +1148,85 @@ class RiverFlood(Hazard):
             fields={"depth": self.depth(t)} if fields else {},
         )
 
+    # ------------------------------------------------------------------ what people face
+    def node_hazard(self, times_s: Sequence[float], step_s: float = 600.0) -> dict[str, np.ndarray]:
+        """What the water does at each node between the first and last of ``times_s``.
+
+        Depths are sampled every ``step_s`` (and at ``times_s``); the rise rate is the largest
+        rise over one hour. The connected fill has no velocities: ``max_speed`` and ``max_hv``
+        are 0 (so no node falls in a breach zone; the 2-D engine gives them).
+
+        Parameters
+        ----------
+        times_s
+            The run's times (s); only their span is used.
+        step_s
+            Sampling interval of the depths (s).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Per node: ``max_depth`` (m), ``max_rise`` (m/h), ``max_speed`` (m/s), ``max_hv`` (m²/s):
+            the inputs of :func:`.mortality.mortality_fraction`.
+        """
+        t = np.asarray([float(v) for v in times_s])
+        if t.size == 0:
+            raise InputError("times_s: give at least one time")
+        grid = np.unique(np.r_[np.arange(t.min(), t.max(), float(step_s)), t])
+        depths = np.vstack([self.network_depths(float(ti))[0] for ti in grid])
+        speed, hv = self._node_velocities()
+        return {"max_depth": depths.max(axis=0), "max_rise": max_rise_rate(grid, depths),
+                "max_speed": speed, "max_hv": hv}
+
+    def flood_maps(self, times_s: Sequence[float], depth_m: float | None = None,
+                   step_s: float = 600.0) -> dict[str, Raster]:
+        """The planner's three maps between the first and last of ``times_s`` (sampled every ``step_s``).
+
+        Parameters
+        ----------
+        times_s
+            The run's times (s); only their span is used.
+        depth_m
+            The depth that counts as flooded for arrival and duration (default: the affected depth).
+        step_s
+            Sampling interval (s).
+
+        Returns
+        -------
+        dict of str to Raster
+            ``max_depth`` (m; 0 dry), ``arrival_h`` (hours from t = 0 at which the cell first
+            holds ``depth_m``; NaN never) and ``duration_h`` (hours it holds at least
+            ``depth_m``; 0 never); NaN off the DEM's data.
+        """
+        d = self.affected_depth_m if depth_m is None else finite("depth_m", depth_m)
+        t = np.asarray([float(v) for v in times_s])
+        if t.size == 0:
+            raise InputError("times_s: give at least one time")
+        grid = np.unique(np.r_[np.arange(t.min(), t.max(), float(step_s)), t])
+        first = self.depth(float(grid[0]))
+        deepest = np.nan_to_num(first.values).copy()
+        arrival = np.where(deepest >= d, grid[0], np.inf)
+        duration = np.zeros_like(deepest)
+        was = deepest >= d
+        for a, b in zip(grid[:-1], grid[1:]):
+            now = np.nan_to_num(self.depth(float(b)).values)
+            np.maximum(deepest, now, out=deepest)
+            over = now >= d
+            arrival = np.where(over & np.isinf(arrival), b, arrival)
+            duration += (over & was) * (b - a)
+            was = over
+        nodata = ~np.isfinite(first.values)
+        return {
+            "max_depth": first.like(np.where(nodata, np.nan, deepest)),
+            "arrival_h": first.like(np.where(nodata | np.isinf(arrival), np.nan, arrival / 3600.0)),
+            "duration_h": first.like(np.where(nodata, np.nan, duration / 3600.0)),
+        }
+
+    def _node_velocities(self) -> tuple[np.ndarray, np.ndarray]:
+        """(largest speed, largest depth × speed) per node; the fill has none."""
+        n = self._terrain.n_nodes
+        return np.zeros(n), np.zeros(n)
+
     # ------------------------------------------------------------------ the hazard interface
     @property
     def field_style(self) -> FieldStyle:
@@ -1144,6 +1257,20 @@ class RiverFlood(Hazard):
         if self.warning_stage_m is not None:
             out["warning_stage_m"] = self.warning_stage_m
         return out
+
+
+def max_rise_rate(times_s: np.ndarray, depths: np.ndarray, window_s: float = 3600.0) -> np.ndarray:
+    """Largest rise of each column of ``depths`` (one row per time) over ``window_s``, in m/h.
+
+    Each time is compared with the first time at most ``window_s`` before it; a shorter span
+    (at the start) counts as a whole window, so a sudden jump reads as its size per window.
+    """
+    t = np.asarray(times_s, dtype=np.float64)
+    d = np.asarray(depths, dtype=np.float64)
+    back = np.searchsorted(t, t - window_s, side="left")
+    span_h = np.maximum(t - t[back], window_s) / 3600.0
+    rise = (d - d[back]) / span_h[:, None]
+    return np.maximum(rise.max(axis=0), 0.0)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,11 +17,12 @@ from network.district import District
 from network.errors import InputError, YingjiError
 from network.geometry import PolylineIndex
 from network.raster import Raster
-from network.terrain import xy_of
+from network.terrain import LandCover, xy_of
 
 from ..registry import BuildContext, HazardType
 from .frequency import design_flood, dufengkeng
 from .model import Breach, Dike, Hydrograph, RiverFlood
+from .two_d import RiverFlood2D, manning_from_landcover
 
 
 def river_geometry(district: District) -> tuple[np.ndarray, float]:
@@ -89,6 +90,10 @@ def _tie_back(dem: Raster, away: tuple[np.ndarray, np.ndarray], start: np.ndarra
     return np.asarray(pts, float).reshape(-1, 2)
 
 
+#: the flood engines: the 2-D local-inertial solver (default) and the connected fill (quick look)
+ENGINES = ("2d", "fill")
+
+
 def river_flood(
     district: District,
     *,
@@ -99,9 +104,13 @@ def river_flood(
     breaches: Sequence[dict] = (),
     surface_slope_m_per_km: float | None = None,
     dike_crest_offset_m: float = 0.0,
+    engine: str = "2d",
     **kwargs,
 ) -> RiverFlood:
     """A flood of the district's river: a design flood of a return period, or a given hydrograph.
+
+    The river channel (land cover "water", up to the bank tops) holds the river's level; the
+    2-D engine takes Manning's n from the land cover (:func:`.two_d.manning_from_landcover`).
 
     Parameters
     ----------
@@ -118,13 +127,16 @@ def river_flood(
         A hydrograph object or a ``time_h,stage_m`` CSV path.
     breaches
         Dicts with ``dike`` (an id from the district), ``time_h``, ``width_m`` and optionally
-        ``at`` ([lon, lat]; default the dike's middle vertex).
+        ``at`` ([lon, lat]; default :func:`weakest_point`, where the dike stands on its lowest
+        ground) and ``material`` (``"sand"``, the default, or ``"clay"``).
     surface_slope_m_per_km
         Water-surface slope along the river (default: the district's).
     dike_crest_offset_m
         Raises (or, negative, lowers) every dike crest by this many metres.
+    engine
+        ``"2d"`` (:class:`.two_d.RiverFlood2D`) or ``"fill"`` (:class:`.model.RiverFlood`).
     **kwargs
-        Passed to :class:`RiverFlood` (depth thresholds, warning lead, ...).
+        Passed to the flood class (depth thresholds, warning lead, ...).
 
     Returns
     -------
@@ -133,8 +145,10 @@ def river_flood(
     Raises
     ------
     InputError
-        On an unknown dike or a bad hydrograph.
+        On an unknown dike or engine, or a bad hydrograph.
     """
+    if engine not in ENGINES:
+        raise InputError(f"engine: expected one of {', '.join(ENGINES)}; found {engine!r}")
     spec = district.spec
     crs = spec.district.crs
     river_xy, gauge_chainage = river_geometry(district)
@@ -152,12 +166,48 @@ def river_flood(
         dike = by_id.get(b.get("dike", ""))
         if dike is None:
             raise InputError(f"breaches[{i}].dike: unknown dike {b.get('dike')!r}; known: {sorted(by_id)}")
-        x, y = xy_of([b.get("at") or dike.line[len(dike.line) // 2]], crs)[0]
+        x, y = xy_of([b["at"]], crs)[0] if b.get("at") else weakest_point(district, dike.id)
         breach_objs.append(Breach(time_s=float(b.get("time_h", 0.0)) * 3600.0, x=float(x), y=float(y),
-                                  width_m=float(b.get("width_m", 100.0))))
+                                  width_m=float(b.get("width_m", 100.0)), material=b.get("material", "sand")))
     kwargs.setdefault("warning_stage_m", warning)
-    return RiverFlood(district.network, district.terrain.dem, river_xy, hydrograph, gauge_chainage,
-                      surface_slope_m_per_km=surface_slope_m_per_km, dikes=dikes, breaches=breach_objs, **kwargs)
+    lc = district.terrain.landcover
+    kwargs.setdefault("channel", lc.like((lc.values == int(LandCover.WATER)).astype(np.float64)))
+    cls: type[RiverFlood] = RiverFlood
+    if engine == "2d":
+        cls = RiverFlood2D
+        kwargs.setdefault("manning_n", manning_from_landcover(lc))
+    return cls(district.network, district.terrain.dem, river_xy, hydrograph, gauge_chainage,
+               surface_slope_m_per_km=surface_slope_m_per_km, dikes=dikes, breaches=breach_objs, **kwargs)
+
+
+def weakest_point(district: District, dike_id: str) -> tuple[float, float]:
+    """Where a dike stands on its lowest ground (gauge-equivalent): the most water against it.
+
+    Parameters
+    ----------
+    district
+        The district model.
+    dike_id
+        A dike of the district.
+
+    Returns
+    -------
+    tuple of float
+        Projected (x, y) of that point of the dike's line (tie-backs excluded).
+    """
+    spec = district.spec
+    dike = next(d for d in spec.dikes if d.id == dike_id)
+    xy = xy_of(dike.line, spec.district.crs)
+    seg = np.hypot(*np.diff(xy, axis=0).T)
+    k = np.maximum(1, np.ceil(seg / (district.terrain.dem.cellsize / 2)).astype(int))
+    pts = np.vstack([xy[i] + np.linspace(0, 1, k[i], endpoint=False)[:, None] * (xy[i + 1] - xy[i])
+                     for i in range(len(seg))] + [xy[-1:]])
+    river_xy, gauge_chainage = river_geometry(district)
+    _, s = PolylineIndex(river_xy).query(pts[:, 0], pts[:, 1])
+    ground = district.terrain.dem.sample(pts[:, 0], pts[:, 1])
+    equivalent = ground - spec.river.surface_slope_m_per_km / 1000.0 * (gauge_chainage - s)
+    best = int(np.nanargmin(equivalent))
+    return float(pts[best, 0]), float(pts[best, 1])
 
 
 class BreachSection(StrictModel):
@@ -166,7 +216,8 @@ class BreachSection(StrictModel):
     dike: str
     time_h: float = Field(ge=0)
     width_m: float = Field(100.0, gt=0, le=5000)
-    at: LonLat | None = None
+    at: LonLat | None = None   # default: where the dike stands on its lowest ground
+    material: Literal["sand", "clay"] = "sand"   # sets how fast the breach widens (2-D engine)
 
     _at_ok = field_validator("at")(classmethod(lambda cls, v: lonlat_point(v)))
 
@@ -175,6 +226,7 @@ class FloodSection(StrictModel):
     """A river flood: a design flood of a return period, or an observed stage CSV."""
 
     return_period_years: float | None = Field(None, ge=2, le=200)
+    engine: Literal["2d", "fill"] = "2d"   # the 2-D solver, or the connected fill (quick look)
     regime: Literal["regulated", "natural"] = "regulated"   # with the Wuxikou reservoir (today), or before 2019
     peak_h: float | None = Field(None, ge=-200, le=720)     # when the design flood peaks (default: rises from 0 h)
     hydrograph: str | None = None   # time_h,stage_m CSV, relative to the scenario file
@@ -206,7 +258,8 @@ def build_flood(f: FloodSection, ctx: BuildContext) -> RiverFlood:
         if b.time_h * 3600.0 > ctx.duration_s:
             raise ctx.fail(f"hazards.flood.breaches.{i}.time_h", f"the breach opens at {b.time_h:g} h, after the "
                            f"run ends ({ctx.duration_s / 3600.0:g} h)")
-        breaches.append({"dike": b.dike, "time_h": b.time_h, "width_m": b.width_m, **({"at": list(b.at)} if b.at else {})})
+        breaches.append({"dike": b.dike, "time_h": b.time_h, "width_m": b.width_m, "material": b.material,
+                         **({"at": list(b.at)} if b.at else {})})
     hydrograph = None
     if f.hydrograph is not None:
         hydrograph = ctx.resolve(f.hydrograph)
@@ -215,8 +268,8 @@ def build_flood(f: FloodSection, ctx: BuildContext) -> RiverFlood:
     try:
         return river_flood(
             district, return_period_years=f.return_period_years or 50.0, regime=f.regime, peak_time_h=f.peak_h,
-            hydrograph=hydrograph,
-            breaches=breaches, dike_crest_offset_m=f.dike_crest_offset_m, surface_slope_m_per_km=f.surface_slope_m_per_km, affected_depth_m=f.affected_depth_m,
+            hydrograph=hydrograph, breaches=breaches, dike_crest_offset_m=f.dike_crest_offset_m,
+            surface_slope_m_per_km=f.surface_slope_m_per_km, engine=f.engine, affected_depth_m=f.affected_depth_m,
             lethal_depth_m=f.lethal_depth_m, warning_lead_s=f.warning_lead_h * 3600.0,
         )
     except YingjiError as exc:
