@@ -46,7 +46,7 @@ from __future__ import annotations
 import csv
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -450,8 +450,8 @@ def optimize_district_plan(
     district, *, teams: int | Mapping[str, int] | None = 0, shelters: int = 0, warehouses: int = 0,
     objective: str = "median", hazards_sets: Sequence[Sequence[Any]] | None = None,
     hazard_labels: Sequence[str] | None = None, probabilities: Sequence[float] | None = None,
-    robust: str = "expected", time_limit_s: float = 60.0, flood_prone: np.ndarray | None = None,
-    shelter_share: float = 1.0, unreachable_minutes: float = 240.0, state_hours: Sequence[float] | None = None,
+    robust: str = "expected", time_limit_s: float = 60.0,
+    flood_prone: np.ndarray | Callable[[], np.ndarray] | None = None, shelter_share: float = 1.0, unreachable_minutes: float = 240.0, state_hours: Sequence[float] | None = None,
     standard_minutes: float = 30.0, demand_cell_m: float = 750.0, candidate_cell_m: float = 1500.0,
     solver: str = "auto",
 ) -> tuple[Plan, DistrictPlanReport]:
@@ -474,9 +474,10 @@ def optimize_district_plan(
         ``expected``, ``worst`` or ``regret`` over the hazard sets.
     time_limit_s : float
         Wall-clock seconds shared by all the solves.
-    flood_prone : ndarray, optional
+    flood_prone : ndarray or callable returning one, optional
         People at flood risk per node (water-rescue demand; times ``shelter_share``, shelter
-        demand). Default: the people the hazard sets affect.
+        demand). Default: the people the hazard sets affect. A callable is called only once the
+        settings are checked, so a costly flood run never precedes an input error.
     shelter_share : float
         Share of the flood-prone people who need a shelter place, in (0, 1].
     unreachable_minutes : float
@@ -598,8 +599,10 @@ def _scenario_networks(net, hazards_sets, hazard_labels, probabilities, state_ho
     return nets, pi, np.max([d.affected for d in damaged], axis=0)
 
 
-def _flood_prone_people(net, flood_prone: np.ndarray | None, affected: np.ndarray | None, req: _Request) -> np.ndarray:
+def _flood_prone_people(net, flood_prone: np.ndarray | Callable[[], np.ndarray] | None, affected: np.ndarray | None, req: _Request) -> np.ndarray:
     """People at flood risk per node: as given, else the people the hazard sets affect (checked)."""
+    if callable(flood_prone):
+        flood_prone = flood_prone()
     if flood_prone is None:
         if affected is None and (req.n_shelters or req.counts.get("water_rescue", 0)):
             raise InputError("flood_prone: needed for water-rescue bases and shelters (people at flood risk per "

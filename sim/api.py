@@ -71,7 +71,7 @@ def default_district_flood(district: District | None = None, **flood: Any):
 
 def simulate_district(plan: Plan | None = None, params: SimParams | dict | None = None, *,
                       district: District | None = None, hazards: Sequence[Hazard] | None = None,
-                      seed: int | None = None, router: RoundRouter | None = None
+                      seed: int | None = None, router: RoundRouter | None = None, engine: str = "2d"
                       ) -> tuple[RunResult, list[dict[str, Any]]]:
     """Run the built-in district (default: 100-year flood with a dike breach, today's plan) and
     return the RunResult and the indicator table for ``yingji simulate``.
@@ -90,6 +90,8 @@ def simulate_district(plan: Plan | None = None, params: SimParams | dict | None 
         Overrides ``params.seed``.
     router
         Solves the delivery rounds when ``params.supply_routing == "optimiser"``.
+    engine
+        The default flood's engine, ``"2d"`` or ``"fill"`` (unused when ``hazards`` are given).
 
     Returns
     -------
@@ -105,6 +107,6 @@ def simulate_district(plan: Plan | None = None, params: SimParams | dict | None 
     if plan is None:
         plan = Plan.existing(district)
     if hazards is None:
-        hazards = [default_district_flood(district)]
+        hazards = [default_district_flood(district, engine=engine)]
     result = run(district, hazards, plan, params, seed=seed, router=router)
     return result, indicator_table(result)

@@ -19,6 +19,7 @@ from network.plan import Plan
 
 from .dispatch import Dispatcher, Team
 from .evacuation import Group, Ledger, Party, ShelterState
+from .hazards.fire.model import ForestFire, combined_damage_rate_permille
 from .hazards.flood.impact import annual_risk, node_mortality
 from .hazards.flood.model import RiverFlood
 from .params import SimParams
@@ -227,10 +228,9 @@ def _flood_deaths(sim: FinishedRun) -> dict[str, Any]:
 
 
 def _fire_damage_permille(hazards: Sequence[Hazard], end_s: float) -> float:
-    """The worst forest fire damage rate (‰) among the hazards that report one; NaN when none does."""
-    rates = [h.indicators([end_s]).get("damage_rate_permille") for h in hazards]
-    rates = [r for r in rates if r is not None]
-    return max(rates) if rates else math.nan
+    """The district's forest fire damage rate (‰): the forest all the fires burned, each cell
+    once, over the forest area; NaN when no fire burns in the run."""
+    return combined_damage_rate_permille([h for h in hazards if isinstance(h, ForestFire)], end_s)
 
 
 def _kpis(sim: FinishedRun, tally: _ReliefTally, util: dict[str, float]) -> dict[str, Any]:

@@ -210,7 +210,7 @@ def _yingji(*args: str) -> subprocess.CompletedProcess:
 def test_cli_plan_writes_every_file(tmp_path):
     out = tmp_path / "plan"
     r = _yingji("optimize", "plan", "--teams", "1", "--team-types", "general,hazmat", "--shelters", "1",
-                "--warehouses", "1", "--time-limit", "4", "--json", "--out", str(out))
+                "--warehouses", "1", "--time-limit", "4", "--engine", "fill", "--json", "--out", str(out))
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     for name in ("plan.json", "plan.geojson", "plan_map.png", "before_after.csv", "report.json"):

@@ -13,7 +13,7 @@ from network.raster import Raster
 from network.hazard import AFFECTED, LETHAL, THREATENED
 from sim.hazards.fire.model import (
     NEVER, AlexandridisParams, Density, FireGrade, ForestFire, Vegetation, _q_by_direction, _step_reference,
-    damage_rate_permille, fire_grade, p_burn, slope_angle_deg, slope_factor, transition_table, wind_factor)
+    combined_damage_rate_permille, damage_rate_permille, fire_grade, p_burn, slope_angle_deg, slope_factor, transition_table, wind_factor)
 
 CRS = "EPSG:32650"
 CERTAIN = AlexandridisParams(p_h=1.0)  # thickets, normal density, flat, calm: p_burn = 1
@@ -229,6 +229,24 @@ def test_damage_rate_hand_made():
     assert summary["burned_ha"] == pytest.approx(50.0) and summary["grade"] == "large"
     g = ForestFire(None, d, v, s, [(50.0, 950.0)], params=CERTAIN, forest_types=(Vegetation.PINE, Vegetation.THICKETS))
     assert g.damage_rate_permille(30 * g.step_s) == pytest.approx(1000 * 50 / 90)
+
+
+def test_two_fires_count_each_burned_cell_once():
+    """The hand-made raster of test_damage_rate_hand_made: a fire west of the wall burns 20 ha of
+    forest, one east of it all 40 ha of the east; the district's rate adds them, and the same
+    fire twice counts once."""
+    veg = np.full((10, 10), float(Vegetation.PINE))
+    veg[4:, :5] = Vegetation.THICKETS
+    veg[:, 5] = Vegetation.NONE
+    d, v, s = rasters(veg, cell=100.0)
+    west = ForestFire(None, d, v, s, [(50.0, 950.0)], params=CERTAIN, seed=0)
+    east = ForestFire(None, d, v, s, [(950.0, 50.0)], params=CERTAIN, seed=0)
+    again = ForestFire(None, d, v, s, [(150.0, 850.0)], params=CERTAIN, seed=1)
+    t = 30 * west.step_s
+    assert combined_damage_rate_permille([west, east], t) == pytest.approx(1000 * 60 / 60)
+    assert combined_damage_rate_permille([west, again], t) == pytest.approx(1000 * 20 / 60)
+    assert combined_damage_rate_permille([west], t) == pytest.approx(west.damage_rate_permille(t))
+    assert np.isnan(combined_damage_rate_permille([], t))
 
 
 def test_damage_rate_and_grade_functions():

@@ -133,10 +133,15 @@ def test_compare_two_scenarios_json(tmp_path, capsys):
     res = json.loads(out)
     labels = [r["label"] for r in res["runs"]]
     assert labels == ["short-chlorine [existing]", "small-leak [existing]"]
-    expo = next(r for r in res["indicators"] if r["indicator"] == "exposure_people")
-    va, vb = expo["values"][labels[0]], expo["values"][labels[1]]
-    assert expo["diff"][labels[1]] == pytest.approx(vb - va)
-    assert vb <= va  # a tenth of the release exposes no more people
+    share = next(r for r in res["indicators"] if r["indicator"] == "relief_within_target")
+    va, vb = share["values"][labels[0]], share["values"][labels[1]]
+    assert 0 <= va <= 1 and 0 <= vb <= 1
+    assert share["diff"][labels[1]] == pytest.approx(vb - va)
+    # no river flood in either run: the death rate is not applicable, not a pass
+    deaths = next(r for r in res["indicators"] if r["indicator"] == "flood_deaths_per_million")
+    assert set(deaths["values"].values()) == {None}
+    assert all(row["pass"] is None for run in res["runs"] for row in run["indicators"]
+               if row["indicator"] == "flood_deaths_per_million")
 
 
 @pytest.mark.slow  # two full reports (figures + HTML): about 8 s

@@ -52,6 +52,11 @@ def test_builtin_builds_its_hazards_on_the_district(name, district):
         assert sc.hazards.chemical.site in facility_ids
     for b in (sc.hazards.flood.breaches if sc.hazards.flood else []):
         assert b.dike in {d.id for d in spec.dikes}
+    if sc.hazards.flood is not None:
+        # the built-in floods run on the 2-D solver; the fill stands in here to keep the suite quick
+        # (tests/test_flood_district.py runs the 2-D default event)
+        assert sc.hazards.flood.engine == "2d"
+        sc = sc.with_overrides({"hazards.flood.engine": "fill"})
     hazards = build_hazards(sc, district)
     want = {HAZARD_CLASS[k] for k in HAZARD_CLASS if getattr(sc.hazards, k) is not None}
     assert {type(h).__name__ for h in hazards} == want
@@ -60,12 +65,17 @@ def test_builtin_builds_its_hazards_on_the_district(name, district):
         assert len(state.edge_speed_factor) == district.network.n_edges
 
 
+def test_builtin_flood_is_built_on_the_2d_solver(district):
+    hazards = build_hazards(load_scenario("flood-50y"), district)
+    assert {type(h).__name__ for h in hazards} == {"RiverFlood2D", "RoadDamage"}
+
+
 def test_compound_release_starts_when_the_flood_reaches_the_plant(district):
     from scenarios.core.inputs import build_hazards_with_notes
 
-    sc = load_scenario("compound-flood-chemical")
+    sc = load_scenario("compound-flood-chemical").with_overrides({"hazards.flood.engine": "fill"})
     hazards, notes = build_hazards_with_notes(sc, district)
-    flood = next(h for h in hazards if type(h).__name__ == "RiverFlood")
+    flood = next(h for h in hazards if h.kind == "flood")
     chem = next(h for h in hazards if type(h).__name__ == "ChemicalRelease")
     node = int(district.facility_nodes([f for f in district.spec.facilities if f.id == "chlor-alkali-plant"])[0])
     assert chem.start_s == pytest.approx(flood.first_flood_time_s(0.3)[node])

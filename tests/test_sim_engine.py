@@ -95,9 +95,12 @@ def test_same_seed_same_result(district, flood, plan):
     assert a != c
 
 
-def test_capacity_short_is_shown(result):
-    k = result.kpis
-    assert k["shelters_full"]                      # today's shelters fill up in a 100-year flood
+def test_capacity_short_is_shown(district, flood, plan):
+    # today's 22,250 places hold the 100-year flood's evacuees; with half of them the shelters fill
+    half = dataclasses.replace(plan, shelters=tuple(dataclasses.replace(s, capacity=s.capacity // 2)
+                                                    for s in plan.shelters))
+    k = run(district, [flood], half, SimParams(duration_h=48, seed=3)).kpis
+    assert k["shelters_full"]
     assert k["unmet_at_end"]["stranded_people"] > 0
     assert k["relief_time"]["unrelieved_people"] > 0
     assert k["relief_time"]["share_within_target"] < 1.0

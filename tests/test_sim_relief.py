@@ -153,8 +153,10 @@ def test_full_shelters_get_relief_in_place_on_the_district(district):
     from sim.api import default_district_flood
 
     plan = P.existing(district)
+    # half of today's shelter places, so that they fill in the 100-year flood; stock to spare
     rich = dataclasses.replace(plan, warehouses=tuple(
-        dataclasses.replace(w, stock={k: v * 20 for k, v in w.stock.items()}) for w in plan.warehouses))
+        dataclasses.replace(w, stock={k: v * 20 for k, v in w.stock.items()}) for w in plan.warehouses),
+        shelters=tuple(dataclasses.replace(s, capacity=s.capacity // 2) for s in plan.shelters))
     sim = Simulation(district.network, [default_district_flood(district, engine="fill")], rich,
                      SimParams(duration_h=30, seed=5, trucks_per_warehouse=6))
     r = sim.run()

@@ -21,7 +21,7 @@ def test_queue_check_json_matches_erlang_c():
 
 
 def test_simulate_prints_indicators_with_targets(tmp_path):
-    r = yingji("simulate", "--json", "--out", str(tmp_path / "run"))
+    r = yingji("simulate", "--engine", "fill", "--json", "--out", str(tmp_path / "run"))
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     names = {row["indicator"] for row in out["indicators"]}

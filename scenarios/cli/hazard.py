@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from .options import (
+    EngineOpt,
+    FloodEngine,
     JsonOpt,
     Lang,
     LangOpt,
@@ -101,7 +103,7 @@ def hazard_flood(
     breach: Annotated[list[str] | None, typer.Option("--breach", help="DIKE:HOURS[:WIDTH_M], e.g. xijiao-dike:30:150")] = None,
     dike_crest_offset: Annotated[float, typer.Option(
         "--dike-crest-offset", help="raise (or, negative, lower) every dike crest by M metres")] = 0.0,
-    engine: Annotated[str, typer.Option("--engine", help="2d (local-inertial solver) or fill (quick look)")] = "2d",
+    engine: EngineOpt = FloodEngine.two_d,
     regime: Annotated[str, typer.Option(
         "--regime", help="regulated (with the Wuxikou reservoir, today) or natural (before 2019)")] = "regulated",
     hours: HoursOpt = 72.0,
@@ -116,14 +118,12 @@ def hazard_flood(
     # deferred: the district and the flood solver load numpy, scipy and numba kernels
     from network.district import load_district
     from sim.hazards.flood.frequency import RETURN_PERIOD_RANGE
-    from sim.hazards.flood.scenario import ENGINES, river_flood
+    from sim.hazards.flood.scenario import river_flood
 
     _check_frames(hours, step_hours)
     lo, hi = RETURN_PERIOD_RANGE
     if hydrograph is None and not lo <= return_period <= hi:
         raise input_error(f"--return-period: the frequency curve covers {lo:g}–{hi:g} years, found {return_period:g}")
-    if engine not in ENGINES:
-        raise input_error(f"--engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
     if regime not in ("regulated", "natural"):
         raise input_error(f"--regime: expected regulated or natural, found {regime!r}")
     if not -20 <= dike_crest_offset <= 100:
@@ -131,7 +131,7 @@ def hazard_flood(
     district = load_district()
     breaches = _breaches(breach, [d.id for d in district.spec.dikes], hours)
     flood = river_flood(district, return_period_years=return_period, regime=regime, hydrograph=hydrograph,
-                        breaches=breaches, dike_crest_offset_m=dike_crest_offset, engine=engine)
+                        breaches=breaches, dike_crest_offset_m=dike_crest_offset, engine=engine.value)
     label = f"{return_period:g}年一遇洪水" if lang is Lang.zh else f"{return_period:g}-year flood"
     if hydrograph is not None:
         label = f"实测水位 {hydrograph.name}" if lang is Lang.zh else f"observed stages {hydrograph.name}"

@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .options import JsonOpt, Lang, LangOpt, TimeLimitOpt, check_positive, input_error, out_option
+from .options import EngineOpt, FloodEngine, JsonOpt, Lang, LangOpt, TimeLimitOpt, check_positive, input_error, out_option
 from .output import print_json, print_result
 
 _FLOOD_HOURS = 72.0
@@ -69,7 +69,7 @@ class _Robust(str, Enum):
     regret = "regret"
 
 
-def hazard_sets(tokens: str, district: Any) -> tuple[list[list[Any]], list[str], float]:
+def hazard_sets(tokens: str, district: Any, engine: str = "2d") -> tuple[list[list[Any]], list[str], float]:
     """``flood:RP``, ``flood:RP:breach`` or scenario names -> (hazard sets, labels, horizon hours)."""
     # deferred: the flood solver loads numpy, scipy and numba kernels
     from sim.api import DEFAULT_FLOOD
@@ -88,7 +88,8 @@ def hazard_sets(tokens: str, district: Any) -> tuple[list[list[Any]], list[str],
                 rp = float("nan")
             if len(parts) > 3 or (len(parts) == 3 and parts[2] != "breach") or not math.isfinite(rp) or rp <= 0:
                 raise input_error(f"--robust: expected flood:YEARS or flood:YEARS:breach, found {tok!r}")
-            sets.append([river_flood(district, return_period_years=rp, breaches=DEFAULT_FLOOD["breaches"] if len(parts) == 3 else [])])
+            sets.append([river_flood(district, return_period_years=rp, engine=engine,
+                                     breaches=DEFAULT_FLOOD["breaches"] if len(parts) == 3 else [])])
             horizon = max(horizon, _FLOOD_HOURS)
         else:
             # deferred: a scenario name brings in the whole runner
@@ -96,20 +97,22 @@ def hazard_sets(tokens: str, district: Any) -> tuple[list[list[Any]], list[str],
             from scenarios.core.spec import load_scenario
 
             sc = load_scenario(tok)
+            if sc.hazards.flood is not None:
+                sc = sc.with_overrides({"hazards.flood.engine": engine})
             sets.append(build_hazards(sc, district))
             horizon = max(horizon, float(sc.simulation.duration_h))
         labels.append(tok)
     return sets, labels, horizon
 
 
-def flood_prone_people(district: Any) -> Any:
+def flood_prone_people(district: Any, engine: str = "2d") -> Any:
     """People at nodes the default design flood (100-year, Xijiao dike breach) reaches within 72 h."""
     # deferred: numpy and the flood solver load only when a plan is optimised
     import numpy as np
 
     from sim.api import default_district_flood
 
-    first = default_district_flood(district).first_flood_time_s()
+    first = default_district_flood(district, engine=engine).first_flood_time_s()
     return np.where(np.isfinite(first) & (first <= _FLOOD_HOURS * 3600.0), district.network.population, 0.0)
 
 
@@ -218,6 +221,7 @@ def optimize_plan(
     time_limit: TimeLimitOpt = 120.0,
     unreachable_minutes: Annotated[float, typer.Option("--unreachable-minutes", help="time counted for a pair the damaged roads cut off (robust runs)")] = 240.0,
     shelter_share: Annotated[float, typer.Option("--shelter-share", help="share of the people at flood risk who need a public shelter place")] = 1.0,
+    engine: EngineOpt = FloodEngine.two_d,
     lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
 ) -> None:
@@ -231,11 +235,12 @@ def optimize_plan(
     district = load_district()
     kwargs: dict[str, Any] = {}
     if robust:
-        sets, labels, horizon = hazard_sets(robust, district)
+        sets, labels, horizon = hazard_sets(robust, district, engine.value)
         kwargs.update(hazards_sets=sets, hazard_labels=labels, robust=robust_objective.value,
                       state_hours=[h for h in range(3, int(horizon) + 1, 3)] or [horizon])
     else:
-        kwargs["flood_prone"] = flood_prone_people(district)
+        # called once the settings are checked: the 2-D flood run takes about a minute
+        kwargs["flood_prone"] = lambda: flood_prone_people(district, engine.value)
     plan, report = optimize_district_plan(
         district, teams={t: (teams if t in layers else 0) for t in TEAM_LAYERS}, shelters=shelters,
         warehouses=warehouses, objective=objective, time_limit_s=time_limit,

@@ -13,6 +13,7 @@ factory builds the option with that text. The spelling of each option lives only
 | ``--quiet/-q`` | no progress and no table: files, errors and exit status only |
 | ``--plan`` | one plan: existing, optimized or a plan JSON file; repeatable or comma-separated on the commands that run several (``compare``, ``batch``), where ``--plans`` is kept as the older spelling |
 | ``--time-limit`` | solver seconds |
+| ``--engine 2d|fill`` | the flood engine: the 2-D local-inertial solver (default) or the connected fill (a quick look) |
 
 Values are checked here too, so every command words a bad value the same way; those errors are
 :class:`network.errors.InputError`, printed as one line with exit status 2 by ``main()``.
@@ -26,7 +27,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 __all__ = [
-    "Lang", "LangOpt", "JsonOpt", "QuietOpt", "SeedOpt", "TimeLimitOpt", "PlanOpt", "PlansOpt",
+    "Lang", "LangOpt", "FloodEngine", "EngineOpt", "JsonOpt", "QuietOpt", "SeedOpt", "TimeLimitOpt", "PlanOpt", "PlansOpt",
     "out_option", "seed_option", "plan_option", "input_error", "check_seed", "check_positive", "plan_arg", "plan_list",
 ]
 
@@ -39,6 +40,17 @@ class Lang(str, Enum):
 
 
 LangOpt = Annotated[Lang, typer.Option("--lang", help="语言 / language of labels, tables, maps and reports: zh or en")]
+
+
+class FloodEngine(str, Enum):
+    """The flood engine (see :data:`sim.hazards.flood.scenario.ENGINES`)."""
+
+    two_d = "2d"
+    fill = "fill"
+
+
+EngineOpt = Annotated[FloodEngine, typer.Option(
+    "--engine", help="洪水引擎 / flood engine: 2d (local-inertial solver, about a minute a flood) or fill (a quick look)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as one JSON object on stdout (no table, no progress)")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress and no table: files, errors and exit status only")]
 TimeLimitOpt = Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
-from .options import JsonOpt, QuietOpt, SeedOpt, check_seed, input_error, out_option, plan_arg, plan_option
+from .options import EngineOpt, FloodEngine, JsonOpt, QuietOpt, SeedOpt, check_seed, input_error, out_option, plan_arg, plan_option
 from .output import out_console, print_json, progress, verdict
 
 
@@ -42,6 +42,7 @@ def simulate_district_command(
     out: Annotated[Optional[Path], out_option("folder for result.json and events.csv")] = None,
     plan: Annotated[Optional[str], plan_option("existing | a plan JSON file (default: existing)")] = None,
     seed: SeedOpt = 0,
+    engine: EngineOpt = FloodEngine.two_d,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -57,7 +58,7 @@ def simulate_district_command(
     chosen = _plan(plan, district)
     with progress(not (quiet or as_json)) as say:
         say("simulate", "模拟中 / simulating…")
-        result, table = simulate_district(chosen, district=district, seed=seed)
+        result, table = simulate_district(chosen, district=district, seed=seed, engine=engine.value)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         result.to_json(out / "result.json")

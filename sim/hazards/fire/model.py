@@ -33,6 +33,7 @@ and p_cd.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Iterable, Mapping, Sequence
@@ -201,6 +202,22 @@ def damage_rate_permille(burned_forest_area: float, forest_area: float) -> float
     if forest_area <= 0:
         return 0.0
     return 1000.0 * burned_forest_area / forest_area
+
+
+def combined_damage_rate_permille(fires: Sequence[ForestFire], time_s: float) -> float:
+    """The district's 森林火灾受害率 (‰) when several fires burn: the forest any of them burned
+    by ``time_s`` over the forest area. Fires on one raster count a cell they both burned once;
+    fires on different rasters add their rates. NaN without fires."""
+    if not fires:
+        return math.nan
+    by_grid: dict[tuple, list[ForestFire]] = {}
+    for f in fires:
+        by_grid.setdefault((f.shape, f.grid.x0, f.grid.y0, f.cellsize), []).append(f)
+    total = 0.0
+    for group in by_grid.values():
+        burned = np.unique(np.concatenate([f.burned_forest_cells(time_s) for f in group]))
+        total += damage_rate_permille(burned.size * group[0].cellsize**2 / 1e4, group[0].forest_area_ha)
+    return total
 
 
 # ---------------------------------------------------------------------- numpy reference
@@ -668,9 +685,14 @@ class ForestFire(Hazard):
 
     def burned_forest_ha(self, time_s: float | None = None) -> float:
         """Forest ignited by ``time_s`` (default: the current step), in ha."""
+        return float(self.burned_forest_cells(time_s).size) * self.cellsize**2 / 1e4
+
+    def burned_forest_cells(self, time_s: float | None = None) -> np.ndarray:
+        """Flat indices of the forest cells ignited by ``time_s`` (default: the current step)."""
         n = self._step if time_s is None else self.step_of(time_s)
         self.advance_to_step(n)
-        return float(self._forest[self._log[:self._count_by(n)]].sum()) * self.cellsize**2 / 1e4
+        cells = self._log[:self._count_by(n)]
+        return cells[self._forest[cells]]
 
     def damage_rate_permille(self, time_s: float | None = None) -> float:
         """This event's 森林火灾受害率: burned forest / forest on the raster, in ‰.
