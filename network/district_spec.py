@@ -215,6 +215,48 @@ class ShelterSite(StrictModel):
     m2_per_person: float | None = Field(None, gt=0)
 
 
+class SupplySourceSpec(StrictModel):
+    """Relief supplies from above the district: a reserve, an agreement supplier or donations.
+
+    Once triggered (the response is activated, affected people pass a number, or the
+    district's stock of an item falls below a share), the first day's tranche is ready at the
+    ``entry`` point on the district's edge after ``lead_time_h``, another each day after; the
+    source's ``vehicles`` carry it by road (its roads can be cut) to ``deliver_to`` (default:
+    the nearest warehouse they can reach).
+    """
+
+    id: str
+    kind: Literal["upper_level", "agreement", "donation"]
+    name_zh: str
+    name_en: str
+    items: dict[str, float]
+    trigger: Literal["activation", "affected_people", "stock_below"] = "activation"
+    trigger_value: float = Field(0.0, ge=0)     # people (affected_people) or a share of the initial stock
+    lead_time_h: float = Field(ge=0)
+    daily_capacity_kg: float = Field(gt=0)
+    vehicles: int = Field(ge=1)
+    vehicle_capacity_kg: float = Field(8000.0, gt=0)
+    entry: LonLat
+    deliver_to: str | None = None
+    source: str = "estimate"                    # where the figures come from ("estimate" when none)
+
+    @field_validator("items")
+    @classmethod
+    def _quantities(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("name at least one item and its quantity")
+        for k, q in v.items():
+            if not (isinstance(q, (int, float)) and q >= 0):
+                raise ValueError(f"{k}: quantity must be a number >= 0, found {q!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _share(self):
+        if self.trigger == "stock_below" and not 0 < self.trigger_value <= 1:
+            raise ValueError("trigger 'stock_below' needs trigger_value, a share of the initial stock in (0, 1]")
+        return self
+
+
 class DistrictSpec(StrictModel):
     """Everything the built-in district model is generated from."""
 
@@ -231,11 +273,19 @@ class DistrictSpec(StrictModel):
     facilities: list[Facility] = []
     shelter_defaults: ShelterDefaults = ShelterDefaults()
     shelters: list[ShelterSite] = []
+    supply_sources: list[SupplySourceSpec] = []
 
     @model_validator(mode="after")
     def _unique_ids(self):
-        """No id appears twice among the townships, facilities or shelters."""
-        for label, items in (("townships", self.townships), ("facilities", self.facilities), ("shelters", self.shelters)):
+        """No id appears twice among the townships, facilities, shelters or supply sources; a
+        source delivers to a warehouse the district has."""
+        warehouses = {f.id for f in self.facilities if f.kind == "relief_warehouse"}
+        for i, src in enumerate(self.supply_sources):
+            if src.deliver_to is not None and src.deliver_to not in warehouses:
+                raise ValueError(f"supply_sources.{i}.deliver_to: {src.deliver_to!r} is not a relief_warehouse "
+                                 f"of the district ({sorted(warehouses)})")
+        for label, items in (("townships", self.townships), ("facilities", self.facilities), ("shelters", self.shelters),
+                             ("supply_sources", self.supply_sources)):
             seen: set[str] = set()
             for item in items:
                 if item.id in seen:

@@ -13,6 +13,8 @@ declaration instead of guessing from attributes or class names:
 ``fire_line()``               crews can fight it on a line: the front and suppression
 ``incident_site()``           a point that calls a response to itself (a leak: the hazmat team)
 ``quiet_after_s``             after this time it cannot change the network any more
+``warning_issue_delay_s``     its own delay from THREATENED to the warning's issue (None: the
+                              simulation's ``warning_issue_delay_min``)
 ``model_notes``               inputs beyond the range the model's reference supports
 ``map_field()``, ``field_style``  the raster to draw at a time, and how to colour it
 ``footprint(times)``          what it left on the ground: zones for GeoJSON layers and maps
@@ -270,6 +272,12 @@ class Hazard(ABC):
     def quiet_after_s(self) -> float:
         """After this time the hazard cannot close or slow a road any more (inf: not known)."""
         return math.inf
+
+    @property
+    def warning_issue_delay_s(self) -> float | None:
+        """Seconds from a node's THREATENED time to the warning's issue for this hazard; None
+        (the default) leaves it to the simulation's ``warning_issue_delay_min``."""
+        return None
 
     def fire_line(self) -> FireLine | None:
         """The front crews attack and the suppression they apply; None when it has no fire line."""

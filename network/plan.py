@@ -80,6 +80,49 @@ class Shelter:
 
 
 @dataclass(frozen=True)
+class SupplySource:
+    """Relief supplies from above the district (see :class:`network.district_spec.SupplySourceSpec`):
+    ``node`` is where its vehicles enter the district's roads."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    kind: str
+    node: int
+    lon: float
+    lat: float
+    items: dict[str, float]
+    trigger: str = "activation"
+    trigger_value: float = 0.0
+    lead_time_h: float = 0.0
+    daily_capacity_kg: float = 1.0
+    vehicles: int = 1
+    vehicle_capacity_kg: float = 8000.0
+    deliver_to: str | None = None
+    source: str = "estimate"
+
+    def __post_init__(self) -> None:
+        where = f"supply source {self.id!r}"
+        for k, q in self.items.items():
+            if not q >= 0:
+                raise InputError(f"{where}: items.{k}: quantity must be >= 0, found {q!r}")
+        for name in ("lead_time_h", "trigger_value"):
+            if not getattr(self, name) >= 0:
+                raise InputError(f"{where}: {name} must be >= 0, found {getattr(self, name)!r}")
+        for name in ("daily_capacity_kg", "vehicle_capacity_kg"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"{where}: {name} must be above 0, found {getattr(self, name)!r}")
+        if not (isinstance(self.vehicles, int) and self.vehicles >= 1):
+            raise InputError(f"{where}: vehicles must be a whole number >= 1, found {self.vehicles!r}")
+        if self.trigger not in ("activation", "affected_people", "stock_below"):
+            raise InputError(f"{where}: trigger must be activation, affected_people or stock_below, found {self.trigger!r}")
+
+
+#: a supply source's entry point farther than this from every road node is off the network
+ENTRY_MAX_DISTANCE_M = 3000.0
+
+
+@dataclass(frozen=True)
 class Plan:
     """Facilities and assignments. ``demand_shelter`` maps a demand node to a shelter id;
     ``shelter_warehouse`` maps a shelter id to the warehouse that supplies it."""
@@ -91,6 +134,7 @@ class Plan:
     demand_shelter: dict[int, str] = field(default_factory=dict)
     shelter_warehouse: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    supply_sources: tuple[SupplySource, ...] = ()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -126,7 +170,8 @@ class Plan:
                     s.kind, True)
             for s, n in zip(sites, shelter_nodes)
         )
-        return cls("existing", tuple(bases), tuple(warehouses), shelters, meta={"source": "district spec"})
+        return cls("existing", tuple(bases), tuple(warehouses), shelters, meta={"source": "district spec"},
+                   supply_sources=_supply_sources(district))
 
     def with_assignments(self, demand_shelter: dict[int, str], shelter_warehouse: dict[str, str] | None = None) -> "Plan":
         """A copy with these assignments (demand node -> shelter id; shelter id -> warehouse id, kept when None)."""
@@ -167,7 +212,8 @@ class Plan:
             assignments to unknown shelters or warehouses, ids that appear twice.
         """
         problems = []
-        for kind, items in (("team base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
+        for kind, items in (("team base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters),
+                            ("supply source", self.supply_sources)):
             for item in items:
                 if not 0 <= item.node < net.n_nodes:
                     problems.append(f"{kind} {item.id!r} is at node {item.node}, not on the network (0..{net.n_nodes - 1})")
@@ -181,6 +227,9 @@ class Plan:
         for sid, wid in self.shelter_warehouse.items():
             if sid not in shelter_ids or wid not in warehouse_ids:
                 problems.append(f"shelter {sid!r} -> warehouse {wid!r}: unknown id")
+        for src in self.supply_sources:
+            if src.deliver_to is not None and src.deliver_to not in warehouse_ids:
+                problems.append(f"supply source {src.id!r} delivers to unknown warehouse {src.deliver_to!r}")
         for label, items in (("team base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
             ids = [i.id for i in items]
             for dup in sorted({i for i in ids if ids.count(i) > 1}):
@@ -209,6 +258,7 @@ class Plan:
                 demand_shelter={int(k): str(v) for k, v in d.get("demand_shelter", {}).items()},
                 shelter_warehouse={str(k): str(v) for k, v in d.get("shelter_warehouse", {}).items()},
                 meta=dict(d.get("meta", {})),
+                supply_sources=tuple(SupplySource(**src) for src in d.get("supply_sources", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{source}: not a valid plan ({type(exc).__name__}: {exc})") from None
@@ -250,10 +300,12 @@ class Plan:
     def to_geojson(self, path: str | Path) -> Path:
         """Facilities as GeoJSON points (lon/lat) with their kind, names, capacities and ``existing`` flag."""
         feats = []
-        for kind, items in (("team_base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
+        for kind, items in (("team_base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters),
+                            ("supply_entry", self.supply_sources)):
             for it in items:
                 props = {k: v for k, v in asdict(it).items() if k not in ("lon", "lat")}
                 props["facility"] = kind
+                props.setdefault("existing", True)  # supply entries are the district's, never placed
                 props["name"] = f"{it.name_zh} / {it.name_en}"  # one label field for QGIS
                 if kind == "team_base":
                     props["teams"] = ", ".join(f"{t.type}×{t.people}" for t in it.teams)
@@ -264,3 +316,32 @@ class Plan:
                                    ensure_ascii=False), encoding="utf-8")
         return path
 
+
+
+def _supply_sources(district) -> tuple[SupplySource, ...]:
+    """The district's supply sources, each entering at the road node nearest its entry point.
+
+    Raises
+    ------
+    InputError
+        When an entry point lies farther than :data:`ENTRY_MAX_DISTANCE_M` from every road node.
+    """
+    from .snap import snap_points
+    from .terrain import xy_of
+
+    specs = district.spec.supply_sources
+    if not specs:
+        return ()
+    net = district.network
+    xy = xy_of([s.entry for s in specs], district.spec.district.crs)
+    snapped = snap_points(net, xy[:, 0], xy[:, 1])
+    out = []
+    for i, (s, node, dist) in enumerate(zip(specs, snapped.node, snapped.distance_m)):
+        if dist > ENTRY_MAX_DISTANCE_M:
+            raise InputError(f"district file: supply_sources.{i}.entry: {s.entry} is {dist / 1000:.1f} km from "
+                             f"the nearest road node (at most {ENTRY_MAX_DISTANCE_M / 1000:g} km): off the network")
+        out.append(SupplySource(s.id, s.name_zh, s.name_en, s.kind, int(node), s.entry[0], s.entry[1],
+                                {k: float(v) for k, v in s.items.items()}, s.trigger, float(s.trigger_value),
+                                float(s.lead_time_h), float(s.daily_capacity_kg), int(s.vehicles),
+                                float(s.vehicle_capacity_kg), s.deliver_to, s.source))
+    return tuple(out)

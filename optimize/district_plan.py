@@ -20,7 +20,9 @@ ones on the district's road network:
 * **warehouses**, township coverage first (the plan asks for a warehouse in every township):
   townships without one get one, largest population first, each at the site of that township
   that minimises its population-weighted delivery time; warehouses beyond that go by p-median
-  over all residents. Each shelter is then supplied by its nearest warehouse.
+  over all residents. Each shelter is then supplied by its nearest warehouse, and each new
+  warehouse is stocked by need: one day of the relief standard's shelter kit for the people in
+  need it reaches first (:func:`stock_by_need`).
 
 Robust runs (``hazards_sets``): each set of hazard objects (``state(t).edge_speed_factor``) gives
 one damaged network. The state used is the **peak** of the set: at each of ``state_hours`` the
@@ -59,6 +61,7 @@ from network.hazard import AFFECTED, Hazard
 from network.model import RoadNetwork
 from network.paths import nearest_facility, travel_time_matrix
 from network.plan import Plan, Shelter, Team, TeamBase, Warehouse
+from network.relief_standard import DEFAULT_STANDARD
 from network.roadclass import RoadClass
 from network.terrain import FOREST_CLASSES
 from network.travel import boat_free_times, boat_times
@@ -517,6 +520,7 @@ def optimize_district_plan(
     team_bases = _team_bases_step(ctx, req, base, cands, team_demand_layers(district, flood_prone))
     shelter_list, demand_shelter = _shelters_step(ctx, req, base, flood_prone * float(req.shelter_share))
     warehouse_list = _warehouses_step(ctx, req, base, cands)
+    warehouse_list = stock_by_need(district.network, warehouse_list, flood_prone * float(req.shelter_share), ctx.report)
     plan = replace(base, name="optimized", team_bases=tuple(team_bases), warehouses=tuple(warehouse_list),
                    shelters=tuple(shelter_list), demand_shelter=demand_shelter,
                    shelter_warehouse=_supplying_warehouses(district.network, warehouse_list, shelter_list),
@@ -730,6 +734,45 @@ def _warehouses_step(ctx: _Ctx, req: _Request, base: Plan, cands: np.ndarray) ->
     return wh
 
 
+def stock_by_need(net: RoadNetwork, warehouses: list[Warehouse], need: np.ndarray,
+                  report: "DistrictPlanReport | None" = None, days: float = 1.0) -> list[Warehouse]:
+    """New warehouses stocked for the people they serve; existing ones keep their stock.
+
+    Each node's people in need go to the warehouse that reaches it first (free flow); a new
+    warehouse holds ``days`` of the relief standard's shelter kit
+    (:data:`network.relief_standard.DEFAULT_STANDARD`) for its catchment, in whole units.
+
+    Parameters
+    ----------
+    net
+        The road network.
+    warehouses
+        The plan's warehouses, existing and new (``existing`` False).
+    need
+        People per node who need public relief.
+    report
+        Where to note each new warehouse's catchment (optional).
+    days
+        Days of supplies to hold.
+    """
+    if not any(not w.existing for w in warehouses):
+        return list(warehouses)
+    near = nearest_facility(net, [w.node for w in warehouses])
+    kit = DEFAULT_STANDARD.kit("shelter")
+    out = []
+    for k, w in enumerate(warehouses):
+        if w.existing:
+            out.append(w)
+            continue
+        people = float(np.asarray(need, float)[near.facility == k].sum())
+        stock = {item: float(math.ceil(per * people * days)) for item, per in kit.items()}
+        out.append(replace(w, stock=stock))
+        if report is not None:
+            report.notes.append(f"warehouses: {w.id} stocked for the {people:,.0f} people in need it reaches first "
+                                f"({days:g} day of the relief standard's shelter kit)")
+    return out
+
+
 def _supplying_warehouses(net, wh: list[Warehouse], shelters: list[Shelter]) -> dict[str, str]:
     """Shelter id -> id of its nearest warehouse (free flow, forward from the warehouse)."""
     shelter_warehouse: dict[str, str] = {}
@@ -866,8 +909,7 @@ def _place_warehouses(ctx: _Ctx, existing: list[Warehouse], cands: np.ndarray, p
     """Township coverage first, then p-median over residents (see the module docstring)."""
     district, net = ctx.district, ctx.district.network
     spec = district.spec
-    smallest = min(existing, key=lambda w: sum(w.stock.values()), default=None)
-    stock = dict(smallest.stock) if smallest is not None else {}
+    stock: dict[str, float] = {}   # stocked by need once every warehouse is placed (stock_by_need)
     covered = {int(net.zone[w.node]) for w in existing}
     bare = sorted((z for z in range(len(spec.townships)) if z not in covered), key=lambda z: -spec.townships[z].population)
     out: list[Warehouse] = []

@@ -61,7 +61,8 @@ def run(network: RoadNetwork | District, hazards: Sequence[Hazard], plan: Plan,
     net = network.network if isinstance(network, District) else network
     if not isinstance(net, RoadNetwork):
         raise InputError("network: expected a RoadNetwork or a District")
-    return Simulation(net, list(hazards), plan, params, router=router).run()
+    kinds = tuple(t.kind for t in network.spec.townships) if isinstance(network, District) else ()
+    return Simulation(net, list(hazards), plan, params, router=router, zone_kinds=kinds).run()
 
 
 def default_district_flood(district: District | None = None, **flood: Any):

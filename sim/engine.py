@@ -24,6 +24,7 @@ from .dispatch import Dispatcher, Request, Team
 from .evacuation import STATES, Group, Ledger, Party, ShelterState, choose_shelter
 from .measure import build_result
 from .params import SimParams
+from .resupply import Resupply
 from .result import RunResult
 from .roads import BOAT, ROAD, Roads
 from .supplies import Supplies, WarehouseState
@@ -49,6 +50,10 @@ class Simulation:
         Simulation parameters (default: ``SimParams()``).
     router
         Solves the delivery rounds when ``params.supply_routing == "optimiser"``.
+    zone_kinds
+        The kind of each zone of ``net`` (township kinds: "subdistrict", "town", "township"),
+        which sets the share of evacuees who go to relatives (``params.relatives_share``);
+        nodes outside a known zone use the "other" share.
 
     Raises
     ------
@@ -58,8 +63,9 @@ class Simulation:
     """
 
     def __init__(self, net: RoadNetwork, hazards: Sequence[Hazard], plan: Plan, params: SimParams | None = None,
-                 *, router: RoundRouter | None = None) -> None:
+                 *, router: RoundRouter | None = None, zone_kinds: Sequence[str] = ()) -> None:
         self.p = params or SimParams()
+        self.zone_kinds = tuple(zone_kinds)
         self.router = router
         self.net = net
         self.hazards = list(hazards)
@@ -130,6 +136,7 @@ class Simulation:
         assigned = {sid[s]: wid[w] for s, w in plan.shelter_warehouse.items() if s in sid and w in wid}
         self.supplies = Supplies(env, self.roads, p, self.shelters, self.warehouses, assigned, self.ledger, self.log,
                                  relieve_in_place=self._relieve_in_place, router=self.router)
+        self.resupply = Resupply(env, self.roads, p, self.supplies, self.warehouses, plan.supply_sources, self.log)
         for s in self.shelters:
             s.closed_event = env.event()
         self._shelter_at: dict[int, list[ShelterState]] = {}
@@ -144,7 +151,8 @@ class Simulation:
                                       min(int(t.people), p.squad_size)))
         self.teams = teams
         # trees from these nodes are cached per road epoch and shared by many questions
-        self._hubs = {t.base_node for t in teams} | {s.node for s in self.shelters} | {w.node for w in self.warehouses}
+        self._hubs = ({t.base_node for t in teams} | {s.node for s in self.shelters} | {w.node for w in self.warehouses}
+                      | {src.node for src in plan.supply_sources})
         self.roads.hubs = frozenset(self._hubs)
         self._shelter_nodes = [s.node for s in self.shelters]
         self._boat = frozenset(p.boat_types)
@@ -240,9 +248,10 @@ class Simulation:
                 ev.succeed()
                 self.dispatcher.match()
                 self.supplies.dispatch()
-            for s in states:
-                self._observe(s.affected, hazard_at)
+            for h, s in zip(self.hazards, states):
+                self._observe(s.affected, hazard_at, h.warning_issue_delay_s)
             self._close_threatened(states, hazard_at)
+            self.resupply.check(self._affected_people)
             if self.p.supply_routing == "optimiser":
                 self.supplies.plan_rounds()
             self._fire_lines_and_sites(t)
@@ -266,7 +275,7 @@ class Simulation:
                     s.closed_event.succeed()
                     self.log("shelter_closed", shelter=s.id, node=s.node, occupancy=s.occupancy)
 
-    def _observe(self, aff, hazard_at: np.ndarray) -> None:
+    def _observe(self, aff, hazard_at: np.ndarray, issue_delay_s: float | None = None) -> None:
         """Create groups for newly reached nodes; record when each reaches each severity.
 
         Only nodes with news (no group yet, or a severity not yet recorded) are visited, in the
@@ -299,7 +308,7 @@ class Simulation:
                 self._group_list.append(g)
                 if g.id >= len(self._g_affected):
                     self._g_affected = np.concatenate([self._g_affected, np.full(len(self._g_affected), np.inf)])
-                self._start_group(g, bool(hazard_at[nd]))
+                self._start_group(g, bool(hazard_at[nd]), issue_delay_s)
             else:
                 g = self._group_list[gi]
             if sv >= AFFECTED and not self._aff_seen[nd]:
@@ -317,9 +326,10 @@ class Simulation:
                                 if not (q.left_s <= si))  # nan compares False: not left yet
                 self.log("lethal", group=g.id, node=nd, exposed=g.exposed)
 
-    def _start_group(self, g: Group, hazard_here: bool) -> None:
+    def _start_group(self, g: Group, hazard_here: bool, issue_delay_s: float | None = None) -> None:
         p = self.p
-        g.warnings = warn_group(g.people, g.threat_s, p.warning_issue_delay_min * 60.0, hazard_here, p.channels,
+        delay = p.warning_issue_delay_min * 60.0 if issue_delay_s is None else issue_delay_s
+        g.warnings = warn_group(g.people, g.threat_s, delay, hazard_here, p.channels,
                                 self.rng_warn)
         warned = sum(n for _, n, _ in g.warnings)
         helpless = int(self.rng_people.binomial(g.people, p.help_share))
@@ -327,15 +337,28 @@ class Simulation:
         warned_mobile = int(round(warned * mobile / g.people)) if g.people else 0
         self.log("threatened", group=g.id, node=g.node, people=g.people, warned=warned)
         first_warn = g.warnings[0][0] if g.warnings else math.inf
-        for n, kind in ((warned_mobile, "warned"), (mobile - warned_mobile, "unwarned"), (helpless, "help")):
+        share = self._relatives_share(g.node)
+        parts = []
+        for n, kind in ((warned_mobile, "warned"), (mobile - warned_mobile, "unwarned")):
+            to_relatives = int(self.rng_people.binomial(n, share)) if n > 0 and share > 0 else 0
+            parts += [(n - to_relatives, kind, False), (to_relatives, kind, True)]
+        for n, kind, relatives in (*parts, (helpless, "help", False)):
             if n <= 0:
                 continue
             q = self._new_party(g, n, kind == "help", kind, first_warn)
+            q.relatives = relatives
             self.ledger.add("home", n)
             if kind == "warned":
                 self.env.process(self._leave_after(q, first_warn))
             elif kind == "help" and math.isfinite(first_warn):
                 self._call_help_at(q, first_warn)
+
+    def _relatives_share(self, node: int) -> float:
+        """Share of the mobile evacuees at ``node`` who go to relatives or friends (by township kind)."""
+        z = int(self.net.zone[node])
+        kind = self.zone_kinds[z] if 0 <= z < len(self.zone_kinds) else "other"
+        shares = self.p.relatives_share
+        return float(shares.get(kind, shares.get("other", 0.0)))
 
     def _hit(self, g: Group) -> None:
         """The hazard reached the group: the unwarned leave, the helpless call if not yet done."""
@@ -352,7 +375,35 @@ class Simulation:
         wait = max(t0 - env.now, 0.0) + self.rng_people.exponential(self.p.prep_min * 60.0)
         yield env.timeout(wait)
         if q.state == "home":  # not taken out by a rescue crew meanwhile
+            yield from (self._to_relatives(q) if q.relatives else self._journey(q))
+
+    def _to_relatives(self, q: Party):
+        """SimPy sub-process: ``q`` drives out to relatives or friends, who provide for them.
+
+        Their hosts live on safe ground: the trip takes as long as the road to the nearest
+        shelter site (room or not) at the evacuees' speed. With no road out they are cut off and
+        take the public path (:meth:`_journey`).
+        """
+        env = self.env
+        trees = self._times_to_shelters(ROAD)
+        t = min((float(tr[q.node]) for tr in trees), default=0.0) / self.p.evac_speed_factor
+        if math.isinf(t):
+            q.relatives = False
             yield from self._journey(q)
+            return
+        q.left_s = env.now
+        q.lower_bound_s = min((float(f[q.node]) for f in self.free_to), default=0.0)
+        self.ledger.move(q, "evacuating")
+        self.log("depart", group=q.group.id, party=q.id, people=q.people, to="relatives")
+        yield env.timeout(t)
+        if q.state != "evacuating":
+            return
+        q.hosted = True
+        q.arrived_s = env.now
+        self.ledger.move(q, "relieved")
+        q.relief.append((env.now, q.people - q.relieved))
+        q.relieved = q.people
+        self.log("relieved", group=q.group.id, party=q.id, people=q.people, with_relatives=True)
 
     def _reserve(self, q: Party, mode: int = ROAD) -> tuple[int, str]:
         """Pick and reserve a shelter for ``q`` (splitting off who does not fit); ``mode``: how

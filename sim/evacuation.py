@@ -54,6 +54,8 @@ class Party:
     node: int = -1                    # where the party is now (its group's node until it moves)
     cut_off: bool = False             # no shelter it can reach has room: relief must come to it
     in_place: bool = False            # relieved where it stands (kits brought by a truck)
+    relatives: bool = False           # goes to relatives or friends (分散安置), not a public shelter
+    hosted: bool = False              # arrived at relatives or friends: relieved by its hosts
     kits_coming: int = 0              # relief kits on a truck heading to it
     cut_off_s: float = math.nan       # when it was first cut off
     moving: bool = False              # a journey process is taking it to a shelter

@@ -24,7 +24,9 @@ from .hazards.flood.impact import annual_risk, node_mortality
 from .hazards.flood.model import RiverFlood
 from .params import SimParams
 from .result import RunResult
+from .resupply import Resupply
 from .roads import Roads
+from .shortfall import shortfall, verdict
 from .supplies import Supplies, WarehouseState
 
 
@@ -42,6 +44,7 @@ class FinishedRun(Protocol):
     teams: list[Team]
     dispatcher: Dispatcher
     supplies: Supplies
+    resupply: Resupply
     ledger: Ledger
     roads: Roads
     series: dict[str, list]
@@ -185,10 +188,12 @@ def _supply_kpis(sim: FinishedRun, affected_people: int) -> dict[str, Any]:
     sup = sim.supplies
     needs = sup.needs
     return {
-        "delivered": {k: sum(s.delivered[k] for s in sim.shelters) + sup.delivered_in_place[k] for k in needs},
+        "delivered": {k: sum(s.delivered[k] for s in sim.shelters) + sup.delivered_in_place.get(k, 0.0) for k in needs},
         "needed_by_sheltered": {k: sum(s.reserved for s in sim.shelters) * v for k, v in needs.items()},
         "needed_by_affected": {k: affected_people * v for k, v in needs.items()},
         "warehouse_stock_left": {k: sum(w.stock.get(k, 0.0) for w in sim.warehouses) for k in needs},
+        "from_outside": {k: sum(s["delivered"].get(k, 0.0) for s in sim.resupply.summary()) for k in needs},
+        "needs_per_person": dict(needs), "needs_in_place": dict(sup.needs_in_place),
         "delivered_in_place": dict(sup.delivered_in_place), "in_place_trips": sup.in_place_trips,
     }
 
@@ -237,8 +242,12 @@ def _kpis(sim: FinishedRun, tally: _ReliefTally, util: dict[str, float]) -> dict
     """The run's indicators and their ingredients."""
     end = sim.p.duration_h * 3600.0
     counts = sim.ledger.counts
+    relief = _relief_kpis(tally, sim.p.relief_target_h)
+    short = shortfall(sim, sim.p.relief_target_h)
     return {
-        "relief_time": _relief_kpis(tally, sim.p.relief_target_h),
+        "relief_time": relief,
+        "shortfall": short,
+        "verdict": verdict(relief, short),
         "warning_coverage": tally.warned / tally.affected if tally.affected else math.nan,
         "response_time": _response_kpis(sim.dispatcher),
         "team_utilisation": util,
@@ -247,6 +256,7 @@ def _kpis(sim: FinishedRun, tally: _ReliefTally, util: dict[str, float]) -> dict
         "shelters_full": [s.id for s in sim.shelters if s.reserved >= s.capacity],
         "supplies": _supply_kpis(sim, tally.affected),
         "relieved_in_place_people": sum(q.relieved for q in sim.parties if q.in_place),
+        "relieved_with_relatives_people": short["relieved_with_relatives_people"],
         "cut_off_people": sum(q.people - q.relieved for q in sim.parties if q.cut_off),
         "shelters_closed": [s.id for s in sim.shelters if s.closed],
         "unmet_at_end": {"unrelieved_affected_people": tally.affected - tally.relieved,

@@ -1,7 +1,8 @@
 """Validated parameters of the response simulation.
 
-Defaults are traceable: relief needs one day of supplies per person (Sphere: 15 L water; one
-2,100 kcal ration; one bedding set; docs/references/hazards.md §5.3–§5.4), the 10-hour target
+Defaults are traceable: relief needs one day of supplies per person as the relief standard
+(``network/data/relief_standard.toml``: Sphere's 3 L drinking and 3 L cooking water, one 2,100 kcal
+ration, and a bedding set in public shelters; docs/references/hazards.md §5.3–§5.4), the 10-hour target
 comes from the plan (docs/references/targets.md §2), the channel figures and the other
 assumptions are planning estimates a planner should replace with local ones (listed in
 docs/references/hazards.md §6.5).
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from network.errors import InputError
+
+from network.relief_standard import DEFAULT_STANDARD
 
 #: which team types may serve which request kinds (dispatch picks the nearest capable one)
 DEFAULT_CAPABLE: dict[str, tuple[str, ...]] = {
@@ -68,8 +71,13 @@ DEFAULT_CHANNELS: tuple[WarningChannel, ...] = (
     WarningChannel("door-to-door grid workers", "网格员入户", 90.0, 0.90, False, 0.0),
 )
 
-#: items a person needs for one day of basic relief, and their shipping mass (kg per unit)
-DEFAULT_NEEDS: dict[str, float] = {"water_l": 15.0, "food_rations": 1.0, "bedding_sets": 1.0}
+#: items a person needs for one day of basic relief in a shelter, and where they are (in place),
+#: from the relief standard; and the items' shipping mass (kg per unit)
+DEFAULT_NEEDS: dict[str, float] = DEFAULT_STANDARD.kit("shelter")
+DEFAULT_NEEDS_IN_PLACE: dict[str, float] = DEFAULT_STANDARD.kit("in_place")
+#: share of evacuees who stay with relatives or friends (分散安置, 投亲靠友) by township kind;
+#: planning estimates (docs/references/hazards.md §6.5), "other" for nodes outside any township
+DEFAULT_RELATIVES_SHARE: dict[str, float] = {"subdistrict": 0.4, "town": 0.5, "township": 0.6, "other": 0.4}
 DEFAULT_ITEM_KG: dict[str, float] = {"water_l": 1.0, "food_rations": 0.5, "bedding_sets": 3.0, "tents": 25.0}
 
 
@@ -86,7 +94,9 @@ class SimParams:
       ``capable`` team types, ``priority`` and mean ``scene_min``; ``dispatch_policy``;
     - **teams**: ``squad_size``, ``shift_h``, ``rest_h``;
     - **water rescue**: ``boat_types``, ``boat_speed_kmh``, ``rescue_capacity``;
-    - **supplies**: ``needs_per_person``, ``item_kg``, ``trucks_per_warehouse``,
+    - **dispersed shelter**: ``relatives_share`` by township kind (evacuees hosted by relatives
+      or friends: relieved on arrival, no public kit);
+    - **supplies**: ``needs_per_person`` (in a shelter), ``needs_in_place``, ``item_kg``, ``trucks_per_warehouse``,
       ``truck_capacity_kg``, ``load_min``, ``unload_min``; ``supply_routing`` ("rule" or
       "optimiser") with ``routing_time_limit_s`` and ``routing_solution_limit``;
     - **fire suppression**: ``suppression_radius_m``, ``suppression_factor``;
@@ -124,8 +134,11 @@ class SimParams:
     boat_types: tuple[str, ...] = ("water_rescue", "flood")
     boat_speed_kmh: float = 8.0
     rescue_capacity: int = 12         # people a squad brings out of a "trapped" call per trip
+    # dispersed shelter: share of evacuees who go to relatives or friends, by township kind
+    relatives_share: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RELATIVES_SHARE))
     # supplies
     needs_per_person: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_NEEDS))
+    needs_in_place: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_NEEDS_IN_PLACE))
     item_kg: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ITEM_KG))
     trucks_per_warehouse: int = 3
     truck_capacity_kg: float = 8000.0
@@ -173,10 +186,17 @@ class SimParams:
         _num("boat_speed_kmh", self.boat_speed_kmh, 0.0, open_lo=True)
         if not isinstance(self.rescue_capacity, int) or isinstance(self.rescue_capacity, bool) or self.rescue_capacity < 1:
             raise InputError(f"rescue_capacity: expected a positive integer, found {self.rescue_capacity!r}")
-        for k, v in self.needs_per_person.items():
-            _num(f"needs_per_person[{k!r}]", v)
-            if k not in self.item_kg:
-                raise InputError(f"item_kg[{k!r}]: missing shipping mass for a needed item")
+        for k, v in self.relatives_share.items():
+            _num(f"relatives_share[{k!r}]", v, 0.0, 1.0)
+        for name in ("needs_per_person", "needs_in_place"):
+            needs = getattr(self, name)
+            if not isinstance(needs, dict) or not _num(f"{name}['water_l']", needs.get("water_l", 0.0)) > 0:
+                raise InputError(f"{name}['water_l']: a relief standard needs drinking water above 0 L "
+                                 f"per person-day, found {needs.get('water_l', 0.0) if isinstance(needs, dict) else needs!r}")
+            for k, v in needs.items():
+                _num(f"{name}[{k!r}]", v)
+                if k not in self.item_kg:
+                    raise InputError(f"item_kg[{k!r}]: missing shipping mass for a needed item")
         for k, v in self.item_kg.items():
             _num(f"item_kg[{k!r}]", v, 0.0, open_lo=True)
         if not isinstance(self.trucks_per_warehouse, int) or self.trucks_per_warehouse < 0:

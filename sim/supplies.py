@@ -6,7 +6,8 @@ warehouse (plan.shelter_warehouse) serves it first, else the nearest warehouse w
 truck and stock. Trucks load, drive (re-routing round closures), unload and return.
 
 Relief in place: people cut off from every shelter with room (all full, or none reachable)
-but reachable by road from a warehouse get whole relief kits brought to where they are. Each
+but reachable by road from a warehouse get whole relief kits brought to where they are (the
+in-place kit of the relief standard: no bedding, they have their own). Each
 need (a shelter, or a node with cut-off people) is served oldest first; a truck to a node
 carries kits for everyone cut off there, and brings back what it could not hand out.
 """
@@ -59,21 +60,27 @@ class Supplies:
         self.shelters, self.warehouses, self.assigned = shelters, warehouses, assigned
         self.ledger, self.log = ledger, log
         self.needs = {k: v for k, v in params.needs_per_person.items() if v > 0}
+        self.needs_in_place = {k: v for k, v in params.needs_in_place.items() if v > 0}
         self.cap_kg = params.truck_capacity_kg
         self._kit_kg = sum(per * params.item_kg[k] for k, per in self.needs.items()) or 1.0
+        self._kit_kg_in_place = sum(per * params.item_kg[k] for k, per in self.needs_in_place.items()) or 1.0
+        # what binds: when the district's stock of an item first could not make one person's
+        # share while people waited, and when every truck was first out while a need waited
+        self.ran_out_s: dict[str, float] = {}
+        self.trucks_saturated_s = math.inf
         for s in shelters:
             for k in self.needs:
                 s.stock.setdefault(k, 0.0)
                 s.in_transit.setdefault(k, 0.0)
                 s.consumed.setdefault(k, 0.0)
                 s.delivered.setdefault(k, 0.0)
-        self.in_transit_total = dict.fromkeys(self.needs, 0.0)
+        self.in_transit_total = dict.fromkeys({**self.needs, **self.needs_in_place}, 0.0)
         # relief in place: cut-off parties per node (insertion order = oldest need first)
         self.relieve_in_place = relieve_in_place
         self.cut_off: dict[int, list[Party]] = {}
         self.cut_off_since: dict[int, float] = {}
-        self.consumed_in_place = dict.fromkeys(self.needs, 0.0)
-        self.delivered_in_place = dict.fromkeys(self.needs, 0.0)
+        self.consumed_in_place = dict.fromkeys(self.needs_in_place, 0.0)
+        self.delivered_in_place = dict.fromkeys(self.needs_in_place, 0.0)
         self.in_place_trips = 0
         self.rounds = 0                    # optimiser rounds sent
 
@@ -107,14 +114,27 @@ class Supplies:
             self.cut_off_since.pop(node, None)
         return ready
 
-    def _kits(self, w: WarehouseState) -> int:
-        """Whole relief kits (one person's day of every needed item) the warehouse can load."""
-        if not self.needs:
+    def _kits(self, w: WarehouseState, needs: dict[str, float] | None = None) -> int:
+        """Whole relief kits (one person's day of every item in ``needs``, default the shelter
+        kit) the warehouse can load."""
+        needs = self.needs if needs is None else needs
+        if not needs:
             return 0
-        return int(min(w.stock.get(k, 0.0) / per for k, per in self.needs.items()) + 1e-9)
+        return int(min(w.stock.get(k, 0.0) / per for k, per in needs.items()) + 1e-9)
 
     def _ready_warehouses(self) -> list[WarehouseState]:
-        return [w for w in self.warehouses if w.idle > 0 and self._kits(w) >= 1]
+        return [w for w in self.warehouses if w.idle > 0 and self._kits(w, self.needs_in_place) >= 1]
+
+    def note_stock(self) -> None:
+        """Record the first time the warehouses together cannot make one person's share of an item."""
+        now = self.env.now
+        for k, per in {**self.needs, **self.needs_in_place}.items():
+            if k not in self.ran_out_s and sum(w.stock.get(k, 0.0) for w in self.warehouses) < per - 1e-9:
+                self.ran_out_s[k] = now
+
+    def _someone_waits(self) -> bool:
+        return bool(self.cut_off_since) or any(s.queue for s in self.shelters) or any(
+            any(v > 1e-9 for v in self.uncovered(s).values()) for s in self.shelters if s.reserved > 0)
 
     def _dispatch_in_place(self, node: int, ready_wh: list[WarehouseState]) -> bool:
         """Send one truck from ``ready_wh`` with kits for the cut-off people at ``node``;
@@ -130,7 +150,7 @@ class Supplies:
                 best, best_t = w, t
         if best is None:
             return False
-        kits = min(want, self._kits(best), max(1, math.floor(self.cap_kg / self._kit_kg)))
+        kits = min(want, self._kits(best, self.needs_in_place), max(1, math.floor(self.cap_kg / self._kit_kg_in_place)))
         plan: list[tuple[Party, int]] = []
         left = kits
         for q in ready:
@@ -139,7 +159,7 @@ class Supplies:
                 q.kits_coming += k
                 plan.append((q, k))
                 left -= k
-        load = {k: kits * per for k, per in self.needs.items()}
+        load = {k: kits * per for k, per in self.needs_in_place.items()}
         for k, v in load.items():
             best.stock[k] -= v
             self.in_transit_total[k] += v
@@ -168,14 +188,14 @@ class Supplies:
         else:
             for q, k in plan:
                 q.kits_coming -= k
-        for item, per in self.needs.items():
+        for item, per in self.needs_in_place.items():
             self.in_transit_total[item] -= given * per
             self.consumed_in_place[item] += given * per
             self.delivered_in_place[item] += given * per
         self.log("truck_unload_in_place", warehouse=w.id, node=node, kits=given, reached=reached == node)
         if reached != w.node:
             yield from self.roads.drive(reached, w.node)
-        for item, per in self.needs.items():  # kits not handed out go back on the shelf
+        for item, per in self.needs_in_place.items():  # kits not handed out go back on the shelf
             self.in_transit_total[item] -= (kits - given) * per
             w.stock[item] += (kits - given) * per
         w.idle += 1
@@ -196,6 +216,11 @@ class Supplies:
         if rule_for_shelters is None:
             rule_for_shelters = self.p.supply_routing == "rule"
         needs = self.needs
+        self.note_stock()
+        if not any(w.idle > 0 for w in self.warehouses):
+            if self.warehouses and math.isinf(self.trucks_saturated_s) and self._someone_waits():
+                self.trucks_saturated_s = self.env.now
+            return
         if not any(w.idle > 0 and any(w.stock.get(k, 0.0) >= 1 for k in needs) for w in self.warehouses):
             return  # no free truck with anything to load
         order = sorted(((s.first_need_s, 0, s.idx, s) for s in self.shelters if s.reserved > 0),

@@ -32,7 +32,7 @@ def test_geojson_points_in_lonlat(district, tmp_path):
     plan = Plan.existing(district)
     data = json.loads(plan.to_geojson(tmp_path / "plan.geojson").read_text(encoding="utf-8"))
     assert data["type"] == "FeatureCollection"
-    assert len(data["features"]) == len(plan.team_bases) + len(plan.warehouses) + len(plan.shelters)
+    assert len(data["features"]) == len(plan.team_bases) + len(plan.warehouses) + len(plan.shelters) + len(plan.supply_sources)
     for f in data["features"]:
         lon, lat = f["geometry"]["coordinates"]
         assert 116.9 < lon < 117.4 and 29.1 < lat < 29.5

@@ -11,6 +11,8 @@ from network.plan import Plan
 from sim import SimParams
 from sim.engine import Simulation
 from sim.evacuation import STATES
+
+from .supplies_check import conserved
 from sim.hazards.chemical.model import ChemicalModelWarning
 from sim.hazards.chemical.scenario import chemical_release
 from sim.hazards.fire.scenario import forest_fire
@@ -26,12 +28,7 @@ def invariants(sim: Simulation) -> None:
     for i in range(len(ts["t_h"])):
         assert sum(ts[k][i] for k in STATES) == ts["threatened"][i]
         assert all(ts[k][i] >= 0 for k in STATES)
-    sup = sim.supplies
-    for item, per in sup.needs.items():
-        start = sum(w.initial.get(item, 0.0) for w in sim.warehouses)
-        now = (sum(w.stock.get(item, 0.0) for w in sim.warehouses) + sup.in_transit_total[item]
-               + sum(s.stock[item] + s.consumed[item] for s in sim.shelters) + sup.consumed_in_place[item])
-        assert now == pytest.approx(start)
+    conserved(sim)
     by_team: dict[str, list] = {}
     for r in sim.dispatcher.requests:
         if r.team:

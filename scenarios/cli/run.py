@@ -113,6 +113,11 @@ def _print_run(run: Any, out: Path | None, files: list[str], lang: Lang) -> None
     """The indicator table, the run's notes and where its files went."""
     title = run.title_zh if lang is Lang.zh else run.title_en
     out_console.print(_indicator_table(run.kpis, f"{title} [{run.plan_label}] — 规划指标 / plan indicators", lang.value))
+    verdict = run.result.kpis.get("verdict")
+    if verdict:
+        first, second = ("zh", "en") if lang is Lang.zh else ("en", "zh")
+        out_console.print(f"[bold]结论 / verdict:[/bold] {escape(verdict[first])}")
+        out_console.print(f"[dim]{escape(verdict[second])}[/dim]")
     for note in run.notes:
         out_console.print(f"[yellow]注意 / note:[/yellow] {escape(note)}")
     if out is not None:

@@ -27,6 +27,7 @@ from scenarios.core.runner import ScenarioRun
 from scenarios.core.version import yingji_version
 
 from . import figures as F
+from .shortfall_view import shortfall_context
 from .tables import compare_table, format_diff, format_target, format_value, indicator_rows, key_numbers, plan_summary, run_labels
 from .webfont import embed_cjk_font
 
@@ -102,6 +103,7 @@ def _run_context(run: ScenarioRun) -> dict[str, Any]:
         "indicators": indicator_rows(run.kpis), "key_numbers": key_numbers(res), "plan": plan_summary(run.plan),
         "notes": [str(n) for n in run.notes],
         "illustrative": isinstance(run.district, District),
+        "shortfall": shortfall_context(res.kpis),
     }
 
 

@@ -21,6 +21,7 @@ from scenarios.core.naming import slug
 from scenarios.core.runner import ScenarioRun
 
 from .html import write_compare_report, write_run_report
+from .shortfall_view import relief_definition
 from .staging import staged_dir
 from .tables import compare_table, run_labels
 
@@ -37,6 +38,8 @@ def run_summary(run: ScenarioRun) -> dict[str, Any]:
         "plan": run.plan_label, "seed": sc.simulation.seed, "duration_h": sc.simulation.duration_h,
         "seconds": round(run.seconds, 3), "targets": sc.targets.model_dump(),
         "indicators": run.kpis, "passed": all(r["pass"] is not False for r in run.kpis),
+        "verdict": run.result.kpis.get("verdict"), "shortfall": run.result.kpis.get("shortfall"),
+        "relief_definition": relief_definition(run.result.kpis),
         "kpis": run.result.to_dict()["kpis"], "notes": list(run.notes),
     })
 

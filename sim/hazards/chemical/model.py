@@ -768,7 +768,10 @@ class ChemicalRelease(Hazard):
     of 0 on edges inside the current AEGL-3 zone (hazmat teams only). With
     ``protective_action="shelter"`` severity follows the indoor concentration of a one-box
     building with ``air_changes_per_hour``; people in the outdoor AEGL-1 zone are still at
-    least THREATENED.
+    least THREATENED. Once the release is detected (``start_s + detection_delay_s``) every node
+    of the zone the model forecasts to reach AEGL-1 within 60 min (ALOHA's threat zone) is at
+    least THREATENED from that moment: the warning goes to the forecast zone at detection, not
+    to each place as the gas arrives.
 
     Models: steady plume (continuous release, steady wind: the front travels at the wind speed
     and the tail leaves ``duration_s`` later), single puff (instantaneous release), train of
@@ -803,6 +806,8 @@ class ChemicalRelease(Hazard):
         Dispersion coefficient set, one of :data:`PLUME_SIGMAS`.
     start_s
         When the release begins (simulation time, s).
+    detection_delay_s
+        From the release to its detection (s): warnings to the forecast zone start then.
     protective_action
         "evacuate" (outdoor concentrations decide) or "shelter" (indoor ones).
     receptor_height_m
@@ -846,6 +851,7 @@ class ChemicalRelease(Hazard):
         cloud_oktas: float | None = None,
         sigmas: str = "briggs-rural",
         start_s: float = 0.0,
+        detection_delay_s: float = 600.0,
         protective_action: str = "evacuate",
         receptor_height_m: float = 0.0,
         aegl_duration: str | float = "60min",
@@ -869,6 +875,8 @@ class ChemicalRelease(Hazard):
         self.release_height_m = non_negative("release_height_m", release_height_m)
         self.receptor_height_m = non_negative("receptor_height_m", receptor_height_m)
         self.start_s = finite("start_s", start_s)
+        self.detected_s = self.start_s + non_negative("detection_delay_s", detection_delay_s)
+        self._forecast: np.ndarray | None = None
         self._set_numerics(time_step_s, puff_spacing_m, max_puffs)
         self.ach = positive("air_changes_per_hour", air_changes_per_hour)
         if protective_action not in ("evacuate", "shelter"):
@@ -1225,6 +1233,19 @@ class ChemicalRelease(Hazard):
         first, first_in = self._first_times(t)
         return HazardState(t, factor, level, self._affected(first, first_in, t))
 
+    def forecast_zone(self) -> np.ndarray:
+        """Nodes the release will bring to AEGL-1 outdoors within 60 min of its start (bool per
+        node): the threat zone a responder computes at detection, as ALOHA would."""
+        if self._forecast is None:
+            if self._first_static is not None:
+                first = self._first_static[0][0]
+            else:  # a separate history: the run's own keeps advancing step by step
+                h = _History(self.net.x.copy(), self.net.y.copy(), self.start_s)
+                self._advance(h, self.start_s + MAX_MINUTES * 60.0)
+                first = h.first[0]
+            self._forecast = np.isfinite(first)
+        return self._forecast
+
     def hazmat_only_edges(self, t_s: float) -> np.ndarray:
         """Edges (CSR indices) inside the current AEGL-3 zone: closed to all but hazmat teams."""
         t = finite("t_s", t_s)
@@ -1253,6 +1274,9 @@ class ChemicalRelease(Hazard):
         # people inside the outdoor AEGL-1 zone need a warning even when sheltered
         zone = (first[0] <= t) & (sev < 0)
         sev[zone], since[zone] = THREATENED, first[0][zone]
+        if t >= self.detected_s:  # detected: the forecast zone is warned from now
+            ahead = self.forecast_zone() & (sev < 0)
+            sev[ahead], since[ahead] = THREATENED, self.detected_s
         nodes = np.flatnonzero(sev >= 0)
         return AffectedPeople(nodes.astype(np.int64), self.net.population[nodes].astype(float), since[nodes],
                               sev[nodes].astype(np.int8))
@@ -1329,6 +1353,12 @@ class ChemicalRelease(Hazard):
     def level_floor(self) -> float:
         """The release is present where the concentration reaches AEGL-1."""
         return float(self.locs[0])
+
+    @property
+    def warning_issue_delay_s(self) -> float:
+        """Warnings go out at detection (the plant's alarm, the park's broadcast): the forecast
+        zone is THREATENED from ``detected_s``, so no further issue delay."""
+        return 0.0
 
     @property
     def levels_ppm(self) -> tuple[float, float, float]:

@@ -83,6 +83,8 @@ class ChemicalSection(StrictModel):
     time_of_day: Literal["day", "night"] = "day"
     cloud_oktas: float | None = Field(None, ge=0, le=8)
     protective_action: Literal["evacuate", "shelter"] = "evacuate"
+    # minutes from the release to its detection (gas detectors, a 119 call): warnings start then
+    detection_delay_min: float = Field(10.0, ge=0, le=24 * 60)
 
     _loc_ok = field_validator("location")(classmethod(lambda cls, v: lonlat_point(v)))
 
@@ -163,7 +165,7 @@ def build_chemical(c: ChemicalSection, ctx: BuildContext) -> ChemicalRelease | N
                 ctx.network, xy, substance, wind=(c.wind_speed_m_s, c.wind_from_deg),
                 stability=c.stability, day=not night, cloud_oktas=c.cloud_oktas if night else None,
                 start_s=start_s, protective_action=c.protective_action, release_height_m=c.release_height_m,
-                name=label, **release,
+                detection_delay_s=c.detection_delay_min * 60.0, name=label, **release,
             )
     except YingjiError as exc:
         raise ctx.wrap(field_, exc) from None

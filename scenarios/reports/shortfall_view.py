@@ -1,0 +1,58 @@
+"""What a report shows of a run's shortfall: the verdict, what ran out and when, the
+unrelieved by cause and by township, the outside supplies, and the indicator's definition."""
+from __future__ import annotations
+
+from typing import Any
+
+from sim.shortfall import cause_names
+
+
+def relief_definition(kpis: dict[str, Any]) -> dict[str, str]:
+    """Who counts as affected and what counts as relieved, with this run's kit, in zh and en."""
+    sup = kpis.get("supplies", {})
+    kit = sup.get("needs_per_person", {})
+    in_place = sup.get("needs_in_place", {})
+    target = kpis.get("relief_time", {}).get("target_h", 10.0)
+
+    def items(d: dict[str, float]) -> str:
+        return ", ".join(f"{k} {v:g}" for k, v in d.items()) or "—"
+
+    return {
+        "zh": (f"受灾人员：灾害到达其所在路网节点（洪水达到受灾水深、火线或危化品 AEGL-2 浓度）的居民。"
+               f"获得基本生活救助：在避难场所领到一人一日份的全部物资（{items(kit)}），或被困原地时由车辆送到"
+               f"（{items(in_place)}），或投亲靠友到达亲友处；时间自受灾起算，目标 {target:g} 小时。"
+               "物资标准见 network/data/relief_standard.toml（Sphere 最低标准；未找到国内人均数量标准）。"),
+        "en": (f"Affected: residents of a road node the hazard reaches (flood water at the affected depth, the fire, "
+               f"or a chemical at AEGL-2). Relieved: handed one person's day of every item at a shelter ({items(kit)}), "
+               f"or brought to them where they are cut off ({items(in_place)}), or arrived at relatives or friends; "
+               f"timed from when they were affected, target {target:g} h. The standard is "
+               "network/data/relief_standard.toml (Sphere minimums; no Chinese per-person quantity norm was found)."),
+    }
+
+
+def _num(v: float | None, unit: str = "") -> str:
+    return "—" if v is None else f"{v:,.1f}{unit}"
+
+
+def shortfall_context(kpis: dict[str, Any]) -> dict[str, Any] | None:
+    """Rows for the report's "what holds relief down" section (None when the run has none)."""
+    short = kpis.get("shortfall")
+    if not short:
+        return None
+    causes = [{"zh": cause_names(c)[0], "en": cause_names(c)[1], "people": f"{n:,}"}
+              for c, n in short["unrelieved_by_cause"].items()]
+    resources = [{"zh": r["zh"], "en": r["en"], "ran_out": _num(r["ran_out_h"], " h"),
+                  "held": f"{r['people_held_back']:,}"} for r in short["resources"]]
+    towns = [{"zh": t["name_zh"], "en": t["name_en"], "affected": f"{t['affected']:,}",
+              "unrelieved": f"{t['unrelieved']:,}",
+              "causes": "; ".join(f"{cause_names(c)[1]} {n:,}" for c, n in t["unrelieved_by_cause"].items()) or "—",
+              "causes_zh": "；".join(f"{cause_names(c)[0]} {n:,}" for c, n in t["unrelieved_by_cause"].items()) or "—"}
+             for t in short["by_township"]]
+    sources = [{"zh": s["name_zh"], "en": s["name_en"], "triggered": _num(s["triggered_h"], " h"),
+                "arrival": _num(s["first_arrival_h"], " h"),
+                "delivered": ", ".join(f"{k} {v:,.0f}" for k, v in s["delivered"].items()) or "—",
+                "note": s["data_source"]} for s in short["supply_sources"]]
+    return {"verdict": kpis.get("verdict") or {"zh": "", "en": ""}, "causes": causes, "resources": resources,
+            "townships": towns, "sources": sources, "unrelieved": f"{short['unrelieved_people']:,}",
+            "late": f"{short['relieved_after_target_people']:,}",
+            "relatives": f"{short['relieved_with_relatives_people']:,}", "definition": relief_definition(kpis)}

@@ -1,0 +1,217 @@
+"""What holds relief down: the resources that ran out, the unrelieved people by cause and by
+township, and a plain-language verdict in Chinese and English.
+
+Every affected person not relieved by the end of the run has exactly one cause, read from
+where they are and what they wait for:
+
+- in a shelter: the first item of their kit the district has run out of (``no_water_l``,
+  ``no_food_rations``, ...), else ``not_delivered`` (the district still has it: trucks or roads);
+- ``no_shelter_place``: every shelter with room is full (stranded);
+- ``cut_off``: no shelter can be reached by road, and no kit reached them where they are (or
+  the in-place kit's item ran out: ``no_<item>``);
+- ``waiting_for_rescue``: they cannot leave alone and no team has come yet;
+- ``on_the_way``: travelling to a shelter; ``not_evacuated``: still at home (unwarned, or
+  getting ready).
+
+So the causes sum exactly to the unrelieved count, overall and per township.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+from network.plan import STOCK_ITEMS
+from network.relief_standard import DEFAULT_STANDARD
+
+#: cause -> (zh, en)
+CAUSES: dict[str, tuple[str, str]] = {
+    "no_shelter_place": ("无避难场所位置", "no shelter place"),
+    "not_delivered": ("物资未送达（车辆或道路）", "supplies not delivered (trucks or roads)"),
+    "cut_off": ("道路中断、无法到达", "cut off by the hazard"),
+    "waiting_for_rescue": ("等待救援队伍", "waiting for a rescue team"),
+    "on_the_way": ("转移途中", "on the way to a shelter"),
+    "not_evacuated": ("尚未撤离（未收到预警或正在准备）", "not yet evacuated (unwarned or getting ready)"),
+}
+
+
+def item_names(item: str) -> tuple[str, str]:
+    """An item's (zh, en) name from the relief standard or the stock catalogue."""
+    it = DEFAULT_STANDARD.item(item)
+    if it is not None:
+        return it.name_zh, it.name_en
+    zh, en, *_ = STOCK_ITEMS.get(item, (item, item, "", ""))
+    return zh, en
+
+
+def cause_names(cause: str) -> tuple[str, str]:
+    """A cause's (zh, en) label (``no_<item>`` causes are named after the item)."""
+    if cause in CAUSES:
+        return CAUSES[cause]
+    if cause.startswith("no_"):
+        zh, en = item_names(cause[3:])
+        return f"缺{zh}", f"no {en}"
+    return cause, cause
+
+
+def _h(t: float) -> float | None:
+    return round(t / 3600.0, 2) if t is not None and math.isfinite(t) else None
+
+
+def _short_item(sim, kit: dict[str, float], stock: dict[str, float] | None) -> str | None:
+    """The kit item the district ran out of first (and still lacks), if any."""
+    sup = sim.supplies
+    out = []
+    for order, (k, per) in enumerate(kit.items()):
+        if stock is not None and stock.get(k, 0.0) >= per - 1e-9:
+            continue  # the shelter has it: not what they wait for
+        left = sum(w.stock.get(k, 0.0) for w in sim.warehouses)
+        if k in sup.ran_out_s and left < per - 1e-9:
+            out.append((sup.ran_out_s[k], order, k))  # ties (a kit's items together): the standard's order
+    return f"no_{min(out)[2]}" if out else None
+
+
+def party_cause(sim, q) -> str:
+    """The one cause that keeps party ``q``'s unrelieved people waiting (see the module notes)."""
+    sup = sim.supplies
+    if q.state == "sheltered":
+        s = sim.shelters[q.shelter]
+        return _short_item(sim, sup.needs, s.stock) or "not_delivered"
+    if q.state == "stranded":
+        return "no_shelter_place"
+    if q.state == "waiting_help":
+        return "waiting_for_rescue"
+    if q.state == "evacuating":
+        return "on_the_way"
+    if q.cut_off:
+        return _short_item(sim, sup.needs_in_place, None) or "cut_off"
+    return "not_evacuated"
+
+
+def shortfall(sim, target_h: float) -> dict[str, Any]:
+    """The ``shortfall`` section of a run's indicators: resources, causes, townships, sources.
+
+    Parameters
+    ----------
+    sim
+        A finished :class:`sim.engine.Simulation` (read through :class:`sim.measure.FinishedRun`).
+    target_h
+        The relief target (h), to count the people relieved after it.
+    """
+    causes: Counter[str] = Counter()
+    by_zone: dict[int, dict[str, Any]] = {}
+    late = 0
+    net = sim.net
+    for g in sim.groups.values():
+        if not math.isfinite(g.affected_s):
+            continue
+        z = int(net.zone[g.node])
+        row = by_zone.setdefault(z, {"affected": 0, "relieved": 0, "causes": Counter()})
+        row["affected"] += g.people
+        for q in g.parties:
+            row["relieved"] += q.relieved
+            late += sum(n for t, n in q.relief if t - g.affected_s > target_h * 3600.0)
+            left = q.people - q.relieved
+            if left > 0:
+                c = party_cause(sim, q)
+                causes[c] += left
+                row["causes"][c] += left
+    sup = sim.supplies
+    first_stranded = min((q.state_s.get("stranded", math.inf) for q in sim.parties), default=math.inf)
+    first_cut = min((q.cut_off_s for q in sim.parties if not math.isnan(q.cut_off_s)), default=math.inf)
+    waited = [r.created_s for r in sim.dispatcher.requests
+              if r.kind in ("trapped", "casualty", "assist") and not (r.assigned_s <= r.created_s)]
+    resources = [{"resource": "shelter_places", "ran_out_h": _h(first_stranded),
+                  "people_held_back": causes["no_shelter_place"]}]
+    for k in {**sup.needs, **sup.needs_in_place}:
+        resources.append({"resource": k, "ran_out_h": _h(sup.ran_out_s.get(k, math.inf)),
+                          "people_held_back": causes[f"no_{k}"]})
+    resources += [
+        {"resource": "trucks", "ran_out_h": _h(sup.trucks_saturated_s), "people_held_back": causes["not_delivered"]},
+        {"resource": "rescue_teams", "ran_out_h": _h(min(waited, default=math.inf)),
+         "people_held_back": causes["waiting_for_rescue"]},
+        {"resource": "roads", "ran_out_h": _h(first_cut), "people_held_back": causes["cut_off"]},
+    ]
+    for r in resources:
+        r["zh"], r["en"] = resource_names(r["resource"])
+    names = getattr(net, "zone_names", ()) or ()
+    townships = []
+    for z in sorted(by_zone):
+        row = by_zone[z]
+        zh, en = names[z] if 0 <= z < len(names) else ("区外", "outside the townships")
+        townships.append({"zone": z, "name_zh": zh, "name_en": en, "affected": row["affected"],
+                          "relieved": row["relieved"], "unrelieved": row["affected"] - row["relieved"],
+                          "unrelieved_by_cause": dict(row["causes"].most_common())})
+    return {"resources": resources, "unrelieved_by_cause": dict(causes.most_common()),
+            "unrelieved_people": sum(causes.values()), "relieved_after_target_people": late,
+            "relieved_with_relatives_people": sum(q.relieved for q in sim.parties if q.hosted),
+            "by_township": townships, "supply_sources": sim.resupply.summary()}
+
+
+def resource_names(resource: str) -> tuple[str, str]:
+    """A resource's (zh, en) name."""
+    fixed = {"shelter_places": ("避难场所位置", "shelter places"), "trucks": ("运输车辆", "trucks"),
+             "rescue_teams": ("救援队伍（含舟艇）", "rescue teams (boats included)"),
+             "roads": ("道路通行", "roads")}
+    return fixed.get(resource) or item_names(resource)
+
+
+#: the resource each non-item cause waits on, and how the verdict says it
+_CAUSE_RESOURCE = {"not_delivered": "trucks", "waiting_for_rescue": "rescue_teams", "cut_off": "roads"}
+_PHRASES = {
+    "cut_off": ("{n} 人因道路中断无法转移，物资也未送达", "{n} people are cut off by the hazard and no supplies reached them"),
+    "waiting_for_rescue": ("{n} 名无法自行转移的人员仍在等待救援队伍", "{n} people who cannot leave alone still wait for a rescue team"),
+    "not_delivered": ("{n} 名已安置人员等待物资送达", "{n} sheltered people wait for deliveries"),
+    "on_the_way": ("{n} 人仍在转移途中", "{n} people are still on the way to a shelter"),
+    "not_evacuated": ("{n} 人仍在家中（未收到预警或正在准备）", "{n} people are still at home (unwarned or getting ready)"),
+}
+
+
+def _fmt_h(t: float) -> str:
+    return f"{t:.1f}"
+
+
+def verdict(relief: dict[str, Any], short: dict[str, Any]) -> dict[str, str]:
+    """One paragraph in Chinese and one in English: the share relieved within the target and
+    what held the rest down, biggest cause first, with the outside supplies' arrival."""
+    h = relief["target_h"]
+    share = relief["share_within_target"]
+    if not relief["affected_people"]:
+        return {"zh": "本次模拟无受灾人员：基本生活救助指标不适用。",
+                "en": "Nobody was affected in this run: the relief indicator does not apply."}
+    zh = [f"{h:g} 小时内获得基本生活救助：{share:.0%}。"]
+    en = [f"Relief within {h:g} h: {share:.0%}."]
+    ran = {r["resource"]: r["ran_out_h"] for r in short["resources"]}
+    for cause, n in short["unrelieved_by_cause"].items():
+        czh, cen = cause_names(cause)
+        if cause.startswith("no_") and cause != "no_shelter_place":
+            izh, ien = item_names(cause[3:])
+            t = ran.get(cause[3:])
+            when_zh = f"于 {_fmt_h(t)} 小时耗尽，" if t is not None else "不足，"
+            when_en = f" runs out at {_fmt_h(t)} h;" if t is not None else " is short;"
+            zh.append(f"{izh}{when_zh}{n:,} 人未领到。")
+            en.append(f"{ien[0].upper() + ien[1:]}{when_en} {n:,} people have none.")
+        elif cause == "no_shelter_place":
+            t = ran.get("shelter_places")
+            zh.append(f"避难场所{'于 ' + _fmt_h(t) + ' 小时' if t is not None else ''}满员，{n:,} 人无安置位置。")
+            en.append(f"Shelters are full{' from ' + _fmt_h(t) + ' h' if t is not None else ''}; {n:,} people have no place.")
+        else:
+            t = ran.get(_CAUSE_RESOURCE.get(cause, ""))
+            tzh, ten = _PHRASES.get(cause, (f"{{n}} 人{czh}", f"{{n}} people: {cen}"))
+            zh.append(tzh.format(n=f"{n:,}") + (f"（{_fmt_h(t)} 小时起）" if t is not None else "") + "。")
+            en.append(ten.format(n=f"{n:,}") + (f" (from {_fmt_h(t)} h)" if t is not None else "") + ".")
+    if not short["unrelieved_by_cause"]:
+        zh.append("模拟结束时受灾人员均已获救助。")
+        en.append("Everyone affected was relieved by the end of the run.")
+    late = short["relieved_after_target_people"]
+    if late:
+        zh.append(f"{late:,} 人在 {h:g} 小时后才获救助。")
+        en.append(f"{late:,} people were relieved after {h:g} h.")
+    for s in short["supply_sources"]:
+        if s["first_arrival_h"] is not None:
+            zh.append(f"{s['name_zh']}物资于 {_fmt_h(s['first_arrival_h'])} 小时到达。")
+            en.append(f"{s['name_en']}: first supplies arrive at {_fmt_h(s['first_arrival_h'])} h.")
+        elif s["triggered_h"] is not None:
+            zh.append(f"{s['name_zh']}已于 {_fmt_h(s['triggered_h'])} 小时启动，模拟结束前未送达。")
+            en.append(f"{s['name_en']}: called at {_fmt_h(s['triggered_h'])} h, not delivered by the end.")
+    return {"zh": "".join(zh), "en": " ".join(en)}

@@ -1,0 +1,314 @@
+"""Relief that a planner believes: supplies from outside, the relief standard as data, evacuees
+who go to relatives, and the shortfall by cause — on the toy grid where the answer is worked
+out by hand, and on the built-in district."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from network.errors import InputError
+from network.plan import Plan, Shelter, SupplySource, Warehouse
+from network.relief_standard import DEFAULT_STANDARD, load_relief_standard
+from sim import SimParams
+from sim.engine import Simulation
+
+from .supplies_check import conserved
+from .test_sim_relief import (
+    EDGE_S,
+    QUICK,
+    ScriptedHazard,
+    facility,
+    grid,
+    ledger_ok,
+    node,
+)
+
+
+@pytest.fixture(scope="module")
+def net():
+    return grid()
+
+
+def source(net, nd: int, items: dict[str, float], **kw) -> SupplySource:
+    base = dict(id="outside", name_zh="外部", name_en="outside", kind="upper_level", node=nd,
+                lon=float(net.lon[nd]), lat=float(net.lat[nd]), items=items, lead_time_h=1.0,
+                daily_capacity_kg=1e6, vehicles=2)
+    return SupplySource(**{**base, **kw})
+
+
+def toy_plan(net, stock: dict[str, float], sources=(), capacity: int = 10_000) -> Plan:
+    wh, shelter = node(5, 5), node(5, 6)
+    return Plan("toy", warehouses=(facility(Warehouse, "w", net, wh, stock=stock),),
+                shelters=(facility(Shelter, "s", net, shelter, capacity=capacity),), supply_sources=tuple(sources))
+
+
+PEOPLE = [node(0, c) for c in range(10)]      # 10 nodes × 40 people, affected at t = 0
+KIT = {"water_l": 6.0, "food_rations": 1.0, "bedding_sets": 1.0}
+
+
+def kits(n: int) -> dict[str, float]:
+    return {k: n * v for k, v in KIT.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# the relief standard
+
+
+def test_the_standard_keeps_drinking_and_cooking_water_apart_from_total_water():
+    assert DEFAULT_STANDARD.kit("shelter") == KIT
+    assert DEFAULT_STANDARD.kit("in_place") == {"water_l": 6.0, "food_rations": 1.0}  # own beds at home
+    assert DEFAULT_STANDARD.total_water_l == 15.0 > DEFAULT_STANDARD.kit("shelter")["water_l"]
+    assert all(i.source for i in DEFAULT_STANDARD.items)
+    assert SimParams().needs_per_person == KIT
+
+
+def test_a_standard_without_water_is_refused(tmp_path):
+    f = tmp_path / "std.toml"
+    f.write_text('[items.water_l]\nper_person_day = 0\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"std.toml: items.water_l.per_person_day: must be above 0"):
+        load_relief_standard(f)
+    f.write_text('[items.food_rations]\nper_person_day = 1\n', encoding="utf-8")
+    with pytest.raises(InputError, match="needs drinking water"):
+        load_relief_standard(f)
+    with pytest.raises(InputError, match=r"needs_per_person\['water_l'\]: a relief standard needs drinking water"):
+        SimParams(needs_per_person={"water_l": 0.0, "food_rations": 1.0})
+
+
+# ---------------------------------------------------------------------------------------------
+# resupply from outside
+
+
+def test_relief_keeps_rising_after_the_district_stock_is_gone(net):
+    haz = ScriptedHazard(net, PEOPLE)
+    entry = node(10, 10)
+    with_source = toy_plan(net, kits(100), [source(net, entry, kits(1000))])
+    without = dataclasses.replace(with_source, supply_sources=())
+    runs = {}
+    for label, plan in (("with", with_source), ("without", without)):
+        sim = Simulation(net, [haz], plan, SimParams(duration_h=8, seed=1, **QUICK))
+        runs[label] = (sim, sim.run())
+        ledger_ok(sim)
+        conserved(sim)
+    sim, r = runs["without"]
+    assert r.kpis["relief_time"]["relieved_people"] == 100          # the district's 100 kits
+    assert r.kpis["shortfall"]["unrelieved_by_cause"] == {"no_water_l": 300}
+    water = next(x for x in r.kpis["shortfall"]["resources"] if x["resource"] == "water_l")
+    assert water["people_held_back"] == 300 and water["ran_out_h"] is not None
+    sim, r = runs["with"]
+    assert r.kpis["relief_time"]["relieved_people"] == 400
+    (src,) = r.kpis["shortfall"]["supply_sources"]
+    # called at the first affected person (t = 0), ready after the 1 h lead time, then the drive
+    # from the entry to the warehouse (10 edges) and unloading
+    assert src["triggered_h"] == 0.0 and src["ready_h"] == 1.0
+    assert src["first_arrival_h"] == pytest.approx(1.0 + (10 * EDGE_S + QUICK_UNLOAD_S) / 3600.0)
+    relieved_late = [t for q in sim.parties for t, _ in q.relief if t > 3600.0]
+    assert relieved_late, "relief must continue once the outside supplies arrive"
+    assert sum(src["delivered"].values()) + sum(src["left"].values()) == pytest.approx(sum(kits(1000).values()))
+
+
+QUICK_UNLOAD_S = SimParams().unload_min * 60.0
+
+
+def test_daily_capacity_releases_one_tranche_a_day(net):
+    haz = ScriptedHazard(net, PEOPLE)
+    one_day = sum(v * SimParams().item_kg[k] for k, v in kits(50).items())
+    plan = toy_plan(net, {}, [source(net, node(10, 10), kits(1000), daily_capacity_kg=one_day, vehicles=3)])
+    sim = Simulation(net, [haz], plan, SimParams(duration_h=30, seed=1, **QUICK))
+    r = sim.run()
+    conserved(sim)
+    arrivals = [e for e in r.events if e["event"] == "resupply_arrive"]
+    first_day = [e for e in arrivals if e["t_s"] < 25 * 3600.0]
+    # 50 kits on day one (from 1 h), the next 50 from 25 h: never more than a tranche a day
+    assert sum(e.get("food_rations", 0.0) for e in first_day) == pytest.approx(50, abs=1)
+    assert r.kpis["relief_time"]["relieved_people"] == pytest.approx(100, abs=2)
+
+
+def test_a_cut_entry_road_holds_the_supplies_back(net):
+    entry = node(10, 10)
+    haz = ScriptedHazard(net, PEOPLE)
+    cut = [e for nb in (node(9, 10), node(10, 9)) for e in haz.edges_between(entry, nb)]
+    haz.closed = lambda t: cut if t < 5 * 3600.0 else []
+    plan = toy_plan(net, {}, [source(net, entry, kits(1000))])
+    sim = Simulation(net, [haz], plan, SimParams(duration_h=8, seed=1, **QUICK))
+    r = sim.run()
+    conserved(sim)
+    (src,) = r.kpis["shortfall"]["supply_sources"]
+    assert src["first_arrival_h"] > 5.0      # the vehicles waited at the entry for the road to reopen
+    assert min(t for q in sim.parties for t, _ in q.relief) > 5 * 3600.0
+
+
+def test_triggers_wait_for_their_condition(net):
+    haz = ScriptedHazard(net, PEOPLE)
+    entry = node(10, 10)
+    plan = toy_plan(net, kits(300), [
+        source(net, entry, kits(10), id="big-event", trigger="affected_people", trigger_value=1000),
+        source(net, entry, kits(10), id="low-stock", trigger="stock_below", trigger_value=0.5)])
+    sim = Simulation(net, [haz], plan, SimParams(duration_h=8, seed=1, **QUICK))
+    r = sim.run()
+    by_id = {s["source"]: s for s in r.kpis["shortfall"]["supply_sources"]}
+    assert by_id["big-event"]["triggered_h"] is None            # 400 affected < 1,000
+    low = by_id["low-stock"]["triggered_h"]
+    loads = [e["t_s"] for e in r.events if e["event"] == "truck_load"]
+    assert low is not None and low * 3600.0 >= min(loads)        # called once the stock went out
+
+
+def test_bad_supply_sources_are_refused(net, tmp_path):
+    with pytest.raises(InputError, match="items.water_l: quantity must be >= 0"):
+        source(net, 0, {"water_l": -5.0})
+    with pytest.raises(InputError, match="lead_time_h must be >= 0"):
+        source(net, 0, kits(1), lead_time_h=-1.0)
+    plan = toy_plan(net, {}, [dataclasses.replace(source(net, 0, kits(1)), node=net.n_nodes + 3)])
+    with pytest.raises(InputError, match="supply source 'outside' is at node"):
+        plan.check_against(net)
+
+
+def test_district_file_errors_name_the_field(tmp_path):
+    from importlib import resources
+
+    from network.district_spec import read_district_spec
+
+    text = resources.files("network").joinpath("data/changjiang.toml").read_text(encoding="utf-8")
+    bad = text.replace("lead_time_h = 2.0", "lead_time_h = -2.0", 1)
+    f = tmp_path / "d.toml"
+    f.write_text(bad, encoding="utf-8")
+    with pytest.raises(InputError, match=r"d.toml: supply_sources.0.lead_time_h"):
+        read_district_spec(f)
+    f.write_text(text.replace("water_l = 60000, food_rations = 30000", "water_l = -1, food_rations = 30000", 1),
+                 encoding="utf-8")
+    with pytest.raises(InputError, match=r"supply_sources.0.items"):
+        read_district_spec(f)
+
+
+def test_an_entry_point_off_the_network_is_refused(district):
+    spec = district.spec
+    far = spec.supply_sources[0].model_copy(update={"entry": (118.5, 30.5)})
+    moved = dataclasses.replace(district, spec=spec.model_copy(update={"supply_sources": [far]}))
+    with pytest.raises(InputError, match=r"supply_sources.0.entry: .* off the network"):
+        Plan.existing(moved)
+
+
+# ---------------------------------------------------------------------------------------------
+# relatives and friends
+
+
+def test_evacuees_who_go_to_relatives_are_relieved_on_arrival(net):
+    haz = ScriptedHazard(net, PEOPLE)
+    plan = toy_plan(net, {})          # no stock at all: only the hosted can be relieved
+    params = SimParams(duration_h=6, seed=4, **{**QUICK, "relatives_share": {"other": 0.5}})
+    sim = Simulation(net, [haz], plan, params)
+    r = sim.run()
+    ledger_ok(sim)
+    hosted = [q for q in sim.parties if q.hosted]
+    n = sum(q.people for q in hosted)
+    assert 120 < n < 280                                    # Binomial(400, 0.5)
+    assert r.kpis["relief_time"]["relieved_people"] == n == r.kpis["relieved_with_relatives_people"]
+    for q in hosted:   # they drive to safe ground (as far as the nearest shelter) at evacuee speed
+        (t, k), = q.relief
+        assert k == q.people and t == pytest.approx(q.left_s + q.lower_bound_s / params.evac_speed_factor)
+    assert r.shelters[0]["peak_occupancy"] == 400 - n
+    causes = r.kpis["shortfall"]["unrelieved_by_cause"]
+    assert set(causes) == {"no_water_l"} and sum(causes.values()) == 400 - n
+
+
+# ---------------------------------------------------------------------------------------------
+# the shortfall on the district
+
+
+@pytest.fixture(scope="module")
+def flood(district):
+    from sim.api import default_district_flood
+
+    return default_district_flood(district, engine="fill")
+
+
+def _run(district, flood, plan, **kw):
+    sim = Simulation(district.network, [flood], plan, SimParams(duration_h=24, seed=3, **kw),
+                     zone_kinds=tuple(t.kind for t in district.spec.townships))
+    return sim, sim.run()
+
+
+def test_causes_sum_to_the_unrelieved_overall_and_by_township(district, flood):
+    plan = Plan.existing(district)
+    half = dataclasses.replace(plan, shelters=tuple(dataclasses.replace(s, capacity=s.capacity // 20)
+                                                    for s in plan.shelters), supply_sources=())
+    sim, r = _run(district, flood, half)
+    conserved(sim)
+    short = r.kpis["shortfall"]
+    unrelieved = r.kpis["relief_time"]["unrelieved_people"]
+    assert unrelieved > 0
+    assert sum(short["unrelieved_by_cause"].values()) == unrelieved == short["unrelieved_people"]
+    assert short["unrelieved_by_cause"].get("no_shelter_place", 0) > 0
+    assert sum(t["unrelieved"] for t in short["by_township"]) == unrelieved
+    for t in short["by_township"]:
+        assert sum(t["unrelieved_by_cause"].values()) == t["unrelieved"]
+    held = {x["resource"]: x["people_held_back"] for x in short["resources"]}
+    assert held["shelter_places"] == short["unrelieved_by_cause"]["no_shelter_place"]
+    v = r.kpis["verdict"]
+    assert v["en"].startswith("Relief within 10 h:") and "no place" in v["en"]
+    assert v["zh"].startswith("10 小时内获得基本生活救助") and "无安置位置" in v["zh"]
+
+
+def test_with_unlimited_stock_and_places_only_transport_and_access_remain(district, flood):
+    plan = Plan.existing(district)
+    plenty = {"water_l": 1e9, "food_rations": 1e8, "bedding_sets": 1e8}
+    big = dataclasses.replace(
+        plan, warehouses=tuple(dataclasses.replace(w, stock=dict(plenty)) for w in plan.warehouses),
+        shelters=tuple(dataclasses.replace(s, capacity=10**6) for s in plan.shelters), supply_sources=())
+    _, r = _run(district, flood, big)
+    causes = r.kpis["shortfall"]["unrelieved_by_cause"]
+    assert set(causes) <= {"not_delivered", "cut_off", "waiting_for_rescue", "on_the_way", "not_evacuated"}
+    assert sum(causes.values()) == r.kpis["relief_time"]["unrelieved_people"]
+    assert all(x["ran_out_h"] is None for x in r.kpis["shortfall"]["resources"]
+               if x["resource"] in ("water_l", "food_rations", "bedding_sets", "shelter_places"))
+
+
+# ---------------------------------------------------------------------------------------------
+# chemical warnings start at detection
+
+
+def test_chemical_warnings_precede_the_gas_far_enough_downwind():
+    from scenarios.core.runner import run_scenario
+
+    run = run_scenario("chlorine-night")
+    (chem,) = run.hazards
+    assert chem.detected_s == chem.start_s + 600.0
+    far = near = 0
+    for g in run.result.groups:
+        if not math.isfinite(g["affected_s"]):
+            continue
+        assert g["threat_s"] <= max(chem.detected_s, g["affected_s"]) + 1e-6  # the forecast zone is warned at detection
+        lead = g["affected_s"] - chem.detected_s
+        if lead > 45 * 60.0:   # time for the channels: most are warned before the gas arrives
+            far += 1
+            assert g["warned_before_hit"] >= 0.5 * g["people"]
+        elif lead <= 0:        # the gas was there before anyone knew
+            near += 1
+            assert g["warned_before_hit"] == 0
+    assert far > 0 and near > 0
+    assert 0.0 < run.result.kpis["warning_coverage"] < 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# the optimiser stocks new warehouses by need
+
+
+def test_new_warehouses_are_stocked_for_the_people_they_reach_first(district):
+    import numpy as np
+
+    from network.paths import nearest_facility
+    from optimize.district_plan import stock_by_need
+
+    net = district.network
+    plan = Plan.existing(district)
+    before = nearest_facility(net, [w.node for w in plan.warehouses])
+    served = np.isfinite(before.time) & (net.population > 0)
+    far = int(np.flatnonzero(served)[np.argmax(before.time[served])])   # the worst-served village
+    new = dataclasses.replace(plan.warehouses[0], id="new-1", node=far, stock={}, existing=False)
+    need = np.where(net.population > 0, 1.0, 0.0)
+    out = stock_by_need(net, [*plan.warehouses, new], need)
+    assert [w.stock for w in out[:-1]] == [w.stock for w in plan.warehouses]   # existing stock is kept
+    near = nearest_facility(net, [w.node for w in out])
+    people = need[near.facility == len(out) - 1].sum()
+    assert out[-1].stock == {k: float(math.ceil(v * people)) for k, v in DEFAULT_STANDARD.kit("shelter").items()}
