@@ -13,6 +13,8 @@ from typing import Any
 
 from .errors import InputError
 from .model import RoadNetwork
+from .snap import snap_points
+from .terrain import xy_of
 
 TEAM_TYPES = ("general", "flood", "water_rescue", "forest_fire", "hazmat", "medical", "engineering")
 #: team type -> (zh, en)
@@ -326,9 +328,6 @@ def _supply_sources(district) -> tuple[SupplySource, ...]:
     InputError
         When an entry point lies farther than :data:`ENTRY_MAX_DISTANCE_M` from every road node.
     """
-    from .snap import snap_points
-    from .terrain import xy_of
-
     specs = district.spec.supply_sources
     if not specs:
         return ()

@@ -127,8 +127,11 @@ class Supplies:
 
     def note_stock(self) -> None:
         """Record the first time the warehouses together cannot make one person's share of an item."""
+        items = {**self.needs, **self.needs_in_place}
+        if len(self.ran_out_s) == len(items):
+            return  # every item has run out once: nothing left to record (dispatch is a hot path)
         now = self.env.now
-        for k, per in {**self.needs, **self.needs_in_place}.items():
+        for k, per in items.items():
             if k not in self.ran_out_s and sum(w.stock.get(k, 0.0) for w in self.warehouses) < per - 1e-9:
                 self.ran_out_s[k] = now
 
