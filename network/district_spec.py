@@ -257,6 +257,37 @@ class SupplySourceSpec(StrictModel):
         return self
 
 
+class ReliefCraftSpec(StrictModel):
+    """Boats, helicopters or drones that carry relief kits to people the hazard has cut off
+    where they are (in-place relief where no truck can go).
+
+    A fleet of ``count`` craft loads at the ``base`` warehouse from ``ready_h`` on. Boats
+    travel as the water-rescue boats do (the boat speed on flood water, road speed on dry
+    roads); aircraft fly straight at ``speed_kmh``, a trip (out and back) no longer than
+    ``range_km`` when given.
+    """
+
+    id: str
+    kind: Literal["boat", "helicopter", "drone"]
+    name_zh: str
+    name_en: str
+    base: str
+    count: int = Field(ge=1)
+    payload_kg: float = Field(gt=0)
+    speed_kmh: float | None = Field(None, gt=0)
+    range_km: float | None = Field(None, gt=0)
+    load_min: float = Field(20.0, ge=0)
+    unload_min: float = Field(15.0, ge=0)
+    ready_h: float = Field(0.0, ge=0)
+    source: str = "estimate"
+
+    @model_validator(mode="after")
+    def _air_speed(self):
+        if self.kind != "boat" and self.speed_kmh is None:
+            raise ValueError(f"speed_kmh: a {self.kind} needs its cruise speed")
+        return self
+
+
 class DistrictSpec(StrictModel):
     """Everything the built-in district model is generated from."""
 
@@ -274,18 +305,23 @@ class DistrictSpec(StrictModel):
     shelter_defaults: ShelterDefaults = ShelterDefaults()
     shelters: list[ShelterSite] = []
     supply_sources: list[SupplySourceSpec] = []
+    relief_craft: list[ReliefCraftSpec] = []
 
     @model_validator(mode="after")
     def _unique_ids(self):
-        """No id appears twice among the townships, facilities, shelters or supply sources; a
-        source delivers to a warehouse the district has."""
+        """No id appears twice among the townships, facilities, shelters, supply sources or
+        relief craft; a source delivers to, and a craft loads at, a warehouse the district has."""
         warehouses = {f.id for f in self.facilities if f.kind == "relief_warehouse"}
         for i, src in enumerate(self.supply_sources):
             if src.deliver_to is not None and src.deliver_to not in warehouses:
                 raise ValueError(f"supply_sources.{i}.deliver_to: {src.deliver_to!r} is not a relief_warehouse "
                                  f"of the district ({sorted(warehouses)})")
+        for i, craft in enumerate(self.relief_craft):
+            if craft.base not in warehouses:
+                raise ValueError(f"relief_craft.{i}.base: {craft.base!r} is not a relief_warehouse "
+                                 f"of the district ({sorted(warehouses)})")
         for label, items in (("townships", self.townships), ("facilities", self.facilities), ("shelters", self.shelters),
-                             ("supply_sources", self.supply_sources)):
+                             ("supply_sources", self.supply_sources), ("relief_craft", self.relief_craft)):
             seen: set[str] = set()
             for item in items:
                 if item.id in seen:

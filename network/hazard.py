@@ -15,6 +15,7 @@ declaration instead of guessing from attributes or class names:
 ``quiet_after_s``             after this time it cannot change the network any more
 ``warning_issue_delay_s``     its own delay from THREATENED to the warning's issue (None: the
                               simulation's ``warning_issue_delay_min``)
+``sheltering_nodes()``        where people are told to shelter in place rather than leave
 ``model_notes``               inputs beyond the range the model's reference supports
 ``map_field()``, ``field_style``  the raster to draw at a time, and how to colour it
 ``footprint(times)``          what it left on the ground: zones for GeoJSON layers and maps
@@ -277,6 +278,11 @@ class Hazard(ABC):
     def warning_issue_delay_s(self) -> float | None:
         """Seconds from a node's THREATENED time to the warning's issue for this hazard; None
         (the default) leaves it to the simulation's ``warning_issue_delay_min``."""
+        return None
+
+    def sheltering_nodes(self) -> np.ndarray | None:
+        """Nodes (bool per node) whose people are told to shelter in place rather than leave;
+        None (the default) when the protective action is evacuation everywhere."""
         return None
 
     def fire_line(self) -> FireLine | None:

@@ -120,6 +120,49 @@ class SupplySource:
             raise InputError(f"{where}: trigger must be activation, affected_people or stock_below, found {self.trigger!r}")
 
 
+@dataclass(frozen=True)
+class ReliefCraft:
+    """A fleet of boats, helicopters or drones that carries in-place relief kits from its
+    ``base`` warehouse (see :class:`network.district_spec.ReliefCraftSpec`); ``node`` is the
+    base's road node."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    kind: str
+    base: str
+    node: int
+    count: int = 1
+    payload_kg: float = 500.0
+    speed_kmh: float | None = None
+    range_km: float | None = None
+    load_min: float = 20.0
+    unload_min: float = 15.0
+    ready_h: float = 0.0
+    source: str = "estimate"
+
+    def __post_init__(self) -> None:
+        where = f"relief craft {self.id!r}"
+        if self.kind not in ("boat", "helicopter", "drone"):
+            raise InputError(f"{where}: kind must be boat, helicopter or drone, found {self.kind!r}")
+        if not (isinstance(self.count, int) and self.count >= 1):
+            raise InputError(f"{where}: count must be a whole number >= 1, found {self.count!r}")
+        for name in ("payload_kg", "speed_kmh", "range_km"):
+            v = getattr(self, name)
+            if v is not None and not v > 0:
+                raise InputError(f"{where}: {name} must be above 0, found {v!r}")
+        if self.kind != "boat" and self.speed_kmh is None:
+            raise InputError(f"{where}: speed_kmh: a {self.kind} needs its cruise speed")
+        for name in ("load_min", "unload_min", "ready_h"):
+            if not getattr(self, name) >= 0:
+                raise InputError(f"{where}: {name} must be >= 0, found {getattr(self, name)!r}")
+
+    @property
+    def airborne(self) -> bool:
+        """Flies straight over the hazard (helicopters, drones) rather than following roads and water."""
+        return self.kind != "boat"
+
+
 #: a supply source's entry point farther than this from every road node is off the network
 ENTRY_MAX_DISTANCE_M = 3000.0
 
@@ -137,6 +180,7 @@ class Plan:
     shelter_warehouse: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     supply_sources: tuple[SupplySource, ...] = ()
+    relief_craft: tuple[ReliefCraft, ...] = ()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -172,8 +216,13 @@ class Plan:
                     s.kind, True)
             for s, n in zip(sites, shelter_nodes)
         )
+        wh_node = {w.id: w.node for w in warehouses}
+        craft = tuple(ReliefCraft(c.id, c.name_zh, c.name_en, c.kind, c.base, wh_node[c.base], c.count,
+                                  float(c.payload_kg), c.speed_kmh, c.range_km, float(c.load_min),
+                                  float(c.unload_min), float(c.ready_h), c.source)
+                      for c in spec.relief_craft)
         return cls("existing", tuple(bases), tuple(warehouses), shelters, meta={"source": "district spec"},
-                   supply_sources=_supply_sources(district))
+                   supply_sources=_supply_sources(district), relief_craft=craft)
 
     def with_assignments(self, demand_shelter: dict[int, str], shelter_warehouse: dict[str, str] | None = None) -> "Plan":
         """A copy with these assignments (demand node -> shelter id; shelter id -> warehouse id, kept when None)."""
@@ -232,6 +281,9 @@ class Plan:
         for src in self.supply_sources:
             if src.deliver_to is not None and src.deliver_to not in warehouse_ids:
                 problems.append(f"supply source {src.id!r} delivers to unknown warehouse {src.deliver_to!r}")
+        for c in self.relief_craft:
+            if c.base not in warehouse_ids:
+                problems.append(f"relief craft {c.id!r} loads at unknown warehouse {c.base!r}")
         for label, items in (("team base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
             ids = [i.id for i in items]
             for dup in sorted({i for i in ids if ids.count(i) > 1}):
@@ -261,6 +313,7 @@ class Plan:
                 shelter_warehouse={str(k): str(v) for k, v in d.get("shelter_warehouse", {}).items()},
                 meta=dict(d.get("meta", {})),
                 supply_sources=tuple(SupplySource(**src) for src in d.get("supply_sources", ())),
+                relief_craft=tuple(ReliefCraft(**c) for c in d.get("relief_craft", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{source}: not a valid plan ({type(exc).__name__}: {exc})") from None

@@ -24,6 +24,7 @@ from .dispatch import Dispatcher, Request, Team
 from .evacuation import STATES, Group, Ledger, Party, ShelterState, choose_shelter
 from .measure import build_result
 from .params import SimParams
+from .relief_craft import ReliefCraftFleets
 from .resupply import Resupply
 from .result import RunResult
 from .roads import BOAT, ROAD, Roads
@@ -104,6 +105,7 @@ class Simulation:
         self._fire_open = 0
         self._sites_called: set[int] = set()
         self._level_floor = [h.level_floor for h in self.hazards]
+        self._sheltering = [h.sheltering_nodes() for h in self.hazards]
 
     # ------------------------------------------------------------------ setup
     def _check_inputs(self) -> None:
@@ -136,6 +138,8 @@ class Simulation:
         assigned = {sid[s]: wid[w] for s, w in plan.shelter_warehouse.items() if s in sid and w in wid}
         self.supplies = Supplies(env, self.roads, p, self.shelters, self.warehouses, assigned, self.ledger, self.log,
                                  relieve_in_place=self._relieve_in_place, router=self.router)
+        self.supplies.craft = ReliefCraftFleets(env, self.roads, self.net, self.supplies, self.warehouses,
+                                                plan.relief_craft, self.log) if plan.relief_craft else None
         self.resupply = Resupply(env, self.roads, p, self.supplies, self.warehouses, plan.supply_sources, self.log)
         for s in self.shelters:
             s.closed_event = env.event()
@@ -156,6 +160,7 @@ class Simulation:
         self.roads.hubs = frozenset(self._hubs)
         self._shelter_nodes = [s.node for s in self.shelters]
         self._boat = frozenset(p.boat_types)
+        self._boat_crews = any(t.type in self._boat and t.type in p.capable["evacuate"] for t in teams)
         self.dispatcher = Dispatcher(env, teams, travel_time=self._tt, mover=self._move, policy=p.dispatch_policy,
                                      shift_s=p.shift_h * 3600.0, rest_s=p.rest_h * 3600.0, log=self.log,
                                      times_from=self._times_from)
@@ -248,8 +253,8 @@ class Simulation:
                 ev.succeed()
                 self.dispatcher.match()
                 self.supplies.dispatch()
-            for h, s in zip(self.hazards, states):
-                self._observe(s.affected, hazard_at, h.warning_issue_delay_s)
+            for h, s, inside in zip(self.hazards, states, self._sheltering):
+                self._observe(s.affected, hazard_at, h.warning_issue_delay_s, inside)
             self._close_threatened(states, hazard_at)
             self.resupply.check(self._affected_people)
             if self.p.supply_routing == "optimiser":
@@ -275,7 +280,8 @@ class Simulation:
                     s.closed_event.succeed()
                     self.log("shelter_closed", shelter=s.id, node=s.node, occupancy=s.occupancy)
 
-    def _observe(self, aff, hazard_at: np.ndarray, issue_delay_s: float | None = None) -> None:
+    def _observe(self, aff, hazard_at: np.ndarray, issue_delay_s: float | None = None,
+                 sheltering: np.ndarray | None = None) -> None:
         """Create groups for newly reached nodes; record when each reaches each severity.
 
         Only nodes with news (no group yet, or a severity not yet recorded) are visited, in the
@@ -308,7 +314,8 @@ class Simulation:
                 self._group_list.append(g)
                 if g.id >= len(self._g_affected):
                     self._g_affected = np.concatenate([self._g_affected, np.full(len(self._g_affected), np.inf)])
-                self._start_group(g, bool(hazard_at[nd]), issue_delay_s)
+                self._start_group(g, bool(hazard_at[nd]), issue_delay_s,
+                                  sheltering is not None and bool(sheltering[nd]))
             else:
                 g = self._group_list[gi]
             if sv >= AFFECTED and not self._aff_seen[nd]:
@@ -326,7 +333,11 @@ class Simulation:
                                 if not (q.left_s <= si))  # nan compares False: not left yet
                 self.log("lethal", group=g.id, node=nd, exposed=g.exposed)
 
-    def _start_group(self, g: Group, hazard_here: bool, issue_delay_s: float | None = None) -> None:
+    def _start_group(self, g: Group, hazard_here: bool, issue_delay_s: float | None = None,
+                     shelter_in_place: bool = False) -> None:
+        """Warn the new group and split it into parties: the warned leave after the warning,
+        the unwarned when the hazard hits, the helpless call for help; some go to relatives.
+        Told to shelter in place, everyone stays indoors (warned or not)."""
         p = self.p
         delay = p.warning_issue_delay_min * 60.0 if issue_delay_s is None else issue_delay_s
         g.warnings = warn_group(g.people, g.threat_s, delay, hazard_here, p.channels,
@@ -337,7 +348,7 @@ class Simulation:
         warned_mobile = int(round(warned * mobile / g.people)) if g.people else 0
         self.log("threatened", group=g.id, node=g.node, people=g.people, warned=warned)
         first_warn = g.warnings[0][0] if g.warnings else math.inf
-        share = self._relatives_share(g.node)
+        share = 0.0 if shelter_in_place else self._relatives_share(g.node)
         parts = []
         for n, kind in ((warned_mobile, "warned"), (mobile - warned_mobile, "unwarned")):
             to_relatives = int(self.rng_people.binomial(n, share)) if n > 0 and share > 0 else 0
@@ -347,7 +358,10 @@ class Simulation:
                 continue
             q = self._new_party(g, n, kind == "help", kind, first_warn)
             q.relatives = relatives
+            q.sheltering = shelter_in_place
             self.ledger.add("home", n)
+            if shelter_in_place:
+                continue
             if kind == "warned":
                 self.env.process(self._leave_after(q, first_warn))
             elif kind == "help" and math.isfinite(first_warn):
@@ -364,6 +378,8 @@ class Simulation:
         """The hazard reached the group: the unwarned leave, the helpless call if not yet done."""
         for q in g.parties:
             kind = q._kind  # type: ignore[attr-defined]
+            if q.sheltering:
+                continue  # indoors until the all-clear
             if kind == "unwarned" and q.state == "home":
                 self.env.process(self._leave_after(q, self.env.now))
             elif kind == "help" and not (q._first_warn < self.env.now) and q.state == "home":  # type: ignore[attr-defined]
@@ -465,6 +481,7 @@ class Simulation:
             s = self.shelters[idx]
             if q.state != "evacuating":
                 q.left_s = env.now
+                q.sheltering = False  # taken out by a team: displaced now
                 self.ledger.move(q, "evacuating")
                 self.log("depart", group=q.group.id, party=q.id, shelter=s.id, people=q.people,
                          **({"team": team.id} if team is not None else {}))
@@ -499,11 +516,51 @@ class Simulation:
         if why == "full" and q.state != "stranded":
             self.ledger.move(q, "stranded")
             self.log("no_shelter", group=q.group.id, party=q.id, people=q.people, node=q.node)
+        elif why != "full":
+            self._call_boat(q)
         self.supplies.add_cut_off(q)
         self.supplies.dispatch()
 
-    def _relieve_in_place(self, q: Party, k: int) -> None:
-        """A truck hands ``k`` relief kits to cut-off party ``q`` where it stands."""
+    def _call_boat(self, q: Party) -> None:
+        """Ask the water-rescue crews to take cut-off party ``q`` out by boat.
+
+        One open request per party; each trip takes up to ``rescue_capacity`` people and asks
+        again for whoever is left. Those who cannot leave alone already wait for an escort
+        (an "assist" request, served before these: the vulnerable first).
+        """
+        if q.boat_called or q.needs_help or not self._boat_crews:
+            return
+        q.boat_called = True
+        self.dispatcher.submit(self._new_request("evacuate", q.node, q.group.id,
+                                                 after_scene=lambda team, req: self._boat_out(q, team, req)))
+
+    def _boat_out(self, q: Party, team: Team, req: Request):
+        """SimPy sub-process: the boat crew at ``q``'s node takes up to ``rescue_capacity`` of
+        them to the nearest shelter with room it can reach by water or road."""
+        q.boat_called = False
+        if (not q.cut_off or q.moving or q.node != req.node or q.state not in ("home", "evacuating")
+                or q.people - q.relieved <= 0):
+            if q.cut_off and q.node != req.node and q.state in ("home", "evacuating"):
+                self._call_boat(q)  # they moved on meanwhile: ask again where they are now
+            return
+        idx, _ = choose_shelter(self.shelters, q.node, self._times_to_shelters(BOAT), self.assign_shelter.get(q.group.node, -1))
+        if idx < 0:
+            return  # no room the boat can reach either: they wait in place (relief comes to them)
+        k = min(self.p.rescue_capacity, q.people - q.relieved)
+        out = q
+        if k < q.people - q.relieved:  # split off the people the boat takes; the rest ask again
+            q.people -= k
+            self._sync(q)
+            out = self._new_party(q.group, k, q.needs_help, q._kind, q._first_warn,  # type: ignore[attr-defined]
+                                  state=q.state, node=q.node)
+            out.left_s, out.cut_off, out.cut_off_s = q.left_s, True, q.cut_off_s
+            self._call_boat(q)
+        self.log("boat_evacuation", group=q.group.id, party=out.id, people=k, team=team.id, node=q.node)
+        yield from self._journey(out, team)
+
+    def _relieve_in_place(self, q: Party, k: int, lower_bound_s: float | None = None) -> None:
+        """A truck (or a relief craft, whose soonest possible delivery is ``lower_bound_s``)
+        hands ``k`` relief kits to cut-off party ``q`` where it stands."""
         if k < q.people - q.relieved:  # the relieved people become their own party
             q.people -= k
             self._sync(q)
@@ -513,7 +570,8 @@ class Simulation:
             q = r
         q.in_place = True
         q.cut_off = False
-        q.lower_bound_s = float(self.free_from_wh[q.node]) + (self.p.load_min + self.p.unload_min) * 60.0
+        q.lower_bound_s = (float(self.free_from_wh[q.node]) + (self.p.load_min + self.p.unload_min) * 60.0
+                           if lower_bound_s is None else lower_bound_s)
         self.ledger.move(q, "relieved")
         q.relief.append((self.env.now, q.people - q.relieved))
         q.relieved = q.people

@@ -66,14 +66,22 @@ class _ReliefTally:
 
     times: list[float] = field(default_factory=list)
     weights: list[int] = field(default_factory=list)
-    affected: int = 0
+    affected: int = 0                 # who needs relief: the affected but those sheltering in place
     relieved: int = 0
+    everyone: int = 0                 # every affected person (the warnings' denominator)
+    sheltering: int = 0               # affected indoors, told to shelter in place: not displaced
     warned: int = 0
     exposed: int = 0
 
     def add(self, g: Group, rec: dict[str, Any]) -> None:
-        """Count an affected group: its warnings, exposure and every relief it received."""
-        self.affected += g.people
+        """Count an affected group: its warnings, exposure and every relief it received.
+
+        People told to shelter in place stay in their homes with their own supplies: they
+        count for the warnings and the exposure, not for relief."""
+        staying = sum(q.people for q in g.parties if q.sheltering)
+        self.everyone += g.people
+        self.sheltering += staying
+        self.affected += g.people - staying
         self.warned += rec["warned_before_hit"]
         self.exposed += g.exposed
         for q in g.parties:
@@ -81,7 +89,7 @@ class _ReliefTally:
                 self.times.append(max(0.0, t - g.affected_s))
                 self.weights.append(n)
                 self.relieved += n
-        missing = g.people - rec["relieved"]
+        missing = g.people - staying - rec["relieved"]
         if missing:
             self.times.append(math.inf)
             self.weights.append(missing)
@@ -248,7 +256,8 @@ def _kpis(sim: FinishedRun, tally: _ReliefTally, util: dict[str, float]) -> dict
         "relief_time": relief,
         "shortfall": short,
         "verdict": verdict(relief, short),
-        "warning_coverage": tally.warned / tally.affected if tally.affected else math.nan,
+        "warning_coverage": tally.warned / tally.everyone if tally.everyone else math.nan,
+        "sheltered_in_place_people": tally.sheltering,
         "response_time": _response_kpis(sim.dispatcher),
         "team_utilisation": util,
         "shelter_peak_occupancy": sum(s.peak for s in sim.shelters),

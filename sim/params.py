@@ -25,12 +25,15 @@ DEFAULT_CAPABLE: dict[str, tuple[str, ...]] = {
     "assist": ("general", "flood", "water_rescue", "engineering"),
     "fire_line": ("forest_fire",),
     "hazmat": ("hazmat",),
+    "evacuate": ("water_rescue", "flood"),
 }
 #: priority class per request kind (0 = most urgent)
-DEFAULT_PRIORITY: dict[str, int] = {"trapped": 0, "hazmat": 0, "casualty": 1, "fire_line": 1, "assist": 2}
+#: (the cut-off who can move themselves are taken out by boat last: the vulnerable first)
+DEFAULT_PRIORITY: dict[str, int] = {"trapped": 0, "hazmat": 0, "casualty": 1, "fire_line": 1, "assist": 2,
+                                    "evacuate": 3}
 #: mean on-scene minutes per request kind (durations are exponential around it)
 DEFAULT_SCENE_MIN: dict[str, float] = {"trapped": 45.0, "casualty": 30.0, "assist": 30.0,
-                                       "fire_line": 240.0, "hazmat": 120.0}
+                                       "fire_line": 240.0, "hazmat": 120.0, "evacuate": 15.0}
 
 
 def _num(name: str, value: Any, lo: float = 0.0, hi: float = math.inf, *, open_lo: bool = False) -> float:
@@ -240,6 +243,12 @@ class SimParams:
         unknown = sorted(set(d) - known)
         if unknown:
             raise InputError(f"{unknown[0]}: unknown simulation parameter; known: {sorted(known)}")
+        for name, default in (("capable", DEFAULT_CAPABLE), ("priority", DEFAULT_PRIORITY),
+                              ("scene_min", DEFAULT_SCENE_MIN)):
+            if isinstance(d.get(name), dict):  # a scenario names the kinds it changes; the rest keep their defaults
+                d[name] = {**default, **d[name]}
+        if "capable" in d:
+            d["capable"] = {k: tuple(v) if isinstance(v, list) else v for k, v in d["capable"].items()}
         if "boat_types" in d and isinstance(d["boat_types"], list):
             d["boat_types"] = tuple(d["boat_types"])
         if "channels" in d:

@@ -9,11 +9,15 @@ where they are and what they wait for:
 - ``no_shelter_place``: every shelter with room is full (stranded);
 - ``cut_off``: no shelter can be reached by road, and no kit reached them where they are (or
   the in-place kit's item ran out: ``no_<item>``);
+- ``waiting_for_boat``: cut off, a shelter with room can be reached by water, and the boat
+  crews have not come yet;
 - ``waiting_for_rescue``: they cannot leave alone and no team has come yet;
 - ``on_the_way``: travelling to a shelter; ``not_evacuated``: still at home (unwarned, or
   getting ready).
 
-So the causes sum exactly to the unrelieved count, overall and per township.
+So the causes sum exactly to the unrelieved count, overall and per township. People told to
+shelter in place from a toxic cloud stay at home with their own supplies: they are not in the
+relief indicator (they count for warnings and exposure).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ CAUSES: dict[str, tuple[str, str]] = {
     "not_delivered": ("物资未送达（车辆或道路）", "supplies not delivered (trucks or roads)"),
     "cut_off": ("道路中断、无法到达", "cut off by the hazard"),
     "waiting_for_rescue": ("等待救援队伍", "waiting for a rescue team"),
+    "waiting_for_boat": ("被困、等待舟艇转移", "cut off, waiting for a boat"),
     "on_the_way": ("转移途中", "on the way to a shelter"),
     "not_evacuated": ("尚未撤离（未收到预警或正在准备）", "not yet evacuated (unwarned or getting ready)"),
 }
@@ -83,6 +88,8 @@ def party_cause(sim, q) -> str:
         return "waiting_for_rescue"
     if q.state == "evacuating":
         return "on_the_way"
+    if q.cut_off and q.boat_called:
+        return "waiting_for_boat"
     if q.cut_off:
         return _short_item(sim, sup.needs_in_place, None) or "cut_off"
     return "not_evacuated"
@@ -100,7 +107,7 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
     """
     causes: Counter[str] = Counter()
     by_zone: dict[int, dict[str, Any]] = {}
-    late = 0
+    late = staying = 0
     net = sim.net
     for g in sim.groups.values():
         if not math.isfinite(g.affected_s):
@@ -109,6 +116,10 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
         row = by_zone.setdefault(z, {"affected": 0, "relieved": 0, "causes": Counter()})
         row["affected"] += g.people
         for q in g.parties:
+            if q.sheltering:  # indoors at home, not displaced: not in the relief indicator
+                row["affected"] -= q.people
+                staying += q.people
+                continue
             row["relieved"] += q.relieved
             late += sum(n for t, n in q.relief if t - g.affected_s > target_h * 3600.0)
             left = q.people - q.relieved
@@ -119,8 +130,9 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
     sup = sim.supplies
     first_stranded = min((q.state_s.get("stranded", math.inf) for q in sim.parties), default=math.inf)
     first_cut = min((q.cut_off_s for q in sim.parties if not math.isnan(q.cut_off_s)), default=math.inf)
-    waited = [r.created_s for r in sim.dispatcher.requests
-              if r.kind in ("trapped", "casualty", "assist") and not (r.assigned_s <= r.created_s)]
+    waited = {kind: min((r.created_s for r in sim.dispatcher.requests
+                         if r.kind in kinds and not (r.assigned_s <= r.created_s)), default=math.inf)
+              for kind, kinds in (("teams", ("trapped", "casualty", "assist")), ("boats", ("evacuate",)))}
     resources = [{"resource": "shelter_places", "ran_out_h": _h(first_stranded),
                   "people_held_back": causes["no_shelter_place"]}]
     for k in {**sup.needs, **sup.needs_in_place}:
@@ -128,8 +140,9 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
                           "people_held_back": causes[f"no_{k}"]})
     resources += [
         {"resource": "trucks", "ran_out_h": _h(sup.trucks_saturated_s), "people_held_back": causes["not_delivered"]},
-        {"resource": "rescue_teams", "ran_out_h": _h(min(waited, default=math.inf)),
+        {"resource": "rescue_teams", "ran_out_h": _h(waited["teams"]),
          "people_held_back": causes["waiting_for_rescue"]},
+        {"resource": "boats", "ran_out_h": _h(waited["boats"]), "people_held_back": causes["waiting_for_boat"]},
         {"resource": "roads", "ran_out_h": _h(first_cut), "people_held_back": causes["cut_off"]},
     ]
     for r in resources:
@@ -145,22 +158,27 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
     return {"resources": resources, "unrelieved_by_cause": dict(causes.most_common()),
             "unrelieved_people": sum(causes.values()), "relieved_after_target_people": late,
             "relieved_with_relatives_people": sum(q.relieved for q in sim.parties if q.hosted),
-            "by_township": townships, "supply_sources": sim.resupply.summary()}
+            "sheltered_in_place_people": staying,
+            "by_township": townships, "supply_sources": sim.resupply.summary(),
+            "relief_craft": sup.craft.summary() if sup.craft is not None else []}
 
 
 def resource_names(resource: str) -> tuple[str, str]:
     """A resource's (zh, en) name."""
     fixed = {"shelter_places": ("避难场所位置", "shelter places"), "trucks": ("运输车辆", "trucks"),
-             "rescue_teams": ("救援队伍（含舟艇）", "rescue teams (boats included)"),
+             "rescue_teams": ("救援队伍", "rescue teams"),
+             "boats": ("水上救援舟艇", "rescue boats"),
              "roads": ("道路通行", "roads")}
     return fixed.get(resource) or item_names(resource)
 
 
 #: the resource each non-item cause waits on, and how the verdict says it
-_CAUSE_RESOURCE = {"not_delivered": "trucks", "waiting_for_rescue": "rescue_teams", "cut_off": "roads"}
+_CAUSE_RESOURCE = {"not_delivered": "trucks", "waiting_for_rescue": "rescue_teams", "cut_off": "roads",
+                   "waiting_for_boat": "boats"}
 _PHRASES = {
     "cut_off": ("{n} 人因道路中断无法转移，物资也未送达", "{n} people are cut off by the hazard and no supplies reached them"),
     "waiting_for_rescue": ("{n} 名无法自行转移的人员仍在等待救援队伍", "{n} people who cannot leave alone still wait for a rescue team"),
+    "waiting_for_boat": ("{n} 名被困人员等待舟艇转移", "{n} cut-off people wait for a boat to take them out"),
     "not_delivered": ("{n} 名已安置人员等待物资送达", "{n} sheltered people wait for deliveries"),
     "on_the_way": ("{n} 人仍在转移途中", "{n} people are still on the way to a shelter"),
     "not_evacuated": ("{n} 人仍在家中（未收到预警或正在准备）", "{n} people are still at home (unwarned or getting ready)"),
@@ -176,11 +194,21 @@ def verdict(relief: dict[str, Any], short: dict[str, Any]) -> dict[str, str]:
     what held the rest down, biggest cause first, with the outside supplies' arrival."""
     h = relief["target_h"]
     share = relief["share_within_target"]
+    staying = short.get("sheltered_in_place_people", 0)
+    stay_zh = f"{staying:,} 名受影响人员按指令就地避险（室内），未离家，不计入救助指标。" if staying else ""
+    stay_en = (f"{staying:,} affected people sheltered in place indoors as told: not displaced, not in the "
+               "relief indicator." if staying else "")
     if not relief["affected_people"]:
+        if staying:
+            return {"zh": "无人离家安置：基本生活救助指标不适用。" + stay_zh,
+                    "en": "Nobody was displaced: the relief indicator does not apply. " + stay_en}
         return {"zh": "本次模拟无受灾人员：基本生活救助指标不适用。",
                 "en": "Nobody was affected in this run: the relief indicator does not apply."}
     zh = [f"{h:g} 小时内获得基本生活救助：{share:.0%}。"]
     en = [f"Relief within {h:g} h: {share:.0%}."]
+    if staying:
+        zh.append(stay_zh)
+        en.append(stay_en)
     ran = {r["resource"]: r["ran_out_h"] for r in short["resources"]}
     for cause, n in short["unrelieved_by_cause"].items():
         czh, cen = cause_names(cause)
@@ -214,4 +242,10 @@ def verdict(relief: dict[str, Any], short: dict[str, Any]) -> dict[str, str]:
         elif s["triggered_h"] is not None:
             zh.append(f"{s['name_zh']}已于 {_fmt_h(s['triggered_h'])} 小时启动，模拟结束前未送达。")
             en.append(f"{s['name_en']}: called at {_fmt_h(s['triggered_h'])} h, not delivered by the end.")
+    for c in short.get("relief_craft", ()):
+        if c["kits_handed_out"]:
+            zh.append(f"{c['name_zh']}为 {c['kits_handed_out']:,} 名被困人员送去物资（{c['trips']} 趟，"
+                      f"{_fmt_h(c['first_delivery_h'])} 小时起）。")
+            en.append(f"{c['name_en']}: kits to {c['kits_handed_out']:,} cut-off people ({c['trips']} trips, "
+                      f"from {_fmt_h(c['first_delivery_h'])} h).")
     return {"zh": "".join(zh), "en": " ".join(en)}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import simpy
@@ -53,7 +53,7 @@ class Supplies:
 
     def __init__(self, env: simpy.Environment, roads: Roads, params: SimParams, shelters: list[ShelterState],
                  warehouses: list[WarehouseState], assigned: dict[int, int], ledger: Ledger,
-                 log: Callable[..., None], relieve_in_place: Callable[[Party, int], None] | None = None,
+                 log: Callable[..., None], relieve_in_place: Callable[[Party, int, float | None], None] | None = None,
                  router: RoundRouter | None = None) -> None:
         self.env, self.roads, self.p = env, roads, params
         self.router = router
@@ -83,6 +83,8 @@ class Supplies:
         self.delivered_in_place = dict.fromkeys(self.needs_in_place, 0.0)
         self.in_place_trips = 0
         self.rounds = 0                    # optimiser rounds sent
+        # boats and aircraft for the cut-off people trucks cannot serve (sim.relief_craft), set by the engine
+        self.craft: Any = None
 
     # ------------------------------------------------------------------ relief in place
     def add_cut_off(self, q: Party) -> None:
@@ -142,10 +144,8 @@ class Supplies:
     def _dispatch_in_place(self, node: int, ready_wh: list[WarehouseState]) -> bool:
         """Send one truck from ``ready_wh`` with kits for the cut-off people at ``node``;
         False when there is nobody to serve there or no truck can reach them."""
-        ready = self._waiting(node)
-        if not ready:
+        if not self._waiting(node):
             return False
-        want = sum(q.people - q.relieved - q.kits_coming for q in ready)
         best, best_t = None, math.inf
         for w in ready_wh:
             t = self.roads.time(w.node, node)
@@ -153,7 +153,38 @@ class Supplies:
                 best, best_t = w, t
         if best is None:
             return False
-        kits = min(want, self._kits(best, self.needs_in_place), max(1, math.floor(self.cap_kg / self._kit_kg_in_place)))
+        plan, kits = self.claim_in_place(node, best, max(1, math.floor(self.cap_kg / self._kit_kg_in_place)))
+        if not kits:
+            return False
+        best.idle -= 1
+        best.trips += 1
+        self.in_place_trips += 1
+        self.env.process(self._relief_run(best, node, plan, kits))
+        return True
+
+    def waiting_nodes(self) -> list[int]:
+        """Nodes with cut-off people who still need kits that nothing carries yet, oldest need first."""
+        return [n for n in list(self.cut_off_since) if self._waiting(n)]
+
+    def kit_mass_in_place(self) -> float:
+        """Shipping mass (kg) of one in-place relief kit."""
+        return self._kit_kg_in_place
+
+    def kits_in_place(self, w: WarehouseState) -> int:
+        """Whole in-place relief kits warehouse ``w`` can load."""
+        return self._kits(w, self.needs_in_place)
+
+    def claim_in_place(self, node: int, w: WarehouseState, max_kits: int) -> tuple[list[tuple[Party, int]], int]:
+        """Load up to ``max_kits`` in-place kits at ``w`` for the cut-off people waiting at ``node``.
+
+        Returns the kits promised to each party and the kits loaded (0: nothing to do); the
+        kits are in transit until :meth:`hand_out_in_place` and :meth:`return_in_place`.
+        """
+        ready = self._waiting(node)
+        want = sum(q.people - q.relieved - q.kits_coming for q in ready)
+        kits = min(want, self.kits_in_place(w), max_kits)
+        if kits < 1:
+            return [], 0
         plan: list[tuple[Party, int]] = []
         left = kits
         for q in ready:
@@ -162,45 +193,48 @@ class Supplies:
                 q.kits_coming += k
                 plan.append((q, k))
                 left -= k
-        load = {k: kits * per for k, per in self.needs_in_place.items()}
-        for k, v in load.items():
-            best.stock[k] -= v
-            self.in_transit_total[k] += v
-        best.idle -= 1
-        best.trips += 1
-        self.in_place_trips += 1
-        self.env.process(self._relief_run(best, node, plan, kits))
-        return True
+        for k, per in self.needs_in_place.items():
+            w.stock[k] -= kits * per
+            self.in_transit_total[k] += kits * per
+        return plan, kits
+
+    def hand_out_in_place(self, node: int, plan: list[tuple[Party, int]], reached: bool,
+                          lower_bound_s: float | None = None) -> int:
+        """At ``node`` (when ``reached``), hand the promised kits to the parties still there and
+        still cut off (a crew may have taken them out meanwhile); returns the kits handed out.
+        ``lower_bound_s``: the soonest this carrier could bring relief (None: a truck's)."""
+        given = 0
+        for q, k in plan:
+            q.kits_coming -= k
+            if reached and q.cut_off and q.node == node and q.state in ("home", "waiting_help", "stranded", "evacuating"):
+                k = min(k, q.people - q.relieved)
+                if k > 0:
+                    self.relieve_in_place(q, k, lower_bound_s)
+                    given += k
+        for item, per in self.needs_in_place.items():
+            self.in_transit_total[item] -= given * per
+            self.consumed_in_place[item] += given * per
+            self.delivered_in_place[item] += given * per
+        return given
+
+    def return_in_place(self, w: WarehouseState, kits: int) -> None:
+        """Kits brought back unused go back on ``w``'s shelves."""
+        for item, per in self.needs_in_place.items():
+            self.in_transit_total[item] -= kits * per
+            w.stock[item] += kits * per
 
     def _relief_run(self, w: WarehouseState, node: int, plan: list[tuple[Party, int]], kits: int):
         env = self.env
         self.log("truck_load_in_place", warehouse=w.id, node=node, kits=kits)
         yield env.timeout(self.p.load_min * 60.0)
         reached = yield from self.roads.drive(w.node, node, wait=False)
-        given = 0
         if reached == node:
             yield env.timeout(self.p.unload_min * 60.0)
-            for q, k in plan:
-                q.kits_coming -= k
-                # still there and still cut off (a crew may have taken them out meanwhile)
-                if q.cut_off and q.node == node and q.state in ("home", "waiting_help", "stranded", "evacuating"):
-                    k = min(k, q.people - q.relieved)
-                    if k > 0:
-                        self.relieve_in_place(q, k)
-                        given += k
-        else:
-            for q, k in plan:
-                q.kits_coming -= k
-        for item, per in self.needs_in_place.items():
-            self.in_transit_total[item] -= given * per
-            self.consumed_in_place[item] += given * per
-            self.delivered_in_place[item] += given * per
+        given = self.hand_out_in_place(node, plan, reached == node)
         self.log("truck_unload_in_place", warehouse=w.id, node=node, kits=given, reached=reached == node)
         if reached != w.node:
             yield from self.roads.drive(reached, w.node)
-        for item, per in self.needs_in_place.items():  # kits not handed out go back on the shelf
-            self.in_transit_total[item] -= (kits - given) * per
-            w.stock[item] += (kits - given) * per
+        self.return_in_place(w, kits - given)
         w.idle += 1
         self.dispatch()
 
@@ -210,12 +244,18 @@ class Supplies:
         return {k: s.reserved * per - s.stock[k] - s.in_transit[k] - s.consumed[k] for k, per in self.needs.items()}
 
     def dispatch(self, *, rule_for_shelters: bool | None = None) -> None:
-        """Send free trucks to shelters with uncovered needs and to cut-off people (oldest need first).
+        """Send free trucks to shelters with uncovered needs and to cut-off people (oldest need
+        first), then free relief craft to the cut-off people no truck took.
 
         Shelters are served by the simple rule unless ``supply_routing`` is "optimiser", whose
         rounds are planned once per hazard step (:meth:`plan_rounds`); cut-off people always
         by the rule.
         """
+        self._dispatch_trucks(rule_for_shelters)
+        if self.craft is not None and self.cut_off_since:
+            self.craft.dispatch()
+
+    def _dispatch_trucks(self, rule_for_shelters: bool | None) -> None:
         if rule_for_shelters is None:
             rule_for_shelters = self.p.supply_routing == "rule"
         needs = self.needs

@@ -5,6 +5,7 @@ import json
 import math
 import warnings
 
+import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -533,3 +534,56 @@ def test_bad_input_to_plain_functions():
         gaussian_puff(-1.0, 2.0, 100.0, 0.0, 10.0)
     with pytest.raises(InputError, match="net"):
         ChemicalRelease(None, (0, 0), "chlorine", rate_g_s=1.0, duration_s=1.0, wind=(2.0, 0.0))
+
+
+def test_auto_protective_action_evacuates_only_where_it_finishes_first(net):
+    """"auto": a node of the forecast AEGL-2 zone evacuates exactly when detection + the lead
+    time + the trip out of the zone at the evacuees' speed comes before AEGL-2 arrives; the rest
+    of the forecast zone shelters in place, and its severity follows the indoor concentration."""
+    src = _source(net)
+    kw = dict(rate_g_s=800.0, duration_s=1800.0, wind=(2.0, 270.0), stability="D")
+    haz = ChemicalRelease(net, src, "chlorine", protective_action="auto", evacuation_lead_min=10.0, **kw)
+    inside = haz.sheltering_nodes()
+    first = haz.forecast_first()
+    zone2 = np.isfinite(first[1])
+    # the trip out, checked against networkx on the same free-flow times at half speed
+    g = nx.DiGraph()
+    w = net.travel_times() / 0.5
+    for u, v, t in zip(net.edge_source, net.indices, w):
+        g.add_edge(int(u), int(v), t=float(t))
+    out = set(np.flatnonzero(~zone2).tolist())
+    dist = nx.multi_source_dijkstra_path_length(g.reverse(), out, weight="t")
+    evac = zone2 & ~inside
+    for n in np.flatnonzero(zone2):
+        finish = haz.detected_s + 600.0 + dist.get(int(n), math.inf)
+        assert evac[n] == (finish < first[1][n])
+    assert evac.any() and (zone2 & inside).any()             # far downwind leave, near the source stay
+    x = net.x - src[0]
+    assert x[evac].min() > x[zone2 & inside].min()
+    assert not inside[~np.isfinite(first[0])].any()          # nobody outside the forecast zone is told anything
+    # a longer lead time can only move nodes from evacuation to shelter
+    slow = ChemicalRelease(net, src, "chlorine", protective_action="auto", evacuation_lead_min=30.0, **kw)
+    assert np.all(slow.sheltering_nodes() >= inside) and slow.sheltering_nodes().sum() > inside.sum()
+    # severity: indoor where they shelter, outdoor where they leave
+    s = haz.state(3000.0).affected
+    ev = ChemicalRelease(net, src, "chlorine", **kw).state(3000.0).affected
+    sev, sev_out = dict(zip(s.node.tolist(), s.severity.tolist())), dict(zip(ev.node.tolist(), ev.severity.tolist()))
+    assert all(sev[n] == sev_out[n] for n in sev if evac[n])
+    assert sum(sev.values()) < sum(sev_out.values())
+
+
+def test_people_told_to_shelter_stay_home_and_are_not_counted_for_relief():
+    from scenarios.core.runner import run_scenario
+    from scenarios.core.spec import load_scenario
+
+    sc = load_scenario("chlorine-night").with_overrides({"hazards.chemical.protective_action": "shelter"})
+    r = run_scenario(sc).result
+    k = r.kpis
+    assert k["sheltered_in_place_people"] > 0
+    # nobody leaves home on their own (not to a shelter, not to relatives): only those a team
+    # brings out after a call are displaced, and only they count for relief
+    assert not [e for e in r.events if e["event"] == "depart" and "team" not in e]
+    assert k["relieved_with_relatives_people"] == 0
+    taken = sum(e["people"] for e in r.events if e["event"] == "rescue")
+    assert k["relief_time"]["affected_people"] <= taken
+    assert "sheltered in place" in k["verdict"]["en"]

@@ -29,6 +29,7 @@ SHORT_CHLORINE = """
     wind_from_deg = 120
     stability = "F"
     time_of_day = "night"
+    protective_action = "evacuate"   # everyone leaves: the relief indicator applies
 
     [simulation]
     duration_h = 6
@@ -190,7 +191,7 @@ def test_bad_input_one_message_exit_2_nothing_written(tmp_path, capsys, monkeypa
 def test_negative_duration_and_off_map_site_are_reported(tmp_path, capsys):
     neg = write(tmp_path, SHORT_CHLORINE.replace("duration_h = 6", "duration_h = -6"), "neg.toml")
     code, _, err = cli(capsys, "run", str(neg), "--out", str(tmp_path / "o"))
-    assert code == 2 and "neg.toml:15: simulation.duration_h" in err and "found -6" in err
+    assert code == 2 and "neg.toml:16: simulation.duration_h" in err and "found -6" in err
     off = write(tmp_path, SHORT_CHLORINE.replace('site = "chlor-alkali-plant"', 'location = [120.0, 31.0]\n'
                                                  '    substance = "chlorine"'), "off.toml")
     code, _, err = cli(capsys, "run", str(off), "--out", str(tmp_path / "o"))
@@ -229,7 +230,7 @@ def test_bad_objective_names_the_plan_section(tmp_path):
     from scenarios.core.runner import run_scenario
 
     p = write(tmp_path, SHORT_CHLORINE + '\n    [plan]\n    objective = "fastest"\n    shelters = 1\n')
-    with pytest.raises(InputError, match=r"s.toml:19: plan.objective: expected median, center or cover:MINUTES, got 'fastest'"):
+    with pytest.raises(InputError, match=r"s.toml:20: plan.objective: expected median, center or cover:MINUTES, got 'fastest'"):
         run_scenario(p, plan="optimized")
 
 

@@ -194,7 +194,7 @@ def hazard_chemical(
     stability: Annotated[str | None, typer.Option("--stability", help="Pasquill-Gifford class A-F (default: from time of day and cloud)")] = None,
     night: Annotated[bool, typer.Option("--night/--day", help="time of day, for the stability class")] = True,
     cloud_oktas: Annotated[float, typer.Option("--cloud-oktas", help="night cloud cover, 0-8")] = 2.0,
-    protective: Annotated[str, typer.Option("--protective-action", help="evacuate or shelter")] = "evacuate",
+    protective: Annotated[str, typer.Option("--protective-action", help="evacuate, shelter, or auto (evacuate only where it finishes before the gas arrives)")] = "auto",
     minutes: Annotated[float, typer.Option("--minutes", help="simulated minutes")] = 60.0,
     map_hours: MapHoursOpt = None,
     lang: LangOpt = Lang.zh,

@@ -21,11 +21,14 @@ def relief_definition(kpis: dict[str, Any]) -> dict[str, str]:
         "zh": (f"受灾人员：灾害到达其所在路网节点（洪水达到受灾水深、火线或危化品 AEGL-2 浓度）的居民。"
                f"获得基本生活救助：在避难场所领到一人一日份的全部物资（{items(kit)}），或被困原地时由车辆送到"
                f"（{items(in_place)}），或投亲靠友到达亲友处；时间自受灾起算，目标 {target:g} 小时。"
+               "按指令就地避险（危化品毒气团）的人员留在家中、自备物资，计入预警和暴露指标，不计入救助指标。"
                "物资标准见 network/data/relief_standard.toml（Sphere 最低标准；未找到国内人均数量标准）。"),
         "en": (f"Affected: residents of a road node the hazard reaches (flood water at the affected depth, the fire, "
                f"or a chemical at AEGL-2). Relieved: handed one person's day of every item at a shelter ({items(kit)}), "
                f"or brought to them where they are cut off ({items(in_place)}), or arrived at relatives or friends; "
-               f"timed from when they were affected, target {target:g} h. The standard is "
+               f"timed from when they were affected, target {target:g} h. People told to shelter in place from a "
+               "toxic cloud stay at home with their own supplies: they count for warnings and exposure, not for "
+               "relief. The standard is "
                "network/data/relief_standard.toml (Sphere minimums; no Chinese per-person quantity norm was found)."),
     }
 

@@ -32,6 +32,7 @@ from typing import Any, Sequence
 
 import numba
 import numpy as np
+from scipy.sparse.csgraph import dijkstra
 from shapely import unary_union
 from shapely.geometry import Polygon
 
@@ -768,7 +769,8 @@ class ChemicalRelease(Hazard):
     of 0 on edges inside the current AEGL-3 zone (hazmat teams only). With
     ``protective_action="shelter"`` severity follows the indoor concentration of a one-box
     building with ``air_changes_per_hour``; people in the outdoor AEGL-1 zone are still at
-    least THREATENED. Once the release is detected (``start_s + detection_delay_s``) every node
+    least THREATENED. With "auto" each node of the forecast zone shelters or evacuates, the
+    latter only where the evacuation finishes before the gas arrives. Once the release is detected (``start_s + detection_delay_s``) every node
     of the zone the model forecasts to reach AEGL-1 within 60 min (ALOHA's threat zone) is at
     least THREATENED from that moment: the warning goes to the forecast zone at detection, not
     to each place as the gas arrives.
@@ -809,7 +811,14 @@ class ChemicalRelease(Hazard):
     detection_delay_s
         From the release to its detection (s): warnings to the forecast zone start then.
     protective_action
-        "evacuate" (outdoor concentrations decide) or "shelter" (indoor ones).
+        "evacuate" (outdoor concentrations decide), "shelter" (indoor ones) or "auto": evacuate
+        only where an order given at detection clears the forecast AEGL-2 zone before AEGL-2
+        arrives, shelter in place everywhere else in the forecast zone (:meth:`sheltering_nodes`).
+    evacuation_lead_min
+        For "auto": minutes from detection until people are on the move (the warning reaching
+        them and getting ready).
+    evacuation_speed_factor
+        For "auto": evacuees' share of the free-flow road speed.
     receptor_height_m
         Height above ground at which concentrations are evaluated (m).
     aegl_duration
@@ -853,6 +862,8 @@ class ChemicalRelease(Hazard):
         start_s: float = 0.0,
         detection_delay_s: float = 600.0,
         protective_action: str = "evacuate",
+        evacuation_lead_min: float = 40.0,
+        evacuation_speed_factor: float = 0.5,
         receptor_height_m: float = 0.0,
         aegl_duration: str | float = "60min",
         air_changes_per_hour: float = 0.5,
@@ -876,12 +887,15 @@ class ChemicalRelease(Hazard):
         self.receptor_height_m = non_negative("receptor_height_m", receptor_height_m)
         self.start_s = finite("start_s", start_s)
         self.detected_s = self.start_s + non_negative("detection_delay_s", detection_delay_s)
-        self._forecast: np.ndarray | None = None
         self._set_numerics(time_step_s, puff_spacing_m, max_puffs)
         self.ach = positive("air_changes_per_hour", air_changes_per_hour)
-        if protective_action not in ("evacuate", "shelter"):
-            raise InputError(f"protective_action: use 'evacuate' or 'shelter' (got {protective_action!r})")
+        if protective_action not in ("evacuate", "shelter", "auto"):
+            raise InputError(f"protective_action: use 'evacuate', 'shelter' or 'auto' (got {protective_action!r})")
         self.protective_action = protective_action
+        self.evacuation_lead_s = non_negative("evacuation_lead_min", evacuation_lead_min) * 60.0
+        self.evacuation_speed_factor = positive("evacuation_speed_factor", evacuation_speed_factor)
+        self._sheltering: np.ndarray | None = None
+        self._forecast_history: _History | None = None
         if sigmas not in PLUME_SIGMAS:
             raise InputError(f"sigmas: unknown dispersion set {sigmas!r}; use one of {', '.join(PLUME_SIGMAS)}")
         self.sigmas = sigmas
@@ -1233,18 +1247,46 @@ class ChemicalRelease(Hazard):
         first, first_in = self._first_times(t)
         return HazardState(t, factor, level, self._affected(first, first_in, t))
 
-    def forecast_zone(self) -> np.ndarray:
-        """Nodes the release will bring to AEGL-1 outdoors within 60 min of its start (bool per
-        node): the threat zone a responder computes at detection, as ALOHA would."""
-        if self._forecast is None:
-            if self._first_static is not None:
-                first = self._first_static[0][0]
-            else:  # a separate history: the run's own keeps advancing step by step
-                h = _History(self.net.x.copy(), self.net.y.copy(), self.start_s)
-                self._advance(h, self.start_s + MAX_MINUTES * 60.0)
-                first = h.first[0]
-            self._forecast = np.isfinite(first)
-        return self._forecast
+    def forecast_first(self, until_s: float | None = None) -> np.ndarray:
+        """(3, n) when the model forecasts each node to reach AEGL-1/2/3 outdoors, up to
+        ``until_s`` (default 60 min after the start, ALOHA's horizon; inf: not by then): what a
+        responder computes, as ALOHA would, and updates as the release goes on."""
+        until = self.start_s + MAX_MINUTES * 60.0 if until_s is None else float(until_s)
+        if self._first_static is not None:
+            first = self._first_static[0]
+        else:  # a separate history, kept ahead of the run's own
+            if self._forecast_history is None:
+                self._forecast_history = _History(self.net.x.copy(), self.net.y.copy(), self.start_s)
+            self._advance(self._forecast_history, until)
+            first = self._forecast_history.first
+        return np.where(first <= until, first, np.inf)
+
+    def sheltering_nodes(self) -> np.ndarray | None:
+        """Where people shelter in place (bool per node): everywhere with "shelter", nowhere
+        with "evacuate" (None); with "auto", the forecast zone except where an evacuation ordered
+        at detection clears the forecast AEGL-2 zone before AEGL-2 arrives (docs/references/hazards.md §3.10)."""
+        if self.protective_action == "evacuate":
+            return None
+        if self._sheltering is None:
+            n = self.net.n_nodes
+            if self.protective_action == "shelter":
+                self._sheltering = np.ones(n, bool)
+            else:
+                first = self.forecast_first()
+                zone2 = np.isfinite(first[1])
+                leave_s = self._time_out_of(zone2)
+                evacuate = zone2 & (self.detected_s + self.evacuation_lead_s + leave_s < first[1])
+                self._sheltering = np.isfinite(first[0]) & ~evacuate
+        return self._sheltering
+
+    def _time_out_of(self, zone: np.ndarray) -> np.ndarray:
+        """Seconds from each node to the nearest node outside ``zone`` at the evacuees' speed
+        (free-flow road time / ``evacuation_speed_factor``; inf: no road out)."""
+        out = np.flatnonzero(~zone)
+        if not len(out):
+            return np.full(len(zone), np.inf)
+        graph = self.net.to_scipy(self.net.travel_times() / self.evacuation_speed_factor)
+        return dijkstra(graph.T.tocsr(), indices=out, min_only=True)
 
     def hazmat_only_edges(self, t_s: float) -> np.ndarray:
         """Edges (CSR indices) inside the current AEGL-3 zone: closed to all but hazmat teams."""
@@ -1264,7 +1306,8 @@ class ChemicalRelease(Hazard):
         return np.where(closed, 0.0, 1.0)
 
     def _affected(self, first: np.ndarray, first_in: np.ndarray, t: float) -> AffectedPeople:
-        exposure = first_in if self.protective_action == "shelter" else first
+        inside = self.sheltering_nodes()
+        exposure = first if inside is None else np.where(inside[None, :], first_in, first)
         reached = exposure <= t
         sev = np.full(self.net.n_nodes, -1, np.int8)
         since = np.full(self.net.n_nodes, np.nan)
@@ -1274,9 +1317,13 @@ class ChemicalRelease(Hazard):
         # people inside the outdoor AEGL-1 zone need a warning even when sheltered
         zone = (first[0] <= t) & (sev < 0)
         sev[zone], since[zone] = THREATENED, first[0][zone]
-        if t >= self.detected_s:  # detected: the forecast zone is warned from now
-            ahead = self.forecast_zone() & (sev < 0)
-            sev[ahead], since[ahead] = THREATENED, self.detected_s
+        if t >= self.detected_s:
+            # detected: every node the forecast brings to AEGL-1 within the next 60 min is
+            # warned, from detection on (the forecast is updated as the release goes on)
+            look = MAX_MINUTES * 60.0
+            warn_at = np.maximum(self.detected_s, self.forecast_first(t + look)[0] - look)
+            ahead = (warn_at <= t) & (sev < 0)
+            sev[ahead], since[ahead] = THREATENED, warn_at[ahead]
         nodes = np.flatnonzero(sev >= 0)
         return AffectedPeople(nodes.astype(np.int64), self.net.population[nodes].astype(float), since[nodes],
                               sev[nodes].astype(np.int8))

@@ -82,7 +82,10 @@ class ChemicalSection(StrictModel):
     stability: Literal["A", "B", "C", "D", "E", "F"] | None = None
     time_of_day: Literal["day", "night"] = "day"
     cloud_oktas: float | None = Field(None, ge=0, le=8)
-    protective_action: Literal["evacuate", "shelter"] = "evacuate"
+    # "auto": evacuate only where it finishes before the gas arrives, shelter in place elsewhere
+    protective_action: Literal["evacuate", "shelter", "auto"] = "auto"
+    # for "auto": minutes from detection until people are on the move (warning + getting ready)
+    evacuation_lead_min: float = Field(40.0, ge=0, le=24 * 60)
     # minutes from the release to its detection (gas detectors, a 119 call): warnings start then
     detection_delay_min: float = Field(10.0, ge=0, le=24 * 60)
 
@@ -165,6 +168,7 @@ def build_chemical(c: ChemicalSection, ctx: BuildContext) -> ChemicalRelease | N
                 ctx.network, xy, substance, wind=(c.wind_speed_m_s, c.wind_from_deg),
                 stability=c.stability, day=not night, cloud_oktas=c.cloud_oktas if night else None,
                 start_s=start_s, protective_action=c.protective_action, release_height_m=c.release_height_m,
+                evacuation_lead_min=c.evacuation_lead_min,
                 detection_delay_s=c.detection_delay_min * 60.0, name=label, **release,
             )
     except YingjiError as exc:
