@@ -1,4 +1,5 @@
-"""Travel modes on a damaged road network: vehicles on roads, and rescue boats on flood water.
+"""Travel modes on a damaged road network: vehicles on roads, rescue boats on flood water, and
+evacuees on foot.
 
 The simulation's boat crews and the plan optimiser's water-rescue layer use the same rule:
 on an edge under flood water a boat goes at the boat speed whatever the road's state (a road
@@ -53,3 +54,19 @@ def boat_times(road_s: np.ndarray, free_s: np.ndarray, boat_free_s: np.ndarray, 
     if water.any():
         boat[water] = np.maximum(free_s[water], np.minimum(road_s[water], boat_free_s[water]))
     return boat
+
+
+def walk_times(road_s: np.ndarray, length_m: np.ndarray, walk_speed_kmh: float) -> np.ndarray:
+    """Seconds per edge on foot: the length at ``walk_speed_kmh``, never faster than the road's
+    current travel time, and closed (+inf) where the road is closed.
+
+    Parameters
+    ----------
+    road_s
+        Current road travel times per edge (``+inf`` = closed).
+    length_m
+        Edge lengths (m).
+    walk_speed_kmh
+        Walking speed (4 km/h by default in the simulation: about 1.1 m/s).
+    """
+    return np.maximum(np.asarray(road_s, np.float64), np.asarray(length_m, np.float64) / (walk_speed_kmh / 3.6))

@@ -16,7 +16,9 @@ ones on the district's road network:
   times *from* home *to* the shelter; candidates are the district file's candidate sites. When
   capacity cannot hold everyone, an explicit "no place" column (priced far above any travel
   time) takes the rest, so the plan still houses as many as possible and the report says which
-  townships lack how many places.
+  townships lack how many places. A new shelter is fitted out for the people assigned to it
+  plus a margin (``SHELTER_SIZING_MARGIN``, rounded up to 50 places), never beyond its site's
+  capacity: the plan opens what it needs, not the whole park.
 * **warehouses**, township coverage first (the plan asks for a warehouse in every township):
   townships without one get one, largest population first, each at the site of that township
   that minimises its population-weighted delivery time; warehouses beyond that go by p-median
@@ -85,6 +87,9 @@ _DEFAULT_PEOPLE = {"general": 20, "water_rescue": 8, "forest_fire": 30, "hazmat"
 _FOREST_EDGE_M = 300.0
 _SHELTER_CHUNK = 300        # people per shelter demand unit (single sourcing packs these)
 _SHELTER_UNIT = 50          # shelter demand is counted in fifties of people (keeps the knapsack bound small)
+#: a new shelter is fitted out for its assigned people plus this share (a planning estimate:
+#: room for people the estimate missed; docs/references/hazards.md §6.5)
+SHELTER_SIZING_MARGIN = 0.2
 ROBUST_MODES = ("expected", "worst", "regret")
 
 
@@ -693,13 +698,18 @@ def _shelters_step(ctx: _Ctx, req: _Request, base: Plan, shelter_people: np.ndar
     ctx.report.shelter = {"demand": demand_total, "capacity_before": float(caps[:n_fixed].sum()),
                           "short_before_at_least": max(0.0, demand_total - float(caps[:n_fixed].sum()))}
     if req.n_shelters:
-        new_idx, short_by_zone, demand_shelter, res = _place_shelters(
+        new_idx, short_by_zone, demand_shelter, res, assigned = _place_shelters(
             ctx, shelter_people, shelter_nodes, caps, n_fixed, req.n_shelters, req.demand_cell_m, all_sites)
+        sized = []
         for j in new_idx:
             s = all_sites[j]
+            cap = sized_capacity(float(assigned.get(int(j), 0.0)), int(caps[j]))
+            sized.append({"id": s.id, "site_capacity": int(caps[j]), "assigned": float(assigned.get(int(j), 0.0)),
+                          "capacity": cap})
             plan_shelters.append(Shelter(s.id, s.name_zh, s.name_en, int(shelter_nodes[j]), s.location[0],
-                                         s.location[1], int(caps[j]), s.kind, False))
-        _shortage_figures(ctx.report, float(caps[:n_fixed].sum() + caps[new_idx].sum()), short_by_zone)
+                                         s.location[1], cap, s.kind, False))
+        ctx.report.shelter["new_sized"] = sized
+        _shortage_figures(ctx.report, float(caps[:n_fixed].sum() + sum(x["capacity"] for x in sized)), short_by_zone)
         ctx.report.solves.append(_solve_summary("shelters", res, [all_sites[j].id for j in new_idx]))
     after_shelters = np.array([s.node for s in plan_shelters], np.int64)
     _stats_rows(ctx, "避难场所", "shelters", shelter_nodes[:n_fixed], after_shelters, shelter_people, True,
@@ -803,9 +813,19 @@ def _report_settings(req: _Request, robust: bool, n_candidates: int, t0: float) 
 
 
 # ============================================================================ shelters and warehouses
+def sized_capacity(assigned: float, site_capacity: int, margin: float = SHELTER_SIZING_MARGIN) -> int:
+    """Places to fit out at a new shelter: its assigned people plus ``margin``, rounded up to
+    whole fifties, at most the site's capacity."""
+    want = _SHELTER_UNIT * math.ceil(assigned * (1.0 + margin) / _SHELTER_UNIT - 1e-9)
+    return int(min(site_capacity, max(want, _SHELTER_UNIT)))
+
+
 def _place_shelters(ctx: _Ctx, people: np.ndarray, nodes: np.ndarray, caps: np.ndarray, n_fixed: int, m_new: int,
-                    cell_m: float, sites: list) -> tuple[np.ndarray, dict[str, float], dict[int, str], LocationResult]:
-    """Capacitated location-allocation with an explicit "no place" column; see the module docstring."""
+                    cell_m: float, sites: list
+                    ) -> tuple[np.ndarray, dict[str, float], dict[int, str], LocationResult, dict[int, float]]:
+    """Capacitated location-allocation with an explicit "no place" column; see the module docstring.
+    Returns the new sites, the shortage by township, each demand node's shelter, the solver's
+    result and the people assigned to each site used (by site index)."""
     net = ctx.district.network
     rep, wr, group = _aggregate(net, people, cell_m)
     owner_a, demand = _shelter_chunks(wr)
@@ -832,7 +852,11 @@ def _place_shelters(ctx: _Ctx, people: np.ndarray, nodes: np.ndarray, caps: np.n
     served = (res.assignment >= 0) & (res.assignment < nk)
     mean = float(np.average(C[served, res.assignment[served]], weights=demand[served])) if served.any() else math.nan
     ctx.report.shelter["assigned_mean_min"] = mean
-    return new, short, mapping, res
+    assigned: dict[int, float] = {}
+    for k, j in enumerate(res.assignment):
+        if 0 <= j < nk:
+            assigned[int(keep[j])] = assigned.get(int(keep[j]), 0.0) + float(demand[k])
+    return new, short, mapping, res, assigned
 
 
 def _shelter_chunks(wr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

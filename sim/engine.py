@@ -27,7 +27,7 @@ from .params import SimParams
 from .relief_craft import ReliefCraftFleets
 from .resupply import Resupply
 from .result import RunResult
-from .roads import BOAT, ROAD, Roads
+from .roads import BOAT, ROAD, WALK, Roads
 from .supplies import Supplies, WarehouseState
 from .supply_routes import RoundRouter
 from .warnings import warn_group
@@ -76,7 +76,7 @@ class Simulation:
         ss = np.random.SeedSequence(self.p.seed).spawn(4)
         self.rng_people, self.rng_warn, self.rng_req, self.rng_scene = (np.random.default_rng(s) for s in ss)
         self.events: list[tuple] = []
-        self.roads = Roads(self.env, net, boat_speed_kmh=self.p.boat_speed_kmh)
+        self.roads = Roads(self.env, net, boat_speed_kmh=self.p.boat_speed_kmh, walk_speed_kmh=self.p.walk_speed_kmh)
         self.roads_changed = self.env.event()
         self.ledger = Ledger()
         self.ledger.watch = self._sync
@@ -200,8 +200,8 @@ class Simulation:
         team.node = dst
 
     def _new_party(self, g: Group, people: int, needs_help: bool, kind: str, first_warn: float,
-                   state: str = "home", node: int = -1) -> Party:
-        q = Party(len(self.parties), g, people, needs_help, state=state, node=node)
+                   state: str = "home", node: int = -1, by_car: bool = True) -> Party:
+        q = Party(len(self.parties), g, people, needs_help, state=state, node=node, by_car=by_car)
         q._kind = kind  # type: ignore[attr-defined]
         q._first_warn = first_warn  # type: ignore[attr-defined]
         self.parties.append(q)
@@ -348,15 +348,16 @@ class Simulation:
         warned_mobile = int(round(warned * mobile / g.people)) if g.people else 0
         self.log("threatened", group=g.id, node=g.node, people=g.people, warned=warned)
         first_warn = g.warnings[0][0] if g.warnings else math.inf
-        share = 0.0 if shelter_in_place else self._relatives_share(g.node)
+        share = 0.0 if shelter_in_place else self._share(p.relatives_share, g.node)
+        cars = self._share(p.car_share, g.node)
         parts = []
         for n, kind in ((warned_mobile, "warned"), (mobile - warned_mobile, "unwarned")):
-            to_relatives = int(self.rng_people.binomial(n, share)) if n > 0 and share > 0 else 0
-            parts += [(n - to_relatives, kind, False), (to_relatives, kind, True)]
-        for n, kind, relatives in (*parts, (helpless, "help", False)):
+            for m, relatives in self._split(n, share, True, False):
+                parts += [(k, kind, relatives, by_car) for k, by_car in self._split(m, cars, True, False)]
+        for n, kind, relatives, by_car in (*parts, (helpless, "help", False, False)):
             if n <= 0:
                 continue
-            q = self._new_party(g, n, kind == "help", kind, first_warn)
+            q = self._new_party(g, n, kind == "help", kind, first_warn, by_car=by_car)
             q.relatives = relatives
             q.sheltering = shelter_in_place
             self.ledger.add("home", n)
@@ -367,12 +368,16 @@ class Simulation:
             elif kind == "help" and math.isfinite(first_warn):
                 self._call_help_at(q, first_warn)
 
-    def _relatives_share(self, node: int) -> float:
-        """Share of the mobile evacuees at ``node`` who go to relatives or friends (by township kind)."""
+    def _share(self, shares: dict[str, float], node: int) -> float:
+        """The share in ``shares`` for the kind of township ``node`` lies in ("other" outside any)."""
         z = int(self.net.zone[node])
         kind = self.zone_kinds[z] if 0 <= z < len(self.zone_kinds) else "other"
-        shares = self.p.relatives_share
         return float(shares.get(kind, shares.get("other", 0.0)))
+
+    def _split(self, n: int, share: float, yes, no) -> list[tuple[int, Any]]:
+        """``n`` people split by a binomial draw with probability ``share``: [(k, yes), (n - k, no)]."""
+        k = int(self.rng_people.binomial(n, share)) if n > 0 and share > 0 else 0
+        return [(n - k, no), (k, yes)]
 
     def _hit(self, g: Group) -> None:
         """The hazard reached the group: the unwarned leave, the helpless call if not yet done."""
@@ -393,6 +398,11 @@ class Simulation:
         if q.state == "home":  # not taken out by a rescue crew meanwhile
             yield from (self._to_relatives(q) if q.relatives else self._journey(q))
 
+    def _evacuee_mode(self, q: Party) -> tuple[int, float]:
+        """How ``q`` travels on its own: (mode, travel-time multiplier) — by car in evacuation
+        traffic, or on foot."""
+        return (ROAD, 1.0 / self.p.evac_speed_factor) if q.by_car else (WALK, 1.0)
+
     def _to_relatives(self, q: Party):
         """SimPy sub-process: ``q`` drives out to relatives or friends, who provide for them.
 
@@ -401,8 +411,9 @@ class Simulation:
         take the public path (:meth:`_journey`).
         """
         env = self.env
-        trees = self._times_to_shelters(ROAD)
-        t = min((float(tr[q.node]) for tr in trees), default=0.0) / self.p.evac_speed_factor
+        mode, scale = self._evacuee_mode(q)
+        trees = self._times_to_shelters(mode)
+        t = min((float(tr[q.node]) for tr in trees), default=0.0) * scale
         if math.isinf(t):
             q.relatives = False
             yield from self._journey(q)
@@ -431,7 +442,7 @@ class Simulation:
         s = self.shelters[idx]
         if s.free < q.people - q.relieved:
             rest = self._new_party(g, q.people - s.free, q.needs_help, q._kind, q._first_warn,  # type: ignore[attr-defined]
-                                   state=q.state, node=q.node)
+                                   state=q.state, node=q.node, by_car=q.by_car)
             rest.left_s = q.left_s
             q.people = s.free
             self._sync(q)
@@ -448,8 +459,9 @@ class Simulation:
         return idx, ""
 
     def _journey(self, q: Party, team: Team | None = None):
-        """SimPy sub-process: reserve a shelter for ``q`` and take it there (on foot or by car at
-        ``evac_speed_factor`` of the road speed, or with ``team`` in the team's mode).
+        """SimPy sub-process: reserve a shelter for ``q`` and take it there (by car at
+        ``evac_speed_factor`` of the road speed, on foot at the walking speed, or with ``team``
+        in the team's mode).
 
         The trip re-routes when the road ahead closes; when the shelter is threatened or cannot
         be reached any more from where the party is, the reservation is given up and another
@@ -458,8 +470,7 @@ class Simulation:
         comes to it in place when a truck can reach it.
         """
         env = self.env
-        mode = ROAD if team is None else self._mode(team)
-        scale = 1.0 / self.p.evac_speed_factor if team is None else 1.0
+        mode, scale = self._evacuee_mode(q) if team is None else (self._mode(team), 1.0)
         if q.moving:
             return
         q.moving = True
@@ -471,7 +482,7 @@ class Simulation:
             if idx < 0:
                 self._cut_off(q, why)
                 q.moving = False
-                if why == "full":
+                if why == "full" or q.upstairs:
                     return
                 yield self.roads_changed  # every shelter with room is cut off: wait for the roads
                 if q.moving:  # a rescue crew took the party over meanwhile
@@ -517,9 +528,30 @@ class Simulation:
             self.ledger.move(q, "stranded")
             self.log("no_shelter", group=q.group.id, party=q.id, people=q.people, node=q.node)
         elif why != "full":
+            self._upstairs(q)
             self._call_boat(q)
         self.supplies.add_cut_off(q)
         self.supplies.dispatch()
+
+    def _upstairs(self, q: Party) -> None:
+        """Cut off at home by flood water for the first time, a share of ``q``
+        (``upstairs_share`` by township kind: multi-storey housing) stays upstairs and waits for
+        supplies to come to them, rather than for a boat."""
+        if (q.upstairs or q.needs_help or not any(self._floods) or q.state != "home" or q.node != q.group.node
+                or q.cut_off_s != self.env.now):
+            return
+        (_, _), (k, _) = self._split(q.people, self._share(self.p.upstairs_share, q.node), True, False)
+        if k <= 0:
+            return
+        up = q
+        if k < q.people:
+            q.people -= k
+            self._sync(q)
+            up = self._new_party(q.group, k, False, q._kind, q._first_warn, node=q.node, by_car=q.by_car)  # type: ignore[attr-defined]
+            up.cut_off, up.cut_off_s = True, q.cut_off_s
+            self.supplies.add_cut_off(up)
+        up.upstairs = True
+        self.log("upstairs", group=q.group.id, party=up.id, people=k, node=q.node)
 
     def _call_boat(self, q: Party) -> None:
         """Ask the water-rescue crews to take cut-off party ``q`` out by boat.
@@ -528,7 +560,7 @@ class Simulation:
         again for whoever is left. Those who cannot leave alone already wait for an escort
         (an "assist" request, served before these: the vulnerable first).
         """
-        if q.boat_called or q.needs_help or not self._boat_crews:
+        if q.boat_called or q.needs_help or q.upstairs or not self._boat_crews:
             return
         q.boat_called = True
         self.dispatcher.submit(self._new_request("evacuate", q.node, q.group.id,

@@ -59,6 +59,8 @@ class Party:
     kits_coming: int = 0              # relief kits on a truck heading to it
     cut_off_s: float = math.nan       # when it was first cut off
     moving: bool = False              # a journey process is taking it to a shelter
+    by_car: bool = True               # leaves by car (False: on foot)
+    upstairs: bool = False            # cut off at home by flood water: stays upstairs, waits for supplies
     sheltering: bool = False          # told to shelter in place (a toxic cloud): stays indoors
     boat_called: bool = False         # cut off: a boat evacuation is requested and not yet served
     state_s: dict[str, float] = field(default_factory=dict)   # first time it entered each state

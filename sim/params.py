@@ -81,6 +81,12 @@ DEFAULT_NEEDS_IN_PLACE: dict[str, float] = DEFAULT_STANDARD.kit("in_place")
 #: share of evacuees who stay with relatives or friends (分散安置, 投亲靠友) by township kind;
 #: planning estimates (docs/references/hazards.md §6.5), "other" for nodes outside any township
 DEFAULT_RELATIVES_SHARE: dict[str, float] = {"subdistrict": 0.4, "town": 0.5, "township": 0.6, "other": 0.4}
+#: share of evacuees whose household drives them out (the rest walk), by township kind; planning
+#: estimates of the order of national household-survey car ownership (docs/references/hazards.md §6.5)
+DEFAULT_CAR_SHARE: dict[str, float] = {"subdistrict": 0.5, "town": 0.4, "township": 0.35, "other": 0.4}
+#: share of people cut off at home by flood water who stay upstairs in their (multi-storey)
+#: house rather than wait for a boat, by township kind; planning estimates (§6.5)
+DEFAULT_UPSTAIRS_SHARE: dict[str, float] = {"subdistrict": 0.6, "town": 0.4, "township": 0.3, "other": 0.3}
 DEFAULT_ITEM_KG: dict[str, float] = {"water_l": 1.0, "food_rations": 0.5, "bedding_sets": 3.0, "tents": 25.0}
 
 
@@ -92,7 +98,10 @@ class SimParams:
 
     - **run**: ``duration_h``, ``hazard_step_s`` (how often the hazards are read), ``seed``;
     - **warnings**: ``channels`` (:class:`WarningChannel`), ``warning_issue_delay_min``;
-    - **people**: ``help_share``, ``prep_min``, ``evac_speed_factor``;
+    - **people**: ``help_share``, ``prep_min``; ``car_share`` by township kind (the rest
+      walk), ``evac_speed_factor`` (cars: share of the current road speed in evacuation
+      traffic), ``walk_speed_kmh``; ``upstairs_share`` by township kind (cut off at home by
+      flood water, they stay upstairs and wait for supplies rather than a boat);
     - **rescue requests**: ``rescue_rate_per_1000_h``, ``trapped_share``, and per request kind
       ``capable`` team types, ``priority`` and mean ``scene_min``; ``dispatch_policy``;
     - **teams**: ``squad_size``, ``shift_h``, ``rest_h``;
@@ -120,7 +129,10 @@ class SimParams:
     # people
     help_share: float = 0.05          # share who cannot leave alone (elderly, disabled, trapped)
     prep_min: float = 30.0            # mean time to get ready once warned or hit
-    evac_speed_factor: float = 0.5    # evacuees move at this share of the current road speed
+    evac_speed_factor: float = 0.5    # evacuees by car move at this share of the current road speed
+    walk_speed_kmh: float = 4.0       # evacuees on foot (about 1.1 m/s), never faster than the road
+    car_share: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CAR_SHARE))
+    upstairs_share: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_UPSTAIRS_SHARE))
     # rescue requests: Poisson, rate per 1,000 affected people still in place, per hour
     rescue_rate_per_1000_h: float = 0.2
     trapped_share: float = 0.7        # the rest are casualties
@@ -170,6 +182,13 @@ class SimParams:
         _num("help_share", self.help_share, 0.0, 1.0)
         _num("prep_min", self.prep_min)
         _num("evac_speed_factor", self.evac_speed_factor, 0.0, 1.0, open_lo=True)
+        _num("walk_speed_kmh", self.walk_speed_kmh, 0.0, 20.0, open_lo=True)
+        for name in ("car_share", "upstairs_share", "relatives_share"):
+            shares = getattr(self, name)
+            if not isinstance(shares, dict):
+                raise InputError(f"{name}: expected a mapping of township kind to a share, found {shares!r}")
+            for k, v in shares.items():
+                _num(f"{name}[{k!r}]", v, 0.0, 1.0)
         _num("rescue_rate_per_1000_h", self.rescue_rate_per_1000_h)
         _num("trapped_share", self.trapped_share, 0.0, 1.0)
         for kind in DEFAULT_CAPABLE:
@@ -189,8 +208,6 @@ class SimParams:
         _num("boat_speed_kmh", self.boat_speed_kmh, 0.0, open_lo=True)
         if not isinstance(self.rescue_capacity, int) or isinstance(self.rescue_capacity, bool) or self.rescue_capacity < 1:
             raise InputError(f"rescue_capacity: expected a positive integer, found {self.rescue_capacity!r}")
-        for k, v in self.relatives_share.items():
-            _num(f"relatives_share[{k!r}]", v, 0.0, 1.0)
         for name in ("needs_per_person", "needs_in_place"):
             needs = getattr(self, name)
             if not isinstance(needs, dict) or not _num(f"{name}['water_l']", needs.get("water_l", 0.0)) > 0:

@@ -17,9 +17,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import simpy
 
 from network.errors import InputError
+from network.kernels import one_to_all as _k_one_to_all
 from network.plan import SupplySource
 
 from .params import SimParams
@@ -42,6 +44,7 @@ class SourceState:
     delivered: dict[str, float] = field(default_factory=dict)
     first_arrival_s: float = math.inf
     trips: int = 0
+    first_held_up_s: float = 0.0      # the first load's time on the road beyond the free-flow drive
 
 
 class Resupply:
@@ -59,6 +62,7 @@ class Resupply:
         self.sources = [SourceState(s, {k: float(v) for k, v in s.items.items() if v > 0}) for s in sources]
         self._by_id = {w.id: w for w in warehouses}
         self._initial = {k: sum(w.initial.get(k, 0.0) for w in warehouses) for k in params.item_kg}
+        self._free_from: dict[int, np.ndarray] = {}
 
     # ------------------------------------------------------------------ triggers
     def _triggered(self, src: SupplySource, affected_people: int) -> bool:
@@ -143,7 +147,10 @@ class Resupply:
             w = self._target(st)
             st.trips += 1
             self.log("resupply_depart", source=src.id, vehicle=k + 1, warehouse=w.id, **load)
+            t0 = env.now
             yield from self.roads.drive(src.node, w.node)
+            if math.isinf(st.first_arrival_s):  # how long cut or slow roads held the first load up
+                st.first_held_up_s = max(0.0, env.now - t0 - self._free_s(src.node, w.node))
             yield env.timeout(self.p.unload_min * 60.0)
             for i, q in load.items():
                 st.on_road[i] -= q
@@ -155,6 +162,15 @@ class Resupply:
             if st.left:
                 yield from self.roads.drive(w.node, src.node)
 
+    def _free_s(self, a: int, b: int) -> float:
+        """Free-flow drive a → b (s): what the trip takes on undamaged roads."""
+        if a not in self._free_from:
+            free = self.roads.free.copy()
+            free.flags.writeable = False
+            net = self.roads.net
+            self._free_from[a] = _k_one_to_all(net.indptr, net.indices, free, np.int32(a), np.inf, False)[0]
+        return float(self._free_from[a][b])
+
     # ------------------------------------------------------------------ results
     def summary(self) -> list[dict]:
         """Per source: when it was triggered and first delivered, what it unloaded, still holds
@@ -165,6 +181,7 @@ class Resupply:
         return [{"source": st.source.id, "name_zh": st.source.name_zh, "name_en": st.source.name_en,
                  "kind": st.source.kind, "triggered_h": h(st.triggered_s), "ready_h": h(st.ready_s),
                  "first_arrival_h": h(st.first_arrival_s), "trips": st.trips,
+                 "first_held_up_h": round(st.first_held_up_s / 3600.0, 2),
                  "delivered": dict(st.delivered), "left": dict(st.left),
                  "on_road": {k: v for k, v in st.on_road.items() if v > 1e-9},
                  "data_source": st.source.source} for st in self.sources]

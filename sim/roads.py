@@ -1,9 +1,11 @@
 """The road network as the hazards leave it: current edge travel times per travel mode, cached
 shortest-path trees and routed trips that re-route when the road ahead closes.
 
-Two travel modes share the network: ``ROAD`` (vehicles on open roads) and ``BOAT`` (water
+Three travel modes share the network: ``ROAD`` (vehicles on open roads), ``BOAT`` (water
 rescue crews: on edges under flood water they go by boat at the boat speed, elsewhere by road,
-so they reach people whose roads are flooded; never faster than free-flow driving).
+so they reach people whose roads are flooded; never faster than free-flow driving) and ``WALK``
+(evacuees on foot: the walking speed, never faster than the road's current speed, and not
+where the road is closed).
 
 A *tree* is one Dijkstra search from a node (forward) or to a node (reverse), with distances
 and predecessor edges. Trees are cached per *road epoch* (the travel times between two changes
@@ -26,12 +28,12 @@ from network.kernels import point_to_point as _k_point_to_point
 from network.kernels import trace_path as _k_trace_path
 from network.kernels import trace_reverse_path
 from network.model import RoadNetwork
-from network.travel import boat_free_times, boat_times
+from network.travel import boat_free_times, boat_times, walk_times
 
 from .roads_kernels import repair_tree
 
-ROAD, BOAT = 0, 1
-MODES = ("road", "boat")
+ROAD, BOAT, WALK = 0, 1, 2
+MODES = ("road", "boat", "walk")
 
 
 class Roads:
@@ -43,7 +45,7 @@ class Roads:
     """
 
     def __init__(self, env: simpy.Environment, net: RoadNetwork, *, boat_speed_kmh: float = 8.0,
-                 hubs: set[int] | frozenset[int] = frozenset()) -> None:
+                 walk_speed_kmh: float = 4.0, hubs: set[int] | frozenset[int] = frozenset()) -> None:
         self.env = env
         self.net = net
         self.hubs = frozenset(int(h) for h in hubs)
@@ -51,8 +53,10 @@ class Roads:
         self.boat_free = boat_free_times(net, boat_speed_kmh)
         self.factor = np.ones(net.n_edges)
         self.water = np.zeros(net.n_edges, bool)
-        self.w: list[np.ndarray] = [self.free.copy(), self.free.copy()]
-        self._rw: list[np.ndarray] = [np.empty(0), np.empty(0)]
+        self.walk_speed_kmh = float(walk_speed_kmh)
+        self.walk_free = walk_times(self.free, np.asarray(net.length, np.float64), walk_speed_kmh)
+        self.w: list[np.ndarray] = [self.free.copy(), self.free.copy(), self.walk_free.copy()]
+        self._rw: list[np.ndarray] = [np.empty(0)] * len(MODES)
         self._heads = np.asarray(net.indices, np.int64)
         self._tails = np.repeat(np.arange(net.n_nodes, dtype=np.int64), np.diff(np.asarray(net.indptr, np.int64)))
         self._rev_edge = np.asarray(net.rev_edge, np.int64)
@@ -70,7 +74,7 @@ class Roads:
         self._trees: dict[tuple[int, bool, int], tuple[np.ndarray, np.ndarray]] = {}
         # hub trees of earlier epochs, repaired on demand: key -> (dist, pred, epoch built)
         self._stale: dict[tuple[int, bool, int], tuple[np.ndarray, np.ndarray, int]] = {}
-        self._changes: list[list[np.ndarray]] = [[np.zeros(0, np.int64), np.zeros(0, np.int64)]]
+        self._changes: list[list[np.ndarray]] = [[np.zeros(0, np.int64)] * len(MODES)]
         self._freeze()
         self.searches = 0
         self.search_s = 0.0
@@ -97,13 +101,13 @@ class Roads:
         with np.errstate(divide="ignore"):
             road = np.where(self.factor > 0, self.free / np.maximum(self.factor, 1e-300), np.inf)
         boat = boat_times(road, self.free, self.boat_free, water)
-        newly = [np.flatnonzero(np.isinf(new) & np.isfinite(old))
-                 for new, old in ((road, self.w[ROAD]), (boat, self.w[BOAT]))]
+        walk = walk_times(road, np.asarray(self.net.length, np.float64), self.walk_speed_kmh)
+        new_w = [road, boat, walk]
+        newly = [np.flatnonzero(np.isinf(new) & np.isfinite(old)) for new, old in zip(new_w, self.w)]
         newly_closed = any(len(x) for x in newly)
-        changed = [np.flatnonzero(road != self.w[ROAD]), np.flatnonzero(boat != self.w[BOAT])]
-        faster = any(bool(np.any(new[ch] < old[ch])) for new, old, ch in
-                     ((road, self.w[ROAD], changed[ROAD]), (boat, self.w[BOAT], changed[BOAT])))
-        self.w = [road, boat]
+        changed = [np.flatnonzero(new != old) for new, old in zip(new_w, self.w)]
+        faster = any(bool(np.any(new[ch] < old[ch])) for new, old, ch in zip(new_w, self.w, changed))
+        self.w = new_w
         self._freeze()
         self.epoch += 1
         self._changes.append(changed)

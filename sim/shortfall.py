@@ -11,6 +11,8 @@ where they are and what they wait for:
   the in-place kit's item ran out: ``no_<item>``);
 - ``waiting_for_boat``: cut off, a shelter with room can be reached by water, and the boat
   crews have not come yet;
+- ``upstairs``: cut off at home by flood water, they stay upstairs (multi-storey housing) and
+  no kit reached them yet;
 - ``waiting_for_rescue``: they cannot leave alone and no team has come yet;
 - ``on_the_way``: travelling to a shelter; ``not_evacuated``: still at home (unwarned, or
   getting ready).
@@ -35,6 +37,7 @@ CAUSES: dict[str, tuple[str, str]] = {
     "cut_off": ("道路中断、无法到达", "cut off by the hazard"),
     "waiting_for_rescue": ("等待救援队伍", "waiting for a rescue team"),
     "waiting_for_boat": ("被困、等待舟艇转移", "cut off, waiting for a boat"),
+    "upstairs": ("楼上避险、等待物资送达", "sheltering upstairs, waiting for supplies"),
     "on_the_way": ("转移途中", "on the way to a shelter"),
     "not_evacuated": ("尚未撤离（未收到预警或正在准备）", "not yet evacuated (unwarned or getting ready)"),
 }
@@ -90,6 +93,8 @@ def party_cause(sim, q) -> str:
         return "on_the_way"
     if q.cut_off and q.boat_called:
         return "waiting_for_boat"
+    if q.cut_off and q.upstairs:
+        return _short_item(sim, sup.needs_in_place, None) or "upstairs"
     if q.cut_off:
         return _short_item(sim, sup.needs_in_place, None) or "cut_off"
     return "not_evacuated"
@@ -143,7 +148,7 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
         {"resource": "rescue_teams", "ran_out_h": _h(waited["teams"]),
          "people_held_back": causes["waiting_for_rescue"]},
         {"resource": "boats", "ran_out_h": _h(waited["boats"]), "people_held_back": causes["waiting_for_boat"]},
-        {"resource": "roads", "ran_out_h": _h(first_cut), "people_held_back": causes["cut_off"]},
+        {"resource": "roads", "ran_out_h": _h(first_cut), "people_held_back": causes["cut_off"] + causes["upstairs"]},
     ]
     for r in resources:
         r["zh"], r["en"] = resource_names(r["resource"])
@@ -173,13 +178,14 @@ def resource_names(resource: str) -> tuple[str, str]:
 
 
 #: the resource each non-item cause waits on, and how the verdict says it
-_CAUSE_RESOURCE = {"not_delivered": "trucks", "waiting_for_rescue": "rescue_teams", "cut_off": "roads",
+_CAUSE_RESOURCE = {"not_delivered": "trucks", "waiting_for_rescue": "rescue_teams", "cut_off": "roads", "upstairs": "roads",
                    "waiting_for_boat": "boats"}
 _PHRASES = {
     "cut_off": ("{n} 人因道路中断无法转移，物资也未送达", "{n} people are cut off by the hazard and no supplies reached them"),
     "waiting_for_rescue": ("{n} 名无法自行转移的人员仍在等待救援队伍", "{n} people who cannot leave alone still wait for a rescue team"),
+    "upstairs": ("{n} 人在楼上避险，物资尚未送达", "{n} people sheltering upstairs have had no supplies yet"),
     "waiting_for_boat": ("{n} 名被困人员等待舟艇转移", "{n} cut-off people wait for a boat to take them out"),
-    "not_delivered": ("{n} 名已安置人员等待物资送达", "{n} sheltered people wait for deliveries"),
+    "not_delivered": ("{n} 名避难场所内人员等待物资送达", "{n} people in shelters wait for deliveries"),
     "on_the_way": ("{n} 人仍在转移途中", "{n} people are still on the way to a shelter"),
     "not_evacuated": ("{n} 人仍在家中（未收到预警或正在准备）", "{n} people are still at home (unwarned or getting ready)"),
 }
@@ -189,9 +195,12 @@ def _fmt_h(t: float) -> str:
     return f"{t:.1f}"
 
 
-def verdict(relief: dict[str, Any], short: dict[str, Any]) -> dict[str, str]:
+def verdict(relief: dict[str, Any], short: dict[str, Any],
+            other_targets: tuple[list[str], list[str]] = ([], [])) -> dict[str, str]:
     """One paragraph in Chinese and one in English: the share relieved within the target and
-    what held the rest down, biggest cause first, with the outside supplies' arrival."""
+    what held the rest down, biggest cause first, with the outside supplies' arrival and the
+    relief craft; then ``other_targets`` (sentences on other missed targets, zh and en) and the
+    planning estimates the figures rest on."""
     h = relief["target_h"]
     share = relief["share_within_target"]
     staying = short.get("sheltered_in_place_people", 0)
@@ -200,10 +209,10 @@ def verdict(relief: dict[str, Any], short: dict[str, Any]) -> dict[str, str]:
                "relief indicator." if staying else "")
     if not relief["affected_people"]:
         if staying:
-            return {"zh": "无人离家安置：基本生活救助指标不适用。" + stay_zh,
-                    "en": "Nobody was displaced: the relief indicator does not apply. " + stay_en}
-        return {"zh": "本次模拟无受灾人员：基本生活救助指标不适用。",
-                "en": "Nobody was affected in this run: the relief indicator does not apply."}
+            zh, en = ["无人离家安置：基本生活救助指标不适用。", stay_zh], ["Nobody was displaced: the relief indicator does not apply.", stay_en]
+        else:
+            zh, en = ["本次模拟无受灾人员：基本生活救助指标不适用。"], ["Nobody was affected in this run: the relief indicator does not apply."]
+        return {"zh": "".join(zh + other_targets[0]), "en": " ".join(en + other_targets[1])}
     zh = [f"{h:g} 小时内获得基本生活救助：{share:.0%}。"]
     en = [f"Relief within {h:g} h: {share:.0%}."]
     if staying:
@@ -237,8 +246,11 @@ def verdict(relief: dict[str, Any], short: dict[str, Any]) -> dict[str, str]:
         en.append(f"{late:,} people were relieved after {h:g} h.")
     for s in short["supply_sources"]:
         if s["first_arrival_h"] is not None:
-            zh.append(f"{s['name_zh']}物资于 {_fmt_h(s['first_arrival_h'])} 小时到达。")
-            en.append(f"{s['name_en']}: first supplies arrive at {_fmt_h(s['first_arrival_h'])} h.")
+            held = s.get("first_held_up_h") or 0.0
+            why_zh = f"（道路中断或受阻，耽搁 {_fmt_h(held)} 小时）" if held >= 1.0 else ""
+            why_en = f" (held up {_fmt_h(held)} h by cut or slowed roads)" if held >= 1.0 else ""
+            zh.append(f"{s['name_zh']}物资于 {_fmt_h(s['first_arrival_h'])} 小时到达{why_zh}。")
+            en.append(f"{s['name_en']}: first supplies arrive at {_fmt_h(s['first_arrival_h'])} h{why_en}.")
         elif s["triggered_h"] is not None:
             zh.append(f"{s['name_zh']}已于 {_fmt_h(s['triggered_h'])} 小时启动，模拟结束前未送达。")
             en.append(f"{s['name_en']}: called at {_fmt_h(s['triggered_h'])} h, not delivered by the end.")
@@ -248,4 +260,18 @@ def verdict(relief: dict[str, Any], short: dict[str, Any]) -> dict[str, str]:
                       f"{_fmt_h(c['first_delivery_h'])} 小时起）。")
             en.append(f"{c['name_en']}: kits to {c['kits_handed_out']:,} cut-off people ({c['trips']} trips, "
                       f"from {_fmt_h(c['first_delivery_h'])} h).")
+    zh += other_targets[0]
+    en += other_targets[1]
+    zh_est, en_est = ["每人每日物资标准（Sphere）"], ["the per-person kit (Sphere)"]
+    if short.get("relieved_with_relatives_people"):
+        zh_est.append("投亲靠友比例")
+        en_est.append("the share going to relatives")
+    if any(x["first_arrival_h"] is not None for x in short["supply_sources"]):
+        zh_est.append("外部物资来源")
+        en_est.append("the outside supply sources")
+    if any(c["kits_handed_out"] for c in short.get("relief_craft", ())):
+        zh_est.append("舟艇与航空器")
+        en_est.append("the boats and aircraft")
+    zh.append(f"以上结果依赖规划估计值（{'、'.join(zh_est)}），见 docs/references/hazards.md §6.5。")
+    en.append(f"These figures rest on planning estimates ({', '.join(en_est)}): docs/references/hazards.md §6.5.")
     return {"zh": "".join(zh), "en": " ".join(en)}

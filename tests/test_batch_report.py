@@ -78,6 +78,14 @@ def _indicators(share: float, p95: float, cover: float) -> list[dict]:
     ]
 
 
+def _causes(unrelieved: int, i: int) -> dict[str, int]:
+    """Made-up causes summing to ``unrelieved``: boats hold most back in every third run."""
+    if not unrelieved:
+        return {}
+    boats = unrelieved * 2 // 3 if i % 3 == 0 else unrelieved // 4
+    return {"waiting_for_boat": boats, "no_water_l": unrelieved - boats}
+
+
 @pytest.fixture()
 def synthetic_store(tmp_path):
     """A store of made-up runs with known pass counts: two plans on common inputs."""
@@ -99,7 +107,8 @@ def synthetic_store(tmp_path):
                 st.record({"run_index": i, "plan": plan, "seed": 1000 + i, "status": "ok", "inputs": inputs,
                            "indicators": _indicators(share, p95, 0.95 if i % 4 else 0.85),
                            "metrics": {"relief_within_target": share, "relief_p95_h": p95, "affected_people": 100,
-                                       "unrelieved_people": round(100 * (1 - share)), "exposure_people": 0}})
+                                       "unrelieved_people": round(100 * (1 - share)), "exposure_people": 0,
+                                       "unrelieved_by_cause": _causes(round(100 * (1 - share)), i)}})
     return store
 
 
@@ -133,6 +142,17 @@ def test_summary_counts(synthetic_store):
     pair = next(p for p in s["paired"] if p["metric"] == "relief_within_target")
     assert pair["n"] == 39 and pair["mean"] > 0 and pair["t_ci"][0] > 0
     assert s["failed_runs"][0]["seed"] == 1007
+    # what holds relief down across runs: the mean per cause sums to the mean unrelieved; the
+    # biggest cause is counted once per run with anyone unrelieved
+    causes = {c["cause"]: c for c in ex["causes"]}
+    ok_rows = [r for r in load_batch(synthetic_store).rows if r["plan"] == "existing" and r["status"] == "ok"]
+    unrelieved = [r["kpis"]["metrics"]["unrelieved_people"] for r in ok_rows]
+    assert sum(c["mean_people"] for c in causes.values()) == pytest.approx(np.mean(unrelieved))
+    assert causes["waiting_for_boat"]["biggest_in_runs"] + causes["no_water_l"]["biggest_in_runs"] == sum(
+        1 for u in unrelieved if u)
+    assert causes["waiting_for_boat"]["biggest_in_runs"] == sum(
+        1 for r, u in zip(ok_rows, unrelieved) if u and r["run_index"] % 3 == 0 and u * 2 // 3 >= u - u * 2 // 3)
+    assert causes["no_water_l"]["zh"] == "缺饮用水" or causes["no_water_l"]["en"].startswith("no ")
     worst = s["worst"]["existing"][0]
     assert worst["relief_within_target"] == min(r["relief_within_target"] for r in s["worst"]["existing"])
 
@@ -149,6 +169,7 @@ def test_report_files(synthetic_store, tmp_path):
     assert not re.search(r'(src|href)="https?://', html)
     assert "Wilson" in html and "批量验证" in html and "Batch validation" in html
     assert "1007" in html  # the failed run's seed
+    assert 'id="causes"' in html and "What holds relief down, across runs" in html
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["per_plan"]["better.json"]["ok"] == 40
     lines = (out / "runs.csv").read_text(encoding="utf-8").splitlines()

@@ -238,3 +238,26 @@ def test_cli_plan_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and err.startswith("yingji: error:"), (args, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_new_shelters_are_fitted_out_for_the_people_assigned_to_them(district):
+    from optimize.district_plan import SHELTER_SIZING_MARGIN, sized_capacity
+
+    assert sized_capacity(100.0, 5000) == 150                    # 120 rounded up to fifties
+    assert sized_capacity(1000.0, 900) == 900                    # never beyond the site
+    assert sized_capacity(0.0, 900) == 50
+    net = district.network
+    fp = np.asarray(net.population, float) * 0.05
+    plan, report = optimize_district_plan(district, teams=0, warehouses=0, shelters=2, flood_prone=fp,
+                                          time_limit_s=6)
+    sized = {x["id"]: x for x in report.shelter["new_sized"]}
+    new = [s for s in plan.shelters if not s.existing]
+    assert new and {s.id for s in new} == set(sized)
+    sites = {s.id: district.spec.shelter_capacity(s) for s in district.spec.shelters}
+    for s in new:
+        x = sized[s.id]
+        assert x["site_capacity"] == sites[s.id]
+        assert s.capacity == sized_capacity(x["assigned"], x["site_capacity"])
+        assert min(x["assigned"] * (1 + SHELTER_SIZING_MARGIN), x["site_capacity"]) <= s.capacity <= x["site_capacity"]
+    assert report.shelter["capacity_after"] == pytest.approx(
+        sum(s.capacity for s in plan.shelters if s.existing) + sum(s.capacity for s in new))

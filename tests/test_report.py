@@ -6,6 +6,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -320,6 +321,13 @@ def test_compare_report(compare_report, runs):
     assert header["cells"][2:] == labels + [f"Δ {labels[1]}"]
     for row, want in zip(body, compare_table(list(runs))):
         assert row["cells"][-1] == format_diff(want["diff"][labels[1]], want["unit"])
+    # what holds relief down, run by run: each verdict, and the causes summing to each run's unrelieved
+    section = html.split('<section id="shortfall">')[1].split("</section>")[0]
+    for r in runs:
+        assert escape(r.result.kpis["verdict"]["en"]) in section
+    total = section.split('class="total"')[1].split("</tr>")[0]
+    assert re.findall(r'<td class="num">([^<]*)</td>', total) == [
+        f"{r.result.kpis['shortfall']['unrelieved_people']:,}" for r in runs]
     with pytest.raises(InputError, match="two runs"):
         from scenarios.reports.html import write_compare_report
 

@@ -137,6 +137,12 @@ def test_a_cut_entry_road_holds_the_supplies_back(net):
     (src,) = r.kpis["shortfall"]["supply_sources"]
     assert src["first_arrival_h"] > 5.0      # the vehicles waited at the entry for the road to reopen
     assert min(t for q in sim.parties for t, _ in q.relief) > 5 * 3600.0
+    # ready at 1 h, on the road until 5 h (the hazard step may add up to 5 min): held up about 4 h
+    free_h = 10 * EDGE_S / 3600.0                                   # entry (10, 10) -> warehouse (5, 5)
+    assert src["first_held_up_h"] == pytest.approx(src["first_arrival_h"] - 1.0 - free_h
+                                                   - SimParams().unload_min / 60.0, abs=0.01)
+    assert 3.9 < src["first_held_up_h"] < 4.2
+    assert "held up" in r.kpis["verdict"]["en"]
 
 
 def test_triggers_wait_for_their_condition(net):
@@ -258,7 +264,7 @@ def test_with_unlimited_stock_and_places_only_transport_and_access_remain(distri
         shelters=tuple(dataclasses.replace(s, capacity=10**6) for s in plan.shelters), supply_sources=())
     _, r = _run(district, flood, big)
     causes = r.kpis["shortfall"]["unrelieved_by_cause"]
-    assert set(causes) <= {"not_delivered", "cut_off", "waiting_for_rescue", "waiting_for_boat", "on_the_way",
+    assert set(causes) <= {"not_delivered", "cut_off", "upstairs", "waiting_for_rescue", "waiting_for_boat", "on_the_way",
                            "not_evacuated"}
     assert sum(causes.values()) == r.kpis["relief_time"]["unrelieved_people"]
     assert all(x["ran_out_h"] is None for x in r.kpis["shortfall"]["resources"]
@@ -315,3 +321,22 @@ def test_new_warehouses_are_stocked_for_the_people_they_reach_first(district):
     near = nearest_facility(net, [w.node for w in out])
     people = need[near.facility == len(out) - 1].sum()
     assert out[-1].stock == {k: float(math.ceil(v * people)) for k, v in DEFAULT_STANDARD.kit("shelter").items()}
+
+
+def test_the_verdict_names_the_other_missed_targets_and_the_estimates(net):
+    from scenarios.core.runner import kpi_rows
+    from scenarios.core.spec import Targets
+    from scenarios.core.verdict import with_targets
+
+    plan = toy_plan(net, kits(10_000))
+    r = Simulation(net, [ScriptedHazard(net, PEOPLE)], plan, SimParams(duration_h=6, seed=1, **QUICK)).run()
+    rows = kpi_rows(r, Targets())
+    v = with_targets(rows, r.kpis)
+    assert r.kpis["warning_coverage"] == 0.0                  # QUICK has no warning channel that reaches anyone
+    assert "Warning coverage 0% misses its target (≥ 90%): 400 affected people had no warning" in v["en"]
+    assert "预警覆盖率 0%，未达目标（≥ 90%）：400 名受影响人员" in v["zh"]
+    assert v["en"].startswith(r.kpis["verdict"]["en"].split(" These figures")[0])
+    assert v["en"].endswith("docs/references/hazards.md §6.5.")   # the estimates come last
+    # a run that meets its other targets adds nothing
+    easy = kpi_rows(r, Targets(warning_coverage=0.0))
+    assert with_targets(easy, r.kpis) == r.kpis["verdict"]

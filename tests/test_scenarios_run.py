@@ -260,6 +260,18 @@ def test_resources_change_the_plan(tmp_path, district):
     bad = sc.with_overrides({"resources.unavailable": ["no-such-station"]})
     with pytest.raises(InputError, match=r"resources.unavailable.0: .*found 'no-such-station'"):
         build_plan(bad, district)
+    # outside supplies and relief craft: out of action, or slower and smaller, as batch runs draw them
+    today, _ = build_plan(load_scenario("flood-50y"), district)
+    slow = sc.with_overrides({"resources.unavailable": ["donations", "province-helicopter", "district-warehouse"],
+                              "resources.supply_lead_time_factor": 2.5, "resources.supply_capacity_factor": 0.5})
+    plan, _ = build_plan(slow, district)
+    before = {s.id: s for s in today.supply_sources}
+    assert {s.id for s in plan.supply_sources} == set(before) - {"donations"}
+    for src in plan.supply_sources:
+        assert src.lead_time_h == pytest.approx(2.5 * before[src.id].lead_time_h)
+        assert src.daily_capacity_kg == pytest.approx(0.5 * before[src.id].daily_capacity_kg)
+    # every craft loads at the district warehouse, which is out: none is left
+    assert today.relief_craft and plan.relief_craft == ()
 
 
 def test_write_failure_leaves_nothing_in_out(tmp_path, monkeypatch):

@@ -80,9 +80,10 @@ def facility(cls, fid: str, net: RoadNetwork, nd: int, **kw):
 
 
 STOCK = {"water_l": 1e6, "food_rations": 1e5, "bedding_sets": 1e5}
-# nobody is warned, nobody needs help, nobody dawdles: everyone leaves the moment the hazard hits
+# nobody is warned, nobody needs help, nobody dawdles: everyone leaves by car the moment the
+# hazard hits (nobody stays upstairs, nobody goes to relatives)
 QUICK = dict(channels=(WarningChannel("none", "无", 0.0, 0.0),), help_share=0.0, prep_min=0.0, hazard_step_s=300.0,
-             rescue_rate_per_1000_h=0.0, relatives_share={})
+             rescue_rate_per_1000_h=0.0, relatives_share={}, car_share={"other": 1.0}, upstairs_share={})
 
 
 def ledger_ok(sim: Simulation) -> None:

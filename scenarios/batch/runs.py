@@ -136,6 +136,8 @@ def run_metrics(result: RunResult) -> dict[str, Any]:
         "warning_coverage": k["warning_coverage"], "exposure_people": k["exposure_people"],
         "forest_fire_damage_permille": k["forest_fire_damage_permille"],
         "response_mean_min": k["response_time"]["mean_min"], "response_unserved": k["response_time"]["unserved"],
+        "unrelieved_by_cause": dict(k["shortfall"]["unrelieved_by_cause"]),
+        "sheltered_in_place_people": k.get("sheltered_in_place_people", 0),
     }
 
 

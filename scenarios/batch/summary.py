@@ -18,6 +18,7 @@ from scipy import stats
 from scipy.stats import binomtest, spearmanr
 
 from network.errors import InputError
+from sim.shortfall import cause_names
 
 from .store import HEADLINE, BatchInfo, BatchStore
 
@@ -183,7 +184,8 @@ def summarise(data: BatchData) -> dict[str, Any]:
     dict
         ``scenario``, ``origin``, ``seed``, ``runs_planned``, ``plans``, ``created``, ``store``;
         by plan: ``per_plan`` (runs by status, each target's share met with its Wilson 95 %
-        interval, all targets together, the relief-time P95 across runs), ``drivers`` (Spearman
+        interval, all targets together, the relief-time P95 across runs, and ``causes``: the
+        unrelieved by cause across runs), ``drivers`` (Spearman
         correlation of each input with each outcome) and ``worst`` (the ten worst runs);
         ``failed_runs``; and ``paired``: each plan against the first, run by run (mean
         difference, t and BCa bootstrap intervals), when there are several plans.
@@ -218,7 +220,26 @@ def _plan_numbers(rows: list[dict[str, Any]], ok: list[dict[str, Any]]) -> dict[
     all_n = sum(1 for r in ok if r["all_pass"] is not None)
     all_k = sum(1 for r in ok if r["all_pass"])
     return {"stored": len(rows), "ok": len(ok), "failed": len(rows) - len(ok), "targets": _target_shares(ok),
-            "all_targets": _share(all_k, all_n), "relief_p95": _relief_p95(ok)}
+            "all_targets": _share(all_k, all_n), "relief_p95": _relief_p95(ok), "causes": _causes(ok)}
+
+
+def _causes(ok: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What holds relief down across the runs: per cause, the mean and largest number of people
+    it left unrelieved, and in how many runs it was the biggest cause (runs with nobody
+    unrelieved count for none); biggest mean first."""
+    per_run = [(r.get("kpis") or {}).get("metrics", {}).get("unrelieved_by_cause") for r in ok]
+    per_run = [c for c in per_run if c is not None]  # stores written before the shortfall existed have none
+    if not per_run:
+        return []
+    names = sorted({c for run in per_run for c in run})
+    out = []
+    for c in names:
+        v = np.array([run.get(c, 0) for run in per_run], float)
+        top = sum(1 for run in per_run if run and max(run, key=lambda k: (run[k], k)) == c)
+        zh, en = cause_names(c)
+        out.append({"cause": c, "zh": zh, "en": en, "runs": len(per_run), "mean_people": float(v.mean()),
+                    "max_people": float(v.max()), "biggest_in_runs": top})
+    return sorted(out, key=lambda d: (-d["mean_people"], d["cause"]))
 
 
 def _target_shares(ok: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -166,6 +166,10 @@ def _print_table(report: Any, lang: str) -> None:
         console.print(("避难场所：需求 {d:,.0f} 人，容量 {a:,.0f} → {b:,.0f}，缺口 {s:,.0f} 人" if zh else
                        "shelters: demand {d:,.0f} people, capacity {a:,.0f} -> {b:,.0f}, short {s:,.0f}").format(
             d=sh["demand"], a=sh["capacity_before"], b=sh["capacity_after"], s=sh.get("short_after", 0.0)))
+        for x in sh.get("new_sized", ()):
+            console.print(escape(("新建避难场所 {i}：分配 {n:,.0f} 人，配置 {c:,} 个位置（场地可容 {m:,}）" if zh else
+                                  "new shelter {i}: {n:,.0f} people assigned, fitted out for {c:,} (the site holds {m:,})")
+                                 .format(i=x["id"], n=x["assigned"], c=x["capacity"], m=x["site_capacity"])))
     for note in report.notes:
         console.print("[yellow]note:[/yellow] " + escape(note))
 

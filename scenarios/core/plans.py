@@ -17,17 +17,22 @@ from .spec import PlanSpec, Scenario
 
 
 def _apply_resources(plan: Plan, scenario: Scenario, district: District | RoadNetwork) -> Plan:
-    """Facilities out of action, extra shelters opened and the share of team members who report."""
+    """Facilities, supply sources and relief craft out of action, extra shelters opened, the
+    share of team members who report, and the outside supplies' lead times and capacities scaled.
+    A supply source whose warehouse is out delivers to the nearest one it can reach; a craft
+    whose base is out is out too."""
     r = scenario.resources
-    if not (r.unavailable or r.open_shelters or r.team_share < 1.0):
+    if not (r.unavailable or r.open_shelters or r.team_share < 1.0 or r.supply_lead_time_factor != 1.0
+            or r.supply_capacity_factor != 1.0):
         return plan
-    known = {x.id for x in (*plan.team_bases, *plan.warehouses, *plan.shelters)}
+    known = {x.id for x in (*plan.team_bases, *plan.warehouses, *plan.shelters, *plan.supply_sources,
+                            *plan.relief_craft)}
     if isinstance(district, District):
         known |= {f.id for f in district.spec.facilities} | {s.id for s in district.spec.shelters}
     for i, fid in enumerate(r.unavailable):
         if fid not in known:
-            raise InputError(f"{scenario.where(f'resources.unavailable.{i}')}: expected a facility or shelter id; "
-                             f"found {fid!r}")
+            raise InputError(f"{scenario.where(f'resources.unavailable.{i}')}: expected the id of a facility, "
+                             f"shelter, supply source or relief craft; found {fid!r}")
     out = set(r.unavailable)
     bases = []
     for b in plan.team_bases:
@@ -54,8 +59,14 @@ def _apply_resources(plan: Plan, scenario: Scenario, district: District | RoadNe
                                     district.spec.shelter_capacity(s), s.kind, False))
     warehouses = [w for w in plan.warehouses if w.id not in out]
     sids, wids = {s.id for s in shelters}, {w.id for w in warehouses}
+    sources = tuple(replace(src, lead_time_h=src.lead_time_h * r.supply_lead_time_factor,
+                            daily_capacity_kg=src.daily_capacity_kg * r.supply_capacity_factor,
+                            deliver_to=src.deliver_to if src.deliver_to in wids else None)
+                    for src in plan.supply_sources if src.id not in out)
+    craft = tuple(c for c in plan.relief_craft if c.id not in out and c.base in wids)
     return replace(
         plan, team_bases=tuple(bases), warehouses=tuple(warehouses), shelters=tuple(shelters),
+        supply_sources=sources, relief_craft=craft,
         demand_shelter={n: s for n, s in plan.demand_shelter.items() if s in sids},
         shelter_warehouse={s: w for s, w in plan.shelter_warehouse.items() if s in sids and w in wids},
         meta={**plan.meta, "resources": scenario.resources.model_dump()},

@@ -26,6 +26,7 @@ from sim.result import INDICATORS, RunResult, death_note, passes
 from .inputs import build_hazards_with_notes, load_scenario_network
 from .plans import build_plan
 from .spec import Scenario, Targets, load_scenario
+from .verdict import with_targets
 
 #: ``progress(stage, message)``: stage is one of network, hazards, plan, simulate, done
 Progress = Callable[[str, str], None]
@@ -152,6 +153,7 @@ def run_scenario(scenario: Scenario | str | Path, *, plan: str | Path | None = N
         notes.extend(w for w in h.model_notes if w not in notes)
     result.meta.update({"scenario": sc.name, "scenario_source": sc.source, "plan_label": label})
     rows = kpi_rows(result, sc.targets)
+    result.kpis["verdict"] = with_targets(rows, result.kpis)
     say("done", "完成 / done")
     return ScenarioRun(sc.name, sc.title_zh, sc.title_en, label, sc, district, hazards, the_plan, result, rows,
                        time.perf_counter() - t0, notes)

@@ -64,9 +64,12 @@ HazardsSpec = create_model("HazardsSpec", __base__=_HazardsBase,
 class ResourcesSpec(StrictModel):
     """Changes to today's resources for this scenario (facility ids from the district file)."""
 
-    unavailable: list[str] = []          # team bases, warehouses or shelters out of action
+    unavailable: list[str] = []          # team bases, warehouses, shelters, supply sources or relief craft out of action
     open_shelters: list[str] = []        # candidate shelter sites opened in addition
     team_share: float = Field(1.0, gt=0, le=1)   # share of each team's people who report
+    # outside supplies ([[supply_sources]]): every source's lead time and daily capacity scaled
+    supply_lead_time_factor: float = Field(1.0, gt=0, le=20)
+    supply_capacity_factor: float = Field(1.0, gt=0, le=20)
 
 
 class PlanSpec(StrictModel):

@@ -27,7 +27,7 @@ from scenarios.core.runner import ScenarioRun
 from scenarios.core.version import yingji_version
 
 from . import figures as F
-from .shortfall_view import shortfall_context
+from .shortfall_view import compare_shortfall, shortfall_context
 from .tables import compare_table, format_diff, format_target, format_value, indicator_rows, key_numbers, plan_summary, run_labels
 from .webfont import embed_cjk_font
 
@@ -145,6 +145,7 @@ def render_compare_html(runs: Sequence[ScenarioRun], pngs: dict[str, Path], *, l
     ctx = {
         **_common(lang), "labels": labels, "rows": rows, "figures": _figure_entries(_COMPARE_FIGURES, pngs),
         "runs": [{"label": lab, **_run_context(r)} for lab, r in zip(labels, runs)],
+        "shortfall": compare_shortfall(labels, [r.result.kpis for r in runs]),
     }
     return environment().get_template("compare.html.j2").render(**ctx)
 

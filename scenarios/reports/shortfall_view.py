@@ -55,7 +55,32 @@ def shortfall_context(kpis: dict[str, Any]) -> dict[str, Any] | None:
                 "arrival": _num(s["first_arrival_h"], " h"),
                 "delivered": ", ".join(f"{k} {v:,.0f}" for k, v in s["delivered"].items()) or "—",
                 "note": s["data_source"]} for s in short["supply_sources"]]
+    craft = [{"zh": c["name_zh"], "en": c["name_en"], "kind": c["kind"], "count": c["count"], "trips": c["trips"],
+              "kits": f"{c['kits_handed_out']:,}", "first": _num(c["first_delivery_h"], " h"), "note": c["data_source"]}
+             for c in short.get("relief_craft", ())]
     return {"verdict": kpis.get("verdict") or {"zh": "", "en": ""}, "causes": causes, "resources": resources,
-            "townships": towns, "sources": sources, "unrelieved": f"{short['unrelieved_people']:,}",
+            "townships": towns, "sources": sources, "craft": craft, "unrelieved": f"{short['unrelieved_people']:,}",
             "late": f"{short['relieved_after_target_people']:,}",
-            "relatives": f"{short['relieved_with_relatives_people']:,}", "definition": relief_definition(kpis)}
+            "relatives": f"{short['relieved_with_relatives_people']:,}",
+            "sheltering": f"{short.get('sheltered_in_place_people', 0):,}"
+            if short.get("sheltered_in_place_people") else "", "definition": relief_definition(kpis)}
+
+
+def compare_shortfall(labels: list[str], kpis: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The compare report's "what holds relief down": each run's verdict, and the unrelieved
+    by cause side by side (a cause one run lacks shows 0). None when no run has a shortfall."""
+    shorts = [k.get("shortfall") for k in kpis]
+    if not any(shorts):
+        return None
+    order: list[str] = []
+    for sh in shorts:
+        for c in (sh or {}).get("unrelieved_by_cause", {}):
+            if c not in order:
+                order.append(c)
+    rows = [{"zh": cause_names(c)[0], "en": cause_names(c)[1], "total": False,
+             "values": [f"{(sh or {}).get('unrelieved_by_cause', {}).get(c, 0):,}" if sh else "—" for sh in shorts]}
+            for c in order]
+    rows.append({"zh": "合计（模拟结束时未获救助）", "en": "total (not relieved by the end)", "total": True,
+                 "values": [f"{sh['unrelieved_people']:,}" if sh else "—" for sh in shorts]})
+    verdicts = [{"label": lab, **(k.get("verdict") or {"zh": "", "en": ""})} for lab, k in zip(labels, kpis)]
+    return {"rows": rows, "verdicts": verdicts}
