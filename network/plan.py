@@ -27,6 +27,7 @@ TEAM_TYPE_NAMES: dict[str, tuple[str, str]] = {
 STOCK_ITEMS: dict[str, tuple[str, str, str, str]] = {
     "water_l": ("饮用水", "drinking water", "L", "L"), "food_rations": ("食品", "food rations", "份", ""),
     "bedding_sets": ("被褥", "bedding sets", "套", ""), "tents": ("帐篷", "tents", "顶", ""),
+    "clothing_sets": ("衣物", "clothing sets", "套", ""),
 }
 
 

@@ -3,8 +3,9 @@
 The standard decides when a person counts as relieved: when their share of every item needed
 where they are (a public shelter, or in place) has been handed out. The default is
 ``network/data/relief_standard.toml`` (Sphere minimums; no Chinese quantity norm was found);
-a scenario may replace the quantities with ``[simulation.params] needs_per_person`` and
-``needs_in_place``.
+a scenario may name its own file (``[simulation] relief_standard = "FILE.toml"``, e.g. with
+clothing or a provincial norm) or replace the quantities with ``[simulation.params]
+needs_per_person`` and ``needs_in_place``.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class ReliefItem:
     name_zh: str
     name_en: str
     source: str
+    kg_per_unit: float | None = None  # shipping mass; None: the simulation's default for the item
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class ReliefStandard:
     def kit(self, place: str) -> dict[str, float]:
         """Item -> quantity one person needs for a day at ``place`` ("shelter" or "in_place")."""
         return {i.key: i.per_person_day for i in self.items if place in i.where}
+
+    def item_kg(self) -> dict[str, float]:
+        """Shipping mass per unit of the items that give one."""
+        return {i.key: i.kg_per_unit for i in self.items if i.kg_per_unit is not None}
 
     def item(self, key: str) -> ReliefItem | None:
         """The item ``key``, or None when the standard has none."""
@@ -86,8 +92,11 @@ def load_relief_standard(path: str | Path | None = None) -> ReliefStandard:
         bad = [w for w in places if w not in PLACES]
         if bad or not places:
             raise InputError(f"{where}.where: use one or both of {list(PLACES)}, found {list(places)}")
+        kg = it.get("kg_per_unit")
+        if kg is not None and not (isinstance(kg, (int, float)) and kg > 0):
+            raise InputError(f"{where}.kg_per_unit: expected a number above 0, found {kg!r}")
         items.append(ReliefItem(key, q, places, str(it.get("name_zh", key)), str(it.get("name_en", key)),
-                                str(it.get("source", "not given"))))
+                                str(it.get("source", "not given")), None if kg is None else float(kg)))
     if not any(i.key == "water_l" for i in items):
         raise InputError(f"{src}: items.water_l: a relief standard needs drinking water (water_l > 0)")
     try:

@@ -170,12 +170,9 @@ class Simulation:
         self.free_to = [_k_one_to_all(net.rev_indptr, net.rev_indices, rw, np.int32(s.node), np.inf, False)[0]
                         for s in self.shelters]
         # free-flow time from the nearest warehouse: relief in place cannot come sooner
-        fw = self.roads.free.copy()
-        fw.flags.writeable = False
         self.free_from_wh = np.full(net.n_nodes, np.inf)
         for w in self.warehouses:
-            np.minimum(self.free_from_wh, _k_one_to_all(net.indptr, net.indices, fw, np.int32(w.node), np.inf, False)[0],
-                       out=self.free_from_wh)
+            np.minimum(self.free_from_wh, self.roads.free_from(w.node), out=self.free_from_wh)
 
     # ------------------------------------------------------------------ helpers
     def log(self, event: str, **kw: Any) -> None:

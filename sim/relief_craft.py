@@ -17,7 +17,6 @@ from typing import Any, Callable
 import numpy as np
 import simpy
 
-from network.kernels import one_to_all as _k_one_to_all
 from network.model import RoadNetwork
 from network.plan import ReliefCraft
 
@@ -49,7 +48,6 @@ class ReliefCraftFleets:
         base = {w.id: w for w in warehouses}
         self.fleets = [CraftFleet(c, base[c.base], c.count, c.ready_h * 3600.0) for c in craft if c.base in base]
         kit_kg = supplies.kit_mass_in_place()
-        self._free_from: dict[int, np.ndarray] = {}   # free-flow road times from each boat base
         self._per_trip = [max(1, math.floor(f.craft.payload_kg / kit_kg)) for f in self.fleets]
         for ready in sorted({f.ready_s for f in self.fleets if f.ready_s > 0}):
             env.timeout(ready).callbacks.append(lambda _ev: supplies.dispatch())
@@ -72,12 +70,7 @@ class ReliefCraftFleets:
         if c.airborne:
             trip = self.one_way_s(fleet, node)
         else:
-            b = fleet.base.node
-            if b not in self._free_from:
-                free = self.roads.free.copy()
-                free.flags.writeable = False
-                self._free_from[b] = _k_one_to_all(self.net.indptr, self.net.indices, free, np.int32(b), np.inf, False)[0]
-            trip = float(self._free_from[b][node])
+            trip = float(self.roads.free_from(fleet.base.node)[node])
         return (c.load_min + c.unload_min) * 60.0 + trip
 
     def _ready(self) -> list[int]:

@@ -17,11 +17,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 import simpy
 
 from network.errors import InputError
-from network.kernels import one_to_all as _k_one_to_all
 from network.plan import SupplySource
 
 from .params import SimParams
@@ -62,7 +60,6 @@ class Resupply:
         self.sources = [SourceState(s, {k: float(v) for k, v in s.items.items() if v > 0}) for s in sources]
         self._by_id = {w.id: w for w in warehouses}
         self._initial = {k: sum(w.initial.get(k, 0.0) for w in warehouses) for k in params.item_kg}
-        self._free_from: dict[int, np.ndarray] = {}
 
     # ------------------------------------------------------------------ triggers
     def _triggered(self, src: SupplySource, affected_people: int) -> bool:
@@ -150,7 +147,7 @@ class Resupply:
             t0 = env.now
             yield from self.roads.drive(src.node, w.node)
             if math.isinf(st.first_arrival_s):  # how long cut or slow roads held the first load up
-                st.first_held_up_s = max(0.0, env.now - t0 - self._free_s(src.node, w.node))
+                st.first_held_up_s = max(0.0, env.now - t0 - float(self.roads.free_from(src.node)[w.node]))
             yield env.timeout(self.p.unload_min * 60.0)
             for i, q in load.items():
                 st.on_road[i] -= q
@@ -161,15 +158,6 @@ class Resupply:
             self.supplies.dispatch()
             if st.left:
                 yield from self.roads.drive(w.node, src.node)
-
-    def _free_s(self, a: int, b: int) -> float:
-        """Free-flow drive a → b (s): what the trip takes on undamaged roads."""
-        if a not in self._free_from:
-            free = self.roads.free.copy()
-            free.flags.writeable = False
-            net = self.roads.net
-            self._free_from[a] = _k_one_to_all(net.indptr, net.indices, free, np.int32(a), np.inf, False)[0]
-        return float(self._free_from[a][b])
 
     # ------------------------------------------------------------------ results
     def summary(self) -> list[dict]:

@@ -76,6 +76,8 @@ class Roads:
         self._stale: dict[tuple[int, bool, int], tuple[np.ndarray, np.ndarray, int]] = {}
         self._changes: list[list[np.ndarray]] = [[np.zeros(0, np.int64)] * len(MODES)]
         self._freeze()
+        self._free_trees: dict[int, np.ndarray] = {}
+        self._free_ro: np.ndarray | None = None
         self.searches = 0
         self.search_s = 0.0
         self.repairs = 0
@@ -178,6 +180,19 @@ class Roads:
             return None
         self.repairs += 1
         return d2, p2
+
+    def free_from(self, node: int) -> np.ndarray:
+        """Free-flow road time (s) from ``node`` to every node on the undamaged network: the
+        soonest anything driving from there can arrive (cached per node)."""
+        node = int(node)
+        if node not in self._free_trees:
+            if self._free_ro is None:
+                self._free_ro = self.free.copy()
+                self._free_ro.flags.writeable = False
+            net = self.net
+            self._free_trees[node] = _k_one_to_all(net.indptr, net.indices, self._free_ro, np.int32(node), np.inf,
+                                                   False)[0]
+        return self._free_trees[node]
 
     def trees(self, nodes: list[int], mode: int = ROAD, reverse: bool = False) -> list[np.ndarray]:
         """Distance arrays of several trees (forward, or ``reverse``: to each node)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import pytest
 
@@ -340,3 +341,33 @@ def test_the_verdict_names_the_other_missed_targets_and_the_estimates(net):
     # a run that meets its other targets adds nothing
     easy = kpi_rows(r, Targets(warning_coverage=0.0))
     assert with_targets(easy, r.kpis) == r.kpis["verdict"]
+
+
+def test_a_scenario_may_bring_its_own_relief_standard(tmp_path):
+    """A district that stocks clothing puts it in its own standard: the kit needs it, and a
+    district without any says so in the shortfall (no_clothing_sets)."""
+    from scenarios.core.runner import run_scenario, sim_params
+    from scenarios.core.spec import load_scenario
+
+    text = (Path(__file__).parents[1] / "network/data/relief_standard.toml").read_text(encoding="utf-8")
+    (tmp_path / "std.toml").write_text(text + '\n[items.clothing_sets]\nper_person_day = 1.0\nwhere = ["shelter"]\n'
+                                       'name_zh = "衣物"\nname_en = "clothing sets"\nkg_per_unit = 1.5\n', encoding="utf-8")
+    src = tmp_path / "s.toml"
+    src.write_text('name = "own-kit"\ntitle_zh = "自定标准"\ntitle_en = "own kit"\n[hazards.chemical]\n'
+                   'site = "chlor-alkali-plant"\nrate_kg_s = 2.0\nduration_min = 30\nstability = "F"\n'
+                   'time_of_day = "night"\nwind_from_deg = 120\nprotective_action = "evacuate"\n'
+                   '[simulation]\nduration_h = 6\nstep_s = 300\n'
+                   'relief_standard = "std.toml"\n', encoding="utf-8")
+    sc = load_scenario(src)
+    p = sim_params(sc)
+    assert p.needs_per_person["clothing_sets"] == 1.0 and "clothing_sets" not in p.needs_in_place
+    assert p.item_kg["clothing_sets"] == 1.5
+    k = run_scenario(sc).result.kpis
+    causes = k["shortfall"]["unrelieved_by_cause"]
+    assert causes.get("no_clothing_sets", 0) > 0                      # the district stocks none
+    clothing = next(r for r in k["shortfall"]["resources"] if r["resource"] == "clothing_sets")
+    assert clothing["ran_out_h"] is not None and clothing["people_held_back"] == causes["no_clothing_sets"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("per_person_day = 6.0", "per_person_day = 6.0\nkg_per_unit = -1"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad.toml: items.water_l.kg_per_unit: expected a number above 0"):
+        sim_params(sc.with_overrides({"simulation.relief_standard": str(bad)}))

@@ -18,9 +18,10 @@ from network.errors import InputError
 from network.hazard import Hazard, HazardModelWarning
 from network.model import RoadNetwork
 from network.plan import Plan
+from network.relief_standard import load_relief_standard
 from optimize.relief_rounds import relief_rounds
 from sim.api import run as sim_run
-from sim.params import SimParams
+from sim.params import DEFAULT_ITEM_KG, SimParams
 from sim.result import INDICATORS, RunResult, death_note, passes
 
 from .inputs import build_hazards_with_notes, load_scenario_network
@@ -96,10 +97,20 @@ def kpi_rows(result: RunResult, targets: Targets) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------------------------- run
 def sim_params(scenario: Scenario) -> SimParams:
-    """SimParams of a scenario: its [simulation] section plus the relief target."""
+    """SimParams of a scenario: its [simulation] section (with its relief standard file, if it
+    names one) plus the relief target."""
     s = scenario.simulation
+    kit: dict[str, Any] = {}
+    if s.relief_standard is not None:
+        clash = sorted({"needs_per_person", "needs_in_place"} & set(s.params))
+        if clash:
+            raise InputError(f"{scenario.where('simulation.relief_standard')}: give either a relief standard file "
+                             f"or simulation.params.{clash[0]}, not both")
+        std = load_relief_standard(scenario.resolve(s.relief_standard))
+        kit = {"needs_per_person": std.kit("shelter"), "needs_in_place": std.kit("in_place"),
+               "item_kg": {**DEFAULT_ITEM_KG, **s.params.get("item_kg", {}), **std.item_kg()}}
     try:
-        return SimParams.from_dict({**s.params, "duration_h": s.duration_h, "hazard_step_s": s.step_s,
+        return SimParams.from_dict({**s.params, **kit, "duration_h": s.duration_h, "hazard_step_s": s.step_s,
                                     "seed": s.seed, "relief_target_h": scenario.targets.relief_within_h})
     except InputError as exc:
         raise InputError(f"{scenario.where('simulation')}: {exc}") from None

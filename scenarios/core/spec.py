@@ -99,6 +99,7 @@ class SimulationSpec(StrictModel):
     step_s: float = Field(900.0, gt=0, le=86400)
     seed: int = Field(0, ge=0)
     params: dict[str, Any] = {}          # sim.params.SimParams fields
+    relief_standard: str | None = None   # a relief standard TOML (network/data/relief_standard.toml's form)
 
     @field_validator("params")
     @classmethod
