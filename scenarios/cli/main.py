@@ -15,7 +15,7 @@ import typer
 
 from scenarios.core.version import yingji_version
 
-from . import batch, drill, hazard, network, optimize, run, simulate
+from . import batch, district, drill, hazard, network, optimize, run, simulate
 
 
 def _print_version(value: bool) -> None:
@@ -44,7 +44,7 @@ def _root(
 
 
 # the order of the families in `yingji --help`
-for family in (network, hazard, simulate, optimize, run, batch, drill):
+for family in (network, district, hazard, simulate, optimize, run, batch, drill):
     family.register(app)
 
 

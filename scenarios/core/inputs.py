@@ -2,6 +2,8 @@
 the registered hazard types (:data:`sim.hazards.HAZARD_TYPES`)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from network.district import District, load_district
 from network.elevation import add_elevation
 from network.errors import InputError
@@ -16,7 +18,9 @@ from .spec import Scenario
 
 # ---------------------------------------------------------------------------------- network
 def load_scenario_network(scenario: Scenario) -> District | RoadNetwork:
-    """The scenario's District (built-in or district .toml), or a RoadNetwork for OSM/GraphML (+ DEM)."""
+    """The scenario's District (built-in or district .toml), or a RoadNetwork for OSM/GraphML (+ DEM)
+    or for a manifest of real data (people, zones, elevations; its facilities as the existing
+    plan in ``meta["existing_plan"]``)."""
     src = scenario.network.source
     if src == "builtin":
         return load_district()
@@ -24,6 +28,13 @@ def load_scenario_network(scenario: Scenario) -> District | RoadNetwork:
     if not path.exists():
         raise InputError(f"{scenario.where('network.source')}: file not found: {path}")
     if src.lower().endswith(".toml"):
+        # deferred: a manifest's readers import rasterio and pyogrio, which other runs do not need
+        from network.manifest import is_manifest, load_manifest
+
+        if is_manifest(path):  # real data: the network carries the people, zones, elevations and sites
+            md = load_manifest(path)
+            return replace(md.network, meta={**md.network.meta, "existing_plan": md.plan().to_dict(),
+                                             "manifest_notes": list(md.missing + md.fallbacks)})
         return load_district(path)
     net = load_network(path)
     if scenario.network.dem is not None:

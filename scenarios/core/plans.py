@@ -87,6 +87,9 @@ def build_plan(scenario: Scenario, district: District | RoadNetwork,
         field_ = "--plan"
     net = district.network if isinstance(district, District) else district
     if isinstance(choice, str) and choice == "existing":
+        if isinstance(district, RoadNetwork) and "existing_plan" in district.meta:  # a manifest's facilities
+            return _apply_resources(Plan.from_dict(district.meta["existing_plan"], source=str(district.meta.get(
+                "manifest", "manifest"))), scenario, district), "existing"
         if not isinstance(district, District):
             raise InputError(f"{scenario.where('network.source')}: the existing plan comes from a district model; "
                              "on an OSM/GraphML network give a plan file (--plan FILE)")

@@ -162,6 +162,12 @@ def run_scenario(scenario: Scenario | str | Path, *, plan: str | Path | None = N
         result = sim_run(district, hazards, the_plan, params, router=relief_rounds)
     for h in hazards:
         notes.extend(w for w in h.model_notes if w not in notes)
+    net = district.network if isinstance(district, District) else district
+    notes.extend(f"district: {n}" for n in net.meta.get("manifest_notes", ()))
+    if not float(net.population.sum()) > 0:
+        notes.append("the network carries no population (OSM and GraphML roads have none): nobody can be "
+                     "affected, so every people indicator is not applicable — give a population layer in a "
+                     "district manifest (yingji district check)")
     result.meta.update({"scenario": sc.name, "scenario_source": sc.source, "plan_label": label})
     rows = kpi_rows(result, sc.targets)
     result.kpis["verdict"] = with_targets(rows, result.kpis)

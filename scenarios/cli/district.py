@@ -1,0 +1,54 @@
+"""``yingji district check``: a district manifest of real data, read and summarised."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .options import JsonOpt
+from .output import out_console, print_json
+
+ManifestArg = Annotated[Path, typer.Argument(help="district manifest (TOML naming roads, population, DEM, facilities, admin units)")]
+
+
+def district_check(manifest: ManifestArg, as_json: JsonOpt = False) -> None:
+    """Read every file a manifest names and summarise the district: size, people, facilities,
+    snaps, what is missing. 检查区县数据清单。"""
+    # deferred: reading rasters and layers imports rasterio and pyogrio
+    from network.manifest import load_manifest
+
+    summary = load_manifest(manifest).summary()
+    if as_json:
+        print_json(summary)
+        return
+    table = Table(title=f"{summary['name_zh']} / {summary['name_en']}", show_header=True)
+    table.add_column("指标 / item")
+    table.add_column("数值 / value", justify="right")
+    rows = [
+        ("节点 / nodes", f"{summary['nodes']:,}"),
+        ("有向边 / directed edges", f"{summary['edges']:,}"),
+        ("道路里程 / road km", f"{summary['road_km']:,.1f}"),
+        ("人口（已分配到路网）/ population on the network", f"{summary['population']:,.0f}"),
+        ("未分配人口 / population out of reach", f"{summary['population_unallocated']:,.0f}"),
+        ("设施最大吸附距离 / largest facility snap", f"{summary['max_snap_m']:,.0f} m"),
+        ("高程 / elevation", "DEM" if summary["elevation"] else "—"),
+        ("统计单元 / zones", f"{len(summary['zones'])}"),
+    ]
+    rows += [(f"  {kind}", f"{n}") for kind, n in sorted(summary["facilities"].items())]
+    for r in rows:
+        table.add_row(*r)
+    out_console.print(table)
+    if summary["population_note"]:
+        out_console.print(summary["population_note"])
+    for line in summary["missing"] + summary["fallbacks"]:
+        out_console.print(f"[yellow]注意 / note:[/yellow] {line}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``yingji district check``."""
+    district_app = typer.Typer(help="District from real data: check a manifest. 区县真实数据：检查数据清单。",
+                               no_args_is_help=True)
+    district_app.command("check")(district_check)
+    app.add_typer(district_app, name="district")
