@@ -358,3 +358,28 @@ def read_points_csv(path: str | Path, *, what: str = "points") -> Layer:
         for i, name in enumerate(header) if i not in (ilon, ilat)
     }
     return Layer(geometry=shapely.points(lon, lat), fields=fields, crs="EPSG:4326", source=str(path))
+
+
+def write_geotiff(raster: Raster, path: str | Path, *, nodata: float = -9999.0) -> Path:
+    """Write ``raster`` as a single-band float32 GeoTIFF with its CRS (QGIS and GDAL read it),
+    north row first as GeoTIFF stores it; NaN becomes ``nodata``.
+
+    Raises
+    ------
+    InputError
+        When the raster has no CRS (a GeoTIFF without one is the problem this module refuses
+        to read) or the folder does not exist.
+    """
+    path = Path(path)
+    if raster.crs is None:
+        raise InputError(f"{path}: cannot write a GeoTIFF without a CRS")
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: cannot write the GeoTIFF: folder {path.parent} does not exist")
+    nrows, ncols = raster.shape
+    top = raster.y0 + nrows * raster.cellsize
+    values = np.where(np.isfinite(raster.values), raster.values, nodata)[::-1].astype(np.float32)
+    transform = Affine(raster.cellsize, 0.0, raster.x0, 0.0, -raster.cellsize, top)
+    with rasterio.open(path, "w", driver="GTiff", width=ncols, height=nrows, count=1, dtype="float32",
+                       crs=raster.crs, transform=transform, nodata=nodata, compress="deflate") as ds:
+        ds.write(values, 1)
+    return path

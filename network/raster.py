@@ -243,8 +243,10 @@ def write_asc(raster: Raster, path: str | Path, *, nodata: float = -9999.0, fmt:
     nrows, ncols = raster.shape
     values = np.where(np.isfinite(raster.values), raster.values, nodata)[::-1]
     with path.open("w", encoding="ascii") as fh:
-        fh.write(f"ncols {ncols}\nnrows {nrows}\nxllcorner {raster.x0!r}\nyllcorner {raster.y0!r}\n")
-        fh.write(f"cellsize {raster.cellsize!r}\nNODATA_value {nodata:g}\n")
+        # repr of a Python float round-trips exactly; numpy scalars' repr is "np.float64(...)"
+        x0, y0, cs = float(raster.x0), float(raster.y0), float(raster.cellsize)
+        fh.write(f"ncols {ncols}\nnrows {nrows}\nxllcorner {x0!r}\nyllcorner {y0!r}\n")
+        fh.write(f"cellsize {cs!r}\nNODATA_value {nodata:g}\n")
         np.savetxt(fh, values, fmt=fmt)
     return path
 

@@ -41,7 +41,16 @@ def test_flood_command_writes_maps_gif_geojson_summary(tmp_path):
     assert summary["people_affected_peak"] > 0 and summary["roads_closed_km_peak"] > 0
     names = {p.name for p in out.iterdir()}
     assert {"map_T+24h00.png", "map_T+36h00.png", "evolution.gif", "footprint.geojson", "summary.json"} <= names
-    assert {f"flood_{k}.{e}" for k in ("max_depth", "arrival_h", "duration_h") for e in ("png", "asc")} <= names
+    assert {f"flood_{k}.{e}" for k in ("max_depth", "arrival_h", "duration_h") for e in ("png", "asc", "tif")} <= names
+    # the GeoTIFF holds the same grid as the ASCII grid, with its CRS
+    from network.geodata import read_raster
+    from network.raster import read_asc
+
+    tif, asc = read_raster(out / "flood_max_depth.tif"), read_asc(out / "flood_max_depth.asc")
+    assert tif.crs == "EPSG:32650" and tif.shape == asc.shape
+    assert (tif.x0, tif.y0, tif.cellsize) == pytest.approx((asc.x0, asc.y0, asc.cellsize))
+    both = np.isfinite(tif.values) & np.isfinite(asc.values)
+    assert both.any() and np.allclose(tif.values[both], asc.values[both], atol=1e-3)
     assert (out / "evolution.gif").read_bytes()[:6] in (b"GIF89a", b"GIF87a")
     _geojson_ok(out / "footprint.geojson")
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["hazard"] == "flood"
@@ -80,6 +89,10 @@ def test_fire_command_reports_damage_rate_and_is_deterministic(tmp_path):
     assert runs[0]["burned_ha"] > 0 and runs[0]["damage_rate_permille"] > 0
     assert runs[0]["series"] == runs[1]["series"] and runs[0]["burned_ha"] == runs[1]["burned_ha"]
     _geojson_ok(tmp_path / "fire0" / "footprint.geojson")
+    from network.geodata import read_raster
+
+    burned = read_raster(tmp_path / "fire0" / "footprint_field.tif")   # the fire's peak field, with its CRS
+    assert burned.crs == "EPSG:32650" and np.isfinite(burned.values).any()
 
 
 def test_chemical_command_threat_zones(tmp_path):

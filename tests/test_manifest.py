@@ -271,3 +271,96 @@ def test_a_network_without_people_says_so_in_every_run(root):
     run = run_scenario(parse_scenario(text, str(root / "s.toml"), base_dir=root))
     assert any("carries no population" in n for n in run.notes)
     assert all(r["pass"] is None for r in run.kpis)                    # nothing measured is never a pass
+
+
+def test_batch_and_compare_run_on_the_manifest(root, tmp_path):
+    """Batch workers and compare load a manifest like the runner does (not as a district model)."""
+    from scenarios.batch.runs import _district_for
+    from scenarios.core.api import compare
+    from scenarios.core.spec import parse_scenario
+
+    write_manifest(root, FULL)
+    text = textwrap.dedent("""
+        name = "planta"
+        title_zh = "氯气泄漏"
+        title_en = "chlorine leak"
+        [network]
+        source = "district.toml"
+        [hazards.chemical]
+        location = [-102.260, 21.862]
+        substance = "chlorine"
+        rate_kg_s = 2.0
+        duration_min = 30
+        wind_from_deg = 90
+        stability = "F"
+        time_of_day = "night"
+        [simulation]
+        duration_h = 3
+        step_s = 300
+        [uncertain."hazards.chemical.rate_kg_s"]
+        dist = "uniform"
+        low = 1.0
+        high = 3.0
+    """)
+    (root / "planta.toml").write_text(text, encoding="utf-8")
+    sc = parse_scenario(text, str(root / "planta.toml"), base_dir=root)
+    net = _district_for(sc)
+    assert net.meta["manifest"].endswith("district.toml") and net.population.sum() > 0
+    assert _district_for(sc) is net                                      # loaded once per worker
+    runs = compare([str(root / "planta.toml")], plans=["existing", "existing"])
+    assert len(runs) == 2 and runs[0].result.kpis == runs[1].result.kpis
+
+
+def test_plan_files_name_sites_by_id_or_by_lon_lat(root):
+    from network.manifest import load_manifest
+    from scenarios.core.plans import build_plan
+    from scenarios.core.spec import parse_scenario
+
+    write_manifest(root, FULL)
+    md = load_manifest(root / "district.toml")
+    nodes = {s.id: s.node for s in md.sites}
+    lon, lat = _on_roads(-102.262, 21.874)
+    lat -= 0.0003                                                              # right on the node
+    plan_file = root / "by-name.json"
+    plan_file.write_text(json.dumps({"name": "by name", "shelters": [
+        {"id": "school-1", "capacity": 1200},                                   # a site the manifest knows
+        {"id": "new-gym", "lon": lon, "lat": lat, "capacity": 400}],           # a new one, by place
+        "warehouses": [{"id": "store", "stock": {"water_l": 5000}}]}), encoding="utf-8")
+    text = textwrap.dedent(f"""
+        name = "by-name"
+        title_zh = "按名称的预案"
+        title_en = "plan by name"
+        [network]
+        source = "district.toml"
+        [hazards.chemical]
+        location = [-102.260, 21.862]
+        substance = "chlorine"
+        rate_kg_s = 1.0
+        duration_min = 10
+        [plan]
+        kind = "file"
+        file = "{plan_file.name}"
+    """)
+    sc = parse_scenario(text, str(root / "by-name.toml"), base_dir=root)
+    net = md.network
+    plan, label = build_plan(sc, _network(sc))
+    assert label == plan_file.name
+    shelters = {s.id: s for s in plan.shelters}
+    assert shelters["school-1"].node == nodes["school-1"] and shelters["school-1"].capacity == 1200
+    assert shelters["school-1"].name_en == "school-1"
+    i = shelters["new-gym"].node
+    assert abs(net.lon[i] - lon) < 1e-9 and abs(net.lat[i] - lat) < 1e-9      # snapped to that node
+    assert plan.warehouses[0].node == nodes["store"]
+    bad = root / "bad-plan.json"
+    for entry, message in (({"id": "nowhere", "capacity": 5}, r"shelters.0 \(nowhere\): give node, lon and lat, or "
+                                                               r"the id of a site the district knows \(bomberos"),
+                           ({"id": "far", "lon": -102.0, "lat": 21.6, "capacity": 5}, r"shelters.0 \(far\): .* km from")):
+        bad.write_text(json.dumps({"name": "bad", "shelters": [entry]}), encoding="utf-8")
+        with pytest.raises(InputError, match=message):
+            build_plan(sc.with_overrides({"plan.file": bad.name}), _network(sc))
+
+
+def _network(sc):
+    from scenarios.core.inputs import load_scenario_network
+
+    return load_scenario_network(sc)

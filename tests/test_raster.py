@@ -95,3 +95,13 @@ def test_snapping_matches_brute_force_and_reports_far_points():
     np.testing.assert_array_equal(snapped.node, brute)
     with pytest.raises(NetworkError, match="more than 10 m"):
         snap_points(net, [5000.0], [5000.0], max_distance_m=10.0, names=["far school"])
+
+
+def test_asc_header_numbers_are_plain_even_from_numpy_scalars(tmp_path):
+    """A grid whose corner is a numpy scalar (as the flood maps' are) still writes a header GIS tools read."""
+    r = Raster(np.arange(6.0).reshape(2, 3), np.float64(500900.0), np.float64(3240100.5), np.float64(50.0), "EPSG:32650")
+    path = write_asc(r, tmp_path / "n.asc")
+    assert "np.float64" not in path.read_text()
+    back = read_asc(path)
+    assert (back.x0, back.y0, back.cellsize) == (500900.0, 3240100.5, 50.0)
+    assert np.array_equal(back.values, r.values)

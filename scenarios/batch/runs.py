@@ -6,7 +6,7 @@ bounded number in flight, and writes each result to the :class:`~scenarios.batch
 as it arrives. All plans of a run get the same inputs and the same simulation seed (common
 random numbers), so plan differences are paired. Workers are a LocalCluster of processes on
 127.0.0.1 by default, or any scheduler given by address; a worker keeps the district it loaded
-for the next run (``load_district`` is cached per process).
+for the next run (district models and manifest networks are loaded once per process).
 """
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ from typing import Any
 
 from distributed import Client, Future, LocalCluster, as_completed, get_worker
 
-from network.district import District, load_district
+from network.district import District
+from network.model import RoadNetwork
 from network.errors import InputError, YingjiError
+from scenarios.core.inputs import load_scenario_network
 from scenarios.core.runner import run_scenario
 from scenarios.core.spec import BUILTIN_PREFIX, Scenario, parse_scenario
 from sim.result import RunResult
@@ -116,13 +118,20 @@ def _scenario_from_text(text: str, source: str, base_dir: str) -> Scenario:
     return sc
 
 
-def _district_for(scenario: Scenario) -> District | None:
-    """The scenario's district model (cached per process by ``load_district``), or None for an
-    OSM/GraphML network, which the runner loads itself."""
+_NETWORKS: dict[str, District | RoadNetwork] = {}
+
+
+def _district_for(scenario: Scenario) -> District | RoadNetwork | None:
+    """The scenario's district model or manifest network (loaded once per worker process), or
+    None for an OSM/GraphML network, which the runner loads itself."""
     net = scenario.network
     if not net.is_district:
         return None
-    return load_district(None if net.source == "builtin" else scenario.resolve(net.source))
+    key = "builtin" if net.source == "builtin" else str(scenario.resolve(net.source))
+    if key not in _NETWORKS:
+        _NETWORKS.clear()  # one batch at a time per worker: keep one
+        _NETWORKS[key] = load_scenario_network(scenario)
+    return _NETWORKS[key]
 
 
 def run_metrics(result: RunResult) -> dict[str, Any]:

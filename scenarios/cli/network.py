@@ -22,6 +22,7 @@ class ExportFormat(str, Enum):
 
     graphml = "graphml"
     geojson = "geojson"
+    gpkg = "gpkg"
 
 
 def network_info(source: SourceOpt = None, as_json: JsonOpt = False) -> None:
@@ -82,18 +83,21 @@ def network_map(
 
 
 def network_export(
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="graphml (OSMnx-compatible) or geojson (QGIS)")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="graphml (OSMnx-compatible), geojson, or gpkg "
+                                                                   "(GeoPackage: roads and nodes layers, one line per road)")],
     out: Annotated[Path, out_option("the exported file")],
     source: SourceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Export the network as GraphML or GeoJSON. 导出路网。"""
-    # deferred: loading a network imports numpy, scipy and the OSM readers
+    """Export the network as GraphML, GeoJSON or GeoPackage. 导出路网。"""
+    # deferred: loading a network imports numpy, scipy and the OSM readers (and pyogrio for gpkg)
+    from network.gpkg import save_gpkg
     from network.graphml import save_geojson, save_graphml
     from network.load import load_network
 
     net = load_network(source)
-    path = save_graphml(net, out) if fmt is ExportFormat.graphml else save_geojson(net, out)
+    save = {ExportFormat.graphml: save_graphml, ExportFormat.geojson: save_geojson, ExportFormat.gpkg: save_gpkg}[fmt]
+    path = save(net, out)
     _file_written(path, as_json, "已导出 / exported")
 
 

@@ -175,7 +175,7 @@ def _compare_items(items: list[str], plans: list[str]) -> list[tuple[str, str | 
 def _run_pairs(pairs: list[tuple[str, Any]], seed: int | None, say: Say) -> list[Any]:
     """Run every (scenario, plan) pair; each district file is loaded once and shared."""
     # deferred: the runner loads the whole engine (~2 s)
-    from network.district import load_district
+    from scenarios.core.inputs import load_scenario_network
     from scenarios.core.runner import run_scenario
     from scenarios.core.spec import load_scenario
 
@@ -188,7 +188,7 @@ def _run_pairs(pairs: list[tuple[str, Any]], seed: int | None, say: Say) -> list
         if sc.network.is_district:
             key = "builtin" if sc.network.source == "builtin" else str(sc.resolve(sc.network.source))
             if key not in districts:
-                districts[key] = load_district(None if key == "builtin" else key)
+                districts[key] = load_scenario_network(sc)  # a district model, or a manifest's network
             district = districts[key]
         step = lambda stage, msg, i=i: say(stage, f"[{i}/{len(pairs)}] {msg}")  # noqa: E731
         runs.append(run_scenario(sc, plan=plan, seed=seed, district=district, progress=step))

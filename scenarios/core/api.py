@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from network.district import District, load_district
+from network.district import District
 from network.errors import InputError, YingjiError
 from network.jsonsafe import json_safe
+from network.model import RoadNetwork
 from scenarios.reports.outputs import write_compare_outputs, write_run_outputs
 from scenarios.reports.tables import compare_table, run_labels
 
+from .inputs import load_scenario_network
 from .runner import Progress, ScenarioRun, run_scenario
 from .spec import Scenario, list_scenarios, load_scenario
 
@@ -95,14 +97,14 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, plans: Iterable[str |
     pairs = _items(loaded, plans)
     if len(pairs) < 2:
         raise InputError("compare: needs at least two runs (two scenarios, or one with two plans)")
-    cache: dict[str, District] = {}
+    cache: dict[str, District | RoadNetwork] = {}
     runs = []
     for sc, plan in pairs:
         district = None
         if sc.network.is_district:
             key = sc.network.source if sc.network.source == "builtin" else str(sc.resolve(sc.network.source))
             if key not in cache:
-                cache[key] = load_district(None if key == "builtin" else key)
+                cache[key] = load_scenario_network(sc)  # a district model, or a manifest's network
             district = cache[key]
         runs.append(run_scenario(sc, plan=plan, seed=seed, district=district, progress=progress))
     return runs

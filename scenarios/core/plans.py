@@ -3,6 +3,7 @@ plan file, with the scenario's resource changes (facilities out of action, shelt
 the share of team members who report)."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from network.district import District
 from network.errors import InputError
 from network.model import RoadNetwork
 from network.plan import Plan, Shelter, Team
+from network.plan_sites import KnownSite, place_sites
 from optimize.district_plan import optimize_district_plan
 
 from .inputs import build_hazards
@@ -117,8 +119,32 @@ def build_plan(scenario: Scenario, district: District | RoadNetwork,
     if not path.exists():
         where = scenario.where("plan.file") if field_ == "plan" else "--plan"
         raise InputError(f"{where}: plan file not found: {path} (or use 'existing' / 'optimized')")
-    plan = Plan.from_json(path)
+    plan = Plan.from_dict(place_sites(_plan_json(path), net, _known_sites(district), str(path)), source=str(path))
     plan.check_against(net, source=str(path))
     return _apply_resources(plan, scenario, district), path.name
+
+
+def _plan_json(path: Path) -> dict:
+    """The plan file's JSON object (one-line errors naming the file)."""
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(d, dict):
+        raise InputError(f"{path}: not a plan (expected a JSON object)")
+    return d
+
+
+def _known_sites(district: District | RoadNetwork) -> dict[str, KnownSite]:
+    """Sites a plan file may name by id: the district file's facilities and shelter sites, or a
+    manifest's facilities."""
+    if isinstance(district, District):
+        spec = district.spec
+        items = [*spec.facilities, *spec.shelters]
+        nodes = district.facility_nodes(items) if items else []
+        return {f.id: KnownSite(int(n), f.location[0], f.location[1], f.name_zh, f.name_en) for f, n in zip(items, nodes)}
+    plan = district.meta.get("existing_plan") or {}
+    return {x["id"]: KnownSite(int(x["node"]), float(x["lon"]), float(x["lat"]), x["name_zh"], x["name_en"])
+            for kind in ("team_bases", "warehouses", "shelters") for x in plan.get(kind, ())}
 
 

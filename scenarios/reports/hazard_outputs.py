@@ -29,6 +29,7 @@ from network.hazard import (
     HazardModelWarning,
     HazardState,
 )
+from network.geodata import write_geotiff
 from network.raster import Raster, write_asc
 from scenarios.core.spec import Targets
 from sim.hazards.flood.impact import flood_impact, gauge_context
@@ -175,7 +176,8 @@ def write_outputs(
     hazard: Hazard, district: District, times_s: np.ndarray, map_times_s: np.ndarray, out_dir: Path,
     *, lang: str = "zh", title: str = "", gif: bool = True,
 ) -> dict[str, Any]:
-    """Evaluate the hazard and write maps (PNG), ``evolution.gif``, ``footprint.geojson`` and ``summary.json``."""
+    """Evaluate the hazard and write maps (PNG), ``evolution.gif``, ``footprint.geojson``, the
+    footprint's peak field as ``footprint_field.tif`` (when it has one) and ``summary.json``."""
     lang = language(lang)
     times_s = np.round(np.asarray(times_s, float), 3)
     map_times_s = np.round(np.asarray(map_times_s, float), 3)
@@ -183,7 +185,8 @@ def write_outputs(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HazardModelWarning)  # recorded in the summary's model notes
         frames = evaluate(hazard, all_times)
-        footprint = hazard.footprint(all_times).to_geojson()
+        fp = hazard.footprint(all_times)
+        footprint, peak_field = fp.to_geojson(), fp.field
     by_time = {f.time_s: f for f in frames}
     summary = summarise(hazard, district, frames)
     written = []
@@ -208,6 +211,9 @@ def write_outputs(
             written += write_flood_maps(hazard, district, times_s, scratch, lang=lang, title=title)
         (scratch / "footprint.geojson").write_text(json.dumps(footprint, ensure_ascii=False), encoding="utf-8")
         written.append("footprint.geojson")
+        if peak_field is not None and peak_field.crs is not None:  # the peak field as a GeoTIFF with its CRS
+            write_geotiff(peak_field, scratch / "footprint_field.tif")
+            written.append("footprint_field.tif")
         summary["files"] = written + ["summary.json"]
         (scratch / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary
@@ -226,7 +232,8 @@ _FLOOD_MAPS = (
 def write_flood_maps(flood: RiverFlood, district: District, times_s: np.ndarray, out_dir: Path, *,
                      lang: str = "zh", title: str = "") -> list[str]:
     """Maps of the maximum depth, the arrival time and the duration of flooding over the run
-    (PNG, on the district base map) and the same rasters as ESRI ASCII grids (open in QGIS).
+    (PNG, on the district base map) and the same rasters as ESRI ASCII grids and as GeoTIFFs
+    with their CRS (both open in QGIS).
 
     Returns
     -------
@@ -246,5 +253,6 @@ def write_flood_maps(flood: RiverFlood, district: District, times_s: np.ndarray,
         ax.set_title(f"{title}\n{style.label(lang)}", fontsize=12)
         fig.savefig(out_dir / f"flood_{key}.png", dpi=110)
         write_asc(maps[key], out_dir / f"flood_{key}.asc")
-        names += [f"flood_{key}.png", f"flood_{key}.asc"]
+        write_geotiff(maps[key], out_dir / f"flood_{key}.tif")
+        names += [f"flood_{key}.png", f"flood_{key}.asc", f"flood_{key}.tif"]
     return names
