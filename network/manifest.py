@@ -40,6 +40,7 @@ from .district_spec import format_validation_error
 from .elevation import add_elevation
 from .errors import InputError
 from .geodata import raster_to_grid, read_layer, read_points_csv, read_raster
+from .gpkg import road_segments
 from .load import load_network
 from .model import RoadNetwork
 from .plan import STOCK_ITEMS, TEAM_TYPES, Plan, Shelter, Team, TeamBase, Warehouse
@@ -51,6 +52,8 @@ from .snap import snap_points
 #: facility kinds a manifest's facilities layer may carry
 FACILITY_KINDS = ("shelter", "warehouse", "team_base", "chemical_site", "fireworks_site", "hospital",
                   "fire_station", "command_centre")
+#: what a shelter site is (the ``type`` field; default school)
+SHELTER_TYPES = ("school", "park", "square", "stadium", "community_centre")
 #: area per person of a shelter given by area only (GB 51143-2015, short-term fixed shelters)
 M2_PER_PERSON = 2.0
 
@@ -132,6 +135,7 @@ class Site:
     stock: dict[str, float] = field(default_factory=dict)
     teams: tuple[Team, ...] = ()
     substances: tuple[str, ...] = ()
+    shelter_type: str = "school"
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,7 +163,7 @@ class ManifestDistrict:
         return {
             "manifest": self.source, "name_zh": self.name_zh, "name_en": self.name_en,
             "nodes": int(net.n_nodes), "edges": int(net.n_edges),
-            "road_km": round(float(np.sum(net.length)) / 1000.0 / 2.0, 3),  # two-way roads count once
+            "road_km": round(float(np.sum(net.length[road_segments(net)[0]])) / 1000.0, 3),  # two-way roads once
             "population": round(pop.allocated, 1) if pop else 0.0,
             "population_unallocated": round(pop.unallocated, 1) if pop else 0.0,
             "population_note": pop.note if pop else "",
@@ -177,8 +181,8 @@ class ManifestDistrict:
                       for s in self.sites if s.teams)
         warehouses = tuple(Warehouse(s.id, s.name_zh, s.name_en, s.node, s.lon, s.lat, dict(s.stock), True)
                            for s in self.sites if s.kind == "warehouse")
-        shelters = tuple(Shelter(s.id, s.name_zh, s.name_en, s.node, s.lon, s.lat, int(s.capacity or 0), "school", True)
-                         for s in self.sites if s.kind == "shelter")
+        shelters = tuple(Shelter(s.id, s.name_zh, s.name_en, s.node, s.lon, s.lat, int(s.capacity or 0),
+                                 s.shelter_type, True) for s in self.sites if s.kind == "shelter")
         return Plan("existing", bases, warehouses, shelters, meta={"source": self.source})
 
 
@@ -203,7 +207,7 @@ def read_manifest(path: str | Path) -> ManifestSpec:
     try:
         return ManifestSpec.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(format_validation_error(exc, str(p)).splitlines()[0]) from None
+        raise InputError(format_validation_error(exc, str(p)).splitlines()[0].replace("Value error, ", "")) from None
 
 
 def load_manifest(path: str | Path) -> ManifestDistrict:
@@ -304,7 +308,8 @@ def read_sites(path: Path, net: RoadNetwork, *, snap_max_m: float = 2000.0) -> t
     """Facilities from a point layer (GeoJSON, GeoPackage, Shapefile) or a CSV with lon, lat.
 
     Fields: ``kind`` (one of :data:`FACILITY_KINDS`), ``id`` (unique), ``name`` (or
-    ``name_zh`` / ``name_en``); shelters ``capacity`` or ``area_m2`` (2 m² a person); warehouses
+    ``name_zh`` / ``name_en``); shelters ``capacity`` or ``area_m2`` (2 m² a person) and
+    ``type`` (one of :data:`SHELTER_TYPES`); warehouses
     their stock by item (``water_l``, ``food_rations``, ...); any site ``teams`` as
     ``"general:24;flood:12"``; chemical sites ``substances`` as ``"chlorine;ammonia"``.
     """
@@ -348,7 +353,8 @@ def read_sites(path: Path, net: RoadNetwork, *, snap_max_m: float = 2000.0) -> t
         sites.append(Site(ids[i], kind, zh, en, float(lon[i]), float(lat[i]), int(snapped.node[i]), d,
                           _capacity(where, kind, get("capacity", i), get("area_m2", i)),
                           _stock(where, {k: get(k, i) for k in STOCK_ITEMS}), _teams(where, get("teams", i)),
-                          tuple(s.strip() for s in get("substances", i).split(";") if s.strip())))
+                          tuple(s.strip() for s in get("substances", i).split(";") if s.strip()),
+                          _shelter_type(where, get("type", i)) if kind == "shelter" else "school"))
     return tuple(sites)
 
 
@@ -370,6 +376,14 @@ def _capacity(where: str, kind: str, capacity: str, area: str) -> int | None:
     if area:
         return int(_number(where, "area_m2", area) // M2_PER_PERSON)
     raise InputError(f"{where}: a shelter needs capacity (people) or area_m2")
+
+
+def _shelter_type(where: str, text: str) -> str:
+    if not text:
+        return "school"
+    if text not in SHELTER_TYPES:
+        raise InputError(f"{where}: type: a shelter is one of {', '.join(SHELTER_TYPES)}, found {text!r}")
+    return text
 
 
 def _stock(where: str, values: dict[str, str]) -> dict[str, float]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -13,6 +14,9 @@ import rasterio
 from rasterio.transform import from_origin
 
 from network.errors import InputError
+
+if TYPE_CHECKING:
+    from scenarios.core.spec import Scenario
 
 # rasterio's from_origin still multiplies affines with "*"
 pytestmark = pytest.mark.filterwarnings("ignore:Use `@` matmul:PendingDeprecationWarning")
@@ -72,7 +76,7 @@ _NODES: list = []
 
 def write_facilities(path: Path, extra: list[dict] | None = None) -> None:
     feats = [point("school-1", "shelter", *_on_roads(-102.275, 21.865), capacity=800),
-             point("plaza", "shelter", *_on_roads(-102.265, 21.870), area_m2=3000),
+             point("plaza", "shelter", *_on_roads(-102.265, 21.870), area_m2=3000, type="square"),
              point("store", "warehouse", *_on_roads(-102.270, 21.868), water_l=20000, food_rations=5000,
                    bedding_sets=2000),
              point("bomberos", "fire_station", *_on_roads(-102.272, 21.862), teams="general:12;hazmat:6"),
@@ -150,7 +154,11 @@ def test_a_full_manifest_is_read_and_summarised(root):
     assert np.all(net.lon[west] < MID) and np.all(net.lon[net.zone == 1] > MID)
     assert s["missing"] == [] and s["fallbacks"] == []
     plan = md.plan()
-    assert {x.id: x.capacity for x in plan.shelters} == {"school-1": 800, "plaza": 1500}
+    assert {x.id: (x.capacity, x.kind) for x in plan.shelters} == {"school-1": (800, "school"), "plaza": (1500, "square")}
+    from network.gpkg import road_segments
+
+    assert s["road_km"] == pytest.approx(net.length[road_segments(net)[0]].sum() / 1000, abs=1e-3)
+    assert net.length.sum() / 2000 < s["road_km"] < net.length.sum() / 1000        # some streets are one-way
     assert plan.warehouses[0].stock == {"water_l": 20000.0, "food_rations": 5000.0, "bedding_sets": 2000.0}
     assert [(t.type, t.people) for t in plan.team_bases[0].teams] == [("general", 12), ("hazmat", 6)]
     plan.check_against(net)
@@ -210,13 +218,12 @@ def test_a_facility_far_from_any_road_is_refused(root, tmp_path):
         load_manifest(write_manifest(tmp_path, FULL))
 
 
-def test_a_chemical_release_runs_on_the_manifest_with_its_facilities(root):
-    from scenarios.core.runner import run_scenario
+def chlorine_scenario(root: Path, name: str, *, extra: str = "", hours: float = 6) -> "Scenario":
+    """A night-time chlorine leak at the extract's plant on the manifest ``district.toml``."""
     from scenarios.core.spec import parse_scenario
 
-    write_manifest(root, FULL)
-    text = textwrap.dedent("""
-        name = "planta-chlorine"
+    text = textwrap.dedent(f"""
+        name = "{name}"
         title_zh = "氯气泄漏"
         title_en = "chlorine leak at the plant"
         [network]
@@ -232,10 +239,18 @@ def test_a_chemical_release_runs_on_the_manifest_with_its_facilities(root):
         time_of_day = "night"
         protective_action = "evacuate"
         [simulation]
-        duration_h = 6
+        duration_h = {hours}
         step_s = 300
-    """)
-    sc = parse_scenario(text, str(root / "s.toml"), base_dir=root)
+    """) + textwrap.dedent(extra)
+    (root / f"{name}.toml").write_text(text, encoding="utf-8")
+    return parse_scenario(text, str(root / f"{name}.toml"), base_dir=root)
+
+
+def test_a_chemical_release_runs_on_the_manifest_with_its_facilities(root):
+    from scenarios.core.runner import run_scenario
+
+    write_manifest(root, FULL)
+    sc = chlorine_scenario(root, "planta-chlorine")
     run = run_scenario(sc)
     k = run.result.kpis
     assert run.plan_label == "existing"
@@ -271,39 +286,23 @@ def test_a_network_without_people_says_so_in_every_run(root):
     run = run_scenario(parse_scenario(text, str(root / "s.toml"), base_dir=root))
     assert any("carries no population" in n for n in run.notes)
     assert all(r["pass"] is None for r in run.kpis)                    # nothing measured is never a pass
+    notes = {r["indicator"]: r["note"] for r in run.kpis}
+    assert notes["relief_within_target"] == "not applicable: the network carries no population, so nobody can be affected"
+    assert notes["forest_fire_damage_permille"] == "not applicable: no forest fire in this run"
 
 
 def test_batch_and_compare_run_on_the_manifest(root, tmp_path):
     """Batch workers and compare load a manifest like the runner does (not as a district model)."""
     from scenarios.batch.runs import _district_for
     from scenarios.core.api import compare
-    from scenarios.core.spec import parse_scenario
 
     write_manifest(root, FULL)
-    text = textwrap.dedent("""
-        name = "planta"
-        title_zh = "氯气泄漏"
-        title_en = "chlorine leak"
-        [network]
-        source = "district.toml"
-        [hazards.chemical]
-        location = [-102.260, 21.862]
-        substance = "chlorine"
-        rate_kg_s = 2.0
-        duration_min = 30
-        wind_from_deg = 90
-        stability = "F"
-        time_of_day = "night"
-        [simulation]
-        duration_h = 3
-        step_s = 300
+    sc = chlorine_scenario(root, "planta", hours=3, extra="""
         [uncertain."hazards.chemical.rate_kg_s"]
         dist = "uniform"
         low = 1.0
         high = 3.0
     """)
-    (root / "planta.toml").write_text(text, encoding="utf-8")
-    sc = parse_scenario(text, str(root / "planta.toml"), base_dir=root)
     net = _district_for(sc)
     assert net.meta["manifest"].endswith("district.toml") and net.population.sum() > 0
     assert _district_for(sc) is net                                      # loaded once per worker

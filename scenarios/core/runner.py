@@ -84,7 +84,7 @@ def kpi_rows(result: RunResult, targets: Targets) -> list[dict[str, Any]]:
         note = death_note(k) if key == "flood_deaths_per_million" else ""
         if v is None or (isinstance(v, float) and math.isnan(v)):
             v, ok = None, None
-            note = note or "not applicable in this run"
+            note = note or not_applicable_why(key, k, result)
         else:
             v = float(v)
             ok = passes(v, target, op)
@@ -93,6 +93,21 @@ def kpi_rows(result: RunResult, targets: Targets) -> list[dict[str, Any]]:
         rows.append({"indicator": key, "zh": zh, "en": en, "unit": unit, "value": v, "target": f"{op} {target:g}",
                      "target_value": float(target), "op": op, "pass": ok, "note": note})
     return rows
+
+
+def not_applicable_why(key: str, k: dict[str, Any], result: RunResult) -> str:
+    """Why an indicator has nothing to measure in this run (never a silent pass)."""
+    if key == "forest_fire_damage_permille":
+        return "not applicable: no forest fire in this run"
+    staying = k.get("sheltered_in_place_people", 0)
+    if k["relief_time"]["affected_people"] == 0 and staying and key != "warning_coverage":
+        return f"not applicable: nobody was displaced ({staying:,} affected people sheltered in place as told)"
+    if k["relief_time"]["affected_people"] == 0 and not staying:
+        people = float(result.meta.get("network_population", math.nan))
+        if people == 0:
+            return "not applicable: the network carries no population, so nobody can be affected"
+        return "not applicable: the hazard reached nobody in this run"
+    return "not applicable in this run"
 
 
 # ---------------------------------------------------------------------------------- run
@@ -168,7 +183,8 @@ def run_scenario(scenario: Scenario | str | Path, *, plan: str | Path | None = N
         notes.append("the network carries no population (OSM and GraphML roads have none): nobody can be "
                      "affected, so every people indicator is not applicable — give a population layer in a "
                      "district manifest (yingji district check)")
-    result.meta.update({"scenario": sc.name, "scenario_source": sc.source, "plan_label": label})
+    result.meta.update({"scenario": sc.name, "scenario_source": sc.source, "plan_label": label,
+                        "network_population": float(net.population.sum())})
     rows = kpi_rows(result, sc.targets)
     result.kpis["verdict"] = with_targets(rows, result.kpis)
     say("done", "完成 / done")
