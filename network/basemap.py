@@ -16,6 +16,7 @@ from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
 from .errors import InputError
 from .fonts import use_cjk_font
 from .model import RoadNetwork, has_reverse_edge
+from .projection import to_projected
 from .roadclass import RoadClass
 from .terrain import FOREST_CLASSES, LandCover, xy_of
 
@@ -144,14 +145,53 @@ def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = Tru
                            label=t["shelter"] if existing else t["candidate"])
 
 
+#: a manifest's facility kinds drawn as the district file's
+_MANIFEST_STYLE = {"warehouse": "relief_warehouse", "team_base": "rescue_team", "chemical_site": "hazmat_site",
+                   "fireworks_site": "fireworks_site", "hospital": "hospital", "fire_station": "fire_station",
+                   "command_centre": "command_centre"}
+
+
+def draw_manifest(ax, md, *, lang: str = "zh") -> dict[str, int]:
+    """A district read from a manifest: roads, people on road nodes (colour by people, log
+    scale), facilities by kind and shelters, in kilometres of the network's CRS.
+
+    Returns
+    -------
+    dict
+        What was drawn: ``people_nodes`` (nodes with people) and ``sites`` (facilities).
+    """
+    t = _TEXT[language(lang)]
+    net = md.network
+    draw_roads(ax, net, lang=lang)
+    people = np.asarray(net.population, float)
+    has = people > 0
+    if has.any():
+        sc = ax.scatter(net.x[has] / 1000.0, net.y[has] / 1000.0, c=np.log10(people[has]), s=6, cmap="YlOrRd",
+                        zorder=5, label="人口（路网节点）" if lang == "zh" else "people (road nodes)")
+        cb = ax.figure.colorbar(sc, ax=ax, shrink=0.5)
+        cb.set_label("人数 (log10)" if lang == "zh" else "people (log10)")
+    seen: set[str] = set()
+    for site in md.sites:
+        x, y = to_projected(np.array([site.lon]), np.array([site.lat]), net.crs)
+        if site.kind == "shelter":
+            style = ("o", "#2874a6", t["shelter"], t["shelter"])
+        else:
+            style = _FACILITY_STYLE[_MANIFEST_STYLE[site.kind]]
+        marker, colour, zh, en = style
+        ax.scatter(x / 1000.0, y / 1000.0, marker=marker, s=70, c=colour, edgecolors="white", linewidths=0.8,
+                   zorder=11, label=(zh if lang == "zh" else en) if site.kind not in seen else None)
+        seen.add(site.kind)
+    return {"people_nodes": int(has.sum()), "sites": len(md.sites)}
+
+
 def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None = None, dpi: int = 150) -> Path:
     """Draw a district (or a bare RoadNetwork) and save it as PNG or SVG.
 
     Parameters
     ----------
-    source : District or RoadNetwork
+    source : District, ManifestDistrict or RoadNetwork
         A district is drawn with terrain and facilities and titled as illustrative; a
-        network with its roads only.
+        manifest's district with its people and facilities; a network with its roads only.
     out : str or Path
         The image file, ``.png`` or ``.svg``; missing folders are created.
     lang : {"zh", "en"}
@@ -187,7 +227,10 @@ def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None =
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(10, 10.5), constrained_layout=True)
     net = source.network if hasattr(source, "network") else source
-    if hasattr(source, "spec"):
+    if hasattr(source, "sites"):  # a district read from a manifest of real data
+        draw_manifest(ax, source, lang=lang)
+        ax.set_title(title or f"{source.name_zh if lang == 'zh' else source.name_en}\n{source.source}", fontsize=13)
+    elif hasattr(source, "spec"):
         draw_district(ax, source, lang=lang)
         name = source.spec.district.name_zh if lang == "zh" else source.spec.district.name_en
         note = ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN

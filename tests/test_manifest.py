@@ -363,3 +363,26 @@ def _network(sc):
     from scenarios.core.inputs import load_scenario_network
 
     return load_scenario_network(sc)
+
+
+def test_map_draws_the_people_and_every_facility(root, tmp_path, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from network.basemap import draw_manifest
+    from network.manifest import load_manifest
+    from scenarios.cli import main
+
+    md = load_manifest(write_manifest(root, FULL))
+    ax = Figure().add_subplot()
+    drawn = draw_manifest(ax, md, lang="en")
+    assert drawn == {"people_nodes": int((md.network.population > 0).sum()), "sites": 5}
+    labels = {h.get_label() for h in ax.get_legend_handles_labels()[0]}
+    assert {"shelter (existing)", "relief warehouse", "fire and rescue station", "hazardous-chemical site",
+            "people (road nodes)"} <= labels
+    for suffix in ("png", "svg"):
+        out = tmp_path / f"m.{suffix}"
+        assert main(["district", "map", str(root / "district.toml"), "--out", str(out), "--lang", "en", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["files"] == [str(out)] and out.stat().st_size > 10_000

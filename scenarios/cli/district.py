@@ -1,4 +1,4 @@
-"""``yingji district check``: a district manifest of real data, read and summarised."""
+"""``yingji district check|map``: a district manifest of real data, read and summarised or drawn."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .options import JsonOpt
+from .options import JsonOpt, Lang, LangOpt, out_option
 from .output import out_console, print_json
 
 ManifestArg = Annotated[Path, typer.Argument(help="district manifest (TOML naming roads, population, DEM, facilities, admin units)")]
@@ -46,9 +46,28 @@ def district_check(manifest: ManifestArg, as_json: JsonOpt = False) -> None:
         out_console.print(f"[yellow]注意 / note:[/yellow] {line}")
 
 
+def district_map(
+    manifest: ManifestArg,
+    out: Annotated[Path, out_option("the map file, .png or .svg")],
+    lang: LangOpt = Lang.zh,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draw a manifest's district: roads, people on the network, facilities. 绘制区县数据地图。"""
+    # deferred: drawing imports matplotlib; reading the manifest rasterio and pyogrio
+    from network.basemap import render_map
+    from network.manifest import load_manifest
+
+    path = render_map(load_manifest(manifest), out, lang=lang.value)
+    if as_json:
+        print_json({"out": str(path), "files": [str(path)]})
+    else:
+        out_console.print(f"地图已保存 / map written: {path}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``yingji district check``."""
-    district_app = typer.Typer(help="District from real data: check a manifest. 区县真实数据：检查数据清单。",
+    """Add ``yingji district check|map``."""
+    district_app = typer.Typer(help="District from real data: check or draw a manifest. 区县真实数据：检查、绘制数据清单。",
                                no_args_is_help=True)
     district_app.command("check")(district_check)
+    district_app.command("map")(district_map)
     app.add_typer(district_app, name="district")
