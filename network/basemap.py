@@ -16,7 +16,6 @@ from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
 from .errors import InputError
 from .fonts import use_cjk_font
 from .model import RoadNetwork, has_reverse_edge
-from .projection import to_projected
 from .roadclass import RoadClass
 from .terrain import FOREST_CLASSES, LandCover, xy_of
 
@@ -81,19 +80,29 @@ def draw_roads(ax, net: RoadNetwork, *, lang: str = "zh", km: bool = True, legen
     ax.set_ylim(net.y.min() / scale, net.y.max() / scale)
 
 
-def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = True) -> None:
-    """The whole base map of a district: terrain, forests, river, dikes, roads, towns, facilities.
+def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = True,
+                  show_people: bool | None = None) -> dict[str, int]:
+    """The whole base map of a district: terrain, forests, river, dikes, roads, towns, people,
+    facilities — whichever of them the district has (a district from real data may lack some).
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
         Where to draw, in kilometres of the district's CRS.
     district : District
-        The district (spec, terrain and network).
+        The district (spec, terrain and network), generated or read from a manifest.
     lang : {"zh", "en"}
         Language of labels and legend.
     show_facilities : bool
         Mark facilities and shelter sites (default True).
+    show_people : bool, optional
+        Colour road nodes by their people (log scale); default for a district from real data.
+
+    Returns
+    -------
+    dict
+        What was drawn: ``people_nodes`` (nodes coloured by people) and ``sites`` (facilities
+        and shelter sites marked).
 
     Raises
     ------
@@ -103,17 +112,11 @@ def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = Tru
     t = _TEXT[language(lang)]
     spec = district.spec
     crs = spec.district.crs
-    dem, lc = district.terrain.dem, district.terrain.landcover
-    ext = [v / 1000.0 for v in dem.extent]
-    shade = LightSource(azdeg=315, altdeg=45).hillshade(dem.values, vert_exag=2.0, dx=dem.cellsize, dy=dem.cellsize)
-    ax.imshow(shade, origin="lower", extent=ext, cmap="gray", alpha=0.35, zorder=0)
-    forest = np.isin(lc.values, [int(c) for c in FOREST_CLASSES]).astype(float)
-    ax.imshow(np.where(forest > 0, 1.0, np.nan), origin="lower", extent=ext, cmap=ListedColormap(["#a9d18e"]),
-              alpha=0.55, zorder=1)
-    water = np.where(lc.values == LandCover.WATER, 1.0, np.nan)
-    ax.imshow(water, origin="lower", extent=ext, cmap=ListedColormap(["#5dade2"]), zorder=1)
-    river = xy_of(spec.river.course, crs) / 1000.0
-    ax.plot(river[:, 0], river[:, 1], color="#2e86c1", lw=1.0, zorder=1, label=t["river"])
+    if district.terrain is not None:
+        _draw_terrain(ax, district.terrain)
+    if spec.river is not None:
+        river = xy_of(spec.river.course, crs) / 1000.0
+        ax.plot(river[:, 0], river[:, 1], color="#2e86c1", lw=1.0, zorder=1, label=t["river"])
     for i, dike in enumerate(spec.dikes):
         xy = xy_of(dike.line, crs) / 1000.0
         ax.plot(xy[:, 0], xy[:, 1], color="#1b4f72", lw=2.5, ls="--", zorder=7, label=t["dike"] if i == 0 else None)
@@ -121,48 +124,38 @@ def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = Tru
         poly = xy_of(spec.industrial_park.polygon, crs) / 1000.0
         ax.fill(poly[:, 0], poly[:, 1], facecolor="#f5b7b1", edgecolor="#922b21", alpha=0.7, zorder=2, label=t["park"])
     draw_roads(ax, district.network, lang=lang)
-    ax.set_xlim(ext[0], ext[1])
-    ax.set_ylim(ext[2], ext[3])
-    for town in spec.townships:
-        c = xy_of([town.centre], crs)[0] / 1000.0
-        ax.text(c[0], c[1], town.name_zh if lang == "zh" else town.name_en, fontsize=11,
-                ha="center", va="center", zorder=10,
-                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.7))
-    if show_facilities:
-        seen = set()
-        for f in spec.facilities:
-            marker, colour, zh, en = _FACILITY_STYLE[f.kind]
-            c = xy_of([f.location], crs)[0] / 1000.0
-            ax.scatter(c[0], c[1], marker=marker, s=70, c=colour, edgecolors="white", linewidths=0.8, zorder=11,
-                       label=(zh if lang == "zh" else en) if f.kind not in seen else None)
-            seen.add(f.kind)
-        for existing in (True, False):
-            sites = [s for s in spec.shelters if s.existing == existing]
-            if sites:
-                xy = xy_of([s.location for s in sites], crs) / 1000.0
-                ax.scatter(xy[:, 0], xy[:, 1], marker="o", s=40, facecolors="#2874a6" if existing else "none",
-                           edgecolors="#2874a6", linewidths=1.2, zorder=11,
-                           label=t["shelter"] if existing else t["candidate"])
+    if district.terrain is not None and district.inputs is None:
+        ext = [v / 1000.0 for v in district.terrain.dem.extent]
+        ax.set_xlim(ext[0], ext[1])
+        ax.set_ylim(ext[2], ext[3])
+    if len(spec.townships) > 1 or district.inputs is None:
+        for town in spec.townships:
+            c = xy_of([town.centre], crs)[0] / 1000.0
+            ax.text(c[0], c[1], town.name_zh if lang == "zh" else town.name_en, fontsize=11,
+                    ha="center", va="center", zorder=10,
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.7))
+    people = _draw_people(ax, district.network, lang) if (
+        district.inputs is not None if show_people is None else show_people) else 0
+    sites = _draw_facilities(ax, spec, t, lang) if show_facilities else 0
+    return {"people_nodes": people, "sites": sites}
 
 
-#: a manifest's facility kinds drawn as the district file's
-_MANIFEST_STYLE = {"warehouse": "relief_warehouse", "team_base": "rescue_team", "chemical_site": "hazmat_site",
-                   "fireworks_site": "fireworks_site", "hospital": "hospital", "fire_station": "fire_station",
-                   "command_centre": "command_centre"}
+def _draw_terrain(ax, terrain) -> None:
+    """Hillshade, forest and water of the terrain rasters."""
+    dem, lc = terrain.dem, terrain.landcover
+    ext = [v / 1000.0 for v in dem.extent]
+    shade = LightSource(azdeg=315, altdeg=45).hillshade(np.nan_to_num(dem.values, nan=float(np.nanmin(dem.values))),
+                                                       vert_exag=2.0, dx=dem.cellsize, dy=dem.cellsize)
+    ax.imshow(shade, origin="lower", extent=ext, cmap="gray", alpha=0.35, zorder=0)
+    forest = np.isin(lc.values, [int(c) for c in FOREST_CLASSES]).astype(float)
+    ax.imshow(np.where(forest > 0, 1.0, np.nan), origin="lower", extent=ext, cmap=ListedColormap(["#a9d18e"]),
+              alpha=0.55, zorder=1)
+    water = np.where(lc.values == LandCover.WATER, 1.0, np.nan)
+    ax.imshow(water, origin="lower", extent=ext, cmap=ListedColormap(["#5dade2"]), zorder=1)
 
 
-def draw_manifest(ax, md, *, lang: str = "zh") -> dict[str, int]:
-    """A district read from a manifest: roads, people on road nodes (colour by people, log
-    scale), facilities by kind and shelters, in kilometres of the network's CRS.
-
-    Returns
-    -------
-    dict
-        What was drawn: ``people_nodes`` (nodes with people) and ``sites`` (facilities).
-    """
-    t = _TEXT[language(lang)]
-    net = md.network
-    draw_roads(ax, net, lang=lang)
+def _draw_people(ax, net: RoadNetwork, lang: str) -> int:
+    """Road nodes coloured by their people (log scale); the number of nodes with people."""
     people = np.asarray(net.population, float)
     has = people > 0
     if has.any():
@@ -170,18 +163,27 @@ def draw_manifest(ax, md, *, lang: str = "zh") -> dict[str, int]:
                         zorder=5, label="人口（路网节点）" if lang == "zh" else "people (road nodes)")
         cb = ax.figure.colorbar(sc, ax=ax, shrink=0.5)
         cb.set_label("人数 (log10)" if lang == "zh" else "people (log10)")
-    seen: set[str] = set()
-    for site in md.sites:
-        x, y = to_projected(np.array([site.lon]), np.array([site.lat]), net.crs)
-        if site.kind == "shelter":
-            style = ("o", "#2874a6", t["shelter"], t["shelter"])
-        else:
-            style = _FACILITY_STYLE[_MANIFEST_STYLE[site.kind]]
-        marker, colour, zh, en = style
-        ax.scatter(x / 1000.0, y / 1000.0, marker=marker, s=70, c=colour, edgecolors="white", linewidths=0.8,
-                   zorder=11, label=(zh if lang == "zh" else en) if site.kind not in seen else None)
-        seen.add(site.kind)
-    return {"people_nodes": int(has.sum()), "sites": len(md.sites)}
+    return int(has.sum())
+
+
+def _draw_facilities(ax, spec, t: dict[str, str], lang: str) -> int:
+    """Facilities by kind and shelter sites (existing filled, candidates open); how many."""
+    crs = spec.district.crs
+    seen = set()
+    for f in spec.facilities:
+        marker, colour, zh, en = _FACILITY_STYLE[f.kind]
+        c = xy_of([f.location], crs)[0] / 1000.0
+        ax.scatter(c[0], c[1], marker=marker, s=70, c=colour, edgecolors="white", linewidths=0.8, zorder=11,
+                   label=(zh if lang == "zh" else en) if f.kind not in seen else None)
+        seen.add(f.kind)
+    for existing in (True, False):
+        sites = [s for s in spec.shelters if s.existing == existing]
+        if sites:
+            xy = xy_of([s.location for s in sites], crs) / 1000.0
+            ax.scatter(xy[:, 0], xy[:, 1], marker="o", s=40, facecolors="#2874a6" if existing else "none",
+                       edgecolors="#2874a6", linewidths=1.2, zorder=11,
+                       label=t["shelter"] if existing else t["candidate"])
+    return len(spec.facilities) + len(spec.shelters)
 
 
 def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None = None, dpi: int = 150) -> Path:
@@ -189,9 +191,10 @@ def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None =
 
     Parameters
     ----------
-    source : District, ManifestDistrict or RoadNetwork
-        A district is drawn with terrain and facilities and titled as illustrative; a
-        manifest's district with its people and facilities; a network with its roads only.
+    source : District or RoadNetwork
+        A district is drawn with what it has (terrain, river, people, facilities) and titled
+        as illustrative when generated, with its manifest when read from real data; a
+        network with its roads only.
     out : str or Path
         The image file, ``.png`` or ``.svg``; missing folders are created.
     lang : {"zh", "en"}
@@ -227,13 +230,11 @@ def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None =
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(10, 10.5), constrained_layout=True)
     net = source.network if hasattr(source, "network") else source
-    if hasattr(source, "sites"):  # a district read from a manifest of real data
-        draw_manifest(ax, source, lang=lang)
-        ax.set_title(title or f"{source.name_zh if lang == 'zh' else source.name_en}\n{source.source}", fontsize=13)
-    elif hasattr(source, "spec"):
+    if hasattr(source, "spec"):
         draw_district(ax, source, lang=lang)
         name = source.spec.district.name_zh if lang == "zh" else source.spec.district.name_en
-        note = ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN
+        note = (ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN) if source.illustrative \
+            else source.inputs.source if source.inputs is not None else ""
         ax.set_title(title or f"{name}\n{note}", fontsize=13)
     else:
         draw_roads(ax, net, lang=lang)

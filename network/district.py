@@ -1,19 +1,27 @@
-"""The built-in district: spec + terrain + road network + facilities, generated once and cached.
+"""A district model: spec + terrain + road network + facilities — generated, or read from real data.
 
-``load_district()`` with no argument gives the illustrative Changjiang District model. The
-first call generates it (a few seconds) and stores the arrays in a cache file keyed by the
-spec's content hash and the generator version; later calls load that file in well under a second.
+There is one kind of district, whatever it is made from (docs/manifest.md, "One way in"):
+
+* ``load_district()`` with no argument gives the illustrative Changjiang District model, and a
+  district spec file (``network/data/changjiang.toml`` edited) gives another generated one. The
+  first call generates it (a few seconds) and stores the arrays in a cache file keyed by the
+  spec's content hash and the generator version; later calls load that file in well under a
+  second.
+* ``load_district("manifest.toml")`` reads a district from the planner's own files (OSM roads,
+  population raster or census units, DEM, land cover, rivers and dikes, facilities, admin
+  units): :func:`network.manifest.load_manifest` builds the same :class:`District` from them,
+  with ``inputs`` saying what was read, what is missing and what fell back to a default.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .district_spec import DistrictSpec, Facility, ShelterSite, read_district_spec
+from .district_model import District
+from .district_spec import DistrictSpec, read_district_spec
 from .elevation import add_elevation
 from .geometry import PolylineIndex, points_in_polygon
 from .model import RoadNetwork
@@ -21,7 +29,6 @@ from .projection import to_lonlat
 from .raster import Raster
 from .roadclass import RoadClass
 from .roadgen import district_population, generate_roads
-from .snap import snap_points
 from .terrain import Terrain, make_terrain, surface_offset, xy_of
 
 #: bump when the generator's output changes, so stale caches are regenerated
@@ -34,63 +41,6 @@ def cache_dir() -> Path:
     """Where generated districts are cached (``$YINGJI_CACHE`` or ``~/.cache/yingji``)."""
     root = os.environ.get("YINGJI_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "yingji")
     return Path(root)
-
-
-@dataclass(frozen=True, eq=False)
-class District:
-    """A district model: its spec, terrain rasters, road network and facility locations."""
-
-    spec: DistrictSpec
-    terrain: Terrain
-    network: RoadNetwork
-
-    @property
-    def dem(self) -> Raster:
-        """The digital elevation model (metres, the district's CRS)."""
-        return self.terrain.dem
-
-    def zone_name(self, zone: int, lang: str = "zh") -> str:
-        """Name of a zone (township) index in Chinese (``lang="zh"``) or English.
-
-        Parameters
-        ----------
-        zone : int
-            Zone index as in ``network.zone``; negative means outside the district.
-        lang : {"zh", "en"}
-            Language of the name; anything but ``"zh"`` gives English.
-
-        Returns
-        -------
-        str
-            The township's name, or "区外" / "outside the district" for a negative index.
-        """
-        if zone < 0:
-            return "区外" if lang == "zh" else "outside the district"
-        t = self.spec.townships[zone]
-        return t.name_zh if lang == "zh" else t.name_en
-
-    def facility_nodes(self, facilities: list[Facility] | list[ShelterSite] | None = None) -> np.ndarray:
-        """Nearest network node of each facility.
-
-        Parameters
-        ----------
-        facilities : list of Facility or ShelterSite, optional
-            Default: all facilities in the spec (not the shelters).
-
-        Returns
-        -------
-        numpy.ndarray of int64
-            Node position of each facility, in the order given.
-        """
-        items = self.spec.facilities if facilities is None else facilities
-        if not items:
-            return np.zeros(0, np.int64)
-        xy = xy_of([f.location for f in items], self.spec.district.crs)
-        return snap_points(self.network, xy[:, 0], xy[:, 1], names=[f.id for f in items]).node
-
-    def shelter_nodes(self) -> np.ndarray:
-        """Nearest network node of each shelter site (existing and candidate) in the spec."""
-        return self.facility_nodes(self.spec.shelters)
 
 
 def _cache_path(digest: str) -> Path:
@@ -210,14 +160,16 @@ def _load_cached(path_key: str | None) -> District:
 def load_district(path: str | Path | None = None) -> District:
     """The district described by a TOML file; ``None`` is the built-in Changjiang District.
 
-    The first call for a spec generates the district (a few seconds) and caches its arrays in
-    :func:`cache_dir`, keyed by the spec's content hash; later calls load the cache, and
-    calls in the same process return the same object.
+    A spec file is generated: the first call for a spec generates the district (a few seconds)
+    and caches its arrays in :func:`cache_dir`, keyed by the spec's content hash; later calls
+    load the cache. A manifest (a TOML with a ``[roads]`` table) is read from its files by
+    :func:`network.manifest.load_manifest`. Calls in the same process return the same object
+    while the files are unchanged.
 
     Parameters
     ----------
     path : str or Path, optional
-        A district spec file like ``network/data/changjiang.toml``.
+        A district spec file like ``network/data/changjiang.toml``, or a manifest.
 
     Returns
     -------
@@ -230,4 +182,10 @@ def load_district(path: str | Path | None = None) -> District:
         When the file is missing, not TOML, or fails validation (the message names the
         field and the reason).
     """
+    if path is not None:
+        # deferred: a manifest's readers import rasterio and pyogrio, which generated districts do not need
+        from .manifest import is_manifest, load_manifest
+
+        if is_manifest(path):
+            return load_manifest(path)
     return _load_cached(None if path is None else str(Path(path).resolve()))

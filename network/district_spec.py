@@ -66,7 +66,12 @@ class Township(StrictModel):
 
 
 class Gauge(StrictModel):
-    """A river gauge: location, warning stage and the recorded peaks of 2016 and 1998."""
+    """A river gauge: location, warning stage, recorded peaks, and (for a district from real
+    data) the peak stage of each return period with the design flood's shape.
+
+    Without ``stage_frequency`` the design floods are the Dufengkeng chain of
+    :mod:`sim.hazards.flood.frequency` (the built-in Changjiang model).
+    """
 
     name_zh: str
     name_en: str
@@ -74,6 +79,24 @@ class Gauge(StrictModel):
     warning_stage_m: float
     record_2016_m: float | None = None
     record_1998_m: float | None = None
+    stage_frequency: dict[float, float] = {}   # return period (years) -> peak stage (m)
+    base_stage_m: float | None = None          # stage before and after the design flood (default: warning - 1 m)
+    rise_h: float = Field(36.0, gt=0)          # design flood: hours from base to peak
+    recession_h: float = Field(34.0, gt=0)     # and from peak back to base
+    source: str = ""                           # where the stage-frequency figures come from
+
+    @model_validator(mode="after")
+    def _rising_with_return_period(self):
+        """Two or more (return period, stage) points, stages rising with the return period."""
+        if self.stage_frequency:
+            pts = sorted(self.stage_frequency.items())
+            if len(pts) < 2:
+                raise ValueError("stage_frequency: give the peak stage of at least two return periods")
+            if pts[0][0] <= 1.0:
+                raise ValueError(f"stage_frequency: return periods must exceed 1 year, found {pts[0][0]:g}")
+            if any(b[1] <= a[1] for a, b in zip(pts, pts[1:])):
+                raise ValueError("stage_frequency: peak stages must rise with the return period")
+        return self
 
 
 class River(StrictModel):
@@ -294,8 +317,8 @@ class DistrictSpec(StrictModel):
     district: DistrictInfo
     generator: GeneratorSettings = GeneratorSettings()
     townships: list[Township] = Field(min_length=1)
-    river: River
-    valley: Valley
+    river: River | None = None      # required to generate a district; a manifest may have none
+    valley: Valley | None = None    # the generator's valley profile (not part of a manifest)
     low_areas: list[LowArea] = []
     dikes: list[Dike] = []
     roads: list[Road] = []
@@ -371,4 +394,8 @@ def read_district_spec(path: str | Path | None = None) -> tuple[DistrictSpec, st
         spec = DistrictSpec.model_validate(raw)
     except ValidationError as exc:
         raise InputError(format_validation_error(exc, source)) from None
+    for part in ("river", "valley"):
+        if getattr(spec, part) is None:
+            raise InputError(f"{source}: {part}: required to generate the district (a district from real data is "
+                             "a manifest with a [roads] table: docs/manifest.md)")
     return spec, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -11,6 +11,10 @@
     # or: polygons = "units.gpkg" and field = "pop"   (census units)
     [terrain]
     dem = "dem.tif"                   # GeoTIFF elevation in metres, any CRS
+    [landcover]
+    raster = "worldcover.tif"         # class codes (ESA WorldCover by default), mapped to fuels and roughness
+    [water]
+    rivers = "river.geojson"          # the river's centreline; channel_width_m; [water.gauge]; dikes
     [facilities]
     file = "facilities.geojson"       # or a CSV with lon, lat
     [admin]
@@ -19,43 +23,46 @@
 
 Every part but ``[roads]`` is optional, with a stated fallback: no population means every
 people indicator is "not applicable" (said in the check and in every run); no DEM means no
-elevations; no facilities means no ``existing`` plan; no admin units means one zone. Paths are
-relative to the manifest. :func:`load_manifest` reads it all onto the road network: people
+elevations and no flood or fire; no land cover means no fire; no water means no flood; no
+facilities means no ``existing`` plan; no admin units means one zone. Paths are relative to the
+manifest. :func:`load_manifest` reads it all into a :class:`network.district.District` — the
+same object the built-in model is — so every scenario, plan and report takes one path: people
 allocated to road nodes (the part out of reach reported), elevations from the DEM, zones from
 the admin units, facilities snapped to the network (the snap distance reported, a facility
-farther than ``snap_max_m`` refused).
+farther than ``snap_max_m`` refused). The full format is in docs/manifest.md.
 """
 from __future__ import annotations
 
 import math
+import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy.spatial import ConvexHull
 
-from .district_spec import format_validation_error
+from .district_model import District
+from .district_spec import DistrictSpec, ReliefCraftSpec, SupplySourceSpec, format_validation_error
 from .elevation import add_elevation
 from .errors import InputError
-from .geodata import raster_to_grid, read_layer, read_points_csv, read_raster
+from .geodata import raster_to_grid, read_layer, read_raster
 from .gpkg import road_segments
-from .load import load_network
+from .landcover import canopy_from_classes, canopy_from_percent, class_table, reclassify
+from .manifest_sites import Site, read_sites, spec_facilities
+from .manifest_water import WaterSection, channel_mask, read_water
 from .model import RoadNetwork
-from .plan import STOCK_ITEMS, TEAM_TYPES, Plan, Shelter, Team, TeamBase, Warehouse
 from .population import Allocation, allocate_polygons, allocate_raster, zones_from_units
-from .projection import to_projected
 from .raster import Raster
-from .snap import snap_points
+from .road_files import load_road_file
+from .terrain import LandCover, Terrain
 
-#: facility kinds a manifest's facilities layer may carry
-FACILITY_KINDS = ("shelter", "warehouse", "team_base", "chemical_site", "fireworks_site", "hospital",
-                  "fire_station", "command_centre")
-#: what a shelter site is (the ``type`` field; default school)
-SHELTER_TYPES = ("school", "park", "square", "stadium", "community_centre")
-#: area per person of a shelter given by area only (GB 51143-2015, short-term fixed shelters)
-M2_PER_PERSON = 2.0
+#: township kinds an admin unit may have (its ``kind_field``); they set the shares of people who
+#: stay with relatives, leave by car or stay upstairs (docs/references/hazards.md §6.5)
+TOWNSHIP_KINDS = ("subdistrict", "town", "township")
 
 
 class _Strict(BaseModel):
@@ -106,6 +113,13 @@ class _Facilities(_Strict):
 class _Admin(_Strict):
     units: str
     name_field: str = "name"
+    kind_field: str | None = None
+
+
+class _Landcover(_Strict):
+    raster: str
+    classes: str | dict[str, str] = "worldcover"
+    canopy: str | None = None        # tree cover in percent (e.g. GLAD / Hansen), optional
 
 
 class ManifestSpec(_Strict):
@@ -115,75 +129,66 @@ class ManifestSpec(_Strict):
     roads: _Roads
     population: _Population | None = None
     terrain: _Terrain | None = None
+    landcover: _Landcover | None = None
+    water: WaterSection | None = None
     facilities: _Facilities | None = None
     admin: _Admin | None = None
-
-
-@dataclass(frozen=True)
-class Site:
-    """A facility of the manifest, snapped to the network."""
-
-    id: str
-    kind: str
-    name_zh: str
-    name_en: str
-    lon: float
-    lat: float
-    node: int
-    snap_m: float
-    capacity: int | None = None
-    stock: dict[str, float] = field(default_factory=dict)
-    teams: tuple[Team, ...] = ()
-    substances: tuple[str, ...] = ()
-    shelter_type: str = "school"
+    supply_sources: list[SupplySourceSpec] = []
+    relief_craft: list[ReliefCraftSpec] = []
 
 
 @dataclass(frozen=True, eq=False)
-class ManifestDistrict:
-    """A district read from a manifest: the network with its people, zones and elevations, the
-    facilities, and what is missing or fell back to a default."""
+class DistrictInputs:
+    """What a district read from a manifest was made of: the files, where the people went,
+    the facilities with their snap distances, and what is missing or fell back to a default."""
 
     source: str
-    name_zh: str
-    name_en: str
-    network: RoadNetwork
     population: Allocation | None
     sites: tuple[Site, ...]
-    dem: Raster | None
     missing: tuple[str, ...]
     fallbacks: tuple[str, ...]
 
-    def summary(self) -> dict[str, Any]:
-        """What ``yingji district check`` prints: size, people, facilities, snaps, gaps."""
-        net = self.network
-        pop = self.population
-        kinds: dict[str, int] = {}
-        for s in self.sites:
-            kinds[s.kind] = kinds.get(s.kind, 0) + 1
-        return {
-            "manifest": self.source, "name_zh": self.name_zh, "name_en": self.name_en,
-            "nodes": int(net.n_nodes), "edges": int(net.n_edges),
-            "road_km": round(float(np.sum(net.length[road_segments(net)[0]])) / 1000.0, 3),  # two-way roads once
-            "population": round(pop.allocated, 1) if pop else 0.0,
-            "population_unallocated": round(pop.unallocated, 1) if pop else 0.0,
-            "population_note": pop.note if pop else "",
-            "facilities": kinds,
-            "max_snap_m": round(max((s.snap_m for s in self.sites), default=0.0), 1),
-            "zones": [list(z) for z in net.zone_names],
-            "elevation": self.dem is not None,
-            "missing": list(self.missing), "fallbacks": list(self.fallbacks),
-        }
 
-    def plan(self) -> Plan:
-        """Today's plan from the facilities: team bases (with their teams), warehouses (with
-        their stock) and shelters (with their capacity)."""
-        bases = tuple(TeamBase(s.id, s.name_zh, s.name_en, s.node, s.lon, s.lat, s.teams, True)
-                      for s in self.sites if s.teams)
-        warehouses = tuple(Warehouse(s.id, s.name_zh, s.name_en, s.node, s.lon, s.lat, dict(s.stock), True)
-                           for s in self.sites if s.kind == "warehouse")
-        shelters = tuple(Shelter(s.id, s.name_zh, s.name_en, s.node, s.lon, s.lat, int(s.capacity or 0),
-                                 s.shelter_type, True) for s in self.sites if s.kind == "shelter")
-        return Plan("existing", bases, warehouses, shelters, meta={"source": self.source})
+def summary(district: District) -> dict[str, Any]:
+    """What ``yingji district check`` prints: size, people, facilities, snaps, gaps."""
+    net = district.network
+    inputs: DistrictInputs | None = district.inputs
+    pop = inputs.population if inputs else None
+    sites = inputs.sites if inputs else ()
+    kinds: dict[str, int] = {}
+    for s in sites:
+        kinds[s.kind] = kinds.get(s.kind, 0) + 1
+    spec = district.spec
+    return {
+        "manifest": inputs.source if inputs else "", "name_zh": spec.district.name_zh, "name_en": spec.district.name_en,
+        "nodes": int(net.n_nodes), "edges": int(net.n_edges),
+        "road_km": round(float(np.sum(net.length[road_segments(net)[0]])) / 1000.0, 3),  # two-way roads once
+        "population": round(pop.allocated, 1) if pop else 0.0,
+        "population_unallocated": round(pop.unallocated, 1) if pop else 0.0,
+        "population_note": pop.note if pop else "",
+        "facilities": kinds,
+        "max_snap_m": round(max((s.snap_m for s in sites), default=0.0), 1),
+        "zones": [list(z) for z in net.zone_names],
+        "elevation": district.terrain is not None,
+        "landcover": inputs is not None and district.terrain is not None and not any(
+            m.startswith("landcover") for m in inputs.missing),
+        "river": spec.river.name_en if spec.river else None,
+        "dikes": [d.id for d in spec.dikes],
+        "hazards": hazards_possible(district),
+        "missing": list(inputs.missing) if inputs else [], "fallbacks": list(inputs.fallbacks) if inputs else [],
+    }
+
+
+def hazards_possible(district: District) -> list[str]:
+    """The hazard kinds the district has what it takes for (chemical needs roads only)."""
+    out = []
+    if district.terrain is not None and district.spec.river is not None:
+        out.append("flood")
+    if district.terrain is not None and np.isin(district.terrain.landcover.values,
+                                                [int(LandCover.FOREST_CONIFER), int(LandCover.FOREST_BROADLEAF),
+                                                 int(LandCover.SHRUB)]).any():
+        out.append("fire")
+    return out + ["chemical"]
 
 
 def is_manifest(path: str | Path) -> bool:
@@ -210,8 +215,10 @@ def read_manifest(path: str | Path) -> ManifestSpec:
         raise InputError(format_validation_error(exc, str(p)).splitlines()[0].replace("Value error, ", "")) from None
 
 
-def load_manifest(path: str | Path) -> ManifestDistrict:
-    """Read a manifest and every file it names (see the module notes).
+def load_manifest(path: str | Path) -> District:
+    """Read a manifest and every file it names into a district model (see the module notes).
+
+    The same process gets the same object back while the manifest and its files are unchanged.
 
     Raises
     ------
@@ -220,50 +227,116 @@ def load_manifest(path: str | Path) -> ManifestDistrict:
         a CRS or with one that contradicts its coordinates, a layer with no features, a
         facility farther than ``snap_max_m`` from every road, a bad field.
     """
+    p = Path(path).resolve()
+    spec = read_manifest(p)
+    files = [_file(p, rel, where) for where, rel in _named_files(spec)]
+    return _load(str(p), tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in [p, *files]))
+
+
+def _named_files(spec: ManifestSpec) -> list[tuple[str, str]]:
+    """(field, relative path) of every file the manifest names."""
+    out = [("roads.file", spec.roads.file)]
+    if spec.population:
+        out.append(("population.raster", spec.population.raster) if spec.population.raster
+                   else ("population.polygons", spec.population.polygons))
+    if spec.terrain:
+        out.append(("terrain.dem", spec.terrain.dem))
+    if spec.landcover:
+        out.append(("landcover.raster", spec.landcover.raster))
+        if spec.landcover.canopy:
+            out.append(("landcover.canopy", spec.landcover.canopy))
+    if spec.water:
+        out.append(("water.rivers", spec.water.rivers))
+        if spec.water.dikes:
+            out.append(("water.dikes", spec.water.dikes))
+    if spec.facilities:
+        out.append(("facilities.file", spec.facilities.file))
+    if spec.admin:
+        out.append(("admin.units", spec.admin.units))
+    return out
+
+
+def _file(manifest: Path, rel: str, where: str) -> Path:
+    f = Path(rel).expanduser()
+    f = f if f.is_absolute() else manifest.parent / f
+    if not f.exists():
+        raise InputError(f"{manifest}: {where}: file not found: {f}")
+    return f
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, _signature: tuple) -> District:
+    """The district of a manifest (``_signature``, the files' sizes and times, keys the cache)."""
     p = Path(path)
     spec = read_manifest(p)
-    base = p.parent
     missing: list[str] = []
     fallbacks: list[str] = []
 
     def file(rel: str, where: str) -> Path:
-        f = Path(rel).expanduser()
-        f = f if f.is_absolute() else base / f
-        if not f.exists():
-            raise InputError(f"{p}: {where}: file not found: {f}")
-        return f
+        return _file(p, rel, where)
 
-    net = load_network(file(spec.roads.file, "roads.file"))
-    zone_names: tuple[tuple[str, str], ...] = ()
+    net = load_road_file(file(spec.roads.file, "roads.file"))
+    kinds: list[str] = []
     if spec.admin is not None:
         units = read_layer(file(spec.admin.units, "admin.units"), what="admin units", crs=net.crs)
         zone, names = zones_from_units(net, units, spec.admin.name_field)
+        kinds = _unit_kinds(units, spec.admin, names, fallbacks)
         net = net.with_node_values(zone=zone)
         zone_names = tuple((n, n) for n in names)
     else:
         missing.append("admin: no admin units — the whole network is one zone in reports")
         net = net.with_node_values(zone=np.zeros(net.n_nodes, np.int64))
         zone_names = ((_name(spec, "zh"), _name(spec, "en")),)
+        kinds = ["town"]
+        fallbacks.append("admin: the one zone is taken as a town for the shares who stay with relatives, "
+                         "leave by car or stay upstairs")
     alloc = _population(spec, net, file, missing)
     if alloc is not None:
         net = net.with_node_values(population=alloc.people)
-    dem = None
+    terrain = None
     if spec.terrain is not None:
         dem = _dem(file(spec.terrain.dem, "terrain.dem"), net, spec.terrain.cell_m)
         net = add_elevation(net, dem, source=spec.terrain.dem)
+        terrain = _terrain(spec, dem, file, missing, fallbacks, p)
     else:
         missing.append("terrain: no DEM — nodes have no elevation; flood and fire need one")
+        for part in ("landcover", "water"):
+            if getattr(spec, part) is not None:
+                raise InputError(f"{p}: {part}: needs [terrain] dem (the model grid and the ground)")
+    river, dikes = None, []
+    if spec.water is not None and terrain is not None:
+        water = read_water(spec.water, file(spec.water.rivers, "water.rivers"),
+                           file(spec.water.dikes, "water.dikes") if spec.water.dikes else None, terrain.dem, net.crs,
+                           str(p))
+        river, dikes = water.river, water.dikes
+        fallbacks.extend(water.notes)
+        terrain = _with_channel(terrain, river)
+        if not river.gauge.stage_frequency:
+            fallbacks.append("water: the gauge has no stage_frequency — floods need a hydrograph file in the scenario")
+    elif spec.water is None:
+        missing.append("water: no river — no flood scenario")
     sites: tuple[Site, ...] = ()
     if spec.facilities is not None:
-        f = file(spec.facilities.file, "facilities.file")
-        sites = read_sites(f, net, snap_max_m=spec.facilities.snap_max_m)
+        sites = read_sites(file(spec.facilities.file, "facilities.file"), net, snap_max_m=spec.facilities.snap_max_m)
         if not any(s.kind == "shelter" for s in sites):
             fallbacks.append("facilities: no shelter — nobody can be sheltered in the existing plan")
     else:
         missing.append("facilities: no facilities file — no existing plan (a plan file must name the sites)")
     name_zh, name_en = _name(spec, "zh"), _name(spec, "en")
-    net = _renamed(net, name_en, zone_names, {"manifest": str(p)})
-    return ManifestDistrict(str(p), name_zh, name_en, net, alloc, sites, dem, tuple(missing), tuple(fallbacks))
+    net = replace(net, name=name_en if name_zh == name_en else f"{name_zh} / {name_en}", zone_names=zone_names,
+                  meta={**net.meta, "manifest": str(p), "illustrative": False})
+    facilities, shelters = spec_facilities(sites)
+    try:
+        district_spec = DistrictSpec.model_validate({
+            "district": _info(net, name_zh, name_en),
+            "townships": _townships(net, zone_names, kinds),
+            "river": river, "dikes": dikes, "facilities": facilities, "shelters": shelters,
+            "supply_sources": spec.supply_sources, "relief_craft": spec.relief_craft,
+        })
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc, str(p)).splitlines()[0].replace("Value error, ", "")) from None
+    inputs = DistrictInputs(str(p), alloc, sites, tuple(missing), tuple(fallbacks))
+    return District(spec=district_spec, terrain=terrain, network=net, inputs=inputs)
 
 
 def _name(spec: ManifestSpec, lang: str) -> str:
@@ -271,8 +344,50 @@ def _name(spec: ManifestSpec, lang: str) -> str:
     return (d.name_zh if lang == "zh" else d.name_en) or d.name or d.name_zh or d.name_en or ""
 
 
-def _renamed(net: RoadNetwork, name: str, zone_names: tuple[tuple[str, str], ...], meta: dict[str, Any]) -> RoadNetwork:
-    return replace(net, name=name, zone_names=zone_names, meta={**net.meta, **meta})
+def _unit_kinds(units, admin: _Admin, names: list[str], fallbacks: list[str]) -> list[str]:
+    """The township kind of each zone (the first unit of each name), from ``kind_field``."""
+    if admin.kind_field is None:
+        fallbacks.append("admin: no kind_field — every unit is taken as a town for the shares who stay with "
+                         "relatives, leave by car or stay upstairs")
+        return ["town"] * len(names)
+    if admin.kind_field not in units.fields:
+        raise InputError(f"{units.source}: no field {admin.kind_field!r} (admin.kind_field; fields there: "
+                         f"{sorted(units.fields)})")
+    by_name: dict[str, str] = {}
+    for i, (n, k) in enumerate(zip(units.fields[admin.name_field], units.fields[admin.kind_field])):
+        kind = str(k).strip().lower()
+        if kind not in TOWNSHIP_KINDS:
+            raise InputError(f"{units.source}: feature {i}: {admin.kind_field}: expected one of "
+                             f"{', '.join(TOWNSHIP_KINDS)}, found {k!r}")
+        by_name.setdefault(f"unit {i}" if n is None else str(n), kind)
+    return [by_name[n] for n in names]
+
+
+def _info(net: RoadNetwork, name_zh: str, name_en: str) -> dict[str, Any]:
+    """The district's identity: names, CRS, box and outline (the road nodes' convex hull)."""
+    pts = np.column_stack([net.lon, net.lat])
+    hull = pts[ConvexHull(pts).vertices] if len(pts) >= 3 else np.array([pts[0]] * 3)
+    return {"name_zh": name_zh, "name_en": name_en, "crs": net.crs,
+            "bbox": (float(net.lon.min()), float(net.lat.min()), float(net.lon.max()), float(net.lat.max())),
+            "boundary": [tuple(p) for p in hull.tolist()],
+            "population_note": "allocated to road nodes from the manifest's population layer"}
+
+
+def _townships(net: RoadNetwork, zone_names: tuple[tuple[str, str], ...], kinds: list[str]) -> list[dict[str, Any]]:
+    """A township per zone: its people, centre (the mean of its nodes) and spread."""
+    out, used = [], set()
+    for z, ((zh, en), kind) in enumerate(zip(zone_names, kinds)):
+        inside = net.zone == z
+        lon = float(net.lon[inside].mean()) if inside.any() else float(net.lon.mean())
+        lat = float(net.lat[inside].mean()) if inside.any() else float(net.lat.mean())
+        spread = float(np.hypot(net.x[inside] - net.x[inside].mean(), net.y[inside] - net.y[inside].mean()).max()) \
+            if inside.sum() > 1 else 500.0
+        tid = re.sub(r"[^0-9a-z]+", "-", en.lower()).strip("-") or f"zone-{z}"
+        tid = tid if tid not in used else f"{tid}-{z}"
+        used.add(tid)
+        out.append({"id": tid, "name_zh": zh, "name_en": en, "kind": kind, "centre": (lon, lat),
+                    "population": int(round(float(net.population[inside].sum()))), "urban_radius_m": max(spread, 1.0)})
+    return out
 
 
 def _population(spec: ManifestSpec, net: RoadNetwork, file, missing: list[str]) -> Allocation | None:
@@ -303,99 +418,38 @@ def _dem(path: Path, net: RoadNetwork, cell_m: float) -> Raster:
     return dem
 
 
-# ---------------------------------------------------------------------------------- facilities
-def read_sites(path: Path, net: RoadNetwork, *, snap_max_m: float = 2000.0) -> tuple[Site, ...]:
-    """Facilities from a point layer (GeoJSON, GeoPackage, Shapefile) or a CSV with lon, lat.
-
-    Fields: ``kind`` (one of :data:`FACILITY_KINDS`), ``id`` (unique), ``name`` (or
-    ``name_zh`` / ``name_en``); shelters ``capacity`` or ``area_m2`` (2 m² a person) and
-    ``type`` (one of :data:`SHELTER_TYPES`); warehouses
-    their stock by item (``water_l``, ``food_rations``, ...); any site ``teams`` as
-    ``"general:24;flood:12"``; chemical sites ``substances`` as ``"chlorine;ammonia"``.
-    """
-    layer = (read_points_csv(path, what="facilities") if path.suffix.lower() == ".csv"
-             else read_layer(path, what="facilities", crs="EPSG:4326"))
-    n = len(layer.geometry)
-    f = layer.fields
-
-    def get(name: str, i: int) -> str:
-        col = f.get(name)
-        v = None if col is None else col[i]
-        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
-
-    for need in ("kind", "id"):
-        if need not in f:
-            raise InputError(f"{path}: facilities need a {need!r} field (fields there: {sorted(f)})")
-    # points as they are; areas (a park drawn as a polygon) by a point inside them
-    pts = [g if g.geom_type == "Point" else g.representative_point() for g in layer.geometry]
-    lon = np.array([g.x for g in pts], float)
-    lat = np.array([g.y for g in pts], float)
-    x, y = to_projected(lon, lat, net.crs)
-    ids = [get("id", i) for i in range(n)]
-    snapped = snap_points(net, x, y, names=ids)
-    sites, seen = [], set()
-    for i in range(n):
-        where = f"{path}: feature {i} ({ids[i] or 'no id'})"
-        kind = get("kind", i)
-        if kind not in FACILITY_KINDS:
-            raise InputError(f"{where}: kind: expected one of {', '.join(FACILITY_KINDS)}, found {kind!r}")
-        if not ids[i]:
-            raise InputError(f"{where}: id: every facility needs one")
-        if ids[i] in seen:
-            raise InputError(f"{where}: id {ids[i]!r} appears twice")
-        seen.add(ids[i])
-        d = float(snapped.distance_m[i])
-        if d > snap_max_m:
-            raise InputError(f"{where}: {d / 1000:.1f} km from the nearest road node (at most {snap_max_m / 1000:g} km): "
-                             "off the network")
-        zh = get("name_zh", i) or get("name", i) or ids[i]
-        en = get("name_en", i) or get("name", i) or ids[i]
-        sites.append(Site(ids[i], kind, zh, en, float(lon[i]), float(lat[i]), int(snapped.node[i]), d,
-                          _capacity(where, kind, get("capacity", i), get("area_m2", i)),
-                          _stock(where, {k: get(k, i) for k in STOCK_ITEMS}), _teams(where, get("teams", i)),
-                          tuple(s.strip() for s in get("substances", i).split(";") if s.strip()),
-                          _shelter_type(where, get("type", i)) if kind == "shelter" else "school"))
-    return tuple(sites)
-
-
-def _number(where: str, name: str, text: str) -> float:
+def _terrain(spec: ManifestSpec, dem: Raster, file, missing: list[str], fallbacks: list[str], manifest: Path) -> Terrain:
+    """Land cover and canopy on the DEM's grid: the manifest's, or farmland everywhere without."""
+    lc_spec = spec.landcover
+    if lc_spec is None:
+        missing.append("landcover: no land cover — no fuels, so no fire; the flood takes farmland roughness")
+        lc = dem.like(np.full(dem.shape, float(LandCover.FARMLAND)))
+        return Terrain(dem=dem, landcover=lc, canopy=canopy_from_classes(lc))
+    path = file(lc_spec.raster, "landcover.raster")
     try:
-        v = float(text)
-    except ValueError:
-        raise InputError(f"{where}: {name}: expected a number, found {text!r}") from None
-    if not (math.isfinite(v) and v >= 0):
-        raise InputError(f"{where}: {name}: expected a number >= 0, found {text!r}")
-    return v
+        table = class_table(lc_spec.classes)
+    except InputError as exc:
+        raise InputError(f"{manifest}: landcover.{exc}") from None
+    codes = raster_to_grid(read_raster(path, what="land cover"), dem, resampling="nearest")
+    lc = reclassify(codes, table, what=str(path))
+    if isinstance(lc_spec.classes, str):
+        fallbacks.append("landcover: ESA WorldCover classes; tree cover taken as conifer (pine and fir) forest "
+                         "(estimate: give classes for a forest inventory)")
+    if lc_spec.canopy:
+        cover = raster_to_grid(read_raster(file(lc_spec.canopy, "landcover.canopy"), what="canopy"), dem,
+                               resampling="average")
+        canopy = canopy_from_percent(cover)
+    else:
+        canopy = canopy_from_classes(lc)
+        fallbacks.append("landcover: canopy density by class (estimate: give canopy = tree cover in percent)")
+    return Terrain(dem=dem, landcover=lc, canopy=canopy)
 
 
-def _capacity(where: str, kind: str, capacity: str, area: str) -> int | None:
-    if kind != "shelter":
-        return None
-    if capacity:
-        return int(_number(where, "capacity", capacity))
-    if area:
-        return int(_number(where, "area_m2", area) // M2_PER_PERSON)
-    raise InputError(f"{where}: a shelter needs capacity (people) or area_m2")
-
-
-def _shelter_type(where: str, text: str) -> str:
-    if not text:
-        return "school"
-    if text not in SHELTER_TYPES:
-        raise InputError(f"{where}: type: a shelter is one of {', '.join(SHELTER_TYPES)}, found {text!r}")
-    return text
-
-
-def _stock(where: str, values: dict[str, str]) -> dict[str, float]:
-    return {k: _number(where, k, v) for k, v in values.items() if v}
-
-
-def _teams(where: str, text: str) -> tuple[Team, ...]:
-    teams = []
-    for part in (t.strip() for t in text.split(";") if t.strip()):
-        kind, _, people = part.partition(":")
-        if kind.strip() not in TEAM_TYPES:
-            raise InputError(f"{where}: teams: unknown team type {kind.strip()!r} (known: {', '.join(TEAM_TYPES)})")
-        teams.append(Team(kind.strip(), int(_number(where, "teams", people.strip() or "nan"))))
-    return tuple(teams)
-
+def _with_channel(terrain: Terrain, river) -> Terrain:
+    """The land cover with the river's channel as water and other standing water as bare ground
+    (the flood holds every water cell at the river's level, so a pond is not one)."""
+    lc = terrain.landcover.values.copy()
+    channel = channel_mask(river, terrain.landcover)
+    lc[(lc == int(LandCover.WATER)) & ~channel] = float(LandCover.BARE)
+    lc[channel] = float(LandCover.WATER)
+    return replace(terrain, landcover=terrain.landcover.like(lc))

@@ -575,8 +575,8 @@ def _request(district, teams, shelters, warehouses, objective, robust, time_limi
         raise InputError(f"shelter_share: must lie in (0, 1], got {shelter_share!r}")
     n_cand = sum(1 for s in district.spec.shelters if not s.existing)
     if n_shelters > n_cand:
-        raise InputError(f"shelters={n_shelters}: the district file lists only {n_cand} candidate shelter "
-                         "sites (existing = false)")
+        raise InputError(f"shelters={n_shelters}: the district lists only {n_cand} candidate shelter sites "
+                         "(existing = false in a district file; status = candidate in a manifest's facilities)")
     return _Request(counts, n_shelters, n_warehouses, objective, obj, robust, time_limit_s, shelter_share,
                     unreachable_minutes, standard_minutes, demand_cell_m, candidate_cell_m, solver)
 

@@ -132,11 +132,12 @@ FULL = """
 
 
 def test_a_full_manifest_is_read_and_summarised(root):
-    from network.manifest import load_manifest
+    from network.manifest import load_manifest, summary
+    from network.plan import Plan
 
     total = write_population(root / "pop.tif")
     md = load_manifest(write_manifest(root, FULL))
-    s = md.summary()
+    s = summary(md)
     net = md.network
     assert (s["nodes"], s["edges"]) == (1276, net.n_edges)             # the extract's largest SCC (README)
     # every person is on the network or reported out of reach: the total is kept
@@ -152,8 +153,10 @@ def test_a_full_manifest_is_read_and_summarised(root):
     assert s["zones"] == [["West", "West"], ["East", "East"]]
     west = net.zone == 0
     assert np.all(net.lon[west] < MID) and np.all(net.lon[net.zone == 1] > MID)
-    assert s["missing"] == [] and s["fallbacks"] == []
-    plan = md.plan()
+    assert [m.split(":")[0] for m in s["missing"]] == ["landcover", "water"]
+    assert [f.split(":")[0] for f in s["fallbacks"]] == ["admin"]          # no kind_field: towns
+    assert s["hazards"] == ["chemical"]
+    plan = Plan.existing(md)
     assert {x.id: (x.capacity, x.kind) for x in plan.shelters} == {"school-1": (800, "school"), "plaza": (1500, "square")}
     from network.gpkg import road_segments
 
@@ -165,23 +168,23 @@ def test_a_full_manifest_is_read_and_summarised(root):
 
 
 def test_census_units_instead_of_a_raster_keep_each_units_people(root):
-    from network.manifest import load_manifest
+    from network.manifest import load_manifest, summary
 
     md = load_manifest(write_manifest(root, FULL.replace('raster = "pop.tif"',
                                                          'polygons = "units.geojson"\n    field = "pop"')))
     net = md.network
-    assert md.summary()["population"] + md.summary()["population_unallocated"] == pytest.approx(50000)
+    assert summary(md)["population"] + summary(md)["population_unallocated"] == pytest.approx(50000)
     assert net.population[net.lon < MID].sum() == pytest.approx(30000)
     assert net.population[net.lon > MID].sum() == pytest.approx(20000)
 
 
 def test_a_manifest_with_roads_only_says_what_is_missing(root):
-    from network.manifest import load_manifest
+    from network.manifest import load_manifest, summary
 
     md = load_manifest(write_manifest(root, '[district]\nname = "roads only"\n[roads]\nfile = "roads.osm.pbf"\n'))
-    s = md.summary()
-    assert s["population"] == 0 and s["facilities"] == {}
-    assert [m.split(":")[0] for m in s["missing"]] == ["admin", "population", "terrain", "facilities"]
+    s = summary(md)
+    assert s["population"] == 0 and s["facilities"] == {} and s["hazards"] == ["chemical"]
+    assert [m.split(":")[0] for m in s["missing"]] == ["admin", "population", "terrain", "water", "facilities"]
 
 
 def test_check_cli_prints_the_summary_as_json(root, capsys):
@@ -303,9 +306,10 @@ def test_batch_and_compare_run_on_the_manifest(root, tmp_path):
         low = 1.0
         high = 3.0
     """)
-    net = _district_for(sc)
+    district = _district_for(sc)
+    net = district.network
     assert net.meta["manifest"].endswith("district.toml") and net.population.sum() > 0
-    assert _district_for(sc) is net                                      # loaded once per worker
+    assert _district_for(sc) is district                                 # loaded once per worker
     runs = compare([str(root / "planta.toml")], plans=["existing", "existing"])
     assert len(runs) == 2 and runs[0].result.kpis == runs[1].result.kpis
 
@@ -317,7 +321,7 @@ def test_plan_files_name_sites_by_id_or_by_lon_lat(root):
 
     write_manifest(root, FULL)
     md = load_manifest(root / "district.toml")
-    nodes = {s.id: s.node for s in md.sites}
+    nodes = {s.id: s.node for s in md.inputs.sites}
     lon, lat = _on_roads(-102.262, 21.874)
     lat -= 0.0003                                                              # right on the node
     plan_file = root / "by-name.json"
@@ -371,13 +375,13 @@ def test_map_draws_the_people_and_every_facility(root, tmp_path, capsys):
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from network.basemap import draw_manifest
+    from network.basemap import draw_district
     from network.manifest import load_manifest
     from scenarios.cli import main
 
     md = load_manifest(write_manifest(root, FULL))
     ax = Figure().add_subplot()
-    drawn = draw_manifest(ax, md, lang="en")
+    drawn = draw_district(ax, md, lang="en")
     assert drawn == {"people_nodes": int((md.network.population > 0).sum()), "sites": 5}
     labels = {h.get_label() for h in ax.get_legend_handles_labels()[0]}
     assert {"shelter (existing)", "relief warehouse", "fire and rescue station", "hazardous-chemical site",

@@ -246,7 +246,7 @@ def test_file_network_offers_chemical_only(tmp_path):
     assert loaded.n_nodes == net.n_nodes
     assert [type(h).__name__ for h in build_hazards(sc, loaded)] == ["ChemicalRelease"]
     flood = sc.with_overrides({"hazards.flood.return_period_years": 50.0})
-    with pytest.raises(InputError, match="hazards.flood: the flood model needs a district model"):
+    with pytest.raises(InputError, match="hazards.flood: the flood model needs a district's terrain"):
         build_hazards(flood, loaded)
     with pytest.raises(InputError, match="'optimized' places facilities on a district model"):
         build_plan(sc, loaded, "optimized")

@@ -10,16 +10,16 @@ from rich.table import Table
 from .options import JsonOpt, Lang, LangOpt, out_option
 from .output import out_console, print_json
 
-ManifestArg = Annotated[Path, typer.Argument(help="district manifest (TOML naming roads, population, DEM, facilities, admin units)")]
+ManifestArg = Annotated[Path, typer.Argument(help="district manifest (TOML naming roads, population, DEM, land cover, rivers, facilities, admin units)")]
 
 
 def district_check(manifest: ManifestArg, as_json: JsonOpt = False) -> None:
     """Read every file a manifest names and summarise the district: size, people, facilities,
     snaps, what is missing. 检查区县数据清单。"""
     # deferred: reading rasters and layers imports rasterio and pyogrio
-    from network.manifest import load_manifest
+    from network.manifest import load_manifest, summary as district_summary
 
-    summary = load_manifest(manifest).summary()
+    summary = district_summary(load_manifest(manifest))
     if as_json:
         print_json(summary)
         return
@@ -34,6 +34,10 @@ def district_check(manifest: ManifestArg, as_json: JsonOpt = False) -> None:
         ("未分配人口 / population out of reach", f"{summary['population_unallocated']:,.0f}"),
         ("设施最大吸附距离 / largest facility snap", f"{summary['max_snap_m']:,.0f} m"),
         ("高程 / elevation", "DEM" if summary["elevation"] else "—"),
+        ("土地覆盖 / land cover", "✓" if summary["landcover"] else "—"),
+        ("河流 / river", summary["river"] or "—"),
+        ("堤防 / dikes", f"{len(summary['dikes'])}"),
+        ("可模拟灾种 / hazards it can run", ", ".join(summary["hazards"])),
         ("统计单元 / zones", f"{len(summary['zones'])}"),
     ]
     rows += [(f"  {kind}", f"{n}") for kind, n in sorted(summary["facilities"].items())]

@@ -2,8 +2,6 @@
 the registered hazard types (:data:`sim.hazards.HAZARD_TYPES`)."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from network.district import District, load_district
 from network.elevation import add_elevation
 from network.errors import InputError
@@ -18,9 +16,8 @@ from .spec import Scenario
 
 # ---------------------------------------------------------------------------------- network
 def load_scenario_network(scenario: Scenario) -> District | RoadNetwork:
-    """The scenario's District (built-in or district .toml), or a RoadNetwork for OSM/GraphML (+ DEM)
-    or for a manifest of real data (people, zones, elevations; its facilities as the existing
-    plan in ``meta["existing_plan"]``)."""
+    """The scenario's District (built-in, a district spec .toml, or a manifest of real data), or a
+    RoadNetwork for a bare OSM/GraphML file (+ DEM)."""
     src = scenario.network.source
     if src == "builtin":
         return load_district()
@@ -28,14 +25,7 @@ def load_scenario_network(scenario: Scenario) -> District | RoadNetwork:
     if not path.exists():
         raise InputError(f"{scenario.where('network.source')}: file not found: {path}")
     if src.lower().endswith(".toml"):
-        # deferred: a manifest's readers import rasterio and pyogrio, which other runs do not need
-        from network.manifest import is_manifest, load_manifest
-
-        if is_manifest(path):  # real data: the network carries the people, zones, elevations and sites
-            md = load_manifest(path)
-            return replace(md.network, meta={**md.network.meta, "existing_plan": md.plan().to_dict(),
-                                             "manifest_notes": list(md.missing + md.fallbacks)})
-        return load_district(path)
+        return load_district(path)   # generated from a spec, or read from a manifest: one kind of district
     net = load_network(path)
     if scenario.network.dem is not None:
         dem_path = scenario.resolve(scenario.network.dem)
@@ -58,9 +48,10 @@ def build_hazards_with_notes(scenario: Scenario, district: District | RoadNetwor
                        scenario.simulation.duration_h * 3600.0, scenario.where, scenario.resolve)
     for t in HAZARD_TYPES:
         if t.needs_terrain and getattr(scenario.hazards, t.kind) is not None and not ctx.has_terrain:
-            raise ctx.fail(t.field, f"the {t.kind} model needs a district model's terrain "
-                           "(river, dikes, land cover): use network.source = 'builtin' or a district .toml; on an "
-                           "OSM/GraphML network only [hazards.chemical] with location = [lon, lat] is available")
+            raise ctx.fail(t.field, f"the {t.kind} model needs a district's terrain (a DEM; land cover for a "
+                           "fire, a river for a flood): use network.source = 'builtin', a district .toml, or a "
+                           "manifest with [terrain] (docs/manifest.md); on a bare OSM/GraphML network only "
+                           "[hazards.chemical] with location = [lon, lat] is available")
     hazards = []
     for t in HAZARD_TYPES:
         section = getattr(scenario.hazards, t.kind)

@@ -89,12 +89,10 @@ def build_plan(scenario: Scenario, district: District | RoadNetwork,
         field_ = "--plan"
     net = district.network if isinstance(district, District) else district
     if isinstance(choice, str) and choice == "existing":
-        if isinstance(district, RoadNetwork) and "existing_plan" in district.meta:  # a manifest's facilities
-            return _apply_resources(Plan.from_dict(district.meta["existing_plan"], source=str(district.meta.get(
-                "manifest", "manifest"))), scenario, district), "existing"
         if not isinstance(district, District):
-            raise InputError(f"{scenario.where('network.source')}: the existing plan comes from a district model; "
-                             "on an OSM/GraphML network give a plan file (--plan FILE)")
+            raise InputError(f"{scenario.where('network.source')}: the existing plan comes from a district's "
+                             "facilities; on a bare OSM/GraphML network give a plan file (--plan FILE), or describe "
+                             "the district in a manifest with a [facilities] layer (docs/manifest.md)")
         return _apply_resources(Plan.existing(district), scenario, district), "existing"
     if isinstance(choice, str) and choice in ("optimized", "optimised"):
         if not isinstance(district, District):
@@ -136,15 +134,13 @@ def _plan_json(path: Path) -> dict:
 
 
 def _known_sites(district: District | RoadNetwork) -> dict[str, KnownSite]:
-    """Sites a plan file may name by id: the district file's facilities and shelter sites, or a
-    manifest's facilities."""
-    if isinstance(district, District):
-        spec = district.spec
-        items = [*spec.facilities, *spec.shelters]
-        nodes = district.facility_nodes(items) if items else []
-        return {f.id: KnownSite(int(n), f.location[0], f.location[1], f.name_zh, f.name_en) for f, n in zip(items, nodes)}
-    plan = district.meta.get("existing_plan") or {}
-    return {x["id"]: KnownSite(int(x["node"]), float(x["lon"]), float(x["lat"]), x["name_zh"], x["name_en"])
-            for kind in ("team_bases", "warehouses", "shelters") for x in plan.get(kind, ())}
+    """Sites a plan file may name by id: the district's facilities and shelter sites (from its
+    spec file or its manifest's facilities layer); none on a bare road network."""
+    if not isinstance(district, District):
+        return {}
+    spec = district.spec
+    items = [*spec.facilities, *spec.shelters]
+    nodes = district.facility_nodes(items) if items else []
+    return {f.id: KnownSite(int(n), f.location[0], f.location[1], f.name_zh, f.name_en) for f, n in zip(items, nodes)}
 
 

@@ -178,7 +178,8 @@ def run_scenario(scenario: Scenario | str | Path, *, plan: str | Path | None = N
     for h in hazards:
         notes.extend(w for w in h.model_notes if w not in notes)
     net = district.network if isinstance(district, District) else district
-    notes.extend(f"district: {n}" for n in net.meta.get("manifest_notes", ()))
+    if isinstance(district, District):
+        notes.extend(f"district: {n}" for n in district.notes)
     if not float(net.population.sum()) > 0:
         notes.append("the network carries no population (OSM and GraphML roads have none): nobody can be "
                      "affected, so every people indicator is not applicable — give a population layer in a "

@@ -161,8 +161,9 @@ def entity_catalogue(district: District, plan: Plan) -> dict[str, tuple[str, str
         cat[f"road:{slug(r.name_en)}"] = (r.name_zh, r.name_en)
     for d in spec.dikes:
         cat[f"dike:{d.id}"] = (d.name_zh, d.name_en)
-    g = spec.river.gauge
-    cat[f"gauge:{slug(g.name_en)}"] = (g.name_zh, g.name_en)
+    if spec.river is not None:
+        g = spec.river.gauge
+        cat[f"gauge:{slug(g.name_en)}"] = (g.name_zh, g.name_en)
     for f in spec.forests:
         cat[f"forest:{f.id or slug(f.name_en)}"] = (f.name_zh, f.name_en)
     return cat

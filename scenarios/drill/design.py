@@ -233,7 +233,7 @@ def _district_of(run: ScenarioRun) -> District:
     """The run's district model (InputError on a bare road network)."""
     if not isinstance(run.district, District):
         raise InputError("drill: the scenario runs on a bare road network; drills need a district model "
-                         "(townships, facilities, shelters to name in injects): use the built-in district or a district .toml")
+                         "(townships, facilities, shelters to name in injects): use the built-in district, a district .toml or a manifest of real data")
     return run.district
 
 

@@ -54,7 +54,8 @@ def entity_xy(drill: Drill) -> dict[str, tuple[float, float]]:
         out[f"road:{slug(r.name_en)}"] = p(r.line[len(r.line) // 2])
     for d in spec.dikes:
         out[f"dike:{d.id}"] = p(d.line[len(d.line) // 2])
-    out[f"gauge:{slug(spec.river.gauge.name_en)}"] = p(spec.river.gauge.location)
+    if spec.river is not None:
+        out[f"gauge:{slug(spec.river.gauge.name_en)}"] = p(spec.river.gauge.location)
     for f in spec.forests:
         poly = np.asarray(f.polygon)
         out[f"forest:{f.id or slug(f.name_en)}"] = p(poly.mean(axis=0).tolist())

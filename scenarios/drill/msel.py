@@ -336,7 +336,7 @@ def _district_of(source: District | RoadNetwork) -> District:
     """The district model an MSEL names places of; a bare road network has none to check against."""
     if not isinstance(source, District):
         raise InputError("drill check: the scenario runs on a bare road network; an MSEL names the townships, "
-                         "facilities and shelters of a district model (the built-in district or a district .toml)")
+                         "facilities and shelters of a district model (the built-in district, a district .toml or a manifest)")
     return source
 
 

@@ -122,9 +122,11 @@ def _team_pool(plan: Plan, kinds: Sequence[str]) -> list[tuple[str, str]]:
     return [(b.id, t.type) for b in plan.team_bases for t in b.teams if t.type in types]
 
 
-def _draw_road_early(ctx: DrillContext, rng: np.random.Generator, t: float, first_s: float) -> Twist:
-    """A named road, closing at ``t``."""
+def _draw_road_early(ctx: DrillContext, rng: np.random.Generator, t: float, first_s: float) -> Twist | None:
+    """A named road, closing at ``t`` (None: the district names no roads, as a manifest's does not)."""
     roads = [slug(r.name_en) for r in ctx.district.spec.roads]
+    if not roads:
+        return None
     return Twist("road_early", t, "", "", True, {"road": roads[int(rng.integers(len(roads)))]})
 
 
@@ -144,8 +146,11 @@ def _draw_shelter_overflow(ctx: DrillContext, rng: np.random.Generator, t: float
                                                         "extra": int(rng.integers(3, 9)) * 100})
 
 
-def _draw_second_ignition(ctx: DrillContext, rng: np.random.Generator, t: float, first_s: float) -> Twist:
-    """A second fire, at least half an hour after the first moment of the scenario."""
+def _draw_second_ignition(ctx: DrillContext, rng: np.random.Generator, t: float, first_s: float) -> Twist | None:
+    """A second fire, at least half an hour after the first moment of the scenario (None: the
+    district names no forest areas to start it in)."""
+    if not ctx.district.spec.forests:
+        return None
     return Twist("second_ignition", max(t, first_s + 1800.0), "", "", True, {"seed": int(rng.integers(2**31))})
 
 

@@ -102,7 +102,7 @@ def _run_context(run: ScenarioRun) -> dict[str, Any]:
         "hazards": ", ".join(str(h) for h in res.meta.get("hazards", [])),
         "indicators": indicator_rows(run.kpis), "key_numbers": key_numbers(res), "plan": plan_summary(run.plan),
         "notes": [str(n) for n in run.notes],
-        "illustrative": isinstance(run.district, District),
+        "illustrative": isinstance(run.district, District) and run.district.illustrative,
         "shortfall": shortfall_context(res.kpis),
     }
 

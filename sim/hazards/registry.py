@@ -60,8 +60,8 @@ class BuildContext:
 
     @property
     def has_terrain(self) -> bool:
-        """True for a district model (terrain, river, dikes, land cover, facilities)."""
-        return isinstance(self.district, District)
+        """True for a district model with terrain (a DEM and land cover on one grid)."""
+        return isinstance(self.district, District) and self.district.terrain is not None
 
     def fail(self, field_: str, message: str) -> InputError:
         """An InputError about ``field_`` of the scenario (``file:line: field: message``)."""

@@ -60,7 +60,8 @@ def default_ignition(district: District, *, near: Sequence[float] | None = None)
     if near is None:
         forests = [f for f in district.spec.forests if f.id == "north-hills"] or district.spec.forests
         if not forests:
-            raise InputError("the district has no forest areas to ignite")
+            raise InputError("the district names no forest areas to start a default fire in: give "
+                             "[[hazards.fire.ignitions]] with at = [lon, lat] or site = a facility id")
         near = np.asarray(forests[0].polygon).mean(axis=0)
     x, y = xy_of([near], district.spec.district.crs)[0]
     xc, yc = veg.cell_centres()

@@ -35,6 +35,8 @@ import numpy as np
 from network.checks import finite, positive
 from network.errors import InputError
 
+from .model import DesignHydrograph
+
 #: return periods the curve covers (years): outside it the curve is an extrapolation
 RETURN_PERIOD_RANGE = (2.0, 200.0)
 #: the warning stage at Dufengkeng (m)
@@ -293,3 +295,59 @@ def stage_frequency(return_periods_years, regime: str = "regulated") -> np.ndarr
     """Peak stages (m) of a set of return periods."""
     model = dufengkeng()
     return np.array([model.peak_stage(positive("return period", t), regime) for t in np.atleast_1d(return_periods_years)])
+
+
+@dataclass(frozen=True)
+class StageFrequency:
+    """A gauge's peak stage of each return period, from a planner's table (a district from real
+    data), and the shape of its design floods.
+
+    Between the table's return periods the peak stage is interpolated linearly in the Gumbel
+    reduced variate (a straight line on Gumbel probability paper); beyond them the end segments
+    are extended, within :data:`RETURN_PERIOD_RANGE`. A design flood rises from
+    ``base_stage_m`` to that peak in ``rise_h`` and falls back in ``recession_h``, gamma-shaped
+    (:class:`.model.DesignHydrograph`). The table is the river as it is today: there is no
+    reservoir model, so only the ``regulated`` (today's) regime exists.
+    """
+
+    return_periods_years: tuple[float, ...]
+    peak_stages_m: tuple[float, ...]
+    base_stage_m: float
+    rise_h: float = 36.0
+    recession_h: float = 34.0
+
+    @classmethod
+    def of_gauge(cls, gauge) -> StageFrequency | None:
+        """The table of a district's gauge (:class:`network.district_spec.Gauge`), or None without one."""
+        if not gauge.stage_frequency:
+            return None
+        pts = sorted((float(t), float(h)) for t, h in gauge.stage_frequency.items())
+        base = gauge.base_stage_m if gauge.base_stage_m is not None else gauge.warning_stage_m - 1.0
+        return cls(tuple(t for t, _ in pts), tuple(h for _, h in pts), float(base), gauge.rise_h, gauge.recession_h)
+
+    def peak_stage(self, return_period_years: float) -> float:
+        """The peak stage (m) of a return period."""
+        y = float(gumbel_variate(check_return_period(return_period_years)))
+        ys = gumbel_variate(np.array(self.return_periods_years))
+        hs = np.array(self.peak_stages_m)
+        k = int(np.clip(np.searchsorted(ys, y) - 1, 0, len(ys) - 2))
+        return float(hs[k] + (hs[k + 1] - hs[k]) * (y - ys[k]) / (ys[k + 1] - ys[k]))
+
+    def design(self, return_period_years: float, regime: str = "regulated", start_s: float = 0.0):
+        """The design flood of a return period as a stage hydrograph."""
+        if _regime(regime) != "regulated":
+            raise InputError("regime: the gauge's stage-frequency table is the river as it is today; "
+                             "'natural' needs the built-in reservoir model")
+        peak = self.peak_stage(return_period_years)
+        return DesignHydrograph(self.base_stage_m, max(peak, self.base_stage_m), self.rise_h * 3600.0,
+                                self.recession_h * 3600.0, start_s=finite("start_s", start_s))
+
+
+def gauge_design_floods(gauge):
+    """``design(return_period_years, regime, start_s)`` for a district's gauge, and its rise (h):
+    the gauge's own stage-frequency table, or the Dufengkeng chain (the built-in model)."""
+    table = StageFrequency.of_gauge(gauge)
+    if table is not None:
+        return table.design, table.rise_h
+    return (lambda t, regime="regulated", start_s=0.0: design_flood(t, regime=regime, start_s=start_s)), \
+        dufengkeng().shape.rise_h

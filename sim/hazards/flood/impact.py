@@ -217,7 +217,7 @@ def _fingerprint(flood: RiverFlood) -> str:
     fp = getattr(tn, "_risk_fingerprint", None)
     if fp is None:
         h = hashlib.sha256()
-        for a in (tn.z, tn.crest, tn.offset, tn.seeds, tn.pt_cell, np.asarray(flood.net.population, float)):
+        for a in (tn.z, tn.crest, tn.offset, tn.seeds, tn.pt_cell, tn.pt_raise, np.asarray(flood.net.population, float)):
             h.update(np.ascontiguousarray(a).tobytes())
         fp = tn._risk_fingerprint = h.hexdigest()
     return fp
@@ -260,7 +260,8 @@ def annual_risk(flood: RiverFlood, *, exposed_share: float = 1.0,
     for t in periods:
         key = (_fingerprint(flood), flood.engine, regime, t)
         if key not in _EVENT_DEATHS:
-            event = flood.with_hydrograph(design_flood(t, regime=regime), breaches=[])
+            design = flood.design_floods or (lambda t_, regime_: design_flood(t_, regime=regime_))
+            event = flood.with_hydrograph(design(t, regime), breaches=[])
             hyd = event.hydrograph
             fraction, _ = node_mortality(event.node_hazard([hyd.start_s, hyd.end_s]))
             _EVENT_DEATHS[key] = float((pop * fraction).sum())

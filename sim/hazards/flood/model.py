@@ -541,6 +541,26 @@ class _Terrain:
         self._cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self._pt_cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self._sample_network(net, edge_step_m)
+        self.pt_raise = self._bridge_decks()
+
+    def _bridge_decks(self) -> np.ndarray:
+        """How far each node and edge point stands above its cell's ground: a road point in the
+        river's channel is on a bridge, whose deck is taken at the bank's ground: the highest ground
+        around the nearest cell outside the channel (so a bank cell the DEM's resampling has half
+        cut into does not set it; docs/references/hazards.md §1.3); 0 everywhere else. A road in
+        the channel is wet only when the water stands above that deck — not from the base flow."""
+        z2 = self.z.reshape(self.shape)
+        channel = self.seeds.reshape(self.shape) | ~np.isfinite(z2)
+        out = np.zeros(len(self.pt_cell))
+        if channel.all() or not channel.any():
+            return out
+        rows, cols = ndimage.distance_transform_edt(channel, return_distances=False, return_indices=True)
+        around = ndimage.maximum_filter(np.where(channel, -np.inf, z2), size=3)
+        bank = around[rows, cols].ravel()
+        on = (self.pt_cell >= 0) & self.seeds[np.maximum(self.pt_cell, 0)]
+        cell = self.pt_cell[on]
+        out[on] = np.maximum(bank[cell] - self.z[cell], 0.0)
+        return out
 
     @staticmethod
     def _read_grids(net, dem, channel) -> tuple[Raster, Any, np.ndarray]:
@@ -691,7 +711,7 @@ class _Terrain:
             inside = self.pt_cell >= 0
             ep = np.full(len(self.pt_cell), np.inf)
             fp = np.full(len(self.pt_cell), np.inf)
-            ep[inside] = e[self.pt_cell[inside]]
+            ep[inside] = e[self.pt_cell[inside]] + self.pt_raise[inside]   # a bridge deck stands above its cell
             fp[inside] = fill[self.pt_cell[inside]]
             ep[~np.isfinite(ep)] = np.inf
             self._pt_cache[key] = (ep, fp)
@@ -742,6 +762,9 @@ class RiverFlood(Hazard):
         Grid of times on which first-flood times are bracketed before bisection.
     warning_stage_m
         The gauge's warning stage, reported by :meth:`indicators` (optional).
+    design_floods
+        ``design(return_period_years, regime)`` giving the gauge's design flood of a return
+        period, for the annual risk (default: the Dufengkeng chain of :mod:`.frequency`).
 
     Raises
     ------
@@ -758,8 +781,8 @@ class RiverFlood(Hazard):
     #: which flood engine: the connected fill here, the 2-D solver in :mod:`.two_d`
     engine = "fill"
     #: attributes a flood of :meth:`with_hydrograph` shares with this one (the terrain work)
-    _shared: tuple[str, ...] = ("net", "affected_depth_m", "lethal_depth_m", "warning_lead_s", "time_step_s",
-                                "ponding", "_terrain", "warning_stage_m")
+    _shared: tuple[str, ...] = ("net", "design_floods", "affected_depth_m", "lethal_depth_m", "warning_lead_s",
+                                "time_step_s", "ponding", "_terrain", "warning_stage_m")
 
     def __init__(
         self,
@@ -780,8 +803,12 @@ class RiverFlood(Hazard):
         edge_step_m: float | None = None,
         time_step_s: float = 300.0,
         warning_stage_m: float | None = None,
+        design_floods: Any = None,
     ) -> None:
         self.net = net
+        # design(return_period_years, regime) -> hydrograph of the river's gauge (annual risk);
+        # None: the Dufengkeng chain of .frequency
+        self.design_floods = design_floods
         self.warning_stage_m = None if warning_stage_m is None else finite("warning_stage_m", warning_stage_m)
         self.affected_depth_m = finite("affected_depth_m", affected_depth_m)
         self.lethal_depth_m = finite("lethal_depth_m", lethal_depth_m)

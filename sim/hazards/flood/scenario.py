@@ -20,7 +20,7 @@ from network.raster import Raster
 from network.terrain import LandCover, xy_of
 
 from ..registry import BuildContext, HazardType
-from .frequency import design_flood, dufengkeng
+from .frequency import gauge_design_floods
 from .model import Breach, Dike, Hydrograph, RiverFlood
 from .two_d import RiverFlood2D, manning_from_landcover
 
@@ -153,10 +153,11 @@ def river_flood(
     crs = spec.district.crs
     river_xy, gauge_chainage = river_geometry(district)
     warning = spec.river.gauge.warning_stage_m
+    design, rise_h = gauge_design_floods(spec.river.gauge)
+    kwargs.setdefault("design_floods", design)
     if hydrograph is None:
-        rise_s = dufengkeng().shape.rise_h * 3600.0
-        start_s = 0.0 if peak_time_h is None else finite("peak_time_h", peak_time_h) * 3600.0 - rise_s
-        hydrograph = design_flood(return_period_years, regime=regime, start_s=start_s)
+        start_s = 0.0 if peak_time_h is None else finite("peak_time_h", peak_time_h) * 3600.0 - rise_h * 3600.0
+        hydrograph = design(return_period_years, regime, start_s)
     dikes = district_dikes(district, dike_crest_offset_m)
     if surface_slope_m_per_km is None:
         surface_slope_m_per_km = spec.river.surface_slope_m_per_km
@@ -249,6 +250,12 @@ class FloodSection(StrictModel):
 def build_flood(f: FloodSection, ctx: BuildContext) -> RiverFlood:
     """The section's flood on the scenario's district (breaches checked against its dikes)."""
     district = ctx.district
+    if district.spec.river is None:
+        raise ctx.fail("hazards.flood", "the district has no river: give [water] (rivers, channel_width_m, "
+                       "[water.gauge]) in its manifest (docs/manifest.md)")
+    if f.hydrograph is None and not district.spec.river.gauge.stage_frequency and district.inputs is not None:
+        raise ctx.fail("hazards.flood.return_period_years", "the district's gauge has no stage_frequency table "
+                       "([water.gauge] in its manifest): give one, or a hydrograph file here")
     dikes = {d.id for d in district.spec.dikes}
     breaches = []
     for i, b in enumerate(f.breaches):

@@ -176,8 +176,10 @@ class FloodRecord:
         da = self.depth[a, cols].astype(np.float64)
         return da if w == 0.0 else da + w * (self.depth[b, cols] - da)
 
-    def first_time(self, depth_m: float, columns: np.ndarray) -> np.ndarray:
-        """First time each of ``columns`` reaches ``depth_m`` (linear between frames; +inf never)."""
+    def first_time(self, depth_m: float | np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """First time each of ``columns`` reaches ``depth_m`` (one for all, or one per column;
+        linear between frames; +inf never)."""
+        depth_m = np.broadcast_to(np.asarray(depth_m, np.float64), (len(columns),))
         d = self.depth[:, columns]
         reached = d >= depth_m
         hit = reached.any(axis=0)
@@ -190,7 +192,7 @@ class FloodRecord:
         inner = kk > 0
         j, kk = j[inner], kk[inner]
         d0, d1 = d[kk - 1, j].astype(np.float64), d[kk, j].astype(np.float64)
-        frac = np.clip((depth_m - d0) / np.maximum(d1 - d0, 1e-12), 0.0, 1.0)
+        frac = np.clip((depth_m[j] - d0) / np.maximum(d1 - d0, 1e-12), 0.0, 1.0)
         out[j] = t[kk - 1] + frac * (t[kk] - t[kk - 1])
         return out
 
@@ -440,7 +442,7 @@ class RiverFlood2D(RiverFlood):
         tn = self._terrain
         pts, cols = self._point_columns()
         d = np.zeros(len(tn.pt_cell))
-        d[pts] = self.record.depth_at(float(time_s), cols)
+        d[pts] = np.maximum(self.record.depth_at(float(time_s), cols) - tn.pt_raise[pts], 0.0)   # bridge decks
         n = tn.n_nodes
         return d[:n], np.maximum.reduceat(d[n:], tn.edge_starts)
 
@@ -448,7 +450,7 @@ class RiverFlood2D(RiverFlood):
         """:meth:`network_depths` read from the full depth raster (for checks)."""
         tn = self._terrain
         grid = np.nan_to_num(self.depth(time_s).values).reshape(-1)
-        d = np.where(tn.pt_cell >= 0, grid[np.maximum(tn.pt_cell, 0)], 0.0)
+        d = np.where(tn.pt_cell >= 0, np.maximum(grid[np.maximum(tn.pt_cell, 0)] - tn.pt_raise, 0.0), 0.0)
         n = tn.n_nodes
         return d[:n], np.maximum.reduceat(d[n:], tn.edge_starts)
 
@@ -471,7 +473,7 @@ class RiverFlood2D(RiverFlood):
             pts, cols = self._point_columns()
             nodes = pts < n
             first = np.full(n, np.inf)
-            first[pts[nodes]] = self.record.first_time(max(d, 1e-3), cols[nodes])
+            first[pts[nodes]] = self.record.first_time(max(d, 1e-3) + self._terrain.pt_raise[pts[nodes]], cols[nodes])
             first.flags.writeable = False
             self._first2d[d] = first
         return self._first2d[d]
@@ -484,8 +486,9 @@ class RiverFlood2D(RiverFlood):
         pts, cols = self._point_columns()
         nodes = pts < n
         speed, hv = np.zeros(n), np.zeros(n)
-        speed[pts[nodes]] = rec.max_speed[cols[nodes]]
-        hv[pts[nodes]] = rec.max_hv[cols[nodes]]
+        deck = self._terrain.pt_raise[pts[nodes]] == 0     # the river under a bridge does not flow across its deck
+        speed[pts[nodes][deck]] = rec.max_speed[cols[nodes][deck]]
+        hv[pts[nodes][deck]] = rec.max_hv[cols[nodes][deck]]
         return speed, hv
 
     def indicators(self, times_s: Sequence[float]) -> dict[str, Any]:
