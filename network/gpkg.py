@@ -1,5 +1,6 @@
-"""The road network as a GeoPackage a GIS opens layer by layer: ``roads`` (one line per road
-segment, its directions as an attribute) and ``nodes`` (points), in the network's CRS.
+"""GeoPackages a GIS opens layer by layer: the road network (``roads``, one line per road
+segment with its directions as an attribute, and ``nodes``, in the network's CRS), and a run's
+map layers (:func:`save_feature_layers`: one layer per kind and geometry type).
 
 GeoJSON keeps edges and nodes in one collection (told apart by ``kind``) and every two-way road
 twice; a GeoPackage, like a Shapefile, wants one geometry type per layer, and a planner wants
@@ -9,13 +10,16 @@ one segment with ``directions = "both"``; an edge without its twin is ``"forward
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyogrio
 import shapely
+import shapely.geometry
 
 from .errors import InputError
 from .model import RoadNetwork
@@ -96,3 +100,68 @@ def save_gpkg(net: RoadNetwork, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _field_array(values: list[Any]) -> np.ndarray:
+    """One attribute column: numbers as float (missing: NaN), anything else as text."""
+    if all(v is None or (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+           for v in values):
+        return np.array([np.nan if v is None else float(v) for v in values], np.float64)
+    return np.array([None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                     for v in values], object)
+
+
+def save_feature_layers(layers: dict[str, list[dict]], path: str | Path, *, crs: str = "EPSG:4326") -> Path:
+    """Write GeoJSON-like features to a GeoPackage, one layer per name and geometry type.
+
+    A layer whose features mix geometry types (flood depth bands as polygons, a plume's centre
+    line) is split into ``NAME_polygons``, ``NAME_lines``, ``NAME_points``: a GeoPackage layer,
+    like a Shapefile, holds one type. Properties become fields (numbers as reals, the rest as
+    text; lists and objects as JSON). Written through a temporary file beside ``path``, so a
+    failure leaves nothing half-written; empty layers are left out.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist or the file cannot be written.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: cannot write the GeoPackage: folder {path.parent} does not exist")
+    out: list[tuple[str, str, np.ndarray, dict[str, np.ndarray]]] = []
+    for name, features in layers.items():
+        by_type: dict[str, list[tuple[Any, dict]]] = {}
+        for f in features:
+            geom = shapely.geometry.shape(f["geometry"])
+            kind = _GEOMETRY_KIND[geom.geom_type]
+            by_type.setdefault(kind, []).append((geom, f.get("properties") or {}))
+        for kind, items in by_type.items():
+            geoms = [shapely.multipolygons([g]) if g.geom_type == "Polygon" else
+                     shapely.multilinestrings([g]) if g.geom_type == "LineString" else g for g, _ in items] \
+                if kind != "points" else [g for g, _ in items]
+            keys = list(dict.fromkeys(k for _, p in items for k in p))
+            fields = {k: _field_array([p.get(k) for _, p in items]) for k in keys}
+            layer = name if len(by_type) == 1 else f"{name}_{kind}"
+            out.append((layer, _OGR_TYPE[kind], np.array(geoms, object), fields))
+    fd, tmp = tempfile.mkstemp(prefix=".layers-", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # GDAL creates the file itself
+    try:
+        for i, (layer, gtype, geoms, fields) in enumerate(out):
+            pyogrio.raw.write(tmp, shapely.to_wkb(geoms), list(fields.values()), list(fields), layer=layer,
+                              driver="GPKG", geometry_type=gtype, crs=crs, append=i > 0)
+        if out:
+            os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write the GeoPackage ({exc})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+#: shapely geometry type -> the part of a layer it goes to, and that part's OGR type
+_GEOMETRY_KIND = {"Point": "points", "MultiPoint": "points", "LineString": "lines", "MultiLineString": "lines",
+                  "Polygon": "polygons", "MultiPolygon": "polygons"}
+_OGR_TYPE = {"points": "Point", "lines": "MultiLineString", "polygons": "MultiPolygon"}

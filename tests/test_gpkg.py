@@ -72,3 +72,26 @@ def test_cli_exports_a_gpkg(tmp_path, capsys):
     out = tmp_path / "r.gpkg"
     assert main(["network", "export", "--format", "gpkg", "--source", str(OSM), "--out", str(out), "--json"]) == 0
     assert {n for n, _ in pyogrio.list_layers(out)} == {"roads", "nodes"}
+
+
+def test_feature_layers_split_by_geometry_type_and_keep_fields(tmp_path):
+    """Mixed geometry types go to one layer each (a GeoPackage layer holds one); numbers stay
+    numbers, lists become JSON text, and each layer has the fields of its own features."""
+    from network.gpkg import save_feature_layers
+
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    feats = [{"type": "Feature", "geometry": square, "properties": {"depth": 1.5, "band": "deep"}},
+             {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
+              "properties": {"band": "axis", "teams": [1, 2]}}]
+    pts = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [0.5, 0.5]}, "properties": {"n": 3}}]
+    path = save_feature_layers({"hazard": feats, "sites": pts}, tmp_path / "run.gpkg")
+    assert dict(pyogrio.list_layers(path)) == {"hazard_polygons": "MultiPolygon", "hazard_lines": "MultiLineString",
+                                               "sites": "Point"}
+    meta, _, geom, fields = pyogrio.raw.read(path, layer="hazard_lines")
+    f = dict(zip(meta["fields"], fields))
+    assert meta["crs"] == "EPSG:4326" and f["band"][0] == "axis" and f["teams"][0] == "[1, 2]"
+    assert "depth" not in f                                  # each layer has the fields its features have
+    meta, _, geom, fields = pyogrio.raw.read(path, layer="hazard_polygons")
+    assert dict(zip(meta["fields"], fields))["depth"][0] == 1.5
+    assert shapely.from_wkb(geom[0]).area == pytest.approx(1.0)
+    assert not list(tmp_path.glob(".layers-*"))

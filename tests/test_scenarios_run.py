@@ -72,6 +72,16 @@ def test_run_builtin_end_to_end_writes_every_file(tmp_path, district):
     assert hazard["features"] and all(f["properties"]["hazard"] == "fire" for f in hazard["features"])
     burned = [f for f in hazard["features"] if f["properties"].get("state") == "burned"]
     assert burned and burned[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    # the same map layers in one GeoPackage, a layer per kind (what QGIS opens)
+    import pyogrio
+
+    layers = dict((n, t) for n, t in pyogrio.list_layers(out / "run.gpkg"))
+    assert {"team_bases", "warehouses", "shelters", "groups"} <= set(layers) and layers["groups"] == "Point"
+    fire_layers = [n for n in layers if n.startswith("hazard_fire")]
+    assert fire_layers and sum(pyogrio.read_info(out / "run.gpkg", layer=n)["features"] for n in fire_layers) == \
+        len(hazard["features"])
+    assert pyogrio.read_info(out / "run.gpkg", layer="shelters")["features"] == \
+        sum(1 for f in plan["features"] if f["properties"].get("facility") == "shelter")
     # the report side (figures + HTML) when scenarios.reports.report is installed
     if (Path(__file__).parents[1] / "scenarios" / "report.py").exists():
         for stem in ("map", "relief_time", "timeline", "teams_gantt"):

@@ -1,4 +1,4 @@
-"""Files of a scenario run: kpis.json, groups.csv, events.csv, plan.geojson, hazard.geojson.
+"""Files of a scenario run: kpis.json, groups.csv, events.csv, plan.geojson, hazard.geojson, run.gpkg.
 
 Everything is written into a scratch folder beside the target and moved into it at the end, so
 an error never leaves a half-written output folder. The HTML report and figures
@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from network.gpkg import save_feature_layers
 from network.hazard import HazardModelWarning
 from network.jsonsafe import json_safe
 from scenarios.core.naming import slug
@@ -26,7 +27,7 @@ from .staging import staged_dir
 from .tables import compare_table, run_labels
 
 #: the data files of one run (the report adds report.html and the figures)
-RUN_FILES = ("kpis.json", "groups.csv", "events.csv", "plan.geojson", "hazard.geojson")
+RUN_FILES = ("kpis.json", "groups.csv", "events.csv", "plan.geojson", "hazard.geojson", "run.gpkg")
 
 
 # ---------------------------------------------------------------------------------- one run
@@ -47,12 +48,10 @@ def run_summary(run: ScenarioRun) -> dict[str, Any]:
 def write_groups_csv(run: ScenarioRun, path: Path) -> Path:
     """One row per affected or threatened group, with its place and township."""
     net = run.network
-    names = net.zone_names or ()
     rows = []
     for g in run.result.groups:
         node = int(g["node"])
-        zone = int(net.zone[node]) if net.zone is not None else -1
-        zh, en = names[zone] if 0 <= zone < len(names) else ("", "")
+        zh, en = _township(net, node)
         rows.append({**g, "lon": round(float(net.lon[node]), 6), "lat": round(float(net.lat[node]), 6),
                      "township_zh": zh, "township_en": en})
     keys = list(rows[0]) if rows else ["group", "node", "people", "lon", "lat", "township_zh", "township_en"]
@@ -61,6 +60,13 @@ def write_groups_csv(run: ScenarioRun, path: Path) -> Path:
         w.writeheader()
         w.writerows(rows)
     return path
+
+
+def _township(net, node: int) -> tuple[str, str]:
+    """The Chinese and English names of a node's township ("" outside every one)."""
+    names = net.zone_names or ()
+    zone = int(net.zone[node]) if net.zone is not None else -1
+    return names[zone] if 0 <= zone < len(names) else ("", "")
 
 
 def write_plan_geojson(run: ScenarioRun, path: Path) -> Path:
@@ -107,6 +113,7 @@ def write_run_files(folder: Path, run: ScenarioRun) -> dict[str, Path]:
     out["events.csv"] = run.result.events_to_csv(folder / "events.csv")
     out["plan.geojson"] = write_plan_geojson(run, folder / "plan.geojson")
     out["hazard.geojson"] = write_hazard_geojson(run, folder / "hazard.geojson")
+    out["run.gpkg"] = write_run_gpkg(run, folder / "run.gpkg", out["plan.geojson"], out["hazard.geojson"])
     return out
 
 
@@ -149,3 +156,28 @@ def write_compare_outputs(out_dir: Path, runs: Sequence[Any], *, lang: str = "zh
             write_compare_report(scratch, runs, lang=lang)
         names = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
     return names
+
+
+def write_run_gpkg(run: ScenarioRun, path: Path, plan_geojson: Path, hazard_geojson: Path) -> Path:
+    """The run's map layers in one GeoPackage (WGS 84): the plan's facilities, one layer per kind
+    (team bases, warehouses, shelters, supply assignments), each hazard's footprint, and the
+    groups of people with their relief."""
+    layers: dict[str, list[dict]] = {}
+    for f in json.loads(plan_geojson.read_text(encoding="utf-8"))["features"]:
+        layers.setdefault(_plural(str(f["properties"].get("facility", "facility"))), []).append(f)
+    for f in json.loads(hazard_geojson.read_text(encoding="utf-8"))["features"]:
+        layers.setdefault(f"hazard_{f['properties'].get('hazard', 'other')}", []).append(f)
+    net = run.network
+    groups = []
+    for g in run.result.groups:
+        node = int(g["node"])
+        zh, en = _township(net, node)
+        groups.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [
+            float(net.lon[node]), float(net.lat[node])]}, "properties": {**g, "township_zh": zh, "township_en": en}})
+    if groups:
+        layers["groups"] = groups
+    return save_feature_layers(layers, path)
+
+
+def _plural(kind: str) -> str:
+    return kind if kind.endswith("s") else f"{kind}s"
