@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy import ndimage
 from scipy.spatial import ConvexHull
 
 from .district_model import District
@@ -113,7 +114,12 @@ class _Facilities(_Strict):
 class _Admin(_Strict):
     units: str
     name_field: str = "name"
+    name_en_field: str | None = None     # an English name beside name_field's (default: the same)
     kind_field: str | None = None
+
+
+class _Forests(_Strict):
+    file: str                        # named forest areas (polygons with id, name): where fires start, drills name
 
 
 class _Landcover(_Strict):
@@ -133,6 +139,7 @@ class ManifestSpec(_Strict):
     water: WaterSection | None = None
     facilities: _Facilities | None = None
     admin: _Admin | None = None
+    forests: _Forests | None = None
     supply_sources: list[SupplySourceSpec] = []
     relief_craft: list[ReliefCraftSpec] = []
 
@@ -253,6 +260,8 @@ def _named_files(spec: ManifestSpec) -> list[tuple[str, str]]:
         out.append(("facilities.file", spec.facilities.file))
     if spec.admin:
         out.append(("admin.units", spec.admin.units))
+    if spec.forests:
+        out.append(("forests.file", spec.forests.file))
     return out
 
 
@@ -282,7 +291,7 @@ def _load(path: str, _signature: tuple) -> District:
         zone, names = zones_from_units(net, units, spec.admin.name_field)
         kinds = _unit_kinds(units, spec.admin, names, fallbacks)
         net = net.with_node_values(zone=zone)
-        zone_names = tuple((n, n) for n in names)
+        zone_names = tuple(zip(names, _english_names(units, spec.admin, names)))
     else:
         missing.append("admin: no admin units — the whole network is one zone in reports")
         net = net.with_node_values(zone=np.zeros(net.n_nodes, np.int64))
@@ -331,6 +340,7 @@ def _load(path: str, _signature: tuple) -> District:
             "district": _info(net, name_zh, name_en),
             "townships": _townships(net, zone_names, kinds),
             "river": river, "dikes": dikes, "facilities": facilities, "shelters": shelters,
+            "forests": _forests(file(spec.forests.file, "forests.file")) if spec.forests else [],
             "supply_sources": spec.supply_sources, "relief_craft": spec.relief_craft,
         })
     except ValidationError as exc:
@@ -361,6 +371,39 @@ def _unit_kinds(units, admin: _Admin, names: list[str], fallbacks: list[str]) ->
                              f"{', '.join(TOWNSHIP_KINDS)}, found {k!r}")
         by_name.setdefault(f"unit {i}" if n is None else str(n), kind)
     return [by_name[n] for n in names]
+
+
+def _english_names(units, admin: _Admin, names: list[str]) -> list[str]:
+    """Each zone's English name (its first unit's ``name_en_field``), or its name."""
+    if admin.name_en_field is None:
+        return list(names)
+    if admin.name_en_field not in units.fields:
+        raise InputError(f"{units.source}: no field {admin.name_en_field!r} (admin.name_en_field; fields there: "
+                         f"{sorted(units.fields)})")
+    english: dict[str, str] = {}
+    for i, (n, en) in enumerate(zip(units.fields[admin.name_field], units.fields[admin.name_en_field])):
+        english.setdefault(f"unit {i}" if n is None else str(n), str(en) if en else "")
+    return [english.get(n) or n for n in names]
+
+
+def _forests(path: Path) -> list[dict[str, Any]]:
+    """Named forest areas from a polygon layer (``id``, ``name`` or ``name_zh``/``name_en``)."""
+    layer = read_layer(path, what="forests", crs="EPSG:4326")
+    f = layer.fields
+    out = []
+    for i, geom in enumerate(layer.geometry):
+        if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InputError(f"{path}: feature {i}: a forest area is a polygon")
+        poly = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+
+        def get(name: str) -> str:
+            return str(f[name][i]) if name in f and f[name][i] is not None else ""
+
+        fid = get("id") or f"forest-{i}"
+        out.append({"id": fid, "name_zh": get("name_zh") or get("name") or fid,
+                    "name_en": get("name_en") or get("name") or fid,
+                    "polygon": [tuple(p) for p in np.asarray(poly.exterior.coords)[:-1, :2].tolist()]})
+    return out
 
 
 def _info(net: RoadNetwork, name_zh: str, name_en: str) -> dict[str, Any]:
@@ -415,6 +458,12 @@ def _dem(path: Path, net: RoadNetwork, cell_m: float) -> Raster:
     if not inside.all():
         raise InputError(f"{path}: the DEM does not cover {int((~inside).sum()):,} of the {net.n_nodes:,} road nodes "
                          "(or has no data there)")
+    # the grid's margin beyond the file's edge takes the nearest height, so a node at the edge
+    # still has four neighbours to interpolate between
+    missing = ~np.isfinite(dem.values)
+    if missing.any():
+        rows, cols = ndimage.distance_transform_edt(missing, return_distances=False, return_indices=True)
+        dem = dem.like(dem.values[rows, cols])
     return dem
 
 

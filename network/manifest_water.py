@@ -187,9 +187,8 @@ def _dikes(path: Path, river: PolylineIndex, gauge_chainage: float, slope_m_per_
         if not np.isfinite(crest):
             raise InputError(f"{where}: crest_m: expected a number, found {f['crest_m'][i]!r}")
         ll = np.asarray(geom.coords, float)[:, :2]
-        mid = geom.interpolate(0.5, normalized=True)
-        mx, my = to_projected(np.array([mid.x]), np.array([mid.y]), crs)
-        _, s = river.query(mx, my)
+        mid = shapely.LineString(np.column_stack(to_projected(ll[:, 0], ll[:, 1], crs))).interpolate(0.5, normalized=True)
+        _, s = river.query(np.array([mid.x]), np.array([mid.y]))       # the midpoint in metres, not degrees
         name = str(f["name"][i]) if "name" in f and f["name"][i] else fid
         years = _optional(f, "standard_years", i)
         out.append(Dike(id=fid, name_zh=name, name_en=name, line=[tuple(p) for p in ll.tolist()],

@@ -50,6 +50,25 @@ def district_check(manifest: ManifestArg, as_json: JsonOpt = False) -> None:
         out_console.print(f"[yellow]注意 / note:[/yellow] {line}")
 
 
+def district_export(
+    out: Annotated[Path, out_option("a new (or empty) folder for the layers and the manifest")],
+    spec: Annotated[Path | None, typer.Argument(help="district spec file; default the built-in Changjiang district")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a generated district (default the built-in one) as a manifest over its layers — the
+    template of a district from real data. 导出区县数据清单及图层。"""
+    # deferred: writing GeoTIFFs imports rasterio
+    from network.district import load_district
+    from scenarios.core.district_export import export_manifest
+
+    manifest = export_manifest(load_district(spec), out)
+    files = sorted(str(p) for p in manifest.parent.iterdir())
+    if as_json:
+        print_json({"manifest": str(manifest), "files": files})
+    else:
+        out_console.print(f"数据清单已导出 / manifest written: {manifest}")
+
+
 def district_map(
     manifest: ManifestArg,
     out: Annotated[Path, out_option("the map file, .png or .svg")],
@@ -74,4 +93,5 @@ def register(app: typer.Typer) -> None:
                                no_args_is_help=True)
     district_app.command("check")(district_check)
     district_app.command("map")(district_map)
+    district_app.command("export")(district_export)
     app.add_typer(district_app, name="district")
