@@ -84,22 +84,8 @@ def save_gpkg(net: RoadNetwork, path: str | Path) -> Path:
         "zone_zh": np.array([names[z][0] if 0 <= z < len(names) else "" for z in zone], object),
         "zone_en": np.array([names[z][1] if 0 <= z < len(names) else "" for z in zone], object),
     }
-    fd, tmp = tempfile.mkstemp(prefix=".roads-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # GDAL creates the file itself
-    try:
-        for layer, geom, fields, gtype in (("roads", lines, roads, "LineString"),
-                                           ("nodes", shapely.points(net.x, net.y), nodes, "Point")):
-            pyogrio.raw.write(tmp, shapely.to_wkb(geom), list(fields.values()), list(fields), layer=layer,
-                              driver="GPKG", geometry_type=gtype, crs=net.crs, append=layer != "roads")
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"{path}: cannot write the GeoPackage ({exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return _write_layers(path, [("roads", "LineString", lines, roads),
+                                ("nodes", "Point", shapely.points(net.x, net.y), nodes)], net.crs, ".roads-")
 
 
 def _field_array(values: list[Any]) -> np.ndarray:
@@ -123,7 +109,7 @@ def save_feature_layers(layers: dict[str, list[dict]], path: str | Path, *, crs:
     Raises
     ------
     InputError
-        When the folder does not exist or the file cannot be written.
+        When the folder does not exist, there is no feature at all, or the file cannot be written.
     """
     path = Path(path)
     if not path.parent.is_dir():
@@ -143,15 +129,23 @@ def save_feature_layers(layers: dict[str, list[dict]], path: str | Path, *, crs:
             fields = {k: _field_array([p.get(k) for _, p in items]) for k in keys}
             layer = name if len(by_type) == 1 else f"{name}_{kind}"
             out.append((layer, _OGR_TYPE[kind], np.array(geoms, object), fields))
-    fd, tmp = tempfile.mkstemp(prefix=".layers-", suffix=".gpkg", dir=path.parent)
+    if not out:
+        raise InputError(f"{path}: no features to write")
+    return _write_layers(path, out, crs, ".layers-")
+
+
+def _write_layers(path: Path, layers: list[tuple[str, str, np.ndarray, dict[str, np.ndarray]]], crs: str,
+                  prefix: str) -> Path:
+    """``(name, OGR geometry type, geometries, fields)`` layers into one GeoPackage, through a
+    temporary file beside ``path`` (a failure leaves nothing half-written)."""
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".gpkg", dir=path.parent)
     os.close(fd)
     os.unlink(tmp)  # GDAL creates the file itself
     try:
-        for i, (layer, gtype, geoms, fields) in enumerate(out):
+        for i, (layer, gtype, geoms, fields) in enumerate(layers):
             pyogrio.raw.write(tmp, shapely.to_wkb(geoms), list(fields.values()), list(fields), layer=layer,
                               driver="GPKG", geometry_type=gtype, crs=crs, append=i > 0)
-        if out:
-            os.replace(tmp, path)
+        os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise InputError(f"{path}: cannot write the GeoPackage ({exc})") from None

@@ -113,7 +113,9 @@ def write_run_files(folder: Path, run: ScenarioRun) -> dict[str, Path]:
     out["events.csv"] = run.result.events_to_csv(folder / "events.csv")
     out["plan.geojson"] = write_plan_geojson(run, folder / "plan.geojson")
     out["hazard.geojson"] = write_hazard_geojson(run, folder / "hazard.geojson")
-    out["run.gpkg"] = write_run_gpkg(run, folder / "run.gpkg", out["plan.geojson"], out["hazard.geojson"])
+    gpkg = write_run_gpkg(run, folder / "run.gpkg", out["plan.geojson"], out["hazard.geojson"])
+    if gpkg is not None:
+        out["run.gpkg"] = gpkg
     return out
 
 
@@ -158,10 +160,10 @@ def write_compare_outputs(out_dir: Path, runs: Sequence[Any], *, lang: str = "zh
     return names
 
 
-def write_run_gpkg(run: ScenarioRun, path: Path, plan_geojson: Path, hazard_geojson: Path) -> Path:
+def write_run_gpkg(run: ScenarioRun, path: Path, plan_geojson: Path, hazard_geojson: Path) -> Path | None:
     """The run's map layers in one GeoPackage (WGS 84): the plan's facilities, one layer per kind
     (team bases, warehouses, shelters, supply assignments), each hazard's footprint, and the
-    groups of people with their relief."""
+    groups of people with their relief (None, and no file, when the run has none of these)."""
     layers: dict[str, list[dict]] = {}
     for f in json.loads(plan_geojson.read_text(encoding="utf-8"))["features"]:
         layers.setdefault(_plural(str(f["properties"].get("facility", "facility"))), []).append(f)
@@ -176,7 +178,7 @@ def write_run_gpkg(run: ScenarioRun, path: Path, plan_geojson: Path, hazard_geoj
             float(net.lon[node]), float(net.lat[node])]}, "properties": {**g, "township_zh": zh, "township_en": en}})
     if groups:
         layers["groups"] = groups
-    return save_feature_layers(layers, path)
+    return save_feature_layers(layers, path) if layers else None
 
 
 def _plural(kind: str) -> str:
