@@ -65,11 +65,41 @@ class Township(StrictModel):
     street_angle_deg: float = 0.0
 
 
+class RatingSpec(StrictModel):
+    """A gauge's rating curve ``stage = datum_m + coefficient × Q^exponent`` (Q in m³/s)."""
+
+    datum_m: float
+    coefficient: float = Field(gt=0)
+    exponent: float = Field(gt=0, le=2)
+
+
+class ReservoirSpec(StrictModel):
+    """Flood storage upstream of a gauge: it holds ``share`` of the gauge's flood flow above
+    ``release_m3s`` until ``flood_storage_m3`` is full."""
+
+    share: float = Field(gt=0, le=1)
+    release_m3s: float = Field(ge=0)
+    flood_storage_m3: float = Field(gt=0)
+
+
+def _table_rises(name: str, table: dict[float, float], what: str) -> None:
+    """Two or more (return period, value) points, values rising with the return period."""
+    pts = sorted(table.items())
+    if len(pts) < 2:
+        raise ValueError(f"{name}: give the peak {what} of at least two return periods")
+    if pts[0][0] <= 1.0:
+        raise ValueError(f"{name}: return periods must exceed 1 year, found {pts[0][0]:g}")
+    if any(b[1] <= a[1] for a, b in zip(pts, pts[1:])):
+        raise ValueError(f"{name}: peak {what}s must rise with the return period")
+
+
 class Gauge(StrictModel):
     """A river gauge: location, warning stage, recorded peaks, and (for a district from real
-    data) the peak stage of each return period with the design flood's shape.
+    data) its design floods as data — either the peak stage of each return period, or a rating
+    curve with the peak discharge of each return period (and, optionally, a flood-storage
+    reservoir upstream) — with the design flood's shape.
 
-    Without ``stage_frequency`` the design floods are the Dufengkeng chain of
+    With neither table the design floods are the Dufengkeng chain of
     :mod:`sim.hazards.flood.frequency` (the built-in Changjiang model).
     """
 
@@ -79,23 +109,29 @@ class Gauge(StrictModel):
     warning_stage_m: float
     record_2016_m: float | None = None
     record_1998_m: float | None = None
-    stage_frequency: dict[float, float] = {}   # return period (years) -> peak stage (m)
-    base_stage_m: float | None = None          # stage before and after the design flood (default: warning - 1 m)
-    rise_h: float = Field(36.0, gt=0)          # design flood: hours from base to peak
-    recession_h: float = Field(34.0, gt=0)     # and from peak back to base
-    source: str = ""                           # where the stage-frequency figures come from
+    stage_frequency: dict[float, float] = {}       # return period (years) -> peak stage (m)
+    discharge_frequency: dict[float, float] = {}   # return period (years) -> natural peak discharge (m³/s)
+    rating: RatingSpec | None = None               # with discharge_frequency: stage from discharge
+    reservoir: ReservoirSpec | None = None         # with discharge_frequency: flood storage upstream
+    base_stage_m: float | None = None              # stage table: before and after the flood (default warning - 1 m)
+    base_discharge_m3s: float = Field(400.0, ge=0)  # discharge table: flow before and after the flood
+    rise_h: float = Field(36.0, gt=0)              # design flood: hours from base to peak
+    recession_h: float = Field(34.0, gt=0)         # and from peak back to base
+    source: str = ""                               # where the frequency figures come from
 
     @model_validator(mode="after")
-    def _rising_with_return_period(self):
-        """Two or more (return period, stage) points, stages rising with the return period."""
+    def _one_table(self):
+        """At most one table; a discharge table with its rating; each rising with the return period."""
+        if self.stage_frequency and self.discharge_frequency:
+            raise ValueError("give stage_frequency or discharge_frequency (with a rating), not both")
         if self.stage_frequency:
-            pts = sorted(self.stage_frequency.items())
-            if len(pts) < 2:
-                raise ValueError("stage_frequency: give the peak stage of at least two return periods")
-            if pts[0][0] <= 1.0:
-                raise ValueError(f"stage_frequency: return periods must exceed 1 year, found {pts[0][0]:g}")
-            if any(b[1] <= a[1] for a, b in zip(pts, pts[1:])):
-                raise ValueError("stage_frequency: peak stages must rise with the return period")
+            _table_rises("stage_frequency", self.stage_frequency, "stage")
+        if self.discharge_frequency:
+            _table_rises("discharge_frequency", self.discharge_frequency, "discharge")
+            if self.rating is None:
+                raise ValueError("discharge_frequency: needs a rating (datum_m, coefficient, exponent)")
+        elif self.reservoir is not None:
+            raise ValueError("reservoir: needs discharge_frequency and a rating")
         return self
 
 

@@ -320,8 +320,9 @@ def _load(path: str, _signature: tuple) -> District:
         river, dikes = water.river, water.dikes
         fallbacks.extend(water.notes)
         terrain = _with_channel(terrain, river)
-        if not river.gauge.stage_frequency:
-            fallbacks.append("water: the gauge has no stage_frequency — floods need a hydrograph file in the scenario")
+        if not (river.gauge.stage_frequency or river.gauge.discharge_frequency):
+            fallbacks.append("water: the gauge has no stage_frequency or discharge_frequency — floods need a "
+                             "hydrograph file in the scenario")
     elif spec.water is None:
         missing.append("water: no river — no flood scenario")
     sites: tuple[Site, ...] = ()

@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .district_spec import Dike, Gauge, River
+from .district_spec import Dike, Gauge, RatingSpec, ReservoirSpec, River
 from .errors import InputError
 from .geodata import read_layer
 from .geometry import PolylineIndex
@@ -44,7 +44,11 @@ class GaugeSection(BaseModel):
     location: tuple[float, float]
     warning_stage_m: float
     stage_frequency: dict[float, float] = {}
+    discharge_frequency: dict[float, float] = {}
+    rating: RatingSpec | None = None
+    reservoir: ReservoirSpec | None = None
     base_stage_m: float | None = None
+    base_discharge_m3s: float = Field(400.0, ge=0)
     rise_h: float = Field(36.0, gt=0)
     recession_h: float = Field(34.0, gt=0)
     source: str = "estimate"
@@ -107,8 +111,10 @@ def read_water(section: WaterSection, rivers: Path, dikes: Path | None, dem: Ras
         notes.append(f"water: the design floods rise from {base:g} m, 1 m below the warning stage (estimate)")
     try:
         gauge = Gauge(name_zh=g.name_zh or g.name, name_en=g.name_en or g.name, location=g.location,
-                      warning_stage_m=g.warning_stage_m, stage_frequency=g.stage_frequency, base_stage_m=base,
-                      rise_h=g.rise_h, recession_h=g.recession_h, source=g.source)
+                      warning_stage_m=g.warning_stage_m, stage_frequency=g.stage_frequency,
+                      discharge_frequency=g.discharge_frequency, rating=g.rating, reservoir=g.reservoir,
+                      base_stage_m=base, base_discharge_m3s=g.base_discharge_m3s, rise_h=g.rise_h,
+                      recession_h=g.recession_h, source=g.source)
     except ValidationError as exc:
         raise InputError(f"{manifest}: water.gauge: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     river = River(name_zh=section.name_zh or section.name, name_en=section.name_en or section.name,

@@ -45,13 +45,16 @@ def test_the_exported_manifest_reads_back_as_the_same_district(exported, distric
     assert [(f.id, len(f.polygon)) for f in m.spec.forests] == [(f.id, len(f.polygon)) for f in b.spec.forests]
     # dikes keep their gauge-equivalent crests through the crest-above-datum convention
     assert [(d.id, round(d.crest_m, 6)) for d in m.spec.dikes] == [(d.id, round(d.crest_m, 6)) for d in b.spec.dikes]
-    # the gauge's table is the chain's regulated design floods
-    from sim.hazards.flood.frequency import StageFrequency, design_flood
+    # the gauge's discharge chain goes as data: the same design floods come back, both regimes
+    from sim.hazards.flood.frequency import design_flood, gauge_design_floods
 
-    table = StageFrequency.of_gauge(m.spec.river.gauge)
-    for t in (2, 10, 50, 100, 200):
-        assert table.peak_stage(t) == pytest.approx(design_flood(t).peak_stage_m, abs=1e-3)
-    assert table.peak_stage(30) == pytest.approx(design_flood(30).peak_stage_m, abs=0.15)   # between the points
+    design, rise_h = gauge_design_floods(m.spec.river.gauge)
+    assert rise_h == 36.0
+    for t in (2, 10, 30, 50, 100, 200):
+        for regime in ("regulated", "natural"):
+            ours, theirs = design(t, regime, 3600.0), design_flood(t, regime=regime, start_s=3600.0)
+            times = np.linspace(0, 80 * 3600.0, 161)
+            assert np.allclose(ours.stage(times), theirs.stage(times), rtol=0, atol=1e-9)
 
 
 def test_a_release_runs_the_same_on_the_built_in_and_on_its_manifest(exported):

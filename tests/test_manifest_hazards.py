@@ -133,6 +133,32 @@ def test_design_floods_follow_the_gauges_table():
         table.design(50, "natural")
     with pytest.raises(Exception, match="rise with the return period"):
         Gauge(name_zh="g", name_en="g", location=(0, 0), warning_stage_m=1, stage_frequency={2: 3.0, 10: 2.0})
+    with pytest.raises(Exception, match="needs a rating"):
+        Gauge(name_zh="g", name_en="g", location=(0, 0), warning_stage_m=1, discharge_frequency={2: 300, 10: 900})
+    with pytest.raises(Exception, match="not both"):
+        Gauge(name_zh="g", name_en="g", location=(0, 0), warning_stage_m=1, stage_frequency={2: 3.0, 10: 4.0},
+              discharge_frequency={2: 300, 10: 900}, rating={"datum_m": 0, "coefficient": 0.1, "exponent": 0.5})
+
+
+def test_a_discharge_table_with_a_rating_and_a_reservoir_gives_the_chains_floods():
+    """Peaks on the Gumbel line of the table, through the rating curve; the reservoir takes the
+    flow above its release until its storage is full (only in the regulated regime)."""
+    from network.district_spec import Gauge
+    from sim.hazards.flood.frequency import gauge_design_floods, gumbel_variate
+
+    rating = {"datum_m": 10.0, "coefficient": 0.2, "exponent": 0.5}
+    g = Gauge(name_zh="g", name_en="g", location=(0, 0), warning_stage_m=15.0, discharge_frequency={2: 400, 100: 1600},
+              rating=rating, base_discharge_m3s=100, rise_h=10, recession_h=20,
+              reservoir={"share": 0.5, "release_m3s": 100, "flood_storage_m3": 1e12})
+    design, rise = gauge_design_floods(g)
+    y2, y50, y100 = (float(gumbel_variate(t)) for t in (2, 50, 100))
+    q50 = 400 + 1200 * (y50 - y2) / (y100 - y2)
+    natural = design(50, "natural")
+    assert rise == 10 and natural.peak_stage_m == pytest.approx(10.0 + 0.2 * q50 ** 0.5)
+    assert natural.peak_time_s == pytest.approx(10 * 3600.0)
+    # storage never fills: the gauge sees the natural flow less half of it above 100 m³/s
+    held = 0.5 * q50 - 100
+    assert design(50, "regulated").peak_stage_m == pytest.approx(10.0 + 0.2 * (q50 - held) ** 0.5, rel=1e-6)
 
 
 def test_a_flood_runs_on_the_manifest_and_the_dike_holds_the_ten_year_flood(root):

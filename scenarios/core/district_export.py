@@ -8,11 +8,11 @@ sources and relief craft as TOML tables — and a manifest naming them. Reading 
 back gives the same district through the path every real district takes (docs/manifest.md,
 "One way in"), and a planner gets a complete template to replace file by file.
 
-What does not carry over exactly: the gauge's design floods become a stage-frequency table
-(the Dufengkeng chain's regulated peak stages at 2–200 years, with its rise and recession), so
-a flood's hydrograph is the table's gamma-shaped stage curve rather than the discharge chain's;
-and the DEM is resampled onto the manifest's grid (same cell size), moving heights by
-centimetres.
+The gauge's design floods go as data — the rating curve, the natural peak discharges (a Gumbel
+line, written at 2–200 years), the hydrograph's shape and the Wuxikou reservoir — so the same
+floods come back. What does not carry over exactly: the DEM is resampled onto the manifest's
+grid (same cell size), moving heights by hundredths of a millimetre; a forest-fire brigade
+becomes a team base.
 """
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ from network.graphml import save_graphml
 from network.manifest_sites import SPEC_KIND
 from network.projection import to_lonlat
 from network.terrain import LandCover, xy_of
-from sim.hazards.flood.frequency import dufengkeng, stage_frequency
+from sim.hazards.flood.frequency import dufengkeng
 
 #: the district model's facility kind -> the manifest's (a forest-fire brigade is a team base)
 MANIFEST_KIND = {v: k for k, v in SPEC_KIND.items()} | {"forest_fire_brigade": "team_base"}
-#: return periods of the exported stage-frequency table (years)
-TABLE_YEARS = (2, 5, 10, 20, 50, 100, 200)
+#: return periods of the exported discharge-frequency table (years; Gumbel, so any two would do)
+TABLE_YEARS = (2, 10, 50, 100, 200)
 
 
 def export_manifest(district: District, out: str | Path) -> Path:
@@ -166,9 +166,8 @@ def _facilities(d: District) -> list[tuple[str, Any, dict]]:
 def _manifest_text(d: District) -> str:
     spec = d.spec
     river, gauge = spec.river, spec.river.gauge
-    peaks = stage_frequency(TABLE_YEARS)
     chain = dufengkeng()
-    base = float(chain.rating.stage(chain.shape.base_m3s))
+    res = chain.reservoir
     lc_names = {str(int(c)): c.name.lower() for c in LandCover}
     lines = [
         "# The district written out as a manifest over its layers (yingji district export).",
@@ -183,9 +182,13 @@ def _manifest_text(d: District) -> str:
         'dikes = "dikes.geojson"',
         "[water.gauge]", f"name_zh = {_toml(gauge.name_zh)}", f"name_en = {_toml(gauge.name_en)}",
         f"location = {_toml(list(gauge.location))}", f"warning_stage_m = {gauge.warning_stage_m:g}",
-        "# the Dufengkeng chain's regulated design floods as a table (docs/references/hazards.md §1.1)",
-        f"stage_frequency = {_toml({str(t): round(float(h), 3) for t, h in zip(TABLE_YEARS, peaks)})}",
-        f"base_stage_m = {base:.3f}", f"rise_h = {chain.shape.rise_h:g}", f"recession_h = {chain.shape.recession_h:g}",
+        "# the Dufengkeng chain as data: rating, natural peak discharges (a Gumbel line through two points),",
+        "# the hydrograph's shape and the Wuxikou reservoir (docs/references/hazards.md §1.1)",
+        f"rating = {_toml({'datum_m': chain.rating.datum_m, 'coefficient': chain.rating.coefficient, 'exponent': chain.rating.exponent})}",
+        f"discharge_frequency = {_toml({str(t): chain.peaks.peak(t) for t in TABLE_YEARS})}",
+        f"reservoir = {_toml({'share': res.share, 'release_m3s': res.release_m3s, 'flood_storage_m3': res.flood_storage_m3})}",
+        f"base_discharge_m3s = {chain.shape.base_m3s!r}", f"rise_h = {chain.shape.rise_h!r}",
+        f"recession_h = {chain.shape.recession_h!r}",
         'source = "Dufengkeng frequency chain of the built-in model (estimates, docs/references/changjiang.md)"',
         "[facilities]", 'file = "facilities.geojson"',
         "[admin]", 'units = "townships.geojson"', 'name_field = "name"', 'name_en_field = "name_en"', 'kind_field = "kind"',

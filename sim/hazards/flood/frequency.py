@@ -27,6 +27,7 @@ the chain is what makes the figures follow from the record.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -158,7 +159,7 @@ class FloodRegime:
     """Everything that turns a return period into a stage hydrograph at the gauge."""
 
     rating: RatingCurve
-    peaks: GumbelPeaks
+    peaks: GumbelPeaks | TablePeaks   # anything with peak(return_period_years)
     shape: HydrographShape = field(default_factory=HydrographShape)
     reservoir: Reservoir | None = None
     step_s: float = 600.0
@@ -327,11 +328,7 @@ class StageFrequency:
 
     def peak_stage(self, return_period_years: float) -> float:
         """The peak stage (m) of a return period."""
-        y = float(gumbel_variate(check_return_period(return_period_years)))
-        ys = gumbel_variate(np.array(self.return_periods_years))
-        hs = np.array(self.peak_stages_m)
-        k = int(np.clip(np.searchsorted(ys, y) - 1, 0, len(ys) - 2))
-        return float(hs[k] + (hs[k + 1] - hs[k]) * (y - ys[k]) / (ys[k + 1] - ys[k]))
+        return _on_gumbel_paper(self.return_periods_years, self.peak_stages_m, return_period_years)
 
     def design(self, return_period_years: float, regime: str = "regulated", start_s: float = 0.0):
         """The design flood of a return period as a stage hydrograph."""
@@ -343,11 +340,51 @@ class StageFrequency:
                                 self.recession_h * 3600.0, start_s=finite("start_s", start_s))
 
 
+@dataclass(frozen=True)
+class TablePeaks:
+    """Peak discharge of each return period from a table, linear in the Gumbel reduced variate
+    between its points and along its end segments beyond them (two points: a Gumbel
+    distribution, as :class:`GumbelPeaks`)."""
+
+    return_periods_years: tuple[float, ...]
+    peaks_m3s: tuple[float, ...]
+
+    def peak(self, return_period_years: float) -> float:
+        """The peak discharge of a return period (m³/s)."""
+        return _on_gumbel_paper(self.return_periods_years, self.peaks_m3s, return_period_years)
+
+
+def _on_gumbel_paper(periods: Sequence[float], values: Sequence[float], return_period_years: float) -> float:
+    """A table's value at a return period: linear in the reduced variate, end segments extended."""
+    y = float(gumbel_variate(check_return_period(return_period_years)))
+    ys = gumbel_variate(np.array(periods, float))
+    vs = np.array(values, float)
+    k = int(np.clip(np.searchsorted(ys, y) - 1, 0, len(ys) - 2))
+    return float(vs[k] + (vs[k + 1] - vs[k]) * (y - ys[k]) / (ys[k + 1] - ys[k]))
+
+
+def regime_of_gauge(gauge) -> FloodRegime | None:
+    """The discharge chain of a gauge that gives one as data (rating, discharge table, shape,
+    reservoir: :class:`network.district_spec.Gauge`), or None."""
+    if not gauge.discharge_frequency:
+        return None
+    pts = sorted((float(t), float(q)) for t, q in gauge.discharge_frequency.items())
+    r = gauge.rating
+    res = gauge.reservoir
+    return FloodRegime(
+        RatingCurve(r.datum_m, r.coefficient, r.exponent),
+        TablePeaks(tuple(t for t, _ in pts), tuple(q for _, q in pts)),
+        HydrographShape(gauge.base_discharge_m3s, gauge.rise_h, gauge.recession_h),
+        None if res is None else Reservoir(res.share, res.release_m3s, res.flood_storage_m3),
+    )
+
+
 def gauge_design_floods(gauge):
     """``design(return_period_years, regime, start_s)`` for a district's gauge, and its rise (h):
-    the gauge's own stage-frequency table, or the Dufengkeng chain (the built-in model)."""
+    the gauge's own stage table or discharge chain, or the Dufengkeng chain (the built-in model)."""
     table = StageFrequency.of_gauge(gauge)
     if table is not None:
         return table.design, table.rise_h
-    return (lambda t, regime="regulated", start_s=0.0: design_flood(t, regime=regime, start_s=start_s)), \
-        dufengkeng().shape.rise_h
+    model = regime_of_gauge(gauge) or dufengkeng()
+    return (lambda t, regime="regulated", start_s=0.0: design_flood(t, regime=regime, start_s=start_s,
+                                                                     regime_model=model)), model.shape.rise_h

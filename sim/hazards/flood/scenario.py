@@ -253,9 +253,10 @@ def build_flood(f: FloodSection, ctx: BuildContext) -> RiverFlood:
     if district.spec.river is None:
         raise ctx.fail("hazards.flood", "the district has no river: give [water] (rivers, channel_width_m, "
                        "[water.gauge]) in its manifest (docs/manifest.md)")
-    if f.hydrograph is None and not district.spec.river.gauge.stage_frequency and district.inputs is not None:
-        raise ctx.fail("hazards.flood.return_period_years", "the district's gauge has no stage_frequency table "
-                       "([water.gauge] in its manifest): give one, or a hydrograph file here")
+    g = district.spec.river.gauge
+    if f.hydrograph is None and not (g.stage_frequency or g.discharge_frequency) and district.inputs is not None:
+        raise ctx.fail("hazards.flood.return_period_years", "the district's gauge has no stage_frequency or "
+                       "discharge_frequency table ([water.gauge] in its manifest): give one, or a hydrograph file here")
     dikes = {d.id for d in district.spec.dikes}
     breaches = []
     for i, b in enumerate(f.breaches):
