@@ -9,7 +9,7 @@ import hashlib
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -365,6 +365,7 @@ class DistrictSpec(StrictModel):
     shelters: list[ShelterSite] = []
     supply_sources: list[SupplySourceSpec] = []
     relief_craft: list[ReliefCraftSpec] = []
+    costs: dict[str, Any] = {}       # unit costs over network/data/costs.toml (network.costs.load_costs)
 
     @model_validator(mode="after")
     def _unique_ids(self):

@@ -142,6 +142,7 @@ class ManifestSpec(_Strict):
     forests: _Forests | None = None
     supply_sources: list[SupplySourceSpec] = []
     relief_craft: list[ReliefCraftSpec] = []
+    costs: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -342,7 +343,7 @@ def _load(path: str, _signature: tuple) -> District:
             "townships": _townships(net, zone_names, kinds),
             "river": river, "dikes": dikes, "facilities": facilities, "shelters": shelters,
             "forests": _forests(file(spec.forests.file, "forests.file")) if spec.forests else [],
-            "supply_sources": spec.supply_sources, "relief_craft": spec.relief_craft,
+            "supply_sources": spec.supply_sources, "relief_craft": spec.relief_craft, "costs": spec.costs,
         })
     except ValidationError as exc:
         raise InputError(format_validation_error(exc, str(p)).splitlines()[0].replace("Value error, ", "")) from None

@@ -1,6 +1,7 @@
 """District plan optimiser: candidates, demand layers, response figures, plans, robust runs, the CLI."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -223,6 +224,12 @@ def test_cli_plan_writes_every_file(tmp_path):
     for row in summary["rows"]:
         assert row["after_mean_min"] <= row["before_mean_min"] + 1e-9
         assert row["after_within_share"] >= row["before_within_share"] - 1e-12
+    # what it adds, costed: the new bases and their members, the new warehouse and its stock
+    levers = {a["lever"] for a in summary["additions"]}
+    assert {"team_base", "team_members:general", "team_members:hazmat", "warehouse"} <= levers
+    assert summary["cost"]["one_off_cny"] == pytest.approx(sum(a["one_off_cny"] for a in summary["additions"]), abs=0.01)
+    with (out / "costs.csv").open(encoding="utf-8-sig") as f:
+        assert len(list(csv.DictReader(f))) == len(summary["additions"])
 
 
 def test_cli_plan_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):

@@ -5,8 +5,10 @@ solve under ``--time-limit``, the result as a table or one JSON object.
 
 ``plan`` places new team bases, shelters and warehouses on the built-in district and writes
 ``plan.json``, ``plan.geojson`` (QGIS points, Chinese and English names), ``plan_map.png``
-(existing facilities hollow, new ones filled and labelled), ``before_after.csv`` and
-``report.json``; it prints the before/after table or, with ``--json``, one JSON object.
+(existing facilities hollow, new ones filled and labelled), ``before_after.csv``, ``costs.csv``
+(what the plan adds to today's, each addition costed from :mod:`network.costs`) and
+``report.json``; it prints the before/after table and the costs or, with ``--json``, one JSON
+object.
 Everything is computed before anything is written, and the files move into ``--out`` only once
 all of them exist, so a failed run leaves nothing half-written.
 
@@ -14,6 +16,7 @@ This module does not use ``from __future__ import annotations``: typer reads the
 the commands that :func:`reference_command` builds, and those name the factory's arguments,
 which postponed (string) annotations could not resolve.
 """
+import csv
 import json
 import math
 import shutil
@@ -196,19 +199,43 @@ def _check_plan_options(out: Path, counts: dict[str, int], time_limit: float) ->
     check_positive("--time-limit", time_limit)
 
 
+def _plan_costs(district: Any, plan: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The plan's additions to today's plan, each costed, and their totals."""
+    # deferred: the cost table is read only when a plan is written
+    from network.costs import cost_summary, load_costs, plan_additions
+    from network.plan import Plan
+
+    costs = load_costs(district.spec.costs, source="district")
+    additions = plan_additions(plan, Plan.existing(district), costs)
+    return additions, cost_summary(additions, costs)
+
+
+def _write_costs_csv(path: Path, additions: list[Any]) -> Path:
+    """One row per costed addition (UTF-8 with a BOM, as Excel on Chinese Windows reads it)."""
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f)
+        w.writerow(["lever", "site", "amount", "unit", "one_off_cny", "annual_cny", "source"])
+        w.writerows([a.lever, a.site, a.amount, a.unit, round(a.one_off_cny, 2), round(a.annual_cny, 2), a.source]
+                    for a in additions)
+    return path
+
+
 def _write_plan_files(out: Path, district: Any, plan: Any, report: Any, lang: str) -> dict[str, Any]:
-    """Write the plan's five files into ``out`` at once; the summary that ``report.json`` holds."""
+    """Write the plan's six files into ``out`` at once; the summary that ``report.json`` holds."""
     # deferred: staging imports the network package (numpy, scipy)
     from scenarios.reports.staging import staged_dir
 
+    additions, totals = _plan_costs(district, plan)
     with staged_dir(out) as tmp:
         files = {
             "plan": plan.to_json(tmp / "plan.json"),
             "geojson": plan.to_geojson(tmp / "plan.geojson"),
             "map": _save_plan_map(district, plan, tmp / "plan_map.png", lang),
             "table": report.write_csv(tmp / "before_after.csv"),
+            "costs": _write_costs_csv(tmp / "costs.csv", additions),
         }
-        summary = {**report.to_dict(), "files": [str(out / p.name) for p in files.values()] + [str(out / "report.json")]}
+        summary = {**report.to_dict(), "cost": totals, "additions": [a.to_dict() for a in additions],
+                   "files": [str(out / p.name) for p in files.values()] + [str(out / "report.json")]}
         (tmp / "report.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary
 
@@ -254,6 +281,29 @@ def optimize_plan(
         print_json(summary)
         return
     _print_table(report, lang.value)
+    _print_costs(summary, lang.value)
+
+
+def _print_costs(summary: dict[str, Any], lang: str) -> None:
+    """What the plan's additions cost, by lever, with the totals and the estimates they rest on."""
+    zh = lang == "zh"
+    t = Table(title="新增内容及费用（元）" if zh else "What the plan adds and costs (CNY)")
+    for col in (("措施", "lever"), ("地点", "site"), ("数量", "amount"), ("一次性", "one-off"), ("每年", "annual")):
+        t.add_column(col[0] if zh else col[1], justify="right" if col[1] in ("amount", "one-off", "annual") else "left")
+    for a in summary["additions"]:
+        t.add_row(escape(a["lever"]), escape(a["site"]), f"{a['amount']:,.0f} {escape(a['unit'])}",
+                  f"{a['one_off_cny']:,.0f}", f"{a['annual_cny']:,.0f}")
+    c = summary["cost"]
+    console = Console(width=max(shutil.get_terminal_size((130, 24)).columns, 130), emoji=False)
+    console.print(t)
+    console.print(("合计：一次性 {o:,.0f} 元，每年 {a:,.0f} 元；{y:g} 年合计 {h:,.0f} 元" if zh else
+                   "total: {o:,.0f} one-off, {a:,.0f} a year; {h:,.0f} over {y:g} years").format(
+        o=c["one_off_cny"], a=c["annual_cny"], y=c["horizon_years"], h=c["horizon_cny"]))
+    if c["estimates"]:
+        console.print("[yellow]note:[/yellow] " + escape(
+            ("单价为规划估计值（network/data/costs.toml），请以本区采购价替换：" if zh else
+             "unit costs are planning estimates (network/data/costs.toml); replace with the district's prices: ")
+            + ", ".join(c["estimates"])))
 
 
 _REFERENCE = (
