@@ -61,3 +61,25 @@ def test_additions_are_what_a_plan_adds_and_nothing_else(district):
     one_off = (4 * 60000 + 2_000_000 + 10 * 20000 + 20 * 3500 + 100 * c.shelter_places[s0.kind].one_off_cny + 400 * 800)
     assert total["one_off_cny"] == pytest.approx(one_off)
     assert total["horizon_cny"] == pytest.approx(one_off + 5 * total["annual_cny"])
+
+
+def test_every_run_says_what_its_plan_adds_and_costs(district, tmp_path):
+    """kpis.json's plan_cost: nothing for today's plan; a plan file that fits out a candidate
+    site costs its places."""
+    import json
+
+    from scenarios.core.runner import run_scenario
+    from scenarios.core.spec import load_scenario
+    from scenarios.reports.outputs import run_summary
+
+    sc = load_scenario("chlorine-night").with_overrides({"simulation.duration_h": 1})
+    today = run_summary(run_scenario(sc))["plan_cost"]
+    assert today["additions"] == [] and today["one_off_cny"] == 0
+    site = next(s for s in district.spec.shelters if not s.existing)
+    plan = Plan.existing(district).to_dict()
+    plan["shelters"] = [*plan["shelters"], {"id": site.id, "capacity": 500, "kind": site.kind}]
+    (tmp_path / "p.json").write_text(json.dumps(plan), encoding="utf-8")
+    cost = run_summary(run_scenario(sc, plan=str(tmp_path / "p.json")))["plan_cost"]
+    (a,) = cost["additions"]
+    unit = load_costs().shelter_places[site.kind].one_off_cny
+    assert (a["lever"], a["site"], a["amount"], a["one_off_cny"]) == (f"shelter_places:{site.kind}", site.id, 500, 500 * unit)

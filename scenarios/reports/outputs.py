@@ -15,9 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from network.costs import cost_summary, load_costs, plan_additions
+from network.district import District
 from network.gpkg import save_feature_layers
 from network.hazard import HazardModelWarning
 from network.jsonsafe import json_safe
+from network.plan import Plan
 from scenarios.core.naming import slug
 from scenarios.core.runner import ScenarioRun
 
@@ -41,8 +44,19 @@ def run_summary(run: ScenarioRun) -> dict[str, Any]:
         "indicators": run.kpis, "passed": all(r["pass"] is not False for r in run.kpis),
         "verdict": run.result.kpis.get("verdict"), "shortfall": run.result.kpis.get("shortfall"),
         "relief_definition": relief_definition(run.result.kpis),
+        "plan_cost": plan_cost(run),
         "kpis": run.result.to_dict()["kpis"], "notes": list(run.notes),
     })
+
+
+def plan_cost(run: ScenarioRun) -> dict[str, Any] | None:
+    """What the run's plan adds to the district's plan of today, each addition costed, and the
+    totals (:mod:`network.costs`); None on a bare road network (no plan of today to add to)."""
+    if not isinstance(run.district, District):
+        return None
+    costs = load_costs(run.district.spec.costs, source="district")
+    additions = plan_additions(run.plan, Plan.existing(run.district), costs)
+    return {**cost_summary(additions, costs), "additions": [a.to_dict() for a in additions]}
 
 
 def write_groups_csv(run: ScenarioRun, path: Path) -> Path:
