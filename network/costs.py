@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -65,6 +66,12 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _default_costs() -> dict[str, Any]:
+    """The packaged unit costs as read (never changed: :func:`_merge` builds new tables)."""
+    return tomllib.loads(resources.files("network").joinpath("data/costs.toml").read_text(encoding="utf-8"))
+
+
 def load_costs(overrides: dict[str, Any] | None = None, *, source: str = "costs") -> CostTable:
     """The default unit costs with a district's ``[costs]`` entries merged over them.
 
@@ -74,8 +81,7 @@ def load_costs(overrides: dict[str, Any] | None = None, *, source: str = "costs"
         One line naming the entry: a negative or missing figure, an unknown key, an entry
         without a source, or a lever left without a cost.
     """
-    text = resources.files("network").joinpath("data/costs.toml").read_text(encoding="utf-8")
-    raw = _merge(tomllib.loads(text), overrides or {})
+    raw = _merge(_default_costs(), overrides or {})
     try:
         table = CostTable.model_validate(raw)
     except ValidationError as exc:

@@ -155,6 +155,7 @@ class DistrictInputs:
     sites: tuple[Site, ...]
     missing: tuple[str, ...]
     fallbacks: tuple[str, ...]
+    parts: frozenset[str] = frozenset()     # the manifest's sections that named files (roads, landcover, ...)
 
 
 def summary(district: District) -> dict[str, Any]:
@@ -178,8 +179,7 @@ def summary(district: District) -> dict[str, Any]:
         "max_snap_m": round(max((s.snap_m for s in sites), default=0.0), 1),
         "zones": [list(z) for z in net.zone_names],
         "elevation": district.terrain is not None,
-        "landcover": inputs is not None and district.terrain is not None and not any(
-            m.startswith("landcover") for m in inputs.missing),
+        "landcover": inputs is not None and "landcover" in inputs.parts,
         "river": spec.river.name_en if spec.river else None,
         "dikes": [d.id for d in spec.dikes],
         "hazards": hazards_possible(district),
@@ -347,7 +347,8 @@ def _load(path: str, _signature: tuple) -> District:
         })
     except ValidationError as exc:
         raise InputError(format_validation_error(exc, str(p)).splitlines()[0].replace("Value error, ", "")) from None
-    inputs = DistrictInputs(str(p), alloc, sites, tuple(missing), tuple(fallbacks))
+    parts = frozenset(where.split(".")[0] for where, _ in _named_files(spec))
+    inputs = DistrictInputs(str(p), alloc, sites, tuple(missing), tuple(fallbacks), parts)
     return District(spec=district_spec, terrain=terrain, network=net, inputs=inputs)
 
 
@@ -357,35 +358,40 @@ def _name(spec: ManifestSpec, lang: str) -> str:
 
 
 def _unit_kinds(units, admin: _Admin, names: list[str], fallbacks: list[str]) -> list[str]:
-    """The township kind of each zone (the first unit of each name), from ``kind_field``."""
+    """The township kind of each zone (its first unit's ``kind_field``; town without one)."""
     if admin.kind_field is None:
         fallbacks.append("admin: no kind_field — every unit is taken as a town for the shares who stay with "
                          "relatives, leave by car or stay upstairs")
         return ["town"] * len(names)
-    if admin.kind_field not in units.fields:
-        raise InputError(f"{units.source}: no field {admin.kind_field!r} (admin.kind_field; fields there: "
-                         f"{sorted(units.fields)})")
-    by_name: dict[str, str] = {}
-    for i, (n, k) in enumerate(zip(units.fields[admin.name_field], units.fields[admin.kind_field])):
-        kind = str(k).strip().lower()
-        if kind not in TOWNSHIP_KINDS:
+    for i, k in enumerate(_field_of(units, admin.kind_field, "admin.kind_field")):
+        if str(k).strip().lower() not in TOWNSHIP_KINDS:
             raise InputError(f"{units.source}: feature {i}: {admin.kind_field}: expected one of "
                              f"{', '.join(TOWNSHIP_KINDS)}, found {k!r}")
-        by_name.setdefault(f"unit {i}" if n is None else str(n), kind)
-    return [by_name[n] for n in names]
+    kinds = _per_zone(units, admin, names, admin.kind_field)
+    return [str(k).strip().lower() for k in kinds]
 
 
 def _english_names(units, admin: _Admin, names: list[str]) -> list[str]:
     """Each zone's English name (its first unit's ``name_en_field``), or its name."""
     if admin.name_en_field is None:
         return list(names)
-    if admin.name_en_field not in units.fields:
-        raise InputError(f"{units.source}: no field {admin.name_en_field!r} (admin.name_en_field; fields there: "
-                         f"{sorted(units.fields)})")
-    english: dict[str, str] = {}
-    for i, (n, en) in enumerate(zip(units.fields[admin.name_field], units.fields[admin.name_en_field])):
-        english.setdefault(f"unit {i}" if n is None else str(n), str(en) if en else "")
-    return [english.get(n) or n for n in names]
+    _field_of(units, admin.name_en_field, "admin.name_en_field")
+    return [str(en) if en else n for n, en in zip(names, _per_zone(units, admin, names, admin.name_en_field))]
+
+
+def _field_of(units, field: str, where: str) -> np.ndarray:
+    """A field of the admin units, or one line naming it and the fields there are."""
+    if field not in units.fields:
+        raise InputError(f"{units.source}: no field {field!r} ({where}; fields there: {sorted(units.fields)})")
+    return units.fields[field]
+
+
+def _per_zone(units, admin: _Admin, names: list[str], field: str) -> list[Any]:
+    """``field`` of the first unit of each zone name (the units sharing a name are one zone)."""
+    first: dict[str, Any] = {}
+    for i, (n, v) in enumerate(zip(units.fields[admin.name_field], units.fields[field])):
+        first.setdefault(f"unit {i}" if n is None else str(n), v)
+    return [first[n] for n in names]
 
 
 def _forests(path: Path) -> list[dict[str, Any]]:

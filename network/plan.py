@@ -353,8 +353,9 @@ class Plan:
             raise InputError(f"{path}: not valid JSON ({exc})") from None
         return cls.from_dict(data, source=str(path))
 
-    def to_geojson(self, path: str | Path) -> Path:
-        """Facilities as GeoJSON points (lon/lat) with their kind, names, capacities and ``existing`` flag."""
+    def geojson(self) -> dict[str, Any]:
+        """Facilities as a GeoJSON FeatureCollection of points (lon/lat) with their kind, names,
+        capacities and ``existing`` flag."""
         feats = []
         for kind, items in (("team_base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters),
                             ("supply_entry", self.supply_sources)):
@@ -367,9 +368,12 @@ class Plan:
                     props["teams"] = ", ".join(f"{t.type}×{t.people}" for t in it.teams)
                 feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [it.lon, it.lat]},
                               "properties": props})
+        return {"type": "FeatureCollection", "name": self.name, "features": feats}
+
+    def to_geojson(self, path: str | Path) -> Path:
+        """Write :meth:`geojson` to ``path``."""
         path = Path(path)
-        path.write_text(json.dumps({"type": "FeatureCollection", "name": self.name, "features": feats},
-                                   ensure_ascii=False), encoding="utf-8")
+        path.write_text(json.dumps(self.geojson(), ensure_ascii=False), encoding="utf-8")
         return path
 
 

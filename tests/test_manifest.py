@@ -317,7 +317,6 @@ def test_batch_and_compare_run_on_the_manifest(root, tmp_path):
 def test_plan_files_name_sites_by_id_or_by_lon_lat(root):
     from network.manifest import load_manifest
     from scenarios.core.plans import build_plan
-    from scenarios.core.spec import parse_scenario
 
     write_manifest(root, FULL)
     md = load_manifest(root / "district.toml")
@@ -329,22 +328,11 @@ def test_plan_files_name_sites_by_id_or_by_lon_lat(root):
         {"id": "school-1", "capacity": 1200},                                   # a site the manifest knows
         {"id": "new-gym", "lon": lon, "lat": lat, "capacity": 400}],           # a new one, by place
         "warehouses": [{"id": "store", "stock": {"water_l": 5000}}]}), encoding="utf-8")
-    text = textwrap.dedent(f"""
-        name = "by-name"
-        title_zh = "按名称的预案"
-        title_en = "plan by name"
-        [network]
-        source = "district.toml"
-        [hazards.chemical]
-        location = [-102.260, 21.862]
-        substance = "chlorine"
-        rate_kg_s = 1.0
-        duration_min = 10
+    sc = chlorine_scenario(root, "by-name", extra=f"""
         [plan]
         kind = "file"
         file = "{plan_file.name}"
     """)
-    sc = parse_scenario(text, str(root / "by-name.toml"), base_dir=root)
     net = md.network
     plan, label = build_plan(sc, _network(sc))
     assert label == plan_file.name

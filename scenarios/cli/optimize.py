@@ -199,33 +199,24 @@ def _check_plan_options(out: Path, counts: dict[str, int], time_limit: float) ->
     check_positive("--time-limit", time_limit)
 
 
-def _plan_costs(district: Any, plan: Any) -> tuple[list[Any], dict[str, Any]]:
-    """The plan's additions to today's plan, each costed, and their totals."""
-    # deferred: the cost table is read only when a plan is written
-    from network.costs import cost_summary, load_costs, plan_additions
-    from network.plan import Plan
-
-    costs = load_costs(district.spec.costs, source="district")
-    additions = plan_additions(plan, Plan.existing(district), costs)
-    return additions, cost_summary(additions, costs)
-
-
-def _write_costs_csv(path: Path, additions: list[Any]) -> Path:
+def _write_costs_csv(path: Path, additions: list[dict[str, Any]]) -> Path:
     """One row per costed addition (UTF-8 with a BOM, as Excel on Chinese Windows reads it)."""
+    keys = ["lever", "site", "amount", "unit", "one_off_cny", "annual_cny", "source"]
     with path.open("w", newline="", encoding="utf-8-sig") as f:
         w = csv.writer(f)
-        w.writerow(["lever", "site", "amount", "unit", "one_off_cny", "annual_cny", "source"])
-        w.writerows([a.lever, a.site, a.amount, a.unit, round(a.one_off_cny, 2), round(a.annual_cny, 2), a.source]
-                    for a in additions)
+        w.writerow(keys)
+        w.writerows([round(a[k], 2) if isinstance(a[k], float) else a[k] for k in keys] for a in additions)
     return path
 
 
 def _write_plan_files(out: Path, district: Any, plan: Any, report: Any, lang: str) -> dict[str, Any]:
     """Write the plan's six files into ``out`` at once; the summary that ``report.json`` holds."""
     # deferred: staging imports the network package (numpy, scipy)
+    from scenarios.core.plans import plan_cost
     from scenarios.reports.staging import staged_dir
 
-    additions, totals = _plan_costs(district, plan)
+    cost = plan_cost(plan, district)
+    additions = cost.pop("additions")
     with staged_dir(out) as tmp:
         files = {
             "plan": plan.to_json(tmp / "plan.json"),
@@ -234,7 +225,7 @@ def _write_plan_files(out: Path, district: Any, plan: Any, report: Any, lang: st
             "table": report.write_csv(tmp / "before_after.csv"),
             "costs": _write_costs_csv(tmp / "costs.csv", additions),
         }
-        summary = {**report.to_dict(), "cost": totals, "additions": [a.to_dict() for a in additions],
+        summary = {**report.to_dict(), "cost": cost, "additions": additions,
                    "files": [str(out / p.name) for p in files.values()] + [str(out / "report.json")]}
         (tmp / "report.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary

@@ -112,9 +112,6 @@ def _run_input(scenario: str | None, plan: str | None, seed: int | None, replay:
 def _print_run(run: Any, out: Path | None, files: list[str], lang: Lang) -> None:
     """The indicator table, the verdict, what the plan's additions cost, the run's notes and
     where its files went."""
-    # deferred like every scenarios import here: the CLI starts without numpy
-    from scenarios.reports.outputs import plan_cost
-
     title = run.title_zh if lang is Lang.zh else run.title_en
     out_console.print(_indicator_table(run.kpis, f"{title} [{run.plan_label}] — 规划指标 / plan indicators", lang.value))
     verdict = run.result.kpis.get("verdict")
@@ -122,7 +119,7 @@ def _print_run(run: Any, out: Path | None, files: list[str], lang: Lang) -> None
         first, second = ("zh", "en") if lang is Lang.zh else ("en", "zh")
         out_console.print(f"[bold]结论 / verdict:[/bold] {escape(verdict[first])}")
         out_console.print(f"[dim]{escape(verdict[second])}[/dim]")
-    cost = plan_cost(run)
+    cost = run.plan_cost
     if cost and cost["additions"]:
         out_console.print(f"[bold]费用 / cost:[/bold] 预案新增内容一次性 {cost['one_off_cny']:,.0f} 元、每年 "
                           f"{cost['annual_cny']:,.0f} 元 / the plan's additions: CNY {cost['one_off_cny']:,.0f} one-off, "

@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from network.costs import cost_summary, load_costs, plan_additions
 from network.district import District
 from network.errors import InputError
 from network.model import RoadNetwork
@@ -144,3 +145,13 @@ def _known_sites(district: District | RoadNetwork) -> dict[str, KnownSite]:
     return {f.id: KnownSite(int(n), f.location[0], f.location[1], f.name_zh, f.name_en) for f, n in zip(items, nodes)}
 
 
+
+
+def plan_cost(plan: Plan, district: District | RoadNetwork) -> dict | None:
+    """What ``plan`` adds to the district's plan of today, each addition costed, and the totals
+    (:mod:`network.costs`); None on a bare road network (no plan of today to add to)."""
+    if not isinstance(district, District):
+        return None
+    costs = load_costs(district.spec.costs, source="district")
+    additions = plan_additions(plan, Plan.existing(district), costs)
+    return {**cost_summary(additions, costs), "additions": [a.to_dict() for a in additions]}

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from sim.params import DEFAULT_ITEM_KG, SimParams
 from sim.result import INDICATORS, RunResult, death_note, passes
 
 from .inputs import build_hazards_with_notes, load_scenario_network
-from .plans import build_plan
+from .plans import build_plan, plan_cost
 from .spec import Scenario, Targets, load_scenario
 from .verdict import with_targets
 
@@ -54,6 +55,12 @@ class ScenarioRun:
     def network(self) -> RoadNetwork:
         """The road network the run used."""
         return self.district.network if isinstance(self.district, District) else self.district
+
+    @cached_property
+    def plan_cost(self) -> dict[str, Any] | None:
+        """What the run's plan adds to today's and what that costs (:func:`.plans.plan_cost`),
+        worked out once, when first asked for."""
+        return plan_cost(self.plan, self.district)
 
     @property
     def label(self) -> str:

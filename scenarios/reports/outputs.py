@@ -15,12 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from network.costs import cost_summary, load_costs, plan_additions
-from network.district import District
 from network.gpkg import save_feature_layers
 from network.hazard import HazardModelWarning
 from network.jsonsafe import json_safe
-from network.plan import Plan
 from scenarios.core.naming import slug
 from scenarios.core.runner import ScenarioRun
 
@@ -44,19 +41,9 @@ def run_summary(run: ScenarioRun) -> dict[str, Any]:
         "indicators": run.kpis, "passed": all(r["pass"] is not False for r in run.kpis),
         "verdict": run.result.kpis.get("verdict"), "shortfall": run.result.kpis.get("shortfall"),
         "relief_definition": relief_definition(run.result.kpis),
-        "plan_cost": plan_cost(run),
+        "plan_cost": run.plan_cost,
         "kpis": run.result.to_dict()["kpis"], "notes": list(run.notes),
     })
-
-
-def plan_cost(run: ScenarioRun) -> dict[str, Any] | None:
-    """What the run's plan adds to the district's plan of today, each addition costed, and the
-    totals (:mod:`network.costs`); None on a bare road network (no plan of today to add to)."""
-    if not isinstance(run.district, District):
-        return None
-    costs = load_costs(run.district.spec.costs, source="district")
-    additions = plan_additions(run.plan, Plan.existing(run.district), costs)
-    return {**cost_summary(additions, costs), "additions": [a.to_dict() for a in additions]}
 
 
 def write_groups_csv(run: ScenarioRun, path: Path) -> Path:
@@ -86,8 +73,7 @@ def _township(net, node: int) -> tuple[str, str]:
 def write_plan_geojson(run: ScenarioRun, path: Path) -> Path:
     """The plan's facilities (points) and shelter → warehouse supply assignments (lines)."""
     plan = run.plan
-    plan.to_geojson(path)
-    fc = json.loads(path.read_text(encoding="utf-8"))
+    fc = plan.geojson()
     where = {s.id: (s.lon, s.lat) for s in (*plan.shelters, *plan.warehouses)}
     for sid, wid in plan.shelter_warehouse.items():
         if sid in where and wid in where:
