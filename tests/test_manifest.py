@@ -378,3 +378,8 @@ def test_map_draws_the_people_and_every_facility(root, tmp_path, capsys):
         out = tmp_path / f"m.{suffix}"
         assert main(["district", "map", str(root / "district.toml"), "--out", str(out), "--lang", "en", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["files"] == [str(out)] and out.stat().st_size > 10_000
+    folder = tmp_path / "maps"                                                # the issue's `--out DIR`
+    assert main(["district", "map", str(root / "district.toml"), "--out", str(folder), "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert files == [str(folder / "district_map.png"), str(folder / "district_map.svg")]
+    assert all(Path(f).stat().st_size > 10_000 for f in files)

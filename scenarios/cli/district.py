@@ -71,20 +71,23 @@ def district_export(
 
 def district_map(
     manifest: ManifestArg,
-    out: Annotated[Path, out_option("the map file, .png or .svg")],
+    out: Annotated[Path, out_option("the map file (.png or .svg), or a folder for district_map.png and .svg")],
     lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
 ) -> None:
-    """Draw a manifest's district: roads, people on the network, facilities. 绘制区县数据地图。"""
+    """Draw a manifest's district: roads, river and dikes, people on the network, facilities.
+    绘制区县数据地图。"""
     # deferred: drawing imports matplotlib; reading the manifest rasterio and pyogrio
     from network.basemap import render_map
     from network.manifest import load_manifest
 
-    path = render_map(load_manifest(manifest), out, lang=lang.value)
+    district = load_manifest(manifest)
+    targets = [out] if out.suffix.lower() in (".png", ".svg") else [out / "district_map.png", out / "district_map.svg"]
+    paths = [render_map(district, t, lang=lang.value) for t in targets]
     if as_json:
-        print_json({"out": str(path), "files": [str(path)]})
+        print_json({"out": str(out), "files": [str(p) for p in paths]})
     else:
-        out_console.print(f"地图已保存 / map written: {path}")
+        out_console.print(f"地图已保存 / map written: {', '.join(str(p) for p in paths)}")
 
 
 def register(app: typer.Typer) -> None:
