@@ -43,6 +43,7 @@ class CostTable(BaseModel):
     horizon: Horizon
     items: dict[str, UnitCost]
     warehouse: UnitCost
+    truck: UnitCost
     team_base: UnitCost
     team_members: dict[str, UnitCost]
     shelter_places: dict[str, UnitCost]
@@ -110,10 +111,10 @@ def plan_additions(plan: Plan, base: Plan, costs: CostTable) -> list[Addition]:
     """What ``plan`` adds to ``base``, each addition costed (nothing for what it keeps or removes).
 
     New team bases cost the base and their members; members added at a kept base cost the
-    members; new warehouses cost the store; stock above what the same warehouse held costs
-    the items; shelter places above a kept shelter's capacity (or all of a new shelter's) cost
-    the fitting out for its kind; new agreement suppliers their contract; craft above a fleet's
-    count their units.
+    members; new warehouses cost the store; trucks above what a warehouse kept cost the trucks;
+    stock above what the same warehouse held costs the items; shelter places above a kept
+    shelter's capacity (or all of a new shelter's) cost the fitting out for its kind; new
+    agreement suppliers their contract; craft above a fleet's count their units.
     """
     out: list[Addition] = []
 
@@ -133,6 +134,8 @@ def plan_additions(plan: Plan, base: Plan, costs: CostTable) -> list[Addition]:
         held = old_wh[w.id].stock if w.id in old_wh else {}
         if w.id not in old_wh:
             add("warehouse", w.id, 1, "store", costs.warehouse)
+        trucks_before = _trucks(old_wh[w.id]) if w.id in old_wh else 0
+        add("truck", w.id, _trucks(w) - trucks_before, "trucks", costs.truck)
         for item, q in w.stock.items():
             unit = STOCK_ITEMS.get(item, ("", "", "", "unit"))[3] or "units"
             add(f"stock:{item}", w.id, q - held.get(item, 0.0), unit, costs.items[item])
@@ -147,6 +150,13 @@ def plan_additions(plan: Plan, base: Plan, costs: CostTable) -> list[Addition]:
     for c in plan.relief_craft:
         add(f"relief_craft:{c.kind}", c.id, c.count - old_craft.get(c.id, 0), "units", costs.relief_craft[c.kind])
     return out
+
+
+def _trucks(w) -> int:
+    """Trucks a warehouse keeps (the simulation's default when the plan leaves it open)."""
+    from sim.params import SimParams  # deferred: network does not import the simulation at load
+
+    return SimParams.trucks_per_warehouse if w.trucks is None else int(w.trucks)
 
 
 def _people_by_type(base) -> dict[str, int]:

@@ -65,6 +65,7 @@ class Warehouse:
     lat: float
     stock: dict[str, float] = field(default_factory=dict)
     existing: bool = False
+    trucks: int | None = None     # delivery trucks kept here (None: the simulation's trucks_per_warehouse)
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,11 @@ class Plan:
         for src in self.supply_sources:
             if src.deliver_to is not None and src.deliver_to not in warehouse_ids:
                 problems.append(f"supply source {src.id!r} delivers to unknown warehouse {src.deliver_to!r}")
+        for w in self.warehouses:
+            if w.trucks is not None and not (isinstance(w.trucks, int) and not isinstance(w.trucks, bool)
+                                             and 0 <= w.trucks <= 10_000):
+                problems.append(f"warehouse {w.id!r}: trucks must be a whole number from 0 to 10,000, "
+                                f"found {w.trucks!r}")
         for c in self.relief_craft:
             if c.base not in warehouse_ids:
                 problems.append(f"relief craft {c.id!r} loads at unknown warehouse {c.base!r}")

@@ -7,8 +7,10 @@ hazmat team to its source. The Plan (:class:`network.plan.Plan`) is plain data.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import time
+from collections import Counter
 from typing import Any, Sequence
 
 import numpy as np
@@ -28,6 +30,7 @@ from .relief_craft import ReliefCraftFleets
 from .resupply import Resupply
 from .result import RunResult
 from .roads import BOAT, ROAD, WALK, Roads
+from .shortfall import party_cause
 from .supplies import Supplies, WarehouseState
 from .supply_routes import RoundRouter
 from .warnings import warn_group
@@ -93,6 +96,11 @@ class Simulation:
         self._leth_seen = np.zeros(n, bool)
         self._group_list: list[Group] = []
         self._affected_people = 0
+        # groups by relief deadline (affected + target): what held back the people still waiting
+        # at it is read at the first step on or after it (late_causes, by cause and by zone)
+        self._deadlines: list[tuple[float, int]] = []
+        self.late_causes: Counter[str] = Counter()
+        self.late_causes_by_zone: dict[int, Counter[str]] = {}
         self.hazard_s = 0.0                       # wall time spent in the hazard models
         self._req_id = 0
         self.series: dict[str, list] = {k: [] for k in ("t_h", "threatened", "affected", *STATES)}
@@ -131,7 +139,8 @@ class Simulation:
         self.assign_shelter = {int(k): sid[v] for k, v in plan.demand_shelter.items() if v in sid}
         self.warehouses = [
             WarehouseState(i, w.id, int(w.node), {k: float(v) for k, v in w.stock.items()},
-                           {k: float(v) for k, v in w.stock.items()}, p.trucks_per_warehouse)
+                           {k: float(v) for k, v in w.stock.items()},
+                           p.trucks_per_warehouse if w.trucks is None else int(w.trucks))
             for i, w in enumerate(plan.warehouses)
         ]
         wid = {w.id: w.idx for w in self.warehouses}
@@ -253,6 +262,7 @@ class Simulation:
             for h, s, inside in zip(self.hazards, states, self._sheltering):
                 self._observe(s.affected, hazard_at, h.warning_issue_delay_s, inside)
             self._close_threatened(states, hazard_at)
+            self._read_deadlines(t)
             self.resupply.check(self._affected_people)
             if self.p.supply_routing == "optimiser":
                 self.supplies.plan_rounds()
@@ -321,6 +331,7 @@ class Simulation:
                 g.present_when_affected = sum(q.people for q in g.parties if not (q.left_s <= si))
                 self._g_affected[g.id] = si
                 self._affected_people += g.people
+                heapq.heappush(self._deadlines, (si + self.p.relief_target_h * 3600.0, g.id))
                 self.log("affected", group=g.id, node=nd, people=g.people)
                 self._hit(g)
             if sv >= LETHAL and not self._leth_seen[nd]:
@@ -714,6 +725,23 @@ class Simulation:
             fire.set_suppression(None, 1.0)
 
     # ------------------------------------------------------------------ bookkeeping
+    def _read_deadlines(self, t: float) -> None:
+        """For every group whose relief deadline has passed: the people not relieved by it, each
+        party counted under the cause that holds it (:func:`sim.shortfall.party_cause`), read
+        now, at most one hazard step after the deadline."""
+        while self._deadlines and self._deadlines[0][0] <= t:
+            deadline, gid = heapq.heappop(self._deadlines)
+            g = self._group_list[gid]
+            zone = self.late_causes_by_zone.setdefault(int(self.net.zone[g.node]), Counter())
+            for q in g.parties:
+                if q.sheltering:
+                    continue
+                waiting = q.people - sum(n for tr, n in q.relief if tr <= deadline)
+                if waiting > 0:
+                    cause = party_cause(self, q)
+                    self.late_causes[cause] += waiting
+                    zone[cause] += waiting
+
     def _snapshot(self, t: float) -> None:
         s = self.series
         s["t_h"].append(t / 3600.0)

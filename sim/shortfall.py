@@ -17,7 +17,10 @@ where they are and what they wait for:
 - ``on_the_way``: travelling to a shelter; ``not_evacuated``: still at home (unwarned, or
   getting ready).
 
-So the causes sum exactly to the unrelieved count, overall and per township. People told to
+So the causes sum exactly to the unrelieved count, overall and per township. The same causes
+are read at each group's relief deadline (affected + target, at the first hazard step on or
+after it) for the people not relieved by then: ``waiting_at_target_by_cause`` says what held
+down the target itself, including the people relieved later in the run. People told to
 shelter in place from a toxic cloud stay at home with their own supplies: they are not in the
 relief indicator (they count for warnings and exposure).
 """
@@ -153,15 +156,20 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
     for r in resources:
         r["zh"], r["en"] = resource_names(r["resource"])
     names = getattr(net, "zone_names", ()) or ()
+    late_by_zone = getattr(sim, "late_causes_by_zone", {})
+    at_target = getattr(sim, "late_causes", Counter())
     townships = []
     for z in sorted(by_zone):
         row = by_zone[z]
         zh, en = names[z] if 0 <= z < len(names) else ("区外", "outside the townships")
         townships.append({"zone": z, "name_zh": zh, "name_en": en, "affected": row["affected"],
                           "relieved": row["relieved"], "unrelieved": row["affected"] - row["relieved"],
-                          "unrelieved_by_cause": dict(row["causes"].most_common())})
+                          "unrelieved_by_cause": dict(row["causes"].most_common()),
+                          "waiting_at_target_by_cause": dict(late_by_zone.get(z, Counter()).most_common())})
     return {"resources": resources, "unrelieved_by_cause": dict(causes.most_common()),
             "unrelieved_people": sum(causes.values()), "relieved_after_target_people": late,
+            "waiting_at_target_by_cause": dict(at_target.most_common()),
+            "waiting_at_target_people": sum(at_target.values()),
             "relieved_with_relatives_people": sum(q.relieved for q in sim.parties if q.hosted),
             "sheltered_in_place_people": staying,
             "by_township": townships, "supply_sources": sim.resupply.summary(),
@@ -244,6 +252,11 @@ def verdict(relief: dict[str, Any], short: dict[str, Any],
     if late:
         zh.append(f"{late:,} 人在 {h:g} 小时后才获救助。")
         en.append(f"{late:,} people were relieved after {h:g} h.")
+    at_target = short.get("waiting_at_target_by_cause") or {}
+    if at_target:
+        parts = [(cause_names(c), n) for c, n in list(at_target.items())[:3]]
+        zh.append(f"{h:g} 小时时仍未获救助者的原因：" + "；".join(f"{z} {n:,} 人" for (z, _), n in parts) + "。")
+        en.append(f"At {h:g} h, those still waiting were held by: " + "; ".join(f"{e} ({n:,})" for (_, e), n in parts) + ".")
     for s in short["supply_sources"]:
         if s["first_arrival_h"] is not None:
             held = s.get("first_held_up_h") or 0.0

@@ -63,6 +63,18 @@ def test_additions_are_what_a_plan_adds_and_nothing_else(district):
     assert total["horizon_cny"] == pytest.approx(one_off + 5 * total["annual_cny"])
 
 
+def test_trucks_above_what_a_warehouse_kept_are_costed(district):
+    base = Plan.existing(district)
+    c = load_costs()
+    w0 = base.warehouses[0]
+    same = replace(base, warehouses=(replace(w0, trucks=3), *base.warehouses[1:]))
+    assert plan_additions(same, base, c) == []              # 3 is what an unset warehouse keeps
+    more = replace(base, warehouses=(replace(w0, trucks=5), *base.warehouses[1:]))
+    (a,) = plan_additions(more, base, c)
+    assert (a.lever, a.site, a.amount) == ("truck", w0.id, 2)
+    assert a.one_off_cny == 2 * c.truck.one_off_cny and c.truck.source.startswith("estimate")
+
+
 def test_every_run_says_what_its_plan_adds_and_costs(district, tmp_path):
     """kpis.json's plan_cost: nothing for today's plan; a plan file that fits out a candidate
     site costs its places."""

@@ -231,7 +231,7 @@ def flood(district):
 
 
 def _run(district, flood, plan, **kw):
-    sim = Simulation(district.network, [flood], plan, SimParams(duration_h=24, seed=3, **kw),
+    sim = Simulation(district.network, [flood], plan, SimParams(**{"duration_h": 24, "seed": 3, **kw}),
                      zone_kinds=tuple(t.kind for t in district.spec.townships))
     return sim, sim.run()
 
@@ -270,6 +270,39 @@ def test_with_unlimited_stock_and_places_only_transport_and_access_remain(distri
     assert sum(causes.values()) == r.kpis["relief_time"]["unrelieved_people"]
     assert all(x["ran_out_h"] is None for x in r.kpis["shortfall"]["resources"]
                if x["resource"] in ("water_l", "food_rations", "bedding_sets", "shelter_places"))
+
+
+def _with_trucks(plan, trucks):
+    return dataclasses.replace(plan, warehouses=tuple(dataclasses.replace(w, trucks=trucks) for w in plan.warehouses))
+
+
+def test_what_held_people_at_their_deadline_is_counted_once(district, flood):
+    """waiting_at_target: the people not relieved by affected + 10 h, by cause. Everyone relieved
+    after the target was waiting at it; nobody else but the still unrelieved can be."""
+    sim, r = _run(district, flood, Plan.existing(district), duration_h=40)
+    short, rt = r.kpis["shortfall"], r.kpis["relief_time"]
+    waiting = short["waiting_at_target_people"]
+    assert waiting == sum(short["waiting_at_target_by_cause"].values()) > 0
+    assert sum(sum(t["waiting_at_target_by_cause"].values()) for t in short["by_township"]) == waiting
+    late, unrelieved = short["relieved_after_target_people"], rt["unrelieved_people"]
+    past_deadline = sum(g.people - sum(q.relieved for q in g.parties) for g in sim.groups.values()
+                        if math.isfinite(g.affected_s) and g.affected_s < (40 - 10 - 0.5) * 3600.0
+                        and not any(q.sheltering for q in g.parties))
+    assert late + past_deadline <= waiting <= late + unrelieved
+    assert "At 10 h, those still waiting were held by:" in r.kpis["verdict"]["en"]
+
+
+def test_trucks_at_a_warehouse_carry_its_deliveries(district, flood):
+    """A warehouse's own trucks (the plan's, else trucks_per_warehouse): none leaves the
+    supplies undelivered, one delivers less in time than the default three."""
+    plan = Plan.existing(district)
+    held = {}
+    for trucks in (None, 1, 0):
+        _, r = _run(district, flood, _with_trucks(plan, trucks), duration_h=40)
+        held[trucks] = r.kpis["shortfall"]["waiting_at_target_by_cause"].get("not_delivered", 0)
+    assert held[0] > 10 * held[1] > 0 and held[1] > held[None]
+    with pytest.raises(InputError, match="trucks must be a whole number"):
+        _with_trucks(plan, -1).check_against(district.network)
 
 
 # ---------------------------------------------------------------------------------------------
