@@ -97,10 +97,9 @@ class Simulation:
         self._group_list: list[Group] = []
         self._affected_people = 0
         # groups by relief deadline (affected + target): what held back the people still waiting
-        # at it is read at the first step on or after it (late_causes, by cause and by zone)
+        # at it is read at the first step on or after it (deadline_reads: group, deadline, causes)
         self._deadlines: list[tuple[float, int]] = []
-        self.late_causes: Counter[str] = Counter()
-        self.late_causes_by_zone: dict[int, Counter[str]] = {}
+        self.deadline_reads: list[tuple[Group, float, Counter[str]]] = []
         self.hazard_s = 0.0                       # wall time spent in the hazard models
         self._req_id = 0
         self.series: dict[str, list] = {k: [] for k in ("t_h", "threatened", "affected", *STATES)}
@@ -726,21 +725,19 @@ class Simulation:
 
     # ------------------------------------------------------------------ bookkeeping
     def _read_deadlines(self, t: float) -> None:
-        """For every group whose relief deadline has passed: the people not relieved by it, each
-        party counted under the cause that holds it (:func:`sim.shortfall.party_cause`), read
-        now, at most one hazard step after the deadline."""
+        """For every group whose relief deadline has passed: the people of its displaced parties
+        not relieved by it, by the cause that holds them (:func:`sim.shortfall.party_cause`),
+        read now, at most one hazard step after the deadline. People sheltering in place are
+        left to the end of the run: they count only if a team takes them out later."""
         while self._deadlines and self._deadlines[0][0] <= t:
             deadline, gid = heapq.heappop(self._deadlines)
             g = self._group_list[gid]
-            zone = self.late_causes_by_zone.setdefault(int(self.net.zone[g.node]), Counter())
+            causes: Counter[str] = Counter()
             for q in g.parties:
-                if q.sheltering:
-                    continue
                 waiting = q.people - sum(n for tr, n in q.relief if tr <= deadline)
-                if waiting > 0:
-                    cause = party_cause(self, q)
-                    self.late_causes[cause] += waiting
-                    zone[cause] += waiting
+                if waiting > 0 and not q.sheltering:
+                    causes[party_cause(self, q)] += waiting
+            self.deadline_reads.append((g, deadline, causes))
 
     def _snapshot(self, t: float) -> None:
         s = self.series

@@ -43,6 +43,7 @@ CAUSES: dict[str, tuple[str, str]] = {
     "upstairs": ("楼上避险、等待物资送达", "sheltering upstairs, waiting for supplies"),
     "on_the_way": ("转移途中", "on the way to a shelter"),
     "not_evacuated": ("尚未撤离（未收到预警或正在准备）", "not yet evacuated (unwarned or getting ready)"),
+    "sheltering_in_place": ("室内避险，之后才由队伍转移", "sheltering indoors, taken out by a team only later"),
 }
 
 
@@ -103,6 +104,24 @@ def party_cause(sim, q) -> str:
     return "not_evacuated"
 
 
+def _waiting_at_deadline(sim) -> tuple[Counter[str], dict[int, Counter[str]]]:
+    """The people not relieved by their group's deadline, by cause, overall and by township,
+    from the engine's reads at each deadline. People sheltering in place then and taken out by
+    a team later (the parties split off them) count as ``sheltering_in_place``; those still
+    indoors at the end are left out, as they are of the relief indicator."""
+    total: Counter[str] = Counter()
+    by_zone: dict[int, Counter[str]] = {}
+    for g, deadline, causes in getattr(sim, "deadline_reads", ()):
+        late = sum(max(0, q.people - sum(n for tr, n in q.relief if tr <= deadline))
+                   for q in g.parties if not q.sheltering)
+        row = Counter(causes)
+        if late > sum(causes.values()):
+            row["sheltering_in_place"] += late - sum(causes.values())
+        total.update(row)
+        by_zone.setdefault(int(sim.net.zone[g.node]), Counter()).update(row)
+    return total, by_zone
+
+
 def shortfall(sim, target_h: float) -> dict[str, Any]:
     """The ``shortfall`` section of a run's indicators: resources, causes, townships, sources.
 
@@ -156,8 +175,7 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
     for r in resources:
         r["zh"], r["en"] = resource_names(r["resource"])
     names = getattr(net, "zone_names", ()) or ()
-    late_by_zone = getattr(sim, "late_causes_by_zone", {})
-    at_target = getattr(sim, "late_causes", Counter())
+    at_target, late_by_zone = _waiting_at_deadline(sim)
     townships = []
     for z in sorted(by_zone):
         row = by_zone[z]

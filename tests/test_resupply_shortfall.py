@@ -292,6 +292,19 @@ def test_what_held_people_at_their_deadline_is_counted_once(district, flood):
     assert "At 10 h, those still waiting were held by:" in r.kpis["verdict"]["en"]
 
 
+def test_people_taken_out_of_sheltering_in_place_late_are_counted_at_the_deadline():
+    """Chlorine: people told to stay indoors, taken out by a team after their deadline, were
+    waiting at it (under sheltering_in_place), although their party split after the read."""
+    from scenarios.core.runner import run_scenario
+    from scenarios.core.spec import load_scenario
+
+    sc = load_scenario("chlorine-night").with_overrides({"simulation.duration_h": 24.0})
+    short = run_scenario(sc, seed=0).result.kpis["shortfall"]
+    late, waiting = short["relieved_after_target_people"], short["waiting_at_target_people"]
+    assert late > 0 and late <= waiting <= late + short["unrelieved_people"]
+    assert short["waiting_at_target_by_cause"].get("sheltering_in_place", 0) > 0
+
+
 def test_trucks_at_a_warehouse_carry_its_deliveries(district, flood):
     """A warehouse's own trucks (the plan's, else trucks_per_warehouse): none leaves the
     supplies undelivered, one delivers less in time than the default three."""
