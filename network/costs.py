@@ -8,10 +8,12 @@ A district file or manifest overrides entries with a ``[costs]`` table of the sa
 """
 from __future__ import annotations
 
+import csv
 import tomllib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -174,3 +176,13 @@ def cost_summary(additions: list[Addition], costs: CostTable) -> dict[str, Any]:
     return {"one_off_cny": round(one_off, 2), "annual_cny": round(annual, 2), "horizon_years": years,
             "horizon_cny": round(one_off + annual * years, 2),
             "estimates": sorted({a.lever for a in additions if a.source.startswith("estimate")})}
+
+
+def write_additions_csv(path: Path, additions: list[dict[str, Any]]) -> Path:
+    """One row per costed addition (UTF-8 with a BOM, as Excel on Chinese Windows reads it)."""
+    keys = ["lever", "site", "amount", "unit", "one_off_cny", "annual_cny", "source"]
+    with Path(path).open("w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f)
+        w.writerow(keys)
+        w.writerows([round(a[k], 2) if isinstance(a[k], float) else a[k] for k in keys] for a in additions)
+    return Path(path)

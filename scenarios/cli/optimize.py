@@ -1,4 +1,5 @@
-"""``yingji optimize``: reference instances (``orlib pmedian|pcenter``, ``pmedcap``, ``cvrp``) and ``plan``.
+"""``yingji optimize``: reference instances (``orlib pmedian|pcenter``, ``pmedcap``, ``cvrp``), ``plan``
+and ``size`` (:mod:`scenarios.cli.size`).
 
 The four reference-instance commands share one body (:func:`reference_command`): a file in, a
 solve under ``--time-limit``, the result as a table or one JSON object.
@@ -16,7 +17,6 @@ This module does not use ``from __future__ import annotations``: typer reads the
 the commands that :func:`reference_command` builds, and those name the factory's arguments,
 which postponed (string) annotations could not resolve.
 """
-import csv
 import json
 import math
 import shutil
@@ -31,6 +31,7 @@ from rich.table import Table
 
 from .options import EngineOpt, FloodEngine, JsonOpt, Lang, LangOpt, TimeLimitOpt, check_positive, input_error, out_option
 from .output import print_json, print_result
+from .size import optimize_size
 
 _FLOOD_HOURS = 72.0
 
@@ -199,19 +200,10 @@ def _check_plan_options(out: Path, counts: dict[str, int], time_limit: float) ->
     check_positive("--time-limit", time_limit)
 
 
-def _write_costs_csv(path: Path, additions: list[dict[str, Any]]) -> Path:
-    """One row per costed addition (UTF-8 with a BOM, as Excel on Chinese Windows reads it)."""
-    keys = ["lever", "site", "amount", "unit", "one_off_cny", "annual_cny", "source"]
-    with path.open("w", newline="", encoding="utf-8-sig") as f:
-        w = csv.writer(f)
-        w.writerow(keys)
-        w.writerows([round(a[k], 2) if isinstance(a[k], float) else a[k] for k in keys] for a in additions)
-    return path
-
-
 def _write_plan_files(out: Path, district: Any, plan: Any, report: Any, lang: str) -> dict[str, Any]:
     """Write the plan's six files into ``out`` at once; the summary that ``report.json`` holds."""
     # deferred: staging imports the network package (numpy, scipy)
+    from network.costs import write_additions_csv
     from scenarios.core.plans import plan_cost
     from scenarios.reports.staging import staged_dir
 
@@ -223,7 +215,7 @@ def _write_plan_files(out: Path, district: Any, plan: Any, report: Any, lang: st
             "geojson": plan.to_geojson(tmp / "plan.geojson"),
             "map": _save_plan_map(district, plan, tmp / "plan_map.png", lang),
             "table": report.write_csv(tmp / "before_after.csv"),
-            "costs": _write_costs_csv(tmp / "costs.csv", additions),
+            "costs": write_additions_csv(tmp / "costs.csv", additions),
         }
         summary = {**report.to_dict(), "cost": cost, "additions": additions,
                    "files": [str(out / p.name) for p in files.values()] + [str(out / "report.json")]}
@@ -319,4 +311,5 @@ def register(app: typer.Typer) -> None:
         target.command(name)(reference_command(solver, title, file_help, doc, limit))
     optimize_app.add_typer(orlib_app, name="orlib")
     optimize_app.command("plan")(optimize_plan)
+    optimize_app.command("size")(optimize_size)
     app.add_typer(optimize_app, name="optimize")

@@ -1,0 +1,118 @@
+"""The folder ``yingji optimize size`` writes: ``plan.json`` (the sized plan, which ``yingji run
+--plan`` and ``yingji batch --plan`` take), ``costs.csv`` (the costed additions),
+``cost_probability.png``/``.svg`` (one point per iteration's plan), ``result.json`` (everything
+the search found) and ``report.html`` (one self-contained page).
+
+Everything is built in a scratch folder and moves into ``--out`` at once
+(:func:`scenarios.reports.staging.staged_dir`); the simulation store already there is kept.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from network.checks import language
+from network.costs import write_additions_csv
+from network.fonts import use_cjk_font
+from network.jsonsafe import json_safe
+from scenarios.core.version import yingji_version
+from scenarios.reports.html import data_uri, environment
+from scenarios.reports.staging import staged_dir
+from scenarios.reports.webfont import embed_cjk_font
+
+from .search import SizingResult
+
+#: the files of a sizing folder, report first
+FILES = ("report.html", "plan.json", "costs.csv", "cost_probability.png", "cost_probability.svg", "result.json")
+
+
+def sized_plan(result: SizingResult):
+    """The result's plan named and annotated as the sized plan (what ``plan.json`` holds)."""
+    names = [s["scenario"] for s in result.scenarios]
+    meta = {**result.plan.meta, "sized_by": "yingji optimize size", "scenarios": names,
+            "target_probability": result.target_probability, "targets": result.targets,
+            "reached": result.reached, "horizon_cny": result.cost["horizon_cny"]}
+    return replace(result.plan, name=f"sized-{'+'.join(names)}", meta=meta)
+
+
+def curve_figure(result: SizingResult, lang: str) -> Figure:
+    """Cost over the horizon (x) against P(targets met) with its Wilson interval (y), one point
+    per iteration's plan; the asked probability dashed, the chosen plan ringed."""
+    use_cjk_font()
+    zh = language(lang) == "zh"
+    fig = Figure(figsize=(7.2, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    xs = [c["horizon_cny"] / 1e6 for c in result.curve]
+    ps = [c["probability"] for c in result.curve]
+    lo = [c["probability"] - c["wilson_low"] for c in result.curve]
+    hi = [max(0.0, min(c["scenarios"], key=lambda s: s["probability"])["wilson_high"] - c["probability"])
+          for c in result.curve]
+    ax.errorbar(xs, ps, yerr=[lo, hi], fmt="o-", color="#2e86c1", ecolor="#aed6f1", capsize=3, lw=1.2,
+                label="各轮方案（95% Wilson 区间）" if zh else "each iteration's plan (95 % Wilson interval)")
+    for c, x, p in zip(result.curve, xs, ps):
+        ax.annotate(str(c["iteration"]), (x, p), textcoords="offset points", xytext=(5, -12), fontsize=8,
+                    color="#566573")
+    chosen = next((c for c in result.curve if c.get("chosen")), result.curve[-1])
+    ax.plot([chosen["horizon_cny"] / 1e6], [chosen["probability"]], "o", ms=13, mfc="none", mec="#c0392b", mew=2,
+            label="所选方案" if zh else "chosen plan")
+    ax.axhline(result.target_probability, color="#c0392b", ls="--", lw=1,
+               label=(f"要求概率 {result.target_probability:g}（区间下限）" if zh else
+                      f"asked probability {result.target_probability:g} (interval's lower end)"))
+    ax.set_xlabel(f"新增费用（百万元，{result.cost['horizon_years']:g} 年）" if zh else
+                  f"cost of the additions (CNY million over {result.cost['horizon_years']:g} years)")
+    ax.set_ylabel("目标全部达成的概率" if zh else "P(targets met)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(left=min(0.0, min(xs)) - 0.5)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8.5)
+    return fig
+
+
+def write_sizing_outputs(result: SizingResult, out: Path, *, lang: str = "zh") -> dict[str, Any]:
+    """Write the sizing folder (module notes) into ``out``; returns what ``--json`` prints: the
+    result as a dict with ``plan_file`` and ``files``."""
+    out = Path(out)
+    summary = json_safe(result.to_dict(plan_file=str(out / "plan.json")), infinity_as_text=True)
+    summary["files"] = [str(out / f) for f in FILES]
+    fig = curve_figure(result, lang)
+    with staged_dir(out) as tmp:
+        sized_plan(result).to_json(tmp / "plan.json")
+        write_additions_csv(tmp / "costs.csv", result.additions)
+        for ext in ("png", "svg"):
+            fig.savefig(tmp / f"cost_probability.{ext}", dpi=120, metadata={"Software": None} if ext == "png" else
+                        {"Date": None})
+        (tmp / "result.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / "report.html").write_text(render_sizing_html(result, summary, tmp / "cost_probability.png", lang),
+                                         encoding="utf-8")
+    return summary
+
+
+def _pct(x: Any) -> str:
+    return "—" if x is None else f"{100 * float(x):.0f} %"
+
+
+def _cny(x: Any) -> str:
+    return "—" if x is None else f"{float(x):,.0f}"
+
+
+def _num(x: Any, digits: int = 1) -> str:
+    if x is None or (isinstance(x, str) and x != "inf"):
+        return "—"
+    v = float(x)
+    return "∞" if math.isinf(v) else f"{v:,.{digits}f}"
+
+
+def render_sizing_html(result: SizingResult, summary: dict[str, Any], png: Path, lang: str) -> str:
+    """The sizing report page (autoescaped, no scripts, the figure embedded, CJK font subset)."""
+    env = environment()
+    env.filters.update(pct=_pct, cny=_cny, num=_num)
+    html = env.get_template("sizing.html.j2").render(
+        lang=language(lang), version=yingji_version(), r=summary, figure=data_uri(png),
+        target_names={"relief_within_target": ("10 小时内获得基本生活救助", "basic relief within the target"),
+                      "relief_p95_h": ("救助时间 P95", "relief time P95")})
+    return embed_cjk_font(html)
