@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .district_spec import format_validation_error
 from .errors import InputError
-from .plan import STOCK_ITEMS, TEAM_TYPES, Plan
+from .plan import DEFAULT_TRUCKS_PER_WAREHOUSE, STOCK_ITEMS, TEAM_TYPES, Plan
 
 
 class UnitCost(BaseModel):
@@ -109,14 +109,16 @@ class Addition:
         return asdict(self)
 
 
-def plan_additions(plan: Plan, base: Plan, costs: CostTable) -> list[Addition]:
+def plan_additions(plan: Plan, base: Plan, costs: CostTable, *,
+                   default_trucks: int = DEFAULT_TRUCKS_PER_WAREHOUSE) -> list[Addition]:
     """What ``plan`` adds to ``base``, each addition costed (nothing for what it keeps or removes).
 
     New team bases cost the base and their members; members added at a kept base cost the
     members; new warehouses cost the store; trucks above what a warehouse kept cost the trucks;
     stock above what the same warehouse held costs the items; shelter places above a kept
     shelter's capacity (or all of a new shelter's) cost the fitting out for its kind; new
-    agreement suppliers their contract; craft above a fleet's count their units.
+    agreement suppliers their contract; craft above a fleet's count their units. A warehouse
+    whose trucks are left open keeps ``default_trucks`` (the simulation's ``trucks_per_warehouse``).
     """
     out: list[Addition] = []
 
@@ -136,8 +138,8 @@ def plan_additions(plan: Plan, base: Plan, costs: CostTable) -> list[Addition]:
         held = old_wh[w.id].stock if w.id in old_wh else {}
         if w.id not in old_wh:
             add("warehouse", w.id, 1, "store", costs.warehouse)
-        trucks_before = _trucks(old_wh[w.id]) if w.id in old_wh else 0
-        add("truck", w.id, _trucks(w) - trucks_before, "trucks", costs.truck)
+        trucks_before = _trucks(old_wh[w.id], default_trucks) if w.id in old_wh else 0
+        add("truck", w.id, _trucks(w, default_trucks) - trucks_before, "trucks", costs.truck)
         for item, q in w.stock.items():
             unit = STOCK_ITEMS.get(item, ("", "", "", "unit"))[3] or "units"
             add(f"stock:{item}", w.id, q - held.get(item, 0.0), unit, costs.items[item])
@@ -154,11 +156,10 @@ def plan_additions(plan: Plan, base: Plan, costs: CostTable) -> list[Addition]:
     return out
 
 
-def _trucks(w) -> int:
-    """Trucks a warehouse keeps (the simulation's default when the plan leaves it open)."""
-    from sim.params import SimParams  # deferred: network does not import the simulation at load
 
-    return SimParams.trucks_per_warehouse if w.trucks is None else int(w.trucks)
+
+def _trucks(w, default: int) -> int:
+    return default if w.trucks is None else int(w.trucks)
 
 
 def _people_by_type(base) -> dict[str, int]:

@@ -16,6 +16,9 @@ from .model import RoadNetwork
 from .snap import snap_points
 from .terrain import xy_of
 
+# delivery trucks a warehouse keeps when its plan entry leaves them open (sim.params reads it too)
+DEFAULT_TRUCKS_PER_WAREHOUSE = 3
+
 TEAM_TYPES = ("general", "flood", "water_rescue", "forest_fire", "hazmat", "medical", "engineering")
 #: team type -> (zh, en)
 TEAM_TYPE_NAMES: dict[str, tuple[str, str]] = {

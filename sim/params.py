@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from network.errors import InputError
+from network.plan import DEFAULT_TRUCKS_PER_WAREHOUSE
 
 from network.relief_standard import DEFAULT_STANDARD
 
@@ -155,7 +156,7 @@ class SimParams:
     needs_per_person: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_NEEDS))
     needs_in_place: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_NEEDS_IN_PLACE))
     item_kg: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ITEM_KG))
-    trucks_per_warehouse: int = 3
+    trucks_per_warehouse: int = DEFAULT_TRUCKS_PER_WAREHOUSE
     truck_capacity_kg: float = 8000.0
     load_min: float = 30.0
     unload_min: float = 20.0

@@ -247,7 +247,7 @@ def _search(scenarios, district, params, costs, start, inside, outside, ev, shar
     last_demand: dict[str, float] = {}
     stop = ""
     for it in range(max_iterations + 1):
-        cost = cost_summary(plan_additions(plan, start, costs), costs)
+        cost = cost_summary(plan_additions(plan, start, costs, default_trucks=params.trucks_per_warehouse), costs)
 
         def tick(done: int, total: int, it=it, cost=cost) -> None:
             say({"stage": "simulate", "iteration": it, "done": done, "total": total,
@@ -305,7 +305,7 @@ def _search(scenarios, district, params, costs, start, inside, outside, ev, shar
                               lambda d, t: say({"stage": "out_of_sample", "done": d, "total": t,
                                                 "simulations": ev.simulations + ev.reused}))
     per_out = [_probability(r) for r in _by_scenario(results_out, outside, n_sc)]
-    adds = plan_additions(plan, start, costs)
+    adds = plan_additions(plan, start, costs, default_trucks=params.trucks_per_warehouse)
     years = costs.horizon.years
     additions = [{"lever": a.lever, "site": a.site, "amount": a.amount, "unit": a.unit,
                   "cost": round(a.one_off_cny + a.annual_cny * years, 2), "one_off_cny": round(a.one_off_cny, 2),
