@@ -70,32 +70,42 @@ class _ReliefTally:
     relieved: int = 0
     everyone: int = 0                 # every affected person (the warnings' denominator)
     sheltering: int = 0               # affected indoors, told to shelter in place: not displaced
+    undecided: int = 0                # affected less than the target before the end: not judged
     warned: int = 0
     exposed: int = 0
 
-    def add(self, g: Group, rec: dict[str, Any]) -> None:
+    def add(self, g: Group, rec: dict[str, Any], end_s: float, target_s: float) -> None:
         """Count an affected group: its warnings, exposure and every relief it received.
 
         People told to shelter in place stay in their homes with their own supplies: they
-        count for the warnings and the exposure, not for relief."""
+        count for the warnings and the exposure, not for relief. People affected less than the
+        target before the end of the run (their deadline falls after it) are *undecided* and left
+        out of the relief times altogether, relieved or not: keeping the early-relieved and
+        dropping only the still-waiting would favour the plan, and counting the still-waiting as
+        late would blame it for what the run did not see. The share and percentiles are those of
+        the people whose deadline fell inside the run, the same whatever the run's length."""
         staying = sum(q.people for q in g.parties if q.sheltering)
         self.everyone += g.people
         self.sheltering += staying
         self.affected += g.people - staying
         self.warned += rec["warned_before_hit"]
         self.exposed += g.exposed
+        self.relieved += rec["relieved"]
+        if g.affected_s + target_s > end_s:
+            self.undecided += g.people - staying
+            return
         for q in g.parties:
             for t, n in q.relief:
                 self.times.append(max(0.0, t - g.affected_s))
                 self.weights.append(n)
-                self.relieved += n
         missing = g.people - staying - rec["relieved"]
         if missing:
             self.times.append(math.inf)
             self.weights.append(missing)
 
     def hours(self) -> np.ndarray:
-        """One relief time per person, in hours (+inf: never relieved in the run)."""
+        """One relief time per person whose outcome the run decides, in hours (+inf: never
+        relieved although the deadline fell inside the run)."""
         if not self.times:
             return np.zeros(0)
         return np.repeat(np.array(self.times, float), np.array(self.weights, int)) / 3600.0
@@ -139,16 +149,18 @@ def _groups(sim: FinishedRun) -> tuple[list[dict[str, Any]], _ReliefTally]:
     """Every group's record, and the relief tally of the affected ones."""
     tally = _ReliefTally()
     records = []
+    end_s, target_s = sim.p.duration_h * 3600.0, sim.p.relief_target_h * 3600.0
     for g in sim.groups.values():
         rec = _group_record(g, sim.shelters)
         if math.isfinite(g.affected_s):
-            tally.add(g, rec)
+            tally.add(g, rec, end_s, target_s)
         records.append(rec)
     return records, tally
 
 
 def _relief_kpis(tally: _ReliefTally, target_h: float) -> dict[str, Any]:
-    """Relief-time percentiles, the share relieved within the target, and the people counts."""
+    """Relief-time percentiles, the share relieved within the target (both over the people whose
+    outcome the run decides), and the people counts."""
     rt = tally.hours()
     return {
         "p50_h": percentile(rt, 50), "p90_h": percentile(rt, 90), "p95_h": percentile(rt, 95),
@@ -156,6 +168,8 @@ def _relief_kpis(tally: _ReliefTally, target_h: float) -> dict[str, Any]:
         "share_within_target": float((rt <= target_h).mean()) if len(rt) else math.nan,
         "target_h": target_h, "affected_people": tally.affected, "relieved_people": tally.relieved,
         "unrelieved_people": tally.affected - tally.relieved,
+        # affected less than the target before the end: out of the share and percentiles
+        "undecided_people": tally.undecided,
     }
 
 

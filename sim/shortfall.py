@@ -239,8 +239,17 @@ def verdict(relief: dict[str, Any], short: dict[str, Any],
         else:
             zh, en = ["本次模拟无受灾人员：基本生活救助指标不适用。"], ["Nobody was affected in this run: the relief indicator does not apply."]
         return {"zh": "".join(zh + other_targets[0]), "en": " ".join(en + other_targets[1])}
-    zh = [f"{h:g} 小时内获得基本生活救助：{share:.0%}。"]
-    en = [f"Relief within {h:g} h: {share:.0%}."]
+    undecided = relief.get("undecided_people", 0)
+    if math.isnan(share):
+        zh = [f"无人的 {h:g} 小时期限落在模拟时段内：无法判断是否按时救助。"]
+        en = [f"Nobody's {h:g}-hour deadline fell inside the run: whether relief came in time cannot be told."]
+    else:
+        zh = [f"{h:g} 小时内获得基本生活救助：{share:.0%}。"]
+        en = [f"Relief within {h:g} h: {share:.0%}."]
+    if undecided:
+        zh.append(f"{undecided:,} 人受灾时距模拟结束不足 {h:g} 小时，期限未到，不计入该比例（延长模拟时长可判断）。")
+        en.append(f"{undecided:,} people were affected less than {h:g} h before the run ended, their deadline after "
+                  "it: not in that share (a longer run would judge them).")
     if staying:
         zh.append(stay_zh)
         en.append(stay_en)

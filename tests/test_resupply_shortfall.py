@@ -417,3 +417,47 @@ def test_a_scenario_may_bring_its_own_relief_standard(tmp_path):
     bad.write_text(text.replace("per_person_day = 6.0", "per_person_day = 6.0\nkg_per_unit = -1"), encoding="utf-8")
     with pytest.raises(InputError, match=r"bad.toml: items.water_l.kg_per_unit: expected a number above 0"):
         sim_params(sc.with_overrides({"simulation.relief_standard": str(bad)}))
+
+
+def _share_of_cohort(sim, deadline_by_s: float, target_s: float = 10 * 3600.0) -> tuple[float, int]:
+    """Share relieved within the target among the people whose deadline is at most ``deadline_by_s``."""
+    within = people = 0
+    for g in sim.groups.values():
+        if not math.isfinite(g.affected_s) or g.affected_s + target_s > deadline_by_s:
+            continue
+        for q in g.parties:
+            if not q.sheltering:
+                people += q.people
+                within += sum(n for t, n in q.relief if t - g.affected_s <= target_s)
+    return within / people, people
+
+
+def test_a_short_run_judges_only_the_people_whose_deadline_it_saw(district, flood):
+    """People affected less than 10 h before the end are undecided: a 30-h run's share is that of
+    the people whose deadline fell inside it, exactly what a 72-h run says about the same people
+    (neither the early-relieved of the undecided nor their still-waiting tilt it)."""
+    plan = Plan.existing(district)
+    _, short = _run(district, flood, plan, duration_h=30)
+    long_sim, full = _run(district, flood, plan, duration_h=72)
+    rt, rt_full = short.kpis["relief_time"], full.kpis["relief_time"]
+    share, cohort = _share_of_cohort(long_sim, 30 * 3600.0)
+    assert rt["undecided_people"] > 0 and rt_full["undecided_people"] == 0
+    assert rt["affected_people"] - rt["undecided_people"] == cohort
+    assert rt["share_within_target"] == pytest.approx(share, abs=1e-12)
+    assert rt_full["share_within_target"] == pytest.approx(_share_of_cohort(long_sim, 72 * 3600.0)[0], abs=1e-12)
+    assert f"{rt['undecided_people']:,} people were affected less than 10 h before the run ended" \
+        in short.kpis["verdict"]["en"]
+
+
+def test_a_run_that_ends_before_any_deadline_says_the_indicator_cannot_be_judged():
+    from scenarios.core.runner import kpi_rows, run_scenario
+    from scenarios.core.spec import load_scenario
+
+    sc = load_scenario("chlorine-night").with_overrides({"simulation.duration_h": 2.0})
+    run = run_scenario(sc, seed=0)
+    rt = run.result.kpis["relief_time"]
+    assert rt["affected_people"] == rt["undecided_people"] > 0
+    rows = {r["indicator"]: r for r in kpi_rows(run.result, sc.targets)}
+    assert rows["relief_within_target"]["pass"] is None
+    assert "falls after the end of the run" in rows["relief_within_target"]["note"]
+    assert "Nobody's 10-hour deadline fell inside the run" in run.result.kpis["verdict"]["en"]

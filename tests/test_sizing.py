@@ -18,7 +18,7 @@ from network.plan import Plan
 from optimize.sizing import Demand, Lever, cheapest_cover
 from scenarios.batch.summary import wilson_interval
 from scenarios.sizing.levers import apply_units, build_levers, explicit_trucks, lever_family
-from scenarios.sizing.search import _best_point, _rescale, min_runs, needed_share
+from scenarios.sizing.search import _best_point, _improved, _rescale, min_runs, needed_share
 from sim import SimParams
 
 from .test_cli import yingji
@@ -104,6 +104,16 @@ def test_effects_are_rescaled_from_what_the_last_purchase_achieved():
     # a cause cleared says only that the effect was enough: never lowered
     scale, useless = _rescale({}, [(truck, 9)], before, {"waiting_for_rescue": 100.0})
     assert scale["truck"] >= 1.0 and not useless
+
+
+def test_a_step_that_raised_the_probability_keeps_its_units():
+    """Units of a family that relieved less than expected are taken back only when the step
+    did not raise the probability (the lower Wilson bound first, then the share met)."""
+    before = {"wilson_low": 0.07, "probability": 0.25}
+    assert _improved([before, {"wilson_low": 0.215, "probability": 0.5}])
+    assert not _improved([before, dict(before)])
+    assert not _improved([before, {"wilson_low": 0.02, "probability": 0.125}])
+    assert _improved([before, {"wilson_low": 0.07, "probability": 0.3}])
 
 
 def test_the_chosen_plan_is_the_cheapest_that_reached_else_the_best():

@@ -97,6 +97,10 @@ def kpi_rows(result: RunResult, targets: Targets) -> list[dict[str, Any]]:
             ok = passes(v, target, op)
             if math.isinf(v):  # JSON has no inf
                 v, note = None, "not reached: some affected people were never relieved in the run"
+        undecided = k["relief_time"].get("undecided_people", 0)
+        if key in ("relief_within_target", "relief_p95_h") and undecided:
+            note = "; ".join(x for x in (note, f"over the people whose {h:g}-h deadline fell inside the run; "
+                                         f"{undecided:,} affected later are not judged (lengthen duration_h)") if x)
         rows.append({"indicator": key, "zh": zh, "en": en, "unit": unit, "value": v, "target": f"{op} {target:g}",
                      "target_value": float(target), "op": op, "pass": ok, "note": note})
     return rows
@@ -114,6 +118,10 @@ def not_applicable_why(key: str, k: dict[str, Any], result: RunResult) -> str:
         if people == 0:
             return "not applicable: the network carries no population, so nobody can be affected"
         return "not applicable: the hazard reached nobody in this run"
+    undecided = k["relief_time"].get("undecided_people", 0)
+    if key in ("relief_within_target", "relief_p95_h") and undecided:
+        return (f"not applicable: the deadline of all {undecided:,} affected people falls after the end of the run "
+                "(lengthen duration_h)")
     return "not applicable in this run"
 
 

@@ -276,7 +276,9 @@ def _search(scenarios, district, params, costs, start, inside, outside, ev, shar
         if last_buy:
             scale, useless = _rescale(scale, last_buy, last_demand, by_cause)
             retired |= useless
-            if useless:  # take back what did not help; the plan without it is simulated next
+            if useless and not _improved(curve):
+                # take back what did not help; the plan without it is simulated next (a step that
+                # raised the probability keeps its units: the family is only not bought again)
                 for lv, n in last_buy:
                     if lever_family(lv) in useless:
                         bought[lv.key] -= n
@@ -338,6 +340,12 @@ def _best_point(curve: list[dict[str, Any]], p_target: float) -> int:
         return min(reached, key=lambda i: curve[i]["horizon_cny"])
     return min(range(len(curve)), key=lambda i: (-curve[i]["wilson_low"], -curve[i]["probability"],
                                                  curve[i]["horizon_cny"]))
+
+
+def _improved(curve: list[dict[str, Any]]) -> bool:
+    """Whether the last plan of the curve met the targets more often than the one before."""
+    a, b = curve[-2], curve[-1]
+    return (b["wilson_low"], b["probability"]) > (a["wilson_low"], a["probability"])
 
 
 def _sum_by_cause(demands: list[Demand]) -> dict[str, float]:
