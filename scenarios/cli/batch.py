@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-import signal
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Callable, Iterator, Optional
@@ -25,7 +24,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from .options import JsonOpt, Lang, LangOpt, PlansOpt, QuietOpt, check_seed, input_error, out_option, plan_list, seed_option
-from .output import err_console, out_console, print_json, written
+from .output import err_console, interruptible, out_console, print_json, written
 
 
 class _BatchGroup(TyperGroup):
@@ -88,11 +87,6 @@ def _progress_bar(enabled: bool, name: str) -> Iterator[Callable[[dict[str, Any]
         bar.stop()
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    """SIGTERM stops a batch like Ctrl-C: stored runs stay, the cluster is shut down."""
-    raise KeyboardInterrupt
-
-
 def _stored(store: Path) -> int:
     """How many runs ``store`` holds, for the interrupt message (0 when it cannot be read)."""
     # deferred: the batch store imports the runner
@@ -148,17 +142,11 @@ def batch_command(
         raise input_error("--runs: give the number of runs (e.g. --runs 200)")
     seed = check_seed(0 if seed is None else seed)
     chosen = plan_list(plans)
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
+    with interruptible(lambda: f"中断 / interrupted: {_stored(store)} runs stored in {store}; "
+                               f"continue with: yingji batch {scenario} --store {store} --resume"):
         with _progress_bar(not (quiet or as_json), sc.name) as update:
             summary = run_batch(sc, runs=runs, store=store, seed=seed, plans=chosen, workers=workers,
                                 scheduler=scheduler, resume=resume, progress=update)
-    except KeyboardInterrupt:
-        err_console.print(f"中断 / interrupted: {_stored(store)} runs stored in {store}; "
-                          f"continue with: yingji batch {scenario} --store {store} --resume")
-        raise typer.Exit(130)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     if as_json:
         print_json(summary.to_dict())
     elif not quiet:

@@ -6,9 +6,11 @@ parseable object and ``yingji ... > file`` captures only the table.
 from __future__ import annotations
 
 import json
+import signal
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -66,3 +68,20 @@ def verdict(ok: bool | None) -> str:
 def written(out: Any, files: list[str]) -> None:
     """The closing line naming the folder and the files a command wrote there."""
     out_console.print(f"输出 / written to {escape(str(out))}: {escape(', '.join(files))}")
+
+
+@contextmanager
+def interruptible(message: Callable[[], str]) -> Iterator[None]:
+    """SIGTERM stops the command like Ctrl-C; on either, print ``message()`` (what was stored
+    and how to go on) and exit with status 130."""
+    def terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print(message())
+        raise typer.Exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

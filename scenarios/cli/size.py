@@ -11,7 +11,6 @@ or with a higher ``--target-probability``) reruns only what is not stored.
 from __future__ import annotations
 
 import math
-import signal
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -23,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from .options import JsonOpt, Lang, LangOpt, QuietOpt, check_seed, input_error, out_option, seed_option
-from .output import err_console, out_console, print_json, written
+from .output import err_console, interruptible, out_console, print_json, written
 
 STORE_NAME = "sizing.sqlite"
 
@@ -69,11 +68,6 @@ def _progress(enabled: bool) -> Iterator[Callable[[dict[str, Any]], None] | None
         yield update
     finally:
         bar.stop()
-
-
-def _terminate(signum: int, frame: Any) -> None:
-    """SIGTERM stops the search like Ctrl-C: the stored simulations stay."""
-    raise KeyboardInterrupt
 
 
 def _scenarios(text: str) -> list[Any]:
@@ -128,19 +122,13 @@ def optimize_size(
 
     scs = _scenarios(scenario)
     store = out / STORE_NAME
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
+    with interruptible(lambda: f"中断 / interrupted: the simulations so far are stored in {store}; "
+                               "run the same command again to continue"):
         with _progress(not (quiet or as_json)) as update:
             result = size_plan(scs, target_probability=target_probability, runs=runs, store=store, budget_cny=budget,
                                seed=seed, workers=workers, scheduler=scheduler,
                                targets=RELIEF_TARGETS if targets is Targets.relief else ("all",),
                                max_iterations=max_iterations, progress=update)
-    except KeyboardInterrupt:
-        err_console.print(f"中断 / interrupted: the simulations so far are stored in {store}; "
-                          "run the same command again to continue")
-        raise typer.Exit(130)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     summary = write_sizing_outputs(result, out, lang=lang.value)
     if as_json:
         print_json(summary)
