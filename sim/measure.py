@@ -133,7 +133,8 @@ def _group_record(g: Group, shelters: Sequence[ShelterState]) -> dict[str, Any]:
     rec["party_records"] = [
         {"party": q.id, "people": q.people, "state": q.state, "needs_help": q.needs_help, "node": q.node,
          "shelter_node": shelters[q.shelter].node if q.shelter >= 0 else None, "left_s": q.left_s,
-         "arrived_s": q.arrived_s, "in_place": q.in_place, "relief": [[t, n] for t, n in q.relief],
+         "arrived_s": q.arrived_s, "in_place": q.in_place, "sheltering": q.sheltering,
+         "relief": [[t, n] for t, n in q.relief],
          "state_times": dict(q.state_s)} for q in g.parties]
     got = sum(q.relieved for q in g.parties)
     rec["relieved"] = got

@@ -240,7 +240,7 @@ def test_causes_sum_to_the_unrelieved_overall_and_by_township(district, flood):
     plan = Plan.existing(district)
     half = dataclasses.replace(plan, shelters=tuple(dataclasses.replace(s, capacity=s.capacity // 20)
                                                     for s in plan.shelters), supply_sources=())
-    sim, r = _run(district, flood, half)
+    sim, r = _run(district, flood, half, duration_h=36)   # the first 10-h deadlines fall inside the run
     conserved(sim)
     short = r.kpis["shortfall"]
     unrelieved = r.kpis["relief_time"]["unrelieved_people"]

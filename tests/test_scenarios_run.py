@@ -32,7 +32,7 @@ SHORT_CHLORINE = """
     protective_action = "evacuate"   # everyone leaves: the relief indicator applies
 
     [simulation]
-    duration_h = 6
+    duration_h = 12                  # past the 10-h deadline of everyone the leak reaches
     step_s = 300
 """
 
@@ -109,10 +109,14 @@ def test_run_json_and_fail_on_target(tmp_path, capsys):
 def test_targets_come_from_the_scenario():
     from scenarios.core.runner import run_scenario
 
-    run = run_scenario("chlorine-night")
+    from scenarios.core.spec import load_scenario
+
+    # 30 h: the 24-h deadline of everyone the leak reaches in its first hours falls inside the run
+    run = run_scenario(load_scenario("chlorine-night").with_overrides({"simulation.duration_h": 30}))
     cov = next(r for r in run.kpis if r["indicator"] == "warning_coverage")
     strict = run_scenario(run.scenario.with_overrides({"targets.warning_coverage": 0.0, "targets.relief_within_h": 24}),
                           district=run.district)
+    assert strict.result.kpis["relief_time"]["undecided_people"] == 0
     cov2 = next(r for r in strict.kpis if r["indicator"] == "warning_coverage")
     assert cov2["value"] == cov["value"] and cov2["target"] == ">= 0" and cov2["pass"] is True
     share = next(r for r in strict.kpis if r["indicator"] == "relief_within_target")
@@ -199,9 +203,9 @@ def test_bad_input_one_message_exit_2_nothing_written(tmp_path, capsys, monkeypa
 
 
 def test_negative_duration_and_off_map_site_are_reported(tmp_path, capsys):
-    neg = write(tmp_path, SHORT_CHLORINE.replace("duration_h = 6", "duration_h = -6"), "neg.toml")
+    neg = write(tmp_path, SHORT_CHLORINE.replace("duration_h = 12", "duration_h = -12"), "neg.toml")
     code, _, err = cli(capsys, "run", str(neg), "--out", str(tmp_path / "o"))
-    assert code == 2 and "neg.toml:16: simulation.duration_h" in err and "found -6" in err
+    assert code == 2 and "neg.toml:16: simulation.duration_h" in err and "found -12" in err
     off = write(tmp_path, SHORT_CHLORINE.replace('site = "chlor-alkali-plant"', 'location = [120.0, 31.0]\n'
                                                  '    substance = "chlorine"'), "off.toml")
     code, _, err = cli(capsys, "run", str(off), "--out", str(tmp_path / "o"))

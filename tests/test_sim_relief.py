@@ -104,7 +104,7 @@ def test_unreachable_shelter_means_relief_in_place(net):
     haz.closed = lambda t: cut                               # the only shelter is cut off from t = 0
     plan = Plan("toy", warehouses=(facility(Warehouse, "w", net, wh, stock=dict(STOCK)),),
                 shelters=(facility(Shelter, "s", net, shelter, capacity=1000),))
-    sim = Simulation(net, [haz], plan, SimParams(duration_h=6, seed=1, **QUICK))
+    sim = Simulation(net, [haz], plan, SimParams(duration_h=11, seed=1, **QUICK))   # past every 10-h deadline
     r = sim.run()
     assert r.kpis["relieved_in_place_people"] == 120                 # all three groups, 40 each
     assert r.kpis["relief_time"]["share_within_target"] == 1.0
@@ -275,7 +275,7 @@ def test_optimiser_rounds_serve_several_shelters_per_trip(net):
                 shelters=(facility(Shelter, "a", net, a, capacity=40), facility(Shelter, "b", net, b, capacity=40)))
     runs = {}
     for mode in ("rule", "optimiser"):
-        sim = Simulation(net, [haz], plan, SimParams(duration_h=8, seed=0, trucks_per_warehouse=1,
+        sim = Simulation(net, [haz], plan, SimParams(duration_h=11, seed=0, trucks_per_warehouse=1,
                                                      supply_routing=mode, **QUICK), router=relief_rounds)
         runs[mode] = (sim, sim.run())
         ledger_ok(sim)

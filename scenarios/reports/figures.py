@@ -110,20 +110,27 @@ def save_figure(fig, out_dir: Path, stem: str, *, dpi: int = 120) -> dict[str, P
 class ReliefSamples:
     """Relief times of the affected people of one run, in batches.
 
-    ``hours[i]`` is the time from being affected to basic relief of ``people[i]`` people;
-    ``unrelieved`` people were affected but not relieved by the end of the run.
+    ``hours[i]`` is the time from being affected to basic relief of ``people[i]`` people and
+    ``left_h[i]`` the hours the run still had after they were affected; ``unrelieved`` people
+    were affected but not relieved by the end of the run. ``group_people`` and ``group_left_h``
+    give the same per affected group (the denominators of :meth:`share_within`).
     """
 
     hours: np.ndarray
     people: np.ndarray
     unrelieved: float
     affected: float
+    left_h: np.ndarray
+    group_people: np.ndarray
+    group_left_h: np.ndarray
 
     def share_within(self, hours: float) -> float:
-        """Share of the affected people relieved within ``hours`` (NaN when nobody was affected)."""
-        if self.affected <= 0:
+        """Share relieved within ``hours`` of the people whose deadline (affected + ``hours``)
+        fell inside the run, as the run's indicator counts it (NaN when there are none)."""
+        judged = self.group_people[self.group_left_h >= hours].sum()
+        if judged <= 0:
             return math.nan
-        return float(self.people[self.hours <= hours].sum() / self.affected)
+        return float(self.people[(self.hours <= hours) & (self.left_h >= hours)].sum() / judged)
 
     def ecdf(self) -> tuple[np.ndarray, np.ndarray]:
         """(sorted hours, share of affected people relieved by then)."""
@@ -138,9 +145,11 @@ def relief_samples(result: Any) -> ReliefSamples:
     ``[time_s, people]`` pairs). Otherwise from the event log: a party that got its full relief
     logs a ``relieved`` event with its time, and people relieved in part are placed at their
     group's last relief time, an upper bound (without an event log, every relieved person is).
+    People told to shelter in place are left out, as in the indicator.
     """
+    end_s = _duration_h(result) * 3600.0
     groups = {g["group"]: g for g in result.groups}
-    hours, people = [], []
+    hours, people, left = [], [], []
     full: Counter = Counter()
     for e in result.events:
         if e.get("event") != "relieved":
@@ -150,24 +159,37 @@ def relief_samples(result: Any) -> ReliefSamples:
             continue
         hours.append(max(0.0, e["t_s"] - g["affected_s"]) / 3600.0)
         people.append(float(e["people"]))
+        left.append((end_s - g["affected_s"]) / 3600.0)
         full[g["group"]] += e["people"]
     affected = unrelieved = 0.0
+    g_people, g_left = [], []
     for g in result.groups:
         if not math.isfinite(g["affected_s"]):
             continue
-        affected += g["people"]
-        unrelieved += g["people"] - g["relieved"]
+        needing = g["people"] - _sheltering(g)
+        affected += needing
+        unrelieved += needing - g["relieved"]
+        g_people.append(float(needing))
+        g_left.append((end_s - g["affected_s"]) / 3600.0)
         if "party_records" in g:
             for q in g["party_records"]:
                 for t, n in q.get("relief") or ():
                     hours.append(max(0.0, t - g["affected_s"]) / 3600.0)
                     people.append(float(n))
+                    left.append(g_left[-1])
             continue
         rest = g["relieved"] - full[g["group"]]
         if rest > 0 and math.isfinite(g["relief_done_s"]):
             hours.append(max(0.0, g["relief_done_s"] - g["affected_s"]) / 3600.0)
             people.append(float(rest))
-    return ReliefSamples(np.asarray(hours, float), np.asarray(people, float), float(unrelieved), float(affected))
+            left.append(g_left[-1])
+    return ReliefSamples(np.asarray(hours, float), np.asarray(people, float), float(unrelieved), float(affected),
+                         np.asarray(left, float), np.asarray(g_people, float), np.asarray(g_left, float))
+
+
+def _sheltering(group: dict[str, Any]) -> int:
+    """People of a group record told to shelter in place (not displaced: not in relief)."""
+    return sum(q["people"] for q in group.get("party_records") or () if q.get("sheltering"))
 
 
 def _target_h(result: Any) -> float:
