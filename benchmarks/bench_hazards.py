@@ -2,6 +2,8 @@
 
 One run, same inputs, equality checked for each pair:
 - forest fire cellular automaton (2000×2000 cells, 500 steps; target ≥ 20× numpy),
+- minimum-travel-time fire spread, 1000×1000 cells, 16-move stencil (vs scipy's Dijkstra on the
+  same graph, graph build included),
 - Gaussian plume at 1,000,000 receptors (both cores; target ≥ 3× numpy),
 - connected flood fill on a 4,000,000-cell DEM (vs scipy.ndimage.label),
 - the local-inertial 2D solver's cell updates per second (vs the numpy reference step),
@@ -28,11 +30,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import (  # noqa: E402
-    hazards_chemical, hazards_district_flood, hazards_fire, hazards_flood, hazards_inertial,
+    hazards_chemical, hazards_district_flood, hazards_fire, hazards_fire_mtt, hazards_flood, hazards_inertial,
 )
 
 PARTS = {
     "fire": hazards_fire,
+    "fire_mtt": hazards_fire_mtt,
     "plume": hazards_chemical,
     "flood_fill": hazards_flood,
     "inertial": hazards_inertial,
