@@ -207,16 +207,26 @@ class IncidentSite:
 
 
 class FireLine(Protocol):
-    """A hazard crews fight on a line: where its front is, and suppression round the crews."""
+    """A hazard crews fight on a line: when it is reported, where its front is, how long the walk
+    from a road to it takes, and what the crews on the line do to it."""
+
+    def detected_s(self) -> float:
+        """When the fire is reported (``inf``: never within the run); no crew is sent before."""
 
     def front_xy(self, time_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Coordinates of the burning front at ``time_s``."""
 
-    def mask_near(self, x: np.ndarray, y: np.ndarray, radius_m: float) -> np.ndarray:
-        """Cells within ``radius_m`` of any of the points."""
+    def line_point(self, time_s: float, rng: np.random.Generator) -> tuple[float, float] | None:
+        """Where the next crew joins the line at ``time_s`` (None: nothing left to fight)."""
 
-    def set_suppression(self, mask: np.ndarray | None, factor: float) -> None:
-        """Multiply the spread probability of the ``mask`` cells by ``factor`` (None: no crews)."""
+    def hike_s(self, from_xy: tuple[float, float], to_xy: tuple[float, float]) -> float:
+        """Seconds to walk from a road node to a point of the line."""
+
+    def crews_on_line(self, time_s: float, crews: Sequence[tuple[float, float, int]], *,
+                      radius_m: float, factor: float) -> None:
+        """The crews working from ``time_s``: ``(x, y, persons)`` each (empty: none). ``radius_m``
+        and ``factor`` are the simulation's suppression parameters for a model that cuts spread
+        round the crews; a model with line production builds line instead."""
 
 
 # ---------------------------------------------------------------------------------- the interface

@@ -108,8 +108,10 @@ class Simulation:
         # floods put water on roads (boats cross it); other hazards close roads to boats as well
         self._floods = [h.water_on_roads for h in self.hazards]
         self._fires: list[FireLine] = [f for f in (h.fire_line() for h in self.hazards) if f is not None]
-        self._crews: dict[int, tuple[float, float]] = {}
+        self._crews: dict[int, tuple[int, float, float, int]] = {}   # request -> (fire, x, y, persons)
         self._fire_open = 0
+        self._fires_reported: set[int] = set()
+        self._last_stint: dict[str, tuple[int, float]] = {}   # squad -> (fire, when its last stint ended)
         self._sites_called: set[int] = set()
         self._level_floor = [h.level_floor for h in self.hazards]
         self._sheltering = [h.sheltering_nodes() for h in self.hazards]
@@ -689,19 +691,18 @@ class Simulation:
 
     # ------------------------------------------------------------------ fire lines and hazmat zones
     def _fire_lines_and_sites(self, t: float) -> None:
-        """Crews to the fire fronts (one request per free fire crew) and a response to every
-        incident site once it starts."""
+        """Crews to the fire fronts once each fire is reported (one request per free fire crew),
+        and a response to every incident site once it starts."""
         n_fire_teams = sum(1 for tm in self.teams if tm.type in self.p.capable["fire_line"])
-        for fire in self._fires:
-            fx, fy = fire.front_xy(t)
-            while len(fx) and self._fire_open < n_fire_teams:
-                k = int(self.rng_req.integers(len(fx)))
-                x, y = float(fx[k]), float(fy[k])
-                self._fire_open += 1
-                self.dispatcher.submit(self._new_request(
-                    "fire_line", self._nearest_node(x, y),
-                    on_arrive=lambda team, req, x=x, y=y, f=fire: self._crew(f, req.id, (x, y)),
-                    on_done=lambda team, req, f=fire: self._crew(f, req.id, None)))
+        for i, fire in enumerate(self._fires):
+            reported = fire.detected_s()
+            if t < reported:
+                continue
+            if i not in self._fires_reported:
+                self._fires_reported.add(i)
+                self.log("fire_reported", fire=i, reported_s=reported)
+            while self._fire_open < n_fire_teams and self._submit_line(i, t):
+                pass
         for i, h in enumerate(self.hazards):
             site = h.incident_site()
             if site is None or i in self._sites_called or t < site.start_s:
@@ -709,19 +710,61 @@ class Simulation:
             self._sites_called.add(i)
             self.dispatcher.submit(self._new_request(site.response, self._nearest_node(site.x, site.y)))
 
-    def _crew(self, fire: FireLine, rid: int, xy: tuple[float, float] | None) -> None:
-        """Crews on the line cut ignition probability round their positions (fire model input)."""
-        if xy is None:
+    def _submit_line(self, fire: int, t: float, at: int | None = None) -> bool:
+        """Ask for one crew where the fire model says crews join its line, driving to the road
+        node ``at`` (default: the nearest one a crew can reach); False: nothing left to fight."""
+        point = self._fires[fire].line_point(t, self.rng_req)
+        if point is None:
+            return False
+        x, y = point
+        self._fire_open += 1
+        self.dispatcher.submit(self._new_request(
+            "fire_line", self._line_node(x, y) if at is None else at,
+            on_arrive=lambda team, req, x=x, y=y: self.env.process(self._hike_to_line(fire, team, req.id, (x, y))),
+            on_done=lambda team, req: self._line_done(fire, team, req.id)))
+        return True
+
+    def _line_node(self, x: float, y: float) -> int:
+        """The road node crews drive to for a point of a fire line: the nearest one a fire crew's
+        base can reach now (roads by a burning front are shut); they hike in from there."""
+        d2 = (self.net.x - x) ** 2 + (self.net.y - y) ** 2
+        bases = {t.base_node for t in self.teams if t.type in self.p.capable["fire_line"]}
+        if not bases:
+            return int(np.argmin(d2))
+        reach = np.zeros(self.net.n_nodes, bool)
+        for b in bases:
+            reach |= np.isfinite(self.roads.tree_from(b, ROAD))
+        return int(np.argmin(np.where(reach, d2, np.inf))) if reach.any() else int(np.argmin(d2))
+
+    def _line_done(self, fire: int, team: Team, rid: int) -> None:
+        """A crew's stint on the line is over; while the fire burns its place is asked for again at
+        once, so a squad stays on the line until its shift ends (then another takes over)."""
+        self._crew(fire, rid, None)
+        self._last_stint[team.id] = (fire, self.env.now)
+        self._submit_line(fire, self.env.now, at=team.node)
+
+    def _hike_to_line(self, fire: int, team: Team, rid: int, xy: tuple[float, float]):
+        """The squad walks from the road node to its point of the line, then works there (a squad
+        going straight on from its last stint on the same fire is already there)."""
+        node = team.node
+        walk = 0.0 if self._last_stint.get(team.id) == (fire, self.env.now) else \
+            self._fires[fire].hike_s((float(self.net.x[node]), float(self.net.y[node])), xy)
+        self._crews[rid] = (fire, xy[0], xy[1], 0)       # on its way: not yet building line
+        if walk > 0:
+            yield self.env.timeout(walk)
+        if rid in self._crews:                            # still assigned (not relieved meanwhile)
+            self._crew(fire, rid, (xy[0], xy[1], team.people))
+
+    def _crew(self, fire: int, rid: int, crew: tuple[float, float, int] | None) -> None:
+        """A squad starts or stops work on a fire's line; the fire model is told who is on it."""
+        if crew is None:
             self._crews.pop(rid, None)
             self._fire_open -= 1
         else:
-            self._crews[rid] = xy
-        if self._crews:
-            xs, ys = zip(*self._crews.values())
-            fire.set_suppression(fire.mask_near(np.array(xs), np.array(ys), self.p.suppression_radius_m),
-                                 self.p.suppression_factor)
-        else:
-            fire.set_suppression(None, 1.0)
+            self._crews[rid] = (fire, *crew)
+        working = [(x, y, n) for f, x, y, n in self._crews.values() if f == fire and n > 0]
+        self._fires[fire].crews_on_line(self.env.now, working, radius_m=self.p.suppression_radius_m,
+                                        factor=self.p.suppression_factor)
 
     # ------------------------------------------------------------------ bookkeeping
     def _read_deadlines(self, t: float) -> None:

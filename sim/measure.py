@@ -19,7 +19,7 @@ from network.plan import Plan
 
 from .dispatch import Dispatcher, Team
 from .evacuation import Group, Ledger, Party, ShelterState
-from .hazards.fire.model import ForestFire, combined_damage_rate_permille
+from .hazards.fire.record import RasterFire, combined_damage_rate_permille
 from .hazards.flood.impact import annual_risk, node_mortality
 from .hazards.flood.model import RiverFlood
 from .params import SimParams
@@ -258,7 +258,7 @@ def _flood_deaths(sim: FinishedRun) -> dict[str, Any]:
 def _fire_damage_permille(hazards: Sequence[Hazard], end_s: float) -> float:
     """The district's forest fire damage rate (‰): the forest all the fires burned, each cell
     once, over the forest area; NaN when no fire burns in the run."""
-    return combined_damage_rate_permille([h for h in hazards if isinstance(h, ForestFire)], end_s)
+    return combined_damage_rate_permille([h for h in hazards if isinstance(h, RasterFire)], end_s)
 
 
 def _kpis(sim: FinishedRun, tally: _ReliefTally, util: dict[str, float]) -> dict[str, Any]:
@@ -289,6 +289,7 @@ def _kpis(sim: FinishedRun, tally: _ReliefTally, util: dict[str, float]) -> dict
         "exposure_people": tally.exposed,
         **_flood_deaths(sim),
         "forest_fire_damage_permille": _fire_damage_permille(sim.hazards, end),
+        "forest_fires": [h.attack_summary(end) for h in sim.hazards if isinstance(h, RasterFire)],
         "people_by_state": dict(counts),
         "events": len(sim.events),
         "simpy_events": sim.events_processed,

@@ -12,7 +12,7 @@ from scenarios.core.toml_paths import toml_line
 
 REQUIRED = {"flood-50y", "flood-100y-breach", "forest-fire-north", "chlorine-night", "fireworks-explosion",
             "compound-flood-chemical"}
-HAZARD_CLASS = {"flood": "RiverFlood", "fire": "ForestFire", "chemical": "ChemicalRelease", "road_damage": "RoadDamage"}
+HAZARD_CLASS = {"flood": "RiverFlood", "fire": "SurfaceFire", "chemical": "ChemicalRelease", "road_damage": "RoadDamage"}
 
 
 def write(tmp_path, text: str, name: str = "s.toml"):
@@ -87,7 +87,7 @@ def test_fireworks_fire_starts_next_to_the_depot(district):
     from network.terrain import xy_of
 
     sc = load_scenario("fireworks-explosion")
-    fire = next(h for h in build_hazards(sc, district) if type(h).__name__ == "ForestFire")
+    fire = next(h for h in build_hazards(sc, district) if type(h).__name__ == "SurfaceFire")
     depot = next(f for f in district.spec.facilities if f.id == "fireworks-depot")
     dx, dy = xy_of([depot.location], district.spec.district.crs)[0]
     fx, fy = fire.front_xy(0.0)

@@ -39,41 +39,63 @@ def invariants(sim: Simulation) -> None:
             assert b.assigned_s >= a.done_s - 1e-6
 
 
-def fire_run(district, plan, seed=1, hours=12.0):
-    fire = forest_fire(district, seed=1)
+def fire_run(district, plan, seed=1, hours=24.0, wind=2.0):
+    fire = forest_fire(district, seed=1, wind_speed_m_s=wind, horizon_s=hours * 3600.0)
     calls = []
-    orig = fire.set_suppression
+    orig = fire.crews_on_line
 
-    def spy(mask, factor):
-        calls.append((None if mask is None else int(mask.sum()), factor))
-        orig(mask, factor)
+    def spy(time_s, crews, **kw):
+        calls.append((time_s, list(crews)))
+        orig(time_s, crews, **kw)
 
-    fire.set_suppression = spy
+    fire.crews_on_line = spy
     sim = Simulation(district.network, [fire], plan, SimParams(duration_h=hours, seed=seed))
     return sim, sim.run(), fire, calls
 
 
-def test_forest_fire_crews_work_the_line_and_cut_the_damage(district, plan):
+def test_forest_fire_is_reported_attacked_and_contained(district, plan):
+    """A light-wind spring fire: reported by one of the district's methods, attacked by the brigade's
+    squads from its rear, contained (Fried & Fried); with nobody to fight it, it burns on."""
     sim, r, fire, calls = fire_run(district, plan)
     invariants(sim)
-    lines = [q for q in r.requests if q["kind"] == "fire_line"]
+    lines = [q for q in r.requests if q["kind"] == "fire_line" and q["team"]]
     assert lines and all(q["team"].startswith("forest-fire-brigade/forest_fire/") for q in lines)
-    assert all(not math.isnan(q["arrived_s"]) for q in lines)
-    # crews on the line set the fire model's suppression field round their positions
-    assert any(n and n > 0 and f == SimParams().suppression_factor for n, f in calls)
+    reported = fire.detected_s()
+    assert 0 < reported < 6 * 3600 and fire.detection.method in ("patrol", "public", "himawari", "viirs")
+    asked = [q for q in r.requests if q["kind"] == "fire_line"]
+    assert min(q["created_s"] for q in asked) >= reported     # nobody goes before the report
+    assert any(e["event"] == "fire_reported" for e in r.events)
+    # the squads (6 people each) tell the fire model who is on the line, after their walk in
+    working = [c for _, crews in calls for c in crews]
+    assert working and {n for _, _, n in working} == {6}
+    first_on_line = min(t for t, crews in calls if crews)
+    assert first_on_line >= min(q["arrived_s"] for q in lines)
+    (f,) = r.kpis["forest_fires"]
+    assert f["contained"] is True and first_on_line / 3600 < f["contained_h"] < 24
     with_crews = r.kpis["forest_fire_damage_permille"]
-    assert with_crews == pytest.approx(fire.damage_rate_permille(12 * 3600.0))
-    # the same fire, nobody to fight it: the lines queue and the fire burns far more forest
+    assert with_crews == pytest.approx(fire.damage_rate_permille(24 * 3600.0))
+    # the same fire, nobody to fight it: it escapes and burns far more forest
     bare = dataclasses.replace(plan, team_bases=tuple(b for b in plan.team_bases
                                                      if not any(t.type == "forest_fire" for t in b.teams)))
     sim2, r2, _, calls2 = fire_run(district, bare)
     invariants(sim2)
-    assert not any(n for n, _ in calls2)
-    assert all(not q["team"] for q in r2.requests if q["kind"] == "fire_line")
+    assert not any(crews for _, crews in calls2)
+    (f2,) = r2.kpis["forest_fires"]
+    assert f2["contained"] is False and f2["escape_reason"] == "no crew reached the line"
     assert r2.kpis["forest_fire_damage_permille"] > 5 * with_crews
     # Gantt bars for the brigade: travel then long on-scene work
     crews = [t for t in r.teams if t["type"] == "forest_fire"]
     assert any(a["kind"] == "scene" and a["end_s"] - a["start_s"] > 600 for t in crews for a in t["activity"])
+
+
+def test_strong_wind_fire_escapes_and_the_verdict_names_why(district, plan):
+    """At 10 m/s the head fire out-runs the brigade's line on each flank: not contained, and the
+    reason compares the two rates."""
+    _, r, fire, _ = fire_run(district, plan, hours=12.0, wind=10.0)
+    (f,) = r.kpis["forest_fires"]
+    assert f["contained"] is False and "never out-paced the head fire" in f["escape_reason"]
+    per_flank = f["peak_line_rate_m_h"] / 2
+    assert per_flank < f["attack_fire"]["head_ros_m_min"] * 60
 
 
 def test_forest_fire_same_seed_same_result(district, plan):

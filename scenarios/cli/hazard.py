@@ -154,11 +154,49 @@ def _ignitions(texts: list[str] | None) -> list[tuple[float, ...]] | None:
     return ignitions
 
 
+def _wind_changes(texts: list[str] | None, hours: float) -> list[tuple[float, float, float]]:
+    """``--wind-change HOURS:SPEED:FROM`` values as (t_s, speed_m_s, from_deg), each checked."""
+    out = []
+    for text in texts or []:
+        try:
+            h, v, d = (float(x) for x in text.split(":"))
+        except ValueError:
+            raise input_error(f"--wind-change: expected HOURS:SPEED:FROM, found {text!r}") from None
+        if not 0 <= h <= hours:
+            raise input_error(f"--wind-change: {text!r} is at {h:g} h, outside the run (0–{hours:g} h, --hours)")
+        if not 0 <= v <= 40:
+            raise input_error(f"--wind-change: the speed must lie in 0..40 m/s, found {v:g} in {text!r}")
+        if not 0 <= d < 360:
+            raise input_error(f"--wind-change: the direction must lie in 0..360 degrees, found {d:g} in {text!r}")
+        out.append((h * 3600.0, v, d))
+    return out
+
+
+def _methods(text: str) -> list[str]:
+    """``--detection`` as a list of known detection methods."""
+    from sim.hazards.fire.attack import DETECTION_METHODS
+
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in methods if m not in DETECTION_METHODS]
+    if bad or not methods:
+        raise input_error(f"--detection: unknown method {bad[0] if bad else text!r}; expected some of "
+                          f"{', '.join(DETECTION_METHODS)}, comma-separated")
+    return methods
+
+
 def hazard_fire(
     out: OutOpt,
     ignite: Annotated[list[str] | None, typer.Option("--ignite", help="LON,LAT[,HOURS] of an ignition (repeatable); default: northern hills")] = None,
-    wind_speed: Annotated[float, typer.Option("--wind-speed", help="m/s")] = 6.0,
+    wind_speed: Annotated[float, typer.Option("--wind-speed", help="10-m wind, m/s")] = 6.0,
     wind_from: Annotated[float, typer.Option("--wind-from", help="degrees the wind blows from (315 = north-west)")] = 315.0,
+    wind_change: Annotated[list[str] | None, typer.Option(
+        "--wind-change", help="HOURS:SPEED:FROM, the wind from then on (repeatable)")] = None,
+    model: Annotated[str, typer.Option("--model", help="rothermel (fuel models, minimum travel time) or automaton")] = "rothermel",
+    moisture: Annotated[str, typer.Option(
+        "--moisture", help="season (autumn-dry, spring-dry, spring-wet, drought) or standard scenario D1L1..D4L4")] = "spring-dry",
+    detection: Annotated[str, typer.Option(
+        "--detection", help="detection methods present: lookout,camera,patrol,public,himawari,modis,viirs")] = "patrol,public,himawari,viirs",
+    attack: Annotated[bool, typer.Option("--attack/--no-attack", help="send the district's forest fire teams (rothermel)")] = True,
     hours: HoursOpt = 12.0,
     step_hours: StepHoursOpt = 0.5,
     seed: SeedOpt = 0,
@@ -168,16 +206,33 @@ def hazard_fire(
     quiet: QuietOpt = False,
     gif: GifOpt = True,
 ) -> None:
-    """A forest fire in the district's hills. 森林火灾。"""
+    """A forest fire in the district's hills: spread, detection, initial attack. 森林火灾。"""
     # deferred: the district and the fire model load numpy, scipy and numba kernels
+    import numpy as np
+
     from network.district import load_district
-    from sim.hazards.fire.scenario import forest_fire
+    from sim.hazards.fire.fuels import moisture_scenario
+    from sim.hazards.fire.scenario import forest_fire, initial_attack
 
     _check_frames(hours, step_hours)
     check_seed(seed)
+    if not 0 <= wind_speed <= 40:
+        raise input_error(f"--wind-speed: expected 0..40 m/s, found {wind_speed:g}")
+    if not 0 <= wind_from < 360:
+        raise input_error(f"--wind-from: expected 0..360 degrees, found {wind_from:g}")
+    if model not in ("rothermel", "automaton"):
+        raise input_error(f"--model: expected rothermel or automaton, found {model!r}")
+    moisture_scenario(moisture, name="--moisture")
+    methods = _methods(detection)
+    changes = _wind_changes(wind_change, hours)
     ignitions = _ignitions(ignite)
     district = load_district()
-    fire = forest_fire(district, ignitions=ignitions, wind_speed_m_s=wind_speed, wind_from_deg=wind_from, seed=seed)
+    extra: dict[str, Any] = {} if model == "automaton" else dict(
+        moisture=moisture, detection=methods, wind_changes=changes, horizon_s=hours * 3600.0)
+    fire = forest_fire(district, ignitions=ignitions, wind_speed_m_s=wind_speed, wind_from_deg=wind_from, seed=seed,
+                       model=model, **extra)
+    if model == "rothermel" and attack:
+        initial_attack(district, fire, seed=np.random.default_rng([seed, 1]))
     label = f"森林火灾（风速 {wind_speed:g} m/s）" if lang is Lang.zh else f"forest fire (wind {wind_speed:g} m/s)"
     _run_hazard(fire, district, hours, step_hours, map_hours, out, lang, as_json, quiet, gif, label)
 

@@ -11,6 +11,35 @@ from sim.shortfall import verdict
 _OPS = {">=": "≥", "<=": "≤", "<": "<"}
 
 
+_METHOD_ZH = {"lookout": "瞭望塔", "camera": "视频监控", "patrol": "护林员巡护", "public": "群众报警",
+              "himawari": "葵花卫星热点", "modis": "MODIS 卫星热点", "viirs": "VIIRS 卫星热点"}
+_METHOD_EN = {"lookout": "a lookout tower", "camera": "a camera", "patrol": "a ranger patrol",
+              "public": "a caller", "himawari": "a Himawari hotspot", "modis": "a MODIS hotspot",
+              "viirs": "a VIIRS hotspot"}
+
+
+def fire_causes(fires: list[dict[str, Any]]) -> tuple[str, str]:
+    """What held each escaped fire: when it was reported and by what, when the first crew reached
+    the line, and why the line did not close (Chinese, English)."""
+    zh, en = [], []
+    for f in fires:
+        if f.get("contained") is not False:
+            continue
+        det, crew = f.get("detected_h"), f.get("first_crew_h")
+        by = f.get("detected_by")
+        if det is None:
+            zh.append("火情在模拟结束前未被发现。")
+            en.append(" Nobody reported the fire within the run.")
+            continue
+        zh.append(f"起火后 {det:.1f} 小时由{_METHOD_ZH.get(by, '—')}发现" +
+                  (f"，首支扑火力量 {crew:.1f} 小时到达火线" if crew is not None else "，无扑火力量到达火线") +
+                  f"；失控原因：{f.get('escape_reason_zh', f.get('escape_reason', ''))}。")
+        en.append(f" Reported {det:.1f} h after ignition by {_METHOD_EN.get(by, 'someone')}, " +
+                  (f"first crew on the line at {crew:.1f} h" if crew is not None else "no crew reached the line") +
+                  f"; it escaped because {f.get('escape_reason', '')}.")
+    return "".join(zh), "".join(en)
+
+
 def _missed(rows: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
     """The row of indicator ``key`` when the run misses its target, with ``target`` spelled for people."""
     r = next((r for r in rows if r["indicator"] == key and r["pass"] is False), None)
@@ -48,6 +77,7 @@ def with_targets(rows: list[dict[str, Any]], kpis: dict[str, Any]) -> dict[str, 
                   f"{fd.get('people_home_when_flooded', 0):,} people still home when the water came.")
     r = _missed(rows, "forest_fire_damage_permille")
     if r is not None:
-        zh.append(f"森林火灾受害率 {r['value']:.3f}‰，未达目标（{r['target']} ‰）。")
-        en.append(f"The forest fire damage rate {r['value']:.3f} ‰ misses its target ({r['target']} ‰).")
+        why_zh, why_en = fire_causes(kpis.get("forest_fires") or [])
+        zh.append(f"森林火灾受害率 {r['value']:.3f}‰，未达目标（{r['target']} ‰）。" + why_zh)
+        en.append(f"The forest fire damage rate {r['value']:.3f} ‰ misses its target ({r['target']} ‰)." + why_en)
     return verdict(kpis["relief_time"], kpis["shortfall"], (zh, en))

@@ -24,7 +24,8 @@ from network.plan import Plan
 from network.terrain import xy_of
 from scenarios.core.naming import slug
 from sim.hazards.chemical.model import ChemicalRelease
-from sim.hazards.fire.model import ForestFire
+from sim.hazards.fire.record import RasterFire
+from sim.hazards.fire.attack import load_params as attack_params
 from sim.hazards.flood.model import RiverFlood
 
 from .catalogue import (
@@ -208,30 +209,42 @@ def _flood_bulletin(h: RiverFlood) -> tuple[str, str]:
 # forest fire
 
 
-def _fire_injects(ctx: DrillContext, h: ForestFire) -> None:
+def _fire_injects(ctx: DrillContext, h: RasterFire) -> None:
     """The lookout's report of the ignition; village officers reporting the front at their village."""
     _fire_report(ctx, h)
     _fire_at_villages(ctx)
 
 
-def _fire_report(ctx: DrillContext, h: ForestFire) -> None:
-    """A lookout tower reports the ignition; benchmark: the first crew on the fire line."""
-    t0, _, _ = h.first_ignition()
+#: who reports a fire, by detection method (English; the Chinese label is in the attack data)
+_REPORTER_EN = {"lookout": "A lookout tower", "camera": "The forest-fire camera network", "patrol": "A ranger patrol",
+                "public": "A caller on 12119", "himawari": "The Himawari satellite hotspot service",
+                "modis": "A MODIS satellite hotspot", "viirs": "A VIIRS satellite hotspot"}
+
+
+def _fire_report(ctx: DrillContext, h: RasterFire) -> None:
+    """The fire is reported when the fire model says it was detected, by the method that saw it
+    first; benchmark: the first crew on the fire line. A fire nobody saw within the run has no report."""
+    t0 = h.detected_s()
+    if not math.isfinite(t0):
+        return
+    det = getattr(h, "detection", None)
+    method = det.method if det is not None else "lookout"
+    who_zh = attack_params().detection[method]["label_zh"]
     reqs = [r for r in ctx.result.requests if r["kind"] == "fire_line"]
     on_line = _arrival(ctx, min(reqs, key=lambda r: r["created_s"]) if reqs else None)
     bench_zh = f"模拟：首支扑火队 {on_line} 到达火线" if on_line else ""
     bench_en = f"simulation: first crew on the fire line at {on_line}" if on_line else ""
     forest = _forest_at(ctx, h)
     ents = ([forest] if forest else []) + _teams_of_type(ctx.plan, "forest_fire")
-    ctx.add(t0, "fire_report", "瞭望塔发现林区起火，烟柱明显，火势随风蔓延。" + (f"（{ctx.name(forest, 'zh')}）" if forest else ""),
-            "A lookout tower reports a forest fire with a clear smoke column, spreading with the wind." + (f" ({ctx.name(forest, 'en')})" if forest else ""),
+    ctx.add(t0, "fire_report", f"{who_zh}报告林区起火，烟柱明显，火势随风蔓延。" + (f"（{ctx.name(forest, 'zh')}）" if forest else ""),
+            f"{_REPORTER_EN[method]} reports a forest fire with a clear smoke column, spreading with the wind." + (f" ({ctx.name(forest, 'en')})" if forest else ""),
             "forest_ranger", "phone", "forest_fire_brigade", "核实火情，森林消防队出动扑救，向区指挥部报告。",
             "Confirm the fire, send the forest fire brigade, report to the command HQ.",
             t0 + FIRE_ATTACK_S, "发现后 1 小时内扑火力量到达火线（打早打小）", "first crew on the line within 1 h (attack early and small)",
             "forest_fire", ents, "hazard:ignition", bench_zh, bench_en)
 
 
-def _forest_at(ctx: DrillContext, h: ForestFire) -> str | None:
+def _forest_at(ctx: DrillContext, h: RasterFire) -> str | None:
     """The forest the fire starts in (an entity key), if any."""
     spec = ctx.district.spec
     _, x, y = h.first_ignition()
@@ -253,12 +266,13 @@ def _fire_at_villages(ctx: DrillContext) -> None:
                 "forest_fire", [f"township:{z}"], f"event:{i}")
 
 
-def _fire_first_moment(ctx: DrillContext, h: ForestFire) -> float | None:
-    """The first ignition."""
-    return h.first_ignition()[0]
+def _fire_first_moment(ctx: DrillContext, h: RasterFire) -> float | None:
+    """The report of the fire (the first ignition if it was never reported)."""
+    t = h.detected_s()
+    return t if math.isfinite(t) else h.first_ignition()[0]
 
 
-def _fire_bulletin(h: ForestFire) -> tuple[str, str]:
+def _fire_bulletin(h: RasterFire) -> tuple[str, str]:
     """Fire danger and the wind the fire spreads with."""
     return (f"区气象局：森林火险等级高，风速 {h.wind_speed_m_s:.0f} m/s，风从 {h.wind_from_deg:.0f}° 方向吹来。",
             f"Met bureau: high forest fire danger; wind {h.wind_speed_m_s:.0f} m/s from {h.wind_from_deg:.0f}°.")

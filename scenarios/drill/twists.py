@@ -22,6 +22,8 @@ from scenarios.core.naming import slug
 from sim.api import run as sim_run
 from sim.hazards.chemical.model import ChemicalRelease
 from sim.hazards.fire.model import ForestFire
+from sim.hazards.fire.record import RasterFire
+from sim.hazards.fire.spread import SurfaceFire
 from sim.hazards.fire.scenario import default_ignition, forest_fire
 from sim.hazards.road_damage import RoadDamage
 
@@ -260,7 +262,7 @@ def _apply_shelter_overflow(ctx: DrillContext, rerun: _Rerun, tw: Twist, d: dict
 def _apply_second_ignition(ctx: DrillContext, rerun: _Rerun, tw: Twist, d: dict[str, Any]) -> tuple[str, str]:
     """A second fire in the re-run, under the first fire's wind."""
     hazards = rerun.fresh_hazards()
-    fire = cast(ForestFire, hazards[_of_kind(hazards, "fire")])
+    fire = cast(RasterFire, hazards[_of_kind(hazards, "fire")])
     new, forest, lonlat = _second_fire(ctx.district, fire, tw.t_s, np.random.default_rng(d["seed"]))
     hazards.append(new)
     d.update(entity=f"forest:{forest}", lonlat=lonlat)
@@ -268,10 +270,11 @@ def _apply_second_ignition(ctx: DrillContext, rerun: _Rerun, tw: Twist, d: dict[
     return f"{f.name_zh}发现第二处火点（复燃/飞火）。", f"A second fire is seen in the {f.name_en} (spot fire)."
 
 
-def _second_fire(district: District, fire: ForestFire, at_s: float,
-                 rng: np.random.Generator) -> tuple[ForestFire, str, tuple[float, float]]:
-    """A new ignition at ``at_s`` in a randomly drawn forest area, same weather as ``fire``:
-    the fire, the forest's id and the ignition's (lon, lat)."""
+def _second_fire(district: District, fire: RasterFire, at_s: float,
+                 rng: np.random.Generator) -> tuple[RasterFire, str, tuple[float, float]]:
+    """A new ignition at ``at_s`` in a randomly drawn forest area, same model and weather as
+    ``fire``, seen at once (the twist reports it): the fire, the forest's id and the ignition's
+    (lon, lat)."""
     spec = district.spec
     forest = spec.forests[int(rng.integers(len(spec.forests)))]
     poly = np.asarray(forest.polygon)
@@ -280,8 +283,17 @@ def _second_fire(district: District, fire: ForestFire, at_s: float,
     lon, lat = to_lonlat(np.array([x]), np.array([y]), spec.district.crs)
     new = forest_fire(district, ignitions=[(float(lon[0]), float(lat[0]), float(at_s))],
                       wind_speed_m_s=fire.wind_speed_m_s, wind_from_deg=fire.wind_from_deg,
-                      seed=int(rng.integers(2**31)))
+                      seed=int(rng.integers(2**31)), **_same_model(fire))
     return new, forest.id or slug(forest.name_en), (float(lon[0]), float(lat[0]))
+
+
+def _same_model(fire: RasterFire) -> dict[str, Any]:
+    """The model arguments that make a second fire burn like ``fire``."""
+    if isinstance(fire, ForestFire):
+        return {"model": "automaton"}
+    f = cast(SurfaceFire, fire)
+    return {"moisture": f.moisture, "wind_changes": f.wind[1:], "horizon_s": f.horizon_s, "detection": None,
+            "neighbours": f.neighbours}
 
 
 def _apply_wind_shift(ctx: DrillContext, rerun: _Rerun, tw: Twist, d: dict[str, Any]) -> tuple[str, str]:

@@ -91,6 +91,7 @@ from network.errors import InputError
 
 __all__ = [
     "DETECTION_METHODS",
+    "containment_by_schedule",
     "RESISTANCES",
     "AttackParams",
     "AttackState",
@@ -613,6 +614,30 @@ def containment(head_ros_m_min: float, back_ros_m_min: float, lb: float, attack_
         perim = held + b * (tc - t_a)
     return {**out, "contained": True, "contained_min": tc, "area_ha": area / 1e4, "perimeter_m": perim,
             "line_built_m": _built(schedule, tc), "line_held_m": held}
+
+
+def containment_by_schedule(head_ros_m_min: float, back_ros_m_min: float, lb: float,
+                            schedule: Sequence[tuple[float, float]], *, horizon_min: float,
+                            flanks: int = 2) -> dict[str, Any]:
+    """Fried & Fried containment with the total line rate given as it changes, crews leaving
+    included: ``schedule`` is ``[(from_min, total_rate_m_h)]`` (sorted; the attack starts at the
+    first entry with a rate above 0). Returns ``contained``, ``contained_min``, ``area_m2`` (inside
+    the line; the free-burning ellipse at the horizon when escaped) and ``reason``."""
+    h, b, e = _check_fire(head_ros_m_min, back_ros_m_min, lb)
+    horizon = positive("horizon_min", horizon_min)
+    steps = [(non_negative("schedule from_min", t), non_negative("schedule rate_m_h", r) / 60.0) for t, r in schedule]
+    start = next((i for i, (_, r) in enumerate(steps) if r > 0), None)
+    if start is None or steps[start][0] >= horizon:
+        f = free_fire(h, b, e, horizon)
+        return {"contained": False, "contained_min": None, "area_m2": f["area_m2"], "reason": "no line built"}
+    steps = steps[start:]
+    if steps[0][0] == 0.0:
+        return {"contained": True, "contained_min": 0.0, "area_m2": 0.0, "reason": ""}
+    tc, area, _, reason = _fried(_Ellipse(h, b, e), steps[0][0], steps, flanks, horizon)
+    if tc is None:
+        f = free_fire(h, b, e, horizon)
+        return {"contained": False, "contained_min": None, "area_m2": f["area_m2"], "reason": reason}
+    return {"contained": True, "contained_min": tc, "area_m2": area * (2 if flanks == 2 else 1), "reason": ""}
 
 
 def _built(schedule, t_end: float) -> float:
