@@ -31,10 +31,13 @@ def fire_causes(fires: list[dict[str, Any]]) -> tuple[str, str]:
             zh.append("火情在模拟结束前未被发现。")
             en.append(" Nobody reported the fire within the run.")
             continue
-        zh.append(f"起火后 {det:.1f} 小时由{_METHOD_ZH.get(by, '—')}发现" +
+        found_zh = f"起火后 {det:.1f} 小时由{_METHOD_ZH[by]}发现" if by in _METHOD_ZH else "起火即被发现"
+        found_en = f"Reported {det:.1f} h after ignition by {_METHOD_EN[by]}" if by in _METHOD_EN else \
+            "Reported at ignition"
+        zh.append(found_zh +
                   (f"，首支扑火力量 {crew:.1f} 小时到达火线" if crew is not None else "，无扑火力量到达火线") +
                   f"；失控原因：{f.get('escape_reason_zh', f.get('escape_reason', ''))}。")
-        en.append(f" Reported {det:.1f} h after ignition by {_METHOD_EN.get(by, 'someone')}, " +
+        en.append(f" {found_en}, " +
                   (f"first crew on the line at {crew:.1f} h" if crew is not None else "no crew reached the line") +
                   f"; it escaped because {f.get('escape_reason', '')}.")
     return "".join(zh), "".join(en)

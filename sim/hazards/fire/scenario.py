@@ -218,9 +218,9 @@ class FireSection(StrictModel):
     """A forest fire: ignitions (empty: the northern hills), the wind, the model and its inputs.
 
     ``rothermel`` reads ``moisture`` (a season of ``data/district_fuels.toml``, a standard
-    scenario D1L1..D4L4, or 5 fractions), ``wind_changes``, ``detection``, ``fuels`` (land-cover
-    class → fuel type), ``neighbours`` and ``burning_min``; ``automaton`` reads
-    ``spread_rate_m_min``.
+    scenario D1L1..D4L4, or 5 fractions), ``wind_changes``, ``detection`` (the methods present;
+    empty: reported at ignition, as an explosion is), ``fuels`` (land-cover class → fuel type),
+    ``neighbours`` and ``burning_min``; ``automaton`` reads ``spread_rate_m_min``.
     """
 
     model: Literal["rothermel", "automaton"] = "rothermel"
@@ -288,7 +288,7 @@ def build_fire(f: FireSection, ctx: BuildContext) -> RasterFire:
         common["spread_rate_m_min"] = f.spread_rate_m_min
     else:
         horizon = ctx.duration_s if math.isfinite(ctx.duration_s) and ctx.duration_s > 0 else 72 * 3600.0
-        common.update(moisture=f.moisture, detection=f.detection, fuels=f.fuels, neighbours=f.neighbours,
+        common.update(moisture=f.moisture, detection=f.detection or None, fuels=f.fuels, neighbours=f.neighbours,
                       burning_min=f.burning_min, horizon_s=horizon,
                       wind_changes=[(w.time_h * 3600.0, w.speed_m_s, w.from_deg) for w in f.wind_changes])
     try:

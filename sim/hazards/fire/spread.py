@@ -2,7 +2,7 @@
 elliptical shapes from wind and slope, minimum-travel-time propagation over the raster, wind
 changes re-propagated from the front, detection by method, and containment by line production.
 
-Per cell (docs/references/hazards.md §2.8–2.11):
+Per cell (docs/references/hazards.md §2.10–§2.13):
 
 1. the fuel model, canopy and moisture of the cell's vegetation type (:mod:`.fuels`);
 2. slope (percent) and the upslope bearing from the DEM (central differences);
