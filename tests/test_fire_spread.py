@@ -227,3 +227,18 @@ def test_hazard_fire_bad_input_is_one_line_exit_2(tmp_path, capsys, args, messag
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "f").exists()
+
+
+def test_a_fire_read_step_by_step_stops_at_the_same_line():
+    """The simulation reads the fire every few minutes; crews on course to contain it hold it to
+    the area inside their line whatever the steps (the record cannot outgrow it meanwhile)."""
+    kw = dict(speed=3.0, frm=270.0, hours=6.0)
+    once = fire(**kw, crews=[(20 * 60.0, 600.0)])
+    stepped = fire(**kw)
+    for t in np.arange(0.0, 20 * 60.0 + 1, 300.0):
+        stepped.burned_area_m2(t)
+    stepped.add_crews([(20 * 60.0, 600.0)])                  # the crews, told of when they arrive
+    for t in np.arange(20 * 60.0, 6 * 3600.0 + 1, 900.0):
+        stepped.burned_area_m2(t)
+    assert once.summary(6 * 3600.0)["contained_h"] == pytest.approx(stepped.summary(6 * 3600.0)["contained_h"])
+    assert stepped.burned_area_m2(6 * 3600.0) == once.burned_area_m2(6 * 3600.0)

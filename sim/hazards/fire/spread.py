@@ -287,7 +287,9 @@ class SurfaceFire(RasterFire):
 
     # ------------------------------------------------------------------ the record
     def advance_to_step(self, n: int) -> None:
-        """Log the cells the fire reaches up to step ``n`` (none after containment)."""
+        """Log the cells the fire reaches up to step ``n``: no more than the area inside the line
+        while the crews on it are on course to contain it, none after containment. Cells held back
+        by a line the crews then left ignite when the fire breaks through (the step it resumes)."""
         if n <= self._step:
             return
         self._advance_attack(n * self.step_s)
@@ -296,7 +298,7 @@ class SurfaceFire(RasterFire):
             hi = min(hi, self._stop_at)
         if hi > self._ptr:
             cells = self._order[self._ptr:hi]
-            steps = self._order_step[self._ptr:hi].astype(np.int32)
+            steps = np.maximum(self._order_step[self._ptr:hi], self._step + 1).astype(np.int32)
             self._log[self._n_logged:self._n_logged + len(cells)] = cells
             self._log_step[self._n_logged:self._n_logged + len(cells)] = steps
             self._ign[cells] = steps
@@ -309,7 +311,7 @@ class SurfaceFire(RasterFire):
     def is_out(self) -> bool:
         """Contained (or burned out) and the last cell's burning time over."""
         last = self._order_step[self._ptr - 1] if self._ptr else 0
-        ended = self._stop_at is not None or self._ptr == len(self._order)
+        ended = self.contained_s is not None or self._ptr == len(self._order)
         return ended and self._step >= last + self._burn_steps
 
     # ------------------------------------------------------------------ attack
@@ -389,8 +391,18 @@ class SurfaceFire(RasterFire):
         h, b, lb = self._geometry
         if h <= 0:   # the fire does not spread where the crews meet it: held at once
             self._prediction = {"contained": True, "contained_min": start, "area_m2": 0.0, "reason": ""}
-            return
-        self._prediction = containment_by_schedule(h, b, lb, schedule, horizon_min=(self.horizon_s - t0) / 60.0)
+        else:
+            self._prediction = containment_by_schedule(h, b, lb, schedule, horizon_min=(self.horizon_s - t0) / 60.0)
+        # on course to close the line: the fire grows no further than the area it will enclose
+        p = self._prediction
+        self._stop_at = self._cells_inside(p["area_m2"], t0 + p["contained_min"] * 60.0) if p["contained"] else None
+
+    def _cells_inside(self, area_m2: float, tc: float) -> int:
+        """How many cells (in arrival order) the line encloses: Fried & Fried's area on the raster
+        fire's own shape, no more than the fire reaches by ``tc``, never fewer than have burned."""
+        n_inside = int(math.ceil(area_m2 / self.cellsize**2))
+        by_time = int(np.searchsorted(self._order_t, tc, side="right"))
+        return max(min(n_inside, by_time), self._ptr, 1)
 
     def _advance_attack(self, t: float) -> None:
         """Declare the fire contained once the predicted containment time has come; from then on
@@ -405,9 +417,7 @@ class SurfaceFire(RasterFire):
             return
         self.contained_s = tc
         self.contained_area_m2 = p["area_m2"]
-        n_inside = int(math.ceil(p["area_m2"] / self.cellsize**2))
-        by_time = int(np.searchsorted(self._order_t, tc, side="right"))
-        self._stop_at = max(min(n_inside, by_time), self._ptr, 1)
+        self._stop_at = self._cells_inside(p["area_m2"], tc)
 
     # ------------------------------------------------------------------ outputs
     def behaviour_at_ignition(self) -> dict[str, float]:
