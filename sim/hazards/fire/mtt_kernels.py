@@ -90,6 +90,19 @@ def _sift_down(hk, hn, pos, i, size):
     pos[node] = i
 
 
+@njit(cache=True, inline="always")
+def _target(u, k, ncols, nrows, st_dr, st_dc, closed):
+    """The cell move ``k`` from cell ``u`` reaches, or -1 off the grid or onto a cell marked in
+    ``closed`` (fixed or already done)."""
+    r = u // ncols
+    rr = r + st_dr[k]
+    cc = u - r * ncols + st_dc[k]
+    if rr < 0 or rr >= nrows or cc < 0 or cc >= ncols:
+        return -1
+    v = rr * ncols + cc
+    return -1 if closed[v] != 0 else v
+
+
 @njit(cache=True)
 def dijkstra(nrows, ncols, dist, done, until, coef, st_dr, st_dc, st_un, st_ue, st_len,
              p_ptr, p_off, p_frac, c_ptr, c_off1, c_off2):
@@ -125,15 +138,9 @@ def dijkstra(nrows, ncols, dist, done, until, coef, st_dr, st_dc, st_un, st_ue, 
             hn[0] = hn[size]
             _sift_down(hk, hn, pos, 0, size)
         done[u] = 1
-        r = u // ncols
-        c = u - r * ncols
         for k in range(nk):
-            rr = r + st_dr[k]
-            cc = c + st_dc[k]
-            if rr < 0 or rr >= nrows or cc < 0 or cc >= ncols:
-                continue
-            v = rr * ncols + cc
-            if done[v] != 0:
+            v = _target(u, k, ncols, nrows, st_dr, st_dc, done)
+            if v < 0:
                 continue
             w = move_time(u, k, coef, st_un, st_ue, st_len, p_ptr, p_off, p_frac, c_ptr, c_off1, c_off2)
             nd = d + w
@@ -167,15 +174,9 @@ def restart_seeds(nrows, ncols, arrival, fixed, t0, dist, coef_old, coef, st_dr,
         if fixed[u] == 0:
             continue
         ti = arrival[u]
-        r = u // ncols
-        c = u - r * ncols
         for k in range(nk):
-            rr = r + st_dr[k]
-            cc = c + st_dc[k]
-            if rr < 0 or rr >= nrows or cc < 0 or cc >= ncols:
-                continue
-            v = rr * ncols + cc
-            if fixed[v] != 0:
+            v = _target(u, k, ncols, nrows, st_dr, st_dc, fixed)
+            if v < 0:
                 continue
             w_new = move_time(u, k, coef, st_un, st_ue, st_len, p_ptr, p_off, p_frac, c_ptr, c_off1, c_off2)
             if w_new == np.inf:
