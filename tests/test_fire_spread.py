@@ -196,8 +196,12 @@ def test_district_fuels_map_land_cover_and_can_be_remapped(district):
     assert none.burnable.sum() < f.burnable.sum()
     with pytest.raises(InputError, match="fuels.forest_pine: unknown land-cover class"):
         district_fuels(district.terrain, {"forest_pine": "chinese_fir"})
-    with pytest.raises(InputError, match="unknown fuel type 'oak'"):
+    with pytest.raises(InputError, match="'oak' is neither a fuel type"):
         district_fuels(district.terrain, {"forest_conifer": "oak"})
+    # a standard fuel model in place of a type: the class keeps its canopy and forest status
+    tu5 = {t.key: t for t in district_fuels(district.terrain, {"forest_conifer": "TU5"}).types}["TU5"]
+    pine = {t.key: t for t in f.types}["masson_pine"]
+    assert tu5.fuel_model == "TU5" and tu5.forest and tu5.canopy_height_m == pine.canopy_height_m
 
 
 def test_hazard_fire_json_gives_the_issue_fields(tmp_path, capsys):
@@ -219,6 +223,9 @@ def test_hazard_fire_json_gives_the_issue_fields(tmp_path, capsys):
     (["--detection", "radar"], "--detection: unknown method 'radar'"),
     (["--model", "farsite"], "--model: expected rothermel or automaton"),
     (["--wind-change", "1:5"], "--wind-change: expected HOURS:SPEED:FROM"),
+    (["--fuel", "forest_conifer=XX9"], "--fuel forest_conifer: 'XX9' is neither a fuel type"),
+    (["--fuel", "pine=TU5"], "--fuel pine: unknown land-cover class"),
+    (["--model", "automaton", "--fuel", "shrub=GR1"], "--fuel: the automaton has its own vegetation classes"),
 ])
 def test_hazard_fire_bad_input_is_one_line_exit_2(tmp_path, capsys, args, message):
     from scenarios.cli.main import main

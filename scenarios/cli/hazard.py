@@ -172,6 +172,17 @@ def _wind_changes(texts: list[str] | None, hours: float) -> list[tuple[float, fl
     return out
 
 
+def _fuel_map(texts: list[str] | None) -> dict[str, str]:
+    """``--fuel CLASS=TYPE`` values as the fuels mapping (checked against the district later)."""
+    out = {}
+    for text in texts or []:
+        cls, sep, key = text.partition("=")
+        if not sep or not cls.strip() or not key.strip():
+            raise input_error(f"--fuel: expected CLASS=TYPE (e.g. forest_conifer=chinese_fir), found {text!r}")
+        out[cls.strip()] = key.strip()
+    return out
+
+
 def _methods(text: str) -> list[str]:
     """``--detection`` as a list of known detection methods."""
     from sim.hazards.fire.attack import DETECTION_METHODS
@@ -196,6 +207,9 @@ def hazard_fire(
         "--moisture", help="season (autumn-dry, spring-dry, spring-wet, drought) or standard scenario D1L1..D4L4")] = "spring-dry",
     detection: Annotated[str, typer.Option(
         "--detection", help="detection methods present: lookout,camera,patrol,public,himawari,modis,viirs")] = "patrol,public,himawari,viirs",
+    fuel: Annotated[list[str] | None, typer.Option(
+        "--fuel", help="CLASS=TYPE: a land-cover class burns as a fuel type (chinese_fir, bamboo, ...) "
+                       "or a standard fuel model (TU5); repeatable")] = None,
     attack: Annotated[bool, typer.Option("--attack/--no-attack", help="send the district's forest fire teams (rothermel)")] = True,
     hours: HoursOpt = 12.0,
     step_hours: StepHoursOpt = 0.5,
@@ -211,7 +225,7 @@ def hazard_fire(
     import numpy as np
 
     from network.district import load_district
-    from sim.hazards.fire.fuels import moisture_scenario
+    from sim.hazards.fire.fuels import fuel_type_map, moisture_scenario
     from sim.hazards.fire.scenario import forest_fire, initial_attack
 
     _check_frames(hours, step_hours)
@@ -222,13 +236,18 @@ def hazard_fire(
         raise input_error(f"--wind-from: expected 0..360 degrees, found {wind_from:g}")
     if model not in ("rothermel", "automaton"):
         raise input_error(f"--model: expected rothermel or automaton, found {model!r}")
+    if model == "automaton" and (fuel or wind_change):
+        raise input_error(f"{'--fuel' if fuel else '--wind-change'}: the automaton has its own vegetation classes and "
+                          "one wind; use it with --model rothermel")
     moisture_scenario(moisture, name="--moisture")
     methods = _methods(detection)
     changes = _wind_changes(wind_change, hours)
+    fuels = _fuel_map(fuel)
+    fuel_type_map(fuels, name="--fuel")
     ignitions = _ignitions(ignite)
     district = load_district()
     extra: dict[str, Any] = {} if model == "automaton" else dict(
-        moisture=moisture, detection=methods, wind_changes=changes, horizon_s=hours * 3600.0)
+        moisture=moisture, detection=methods, wind_changes=changes, horizon_s=hours * 3600.0, fuels=fuels)
     fire = forest_fire(district, ignitions=ignitions, wind_speed_m_s=wind_speed, wind_from_deg=wind_from, seed=seed,
                        model=model, **extra)
     if model == "rothermel" and attack:

@@ -120,29 +120,52 @@ def district_fuels(terrain: Terrain, landcover_map: Mapping[str, str] | None = N
                    name: str = "fuels") -> FuelLayers:
     """The fuel rasters of a district's terrain.
 
-    ``landcover_map`` re-maps land-cover classes (lower-case names such as ``forest_conifer``)
-    to fuel-type keys (``chinese_fir``), over the built-in mapping; ``"none"`` makes a class
-    unburnable. Raises :class:`InputError` naming ``name`` on an unknown class or type.
+    ``landcover_map`` re-maps land-cover classes (lower-case names such as ``forest_conifer``) to
+    a fuel type of the table (``chinese_fir``) or straight to a standard fuel model code
+    (``TU5``: the class keeps its canopy, resistance and forest status), over the built-in
+    mapping; ``"none"`` makes a class unburnable. Raises :class:`InputError` naming ``name`` on an
+    unknown class, type or code.
     """
+    mapping = fuel_type_map(landcover_map, name=name)
+    used = sorted({t.key: t for t in mapping.values()}.items())
+    keys = [k for k, _ in used]
+    lc_values = np.asarray(terrain.landcover.values)
+    index = np.full(lc_values.shape, -1, np.int16)
+    for lc, t in mapping.items():
+        index[lc_values == int(lc)] = keys.index(t.key)
+    canopy = np.clip(np.nan_to_num(np.asarray(terrain.canopy.values, float)), 0.0, 1.0)
+    return FuelLayers(tuple(t for _, t in used), terrain.landcover.like(index), terrain.landcover.like(canopy))
+
+
+def fuel_type_map(landcover_map: Mapping[str, str] | None = None, *, name: str = "fuels") -> dict[LandCover, FuelType]:
+    """The fuel type of each burnable land-cover class: the built-in mapping with
+    ``landcover_map``'s changes (see :func:`district_fuels`), each checked; errors name ``name``."""
     types = fuel_types()
-    mapping = landcover_fuel_types()
+    mapping = {lc: types[key] for lc, key in landcover_fuel_types().items()}
     for cls, key in (landcover_map or {}).items():
+        where = f"{name} {cls}" if name.startswith("--") else f"{name}.{cls}"   # a CLI option or a TOML key
         try:
             lc = LandCover[str(cls).upper()]
         except KeyError:
-            raise InputError(f"{name}.{cls}: unknown land-cover class; expected one of "
+            raise InputError(f"{where}: unknown land-cover class; expected one of "
                              f"{', '.join(c.name.lower() for c in LandCover)}") from None
-        if key != "none" and key not in types:
-            raise InputError(f"{name}.{cls}: unknown fuel type {key!r}; expected one of {', '.join(types)} or none")
         if key == "none":
             mapping.pop(lc, None)
+        elif key in types:
+            mapping[lc] = types[key]
         else:
-            mapping[lc] = key
-    used = sorted(set(mapping.values()))
-    lc_values = np.asarray(terrain.landcover.values)
-    index = np.full(lc_values.shape, -1, np.int16)
-    for lc, key in mapping.items():
-        index[lc_values == int(lc)] = used.index(key)
-    canopy = np.clip(np.nan_to_num(np.asarray(terrain.canopy.values, float)), 0.0, 1.0)
-    return FuelLayers(tuple(types[k] for k in used), terrain.landcover.like(index),
-                      terrain.landcover.like(canopy))
+            mapping[lc] = _standard_model(where, key, mapping.get(lc), types)
+    return mapping
+
+
+def _standard_model(where: str, code: str, replaced: FuelType | None, types: Mapping[str, FuelType]) -> FuelType:
+    """A fuel type that is a bare standard fuel model, in place of the type a class had."""
+    try:
+        fm = get_fuel_model(code)
+    except InputError as exc:
+        raise InputError(f"{where}: {code!r} is neither a fuel type ({', '.join(types)}) nor a standard "
+                         f"fuel model ({exc})") from None
+    base = replaced or FuelType("", "", "", code, 0.0, 0.0, "high", False, "")
+    return FuelType(fm.code, fm.code, f"fuel model {fm.code}", fm.code, base.canopy_height_m, base.crown_ratio,
+                    base.resistance, base.forest, f"scenario: standard fuel model {fm.code} in place of "
+                    f"{base.key or 'no fuel'}")
