@@ -5,12 +5,21 @@ journaling with ``synchronous=FULL`` makes every committed run survive a killed 
 in flight when the client dies is simply absent and ``missing()`` hands it to ``--resume``.
 ``UNIQUE(run_index, plan)`` with ``INSERT OR IGNORE`` means a run is never stored twice, even if
 Dask delivers a result twice after a worker is lost.
+
+One writer per store, across processes: :meth:`BatchStore.begin_batch` takes an exclusive lock
+on ``STORE.lock`` (``flock``, released by the system when the process ends, however it ends)
+and holds it until the store is closed. A batch is identified by its scenario text and seed. A
+second writer of the same batch waits for the first and then goes on as a resume would (so no
+run is computed twice); a writer of another batch is refused at once, naming the batch that
+holds the store. Readers (reports, replays) take no lock.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +30,11 @@ from typing import Any
 from network.errors import InputError
 from network.jsonsafe import json_safe
 from sim.result import INDICATORS
+
+try:  # POSIX; elsewhere a store has no cross-process lock (one writer at a time is then the user's care)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 1
 #: indicator keys that also get their own columns (value REAL, <key>_pass INTEGER)
@@ -115,6 +129,7 @@ class BatchStore:
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         """Open (or create) the store; see the class docstring."""
         self.path = Path(path)
+        self._lock: Any = None
         if not create and not self.path.is_file():
             raise InputError(f"{self.path}: no such batch store")
         if create:
@@ -147,8 +162,45 @@ class BatchStore:
         self.close()
 
     def close(self) -> None:
-        """Close the SQLite connection (every run is already committed)."""
+        """Close the SQLite connection (every run is already committed) and release the writer lock."""
         self.db.close()
+        if self._lock is not None:
+            self._lock.close()          # closing the descriptor releases the flock
+            self._lock = None
+
+    # -- the writer lock ---------------------------------------------------------------------
+    def _take_writer_lock(self, digest: str, seed: int, *, poll_s: float = 0.2, settle_s: float = 10.0) -> None:
+        """Become the store's only writer: at once if nobody writes; after the current writer if it
+        writes the same batch (text ``digest``, ``seed``); otherwise an InputError naming the
+        batch that holds the store."""
+        if fcntl is None or self._lock is not None:
+            return
+        lock = open(self.path.with_name(self.path.name + ".lock"), "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = self._holder(settle_s, poll_s)
+            if holder is None or holder.scenario_sha256 != digest or holder.seed != seed:
+                lock.close()
+                what = (f"a batch of {holder.scenario_name!r} (seed {holder.seed})" if holder is not None
+                        else "another batch")
+                raise InputError(f"{self.path}: {what} is being written to this store by another process; "
+                                 "wait for it to finish or choose another --store") from None
+            fcntl.flock(lock, fcntl.LOCK_EX)      # the same batch: wait for it, then go on where it stopped
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        self._lock = lock
+
+    def _holder(self, settle_s: float, poll_s: float) -> BatchInfo | None:
+        """The batch the current writer records (it may take a moment to write its row)."""
+        deadline = time.monotonic() + settle_s
+        while True:
+            info = self.info()
+            if info is not None or time.monotonic() >= deadline:
+                return info
+            time.sleep(poll_s)
 
     # -- the batch ---------------------------------------------------------------------------
     def info(self) -> BatchInfo | None:
@@ -172,7 +224,9 @@ class BatchStore:
         A store that already holds a batch is refused without ``resume`` (no silent mixing);
         with ``resume`` the scenario text and batch seed must match. The run count and plans may
         grow on resume: the extra runs use the same derived seeds as a single larger batch. A
-        batch that never stored a run (its cluster did not start, say) counts as no batch.
+        batch that never stored a run (its cluster did not start, say) counts as no batch. The
+        caller becomes the store's one writer first (see the module notes): another process
+        writing the same batch is waited for, one writing another batch makes this an error.
 
         Parameters
         ----------
@@ -199,14 +253,16 @@ class BatchStore:
         Raises
         ------
         InputError
-            When ``runs`` or ``plans`` is empty, or the store holds another batch (any batch
-            without ``resume``; with it, one of other text or seed).
+            When ``runs`` or ``plans`` is empty, the store holds another batch (any batch
+            without ``resume``; with it, one of other text or seed), or another process is
+            writing another batch to it.
         """
         if runs < 1:
             raise InputError(f"--runs: expected a positive number of runs, found {runs}")
         if not plans:
             raise InputError("--plans: name at least one plan")
         digest = source_digest(scenario_source)
+        self._take_writer_lock(digest, seed)
         old = self._batch_with_runs()
         if old is not None:
             self._check_resume(old, digest, seed, resume)

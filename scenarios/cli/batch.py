@@ -132,10 +132,11 @@ def batch_command(
         raise input_error("batch: name a scenario (built-in name or .toml file), or use 'yingji batch report STORE'")
     # deferred: the batch runner imports dask.distributed and the whole engine
     from scenarios.batch.runs import run_batch
+    from scenarios.core.naming import slug
     from scenarios.core.spec import load_scenario
 
     sc = load_scenario(scenario)
-    store = store or Path(f"batch-{sc.name}.sqlite")
+    store = store or Path(f"batch-{slug(sc.name, fallback='scenario')}.sqlite")   # a name is never a path
     if resume:
         runs, seed = _resumed(store, runs, seed)
     if runs is None:
