@@ -390,3 +390,37 @@ def test_two_workers_two_plans(reference, scenario_file, tmp_path):
     assert share["n"] == ok_pairs
     if ok_pairs:
         assert share["mean"] == 0.0
+
+
+def _answers_http(port: int) -> bool:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.settimeout(2)
+        s.sendall(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        try:
+            return s.recv(16).startswith(b"HTTP/")
+        except (TimeoutError, ConnectionError):
+            return False
+
+
+def test_the_local_cluster_serves_no_http(scenario_file, tmp_path):
+    """A local batch opens only Dask's own comm ports on loopback: no dashboard on 8787, no
+    scheduler or worker HTTP pages."""
+    seen: list[tuple[str, int]] = []
+    http: list[int] = []
+
+    def probe(_state):
+        me = psutil.Process()
+        workers = me.children(recursive=True)
+        if seen or not workers:          # once, while the cluster is up (its worker process exists)
+            return
+        for p in [me, *workers]:
+            for c in p.net_connections(kind="tcp"):
+                if c.status == psutil.CONN_LISTEN:
+                    seen.append((c.laddr.ip, c.laddr.port))
+        http.extend(port for _, port in seen if _answers_http(port))
+
+    run_batch(load_scenario(scenario_file), runs=3, store=tmp_path / "s.sqlite", seed=SEED, workers=1, progress=probe)
+    assert seen and all(ip == "127.0.0.1" for ip, _ in seen)
+    assert 8787 not in {port for _, port in seen} and http == []

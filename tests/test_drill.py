@@ -459,6 +459,9 @@ def test_scenario_text_is_escaped_in_the_handbook(tmp_path, capsys):
     assert main(["drill", str(src), "--difficulty", "easy", "--seed", "1", "--out", str(out), "-q"]) == 0
     html = (out / "drill.html").read_text(encoding="utf-8")
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Content-Security-Policy\" content=\"default-src 'none'" in html
+    md = (out / "drill.md").read_text(encoding="utf-8")       # a Markdown viewer would run raw HTML
+    assert "<script" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
     # the check finds the scenario again through msel.json (the file, not the untrusted name)
     assert json.loads((out / "msel.json").read_text(encoding="utf-8"))["source"] == str(src)
     assert main(["drill", "check", str(out / "msel.csv")]) == 0

@@ -326,7 +326,24 @@ def _cluster_client(workers: int | None, scheduler: str | None) -> tuple[Client,
     n = workers or max(1, (os.cpu_count() or 1))
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, silence_logs=logging.ERROR)
-    return Client(cluster), cluster
+    client = Client(cluster)
+    _no_http(client, cluster)
+    return client, cluster
+
+
+async def _stop_worker_http(dask_worker: Any) -> None:
+    dask_worker.http_server.stop()
+
+
+def _no_http(client: Client, cluster: LocalCluster) -> None:
+    """Close the HTTP servers a LocalCluster opens even without a dashboard (the scheduler's on
+    8787 and one per worker: health and metrics pages). A batch needs none, and every open port
+    on the machine is one more thing that answers strangers. Stopped in their own event loops."""
+    async def stop_scheduler_http() -> None:
+        cluster.scheduler.http_server.stop()
+
+    cluster.sync(stop_scheduler_http)
+    client.run(_stop_worker_http)
 
 
 def _close(client: Client, cluster: LocalCluster | None) -> None:

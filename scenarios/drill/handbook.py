@@ -8,6 +8,7 @@ written next to it.
 from __future__ import annotations
 
 import base64
+import html
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -247,9 +248,14 @@ def write_handbook(drill: Drill, names: dict[str, tuple[str, str]], out_dir: str
     return files + [out_dir / "drill.html", out_dir / "drill.md"]
 
 
-def _md_cell(text: str) -> str:
+def _md_text(text: Any) -> str:
+    """User text (names from a district file) safe in Markdown: no raw HTML reaches a renderer."""
+    return html.escape(str(text), quote=False).replace("\n", " ")
+
+
+def _md_cell(text: Any) -> str:
     """``text`` safe in a Markdown table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return _md_text(text).replace("|", "\\|")
 
 
 def _markdown(ctx: dict[str, Any], lang: str) -> str:
@@ -259,11 +265,12 @@ def _markdown(ctx: dict[str, Any], lang: str) -> str:
 
     def bi(d: dict[str, str]) -> str:
         """Both languages, the chosen one first (once when they are the same)."""
-        return f"{d[a]} / {d[b]}" if d[a] != d[b] else d[a]
+        return f"{_md_text(d[a])} / {_md_text(d[b])}" if d[a] != d[b] else _md_text(d[a])
 
     title = {"zh": m.title_zh, "en": m.title_en}
+    scenario = _md_text(m.scenario).replace("`", "'")
     out = [f"# {bi(title)}", "",
-           (f"- {bi({'zh': '情景', 'en': 'scenario'})}: `{m.scenario}` · {bi({'zh': '难度', 'en': 'difficulty'})}: "
+           (f"- {bi({'zh': '情景', 'en': 'scenario'})}: `{scenario}` · {bi({'zh': '难度', 'en': 'difficulty'})}: "
             f"{m.difficulty} · {bi({'zh': '随机种子', 'en': 'seed'})}: {m.seed}"),
            (f"- {bi({'zh': '演练时长', 'en': 'exercise window'})}: T+00:00 – {ctx['duration']}"
             f" ({bi({'zh': '对应模拟时刻', 'en': 'simulation time at T+00:00'})}: {ctx['start_h']} h)"),
@@ -272,7 +279,7 @@ def _markdown(ctx: dict[str, Any], lang: str) -> str:
     out += [f"- {bi(o)} ({o['n']})" for o in ctx["objectives"]] + [""]
     if ctx["twists"]:
         out += [f"## {bi({'zh': '导调突发变化', 'en': 'Twists'})}", ""]
-        out += [f"- {t['time']} **{bi(t['name'])}**: {t[a]}" + (" *(re-simulated)*" if t["physics"] else "") for t in ctx["twists"]]
+        out += [f"- {t['time']} **{bi(t['name'])}**: {_md_text(t[a])}" + (" *(re-simulated)*" if t["physics"] else "") for t in ctx["twists"]]
         out += [""]
     out += [f"## {bi({'zh': '模拟基准', 'en': 'Simulation benchmark'})}", "", "| | |", "|---|---|"]
     out += [f"| {_md_cell(bi(k))} | {k['v']} |" for k in ctx["kpis"]] + [""]
