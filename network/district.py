@@ -6,7 +6,8 @@ There is one kind of district, whatever it is made from (docs/manifest.md, "One 
   district spec file (``network/data/changjiang.toml`` edited) gives another generated one. The
   first call generates it (a few seconds) and stores the arrays in a cache file keyed by the
   spec's content hash and the generator version; later calls load that file in well under a
-  second.
+  second. The file is a hashed :mod:`network.cache` entry, and its arrays are checked before
+  use (:func:`_check_district_arrays`): a damaged or invalid file is deleted and regenerated.
 * ``load_district("manifest.toml")`` reads a district from the planner's own files (OSM roads,
   population raster or census units, DEM, land cover, rivers and dikes, facilities, admin
   units): :func:`network.manifest.load_manifest` builds the same :class:`District` from them,
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import discard, read_entry, write_entry
 from .district_model import District
 from .district_spec import DistrictSpec, read_district_spec
 from .elevation import add_elevation
@@ -29,7 +31,7 @@ from .projection import to_lonlat
 from .raster import Raster
 from .roadclass import RoadClass
 from .roadgen import district_population, generate_roads
-from .terrain import Terrain, make_terrain, surface_offset, xy_of
+from .terrain import LandCover, Terrain, grid_for, make_terrain, surface_offset, xy_of
 
 #: bump when the generator's output changes, so stale caches are regenerated
 GENERATOR_VERSION = 3
@@ -85,38 +87,145 @@ _NET_FIELDS = (
 
 
 def _save(path: Path, d: District) -> None:
-    """Store a district's network and terrain arrays in one .npz cache file, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Store a district's network and terrain arrays in one cache entry (atomic; :mod:`network.cache`)."""
     t = d.terrain
     arrays = {f"net_{k}": getattr(d.network, k) for k in _NET_FIELDS}
-    grid = np.array([t.dem.x0, t.dem.y0, t.dem.cellsize])
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(
-        tmp, **arrays, dem=t.dem.values, landcover=t.landcover.values, canopy=t.canopy.values, grid=grid,
-        dropped=np.array([d.network.dropped_nodes]),
+    arrays.update(
+        dem=t.dem.values, landcover=t.landcover.values, canopy=t.canopy.values,
+        grid=np.array([t.dem.x0, t.dem.y0, t.dem.cellsize]), dropped=np.array([d.network.dropped_nodes]),
     )
-    os.replace(tmp, path)  # atomic: a concurrent reader never sees half a file
+    write_entry(path, arrays, kind="district", info={"generator_version": GENERATOR_VERSION})
 
 
-def _load(path: Path, spec: DistrictSpec) -> District:
-    """A district from its cache file and its spec."""
-    with np.load(path) as z:
-        arrays = {k: z[f"net_{k}"] for k in _NET_FIELDS}
-        for a in arrays.values():
-            a.flags.writeable = False
-        x0, y0, cs = z["grid"]
-        crs = spec.district.crs
-        terrain = Terrain(
-            dem=Raster(z["dem"], x0, y0, cs, crs),
-            landcover=Raster(z["landcover"], x0, y0, cs, crs),
-            canopy=Raster(z["canopy"], x0, y0, cs, crs),
-        )
-        dropped = int(z["dropped"][0])
+#: dtype of each node field and each edge field of a cached network (the CSR pointers are
+#: int32 or int64, see ``_csr_fields`` in network/model.py)
+_NODE_DTYPES = {
+    "x": np.float64, "y": np.float64, "lon": np.float64, "lat": np.float64, "elevation": np.float64,
+    "population": np.float64, "zone": np.int32, "node_id": np.int64,
+}
+_EDGE_DTYPES = {
+    "indices": np.int32, "length": np.float64, "speed_kmh": np.float64, "road_class": np.int8,
+    "min_elevation": np.float64, "rev_indices": np.int32, "rev_edge": np.int32,
+}
+
+
+class _BadCache(ValueError):
+    """A cache entry whose arrays do not make a district."""
+
+
+def _check_csr(name: str, indptr: np.ndarray, n: int, m: int) -> None:
+    """Raise _BadCache unless ``indptr`` is a CSR pointer over ``n`` rows and ``m`` entries."""
+    if indptr.dtype not in (np.int32, np.int64) or indptr.shape != (n + 1,):
+        raise _BadCache(f"{name}: dtype {indptr.dtype} shape {indptr.shape}, expected int32/int64 ({n + 1},)")
+    if indptr[0] != 0 or indptr[-1] != m or np.any(np.diff(indptr) < 0):
+        raise _BadCache(f"{name}: not monotone from 0 to the edge count {m}")
+
+
+def _check_district_arrays(arrays: dict[str, np.ndarray], spec: DistrictSpec) -> None:
+    """Check a cache entry's arrays before any of them reaches a numba kernel.
+
+    The content hash says the file is what a writer wrote; this says it is a district that the
+    kernels can index safely: every field present with its dtype and shape, the forward and
+    reverse CSR consistent (pointers monotone from 0 to the edge count, every node index in
+    ``0..n_nodes-1``, ``rev_edge`` a permutation that maps the reverse CSR onto the forward
+    one), coordinates and population finite, population ≥ 0, lengths finite and ≥ 0 and
+    speeds finite and > 0 (the rules of ``RoadNetwork.from_edges``), road classes and zones in
+    range, and the rasters on the grid the spec gives, with land-cover classes that exist.
+
+    Raises
+    ------
+    _BadCache
+        Naming the first field that is wrong.
+    """
+    need = [f"net_{k}" for k in _NET_FIELDS] + ["dem", "landcover", "canopy", "grid", "dropped"]
+    missing = [k for k in need if k not in arrays]
+    if missing:
+        raise _BadCache(f"missing arrays {missing}")
+    net = {k: arrays[f"net_{k}"] for k in _NET_FIELDS}
+    n = net["x"].shape[0] if net["x"].ndim == 1 else -1
+    m = net["indices"].shape[0] if net["indices"].ndim == 1 else -1
+    if n < 1 or m < 1:
+        raise _BadCache("no nodes or no edges")
+    for fields, size in ((_NODE_DTYPES, n), (_EDGE_DTYPES, m)):
+        for k, dtype in fields.items():
+            a = net[k]
+            if a.dtype != dtype or a.shape != (size,):
+                raise _BadCache(f"{k}: dtype {a.dtype} shape {a.shape}, expected {np.dtype(dtype)} ({size},)")
+    _check_csr("indptr", net["indptr"], n, m)
+    _check_csr("rev_indptr", net["rev_indptr"], n, m)
+    for k in ("indices", "rev_indices"):
+        if net[k].min() < 0 or net[k].max() >= n:
+            raise _BadCache(f"{k}: node index outside 0..{n - 1}")
+    rev_edge = net["rev_edge"]
+    if rev_edge.min() < 0 or rev_edge.max() >= m or np.bincount(rev_edge, minlength=m).max() != 1:
+        raise _BadCache("rev_edge: not a permutation of the edges")
+    tail = np.repeat(np.arange(n), np.diff(net["indptr"]))
+    head = np.repeat(np.arange(n), np.diff(net["rev_indptr"]))
+    if not (np.array_equal(tail[rev_edge], net["rev_indices"]) and np.array_equal(net["indices"][rev_edge], head)):
+        raise _BadCache("the reverse CSR does not match the forward one")
+    for k in ("x", "y", "lon", "lat", "population"):
+        if not np.all(np.isfinite(net[k])):
+            raise _BadCache(f"{k}: NaN or infinite values")
+    if np.any(net["population"] < 0):
+        raise _BadCache("population: negative values")
+    if np.any(np.isinf(net["elevation"])) or np.any(np.isinf(net["min_elevation"])):
+        raise _BadCache("elevation: infinite values")
+    if not np.all(np.isfinite(net["length"]) & (net["length"] >= 0)):
+        raise _BadCache("length: negative, NaN or infinite values")
+    if not np.all(np.isfinite(net["speed_kmh"]) & (net["speed_kmh"] > 0)):
+        raise _BadCache("speed_kmh: non-positive, NaN or infinite values")
+    if net["road_class"].min() < min(RoadClass) or net["road_class"].max() > max(RoadClass):
+        raise _BadCache("road_class: outside the road classes")
+    if net["zone"].min() < -1 or net["zone"].max() >= len(spec.townships):
+        raise _BadCache(f"zone: outside -1..{len(spec.townships) - 1}")
+    dropped = arrays["dropped"]
+    if dropped.shape != (1,) or dropped.dtype.kind not in "iu" or dropped[0] < 0:
+        raise _BadCache("dropped: not one count ≥ 0")
+    x0, y0, nrows, ncols, cs = grid_for(spec)
+    grid = arrays["grid"]
+    if grid.dtype != np.float64 or grid.shape != (3,) or not np.allclose(grid, [x0, y0, cs], rtol=0, atol=1e-6):
+        raise _BadCache("grid: not the spec's raster grid")
+    for k, dtype in (("dem", np.float64), ("landcover", np.int8), ("canopy", np.float64)):
+        a = arrays[k]
+        if a.dtype != dtype or a.shape != (nrows, ncols):
+            raise _BadCache(f"{k}: dtype {a.dtype} shape {a.shape}, expected {np.dtype(dtype)} ({nrows}, {ncols})")
+    if np.any(np.isinf(arrays["dem"])):
+        raise _BadCache("dem: infinite values")
+    if not np.all(np.isin(arrays["landcover"], [int(c) for c in LandCover])):
+        raise _BadCache("landcover: unknown classes")
+    canopy = arrays["canopy"]
+    if np.any(canopy < 0) or np.any(canopy > 1):
+        raise _BadCache("canopy: outside 0..1")
+
+
+def _load(path: Path, spec: DistrictSpec) -> District | None:
+    """A district from its cache entry and its spec, or None when the entry is missing,
+    damaged (:func:`network.cache.read_entry`) or does not hold a valid district
+    (:func:`_check_district_arrays`; such an entry is deleted with one line on stderr)."""
+    entry = read_entry(path, kind="district")
+    if entry is None:
+        return None
+    arrays = entry.arrays
+    try:
+        _check_district_arrays(arrays, spec)
+    except _BadCache as exc:
+        discard(path, f"not a valid district: {exc}")
+        return None
+    net_arrays = {k: arrays[f"net_{k}"] for k in _NET_FIELDS}
+    for a in net_arrays.values():
+        a.flags.writeable = False
+    x0, y0, cs = (float(v) for v in arrays["grid"])
+    crs = spec.district.crs
+    terrain = Terrain(
+        dem=Raster(arrays["dem"], x0, y0, cs, crs),
+        landcover=Raster(arrays["landcover"], x0, y0, cs, crs),
+        canopy=Raster(arrays["canopy"], x0, y0, cs, crs),
+    )
     net = RoadNetwork(
-        **arrays, crs=spec.district.crs,
+        **net_arrays, crs=crs,
         name=f"{spec.district.name_zh} / {spec.district.name_en}",
         zone_names=tuple((t.name_zh, t.name_en) for t in spec.townships),
-        dropped_nodes=dropped, meta={"illustrative": True, "source": "built-in"},
+        dropped_nodes=int(arrays["dropped"][0]), meta={"illustrative": True, "source": "built-in"},
     )
     return District(spec=spec, terrain=terrain, network=net)
 
@@ -144,11 +253,9 @@ def _load_cached(path_key: str | None) -> District:
     """The district of a spec file from the cache, generated (and cached) when missing or damaged."""
     spec, digest = read_district_spec(path_key)
     cached = _cache_path(digest)
-    if cached.exists():
-        try:
-            return _load(cached, spec)
-        except (OSError, KeyError, ValueError):
-            pass  # a damaged cache file is regenerated below
+    district = _load(cached, spec)  # None: missing, damaged or invalid (deleted), regenerated below
+    if district is not None:
+        return district
     district = generate_district(spec)
     try:
         _save(cached, district)

@@ -27,12 +27,11 @@ scenarios pays for each distinct hazard once, and a second process finds it read
 from __future__ import annotations
 
 import hashlib
-import os
 import time as _time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import ndimage
@@ -133,30 +132,81 @@ class FloodRecord:
 
     _ARRAYS = ("times_s", "cells", "depth", "max_speed", "max_hv")
 
+    #: dtype of each array in a cache entry
+    _DTYPES: ClassVar[dict[str, type]] = {"times_s": np.float64, "cells": np.int64, "depth": np.float32,
+               "max_speed": np.float32, "max_hv": np.float32}
+
     def save(self, path: Path) -> None:
-        """Write the record (npz; atomically, so readers never see half a file)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, stats=np.array(repr(self.stats)), **{k: getattr(self, k) for k in self._ARRAYS})
-        os.replace(tmp, path)
+        """Write the record as a cache entry (:func:`network.cache.write_entry`: atomic, hashed).
+
+        Raises
+        ------
+        OSError
+            When the cache folder cannot be written.
+        """
+        from network.cache import write_entry
+
+        arrays = {k: np.asarray(getattr(self, k), self._DTYPES[k]) for k in self._ARRAYS}
+        write_entry(path, arrays, kind="flood2d", info={"engine_version": ENGINE_VERSION, "stats": self.stats})
 
     @classmethod
-    def load(cls, path: Path) -> FloodRecord | None:
-        """The record at ``path``, or None when it is missing or does not hold together."""
-        import ast
+    def load(cls, path: Path, *, cells: np.ndarray | None = None, n_grid_cells: int | None = None,
+             span_s: tuple[float, float] | None = None) -> FloodRecord | None:
+        """The record at ``path``, or None when it is missing, damaged or not for this run; never raises.
 
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in cls._ARRAYS}
-                stats = ast.literal_eval(str(z["stats"]))
-        except (OSError, KeyError, ValueError, SyntaxError):
+        The entry's hash is checked by :func:`network.cache.read_entry`; then its arrays must
+        hold together: dtypes, ``depth`` of shape (frames, cells), the maxima one per cell,
+        frame times finite and increasing, cells distinct flat indices (sorted) of the grid.
+        An entry that fails is deleted (one line on stderr) so the run is redone and rewritten.
+
+        Parameters
+        ----------
+        path
+            The cache file.
+        cells
+            The recorded cells the run must have (flat DEM indices); checked when given.
+        n_grid_cells
+            Cells in the DEM grid: every recorded cell must be below it.
+        span_s
+            (first, last) frame time the run must have.
+        """
+        from network.cache import discard, read_entry
+
+        entry = read_entry(path, kind="flood2d")
+        if entry is None:
             return None
-        n_t, n_c = len(arrays["times_s"]), len(arrays["cells"])
-        if arrays["depth"].shape != (n_t, n_c) or any(arrays[k].shape != (n_c,) for k in cls._ARRAYS[3:]):
+        reason = cls._invalid(entry.arrays, entry.info, cells, n_grid_cells, span_s)
+        if reason:
+            discard(path, f"not a valid flood record: {reason}")
             return None
-        if not isinstance(stats, dict):
-            return None
-        return cls(stats=stats, **arrays)
+        return cls(stats=entry.info["stats"], **{k: entry.arrays[k] for k in cls._ARRAYS})
+
+    @classmethod
+    def _invalid(cls, arrays: dict[str, np.ndarray], info: dict, cells: np.ndarray | None,
+                 n_grid_cells: int | None, span_s: tuple[float, float] | None) -> str:
+        """Why a cache entry's arrays are not a record for this run ('' when they are)."""
+        if set(arrays) != set(cls._ARRAYS) or not isinstance(info.get("stats"), dict):
+            return "wrong members"
+        for k, dtype in cls._DTYPES.items():
+            if arrays[k].dtype != dtype:
+                return f"{k} has dtype {arrays[k].dtype}"
+        t, c = arrays["times_s"], arrays["cells"]
+        if t.ndim != 1 or c.ndim != 1 or t.size == 0:
+            return "times_s or cells not one-dimensional"
+        n_t, n_c = len(t), len(c)
+        if arrays["depth"].shape != (n_t, n_c) or any(arrays[k].shape != (n_c,) for k in ("max_speed", "max_hv")):
+            return "shapes do not agree"
+        if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
+            return "frame times not finite and increasing"
+        if span_s is not None and (t[0] != span_s[0] or t[-1] != span_s[1]):
+            return "frame times not the run's span"
+        if n_c and (c[0] < 0 or np.any(np.diff(c) <= 0)):
+            return "cells not distinct sorted indices"
+        if n_grid_cells is not None and n_c and c[-1] >= n_grid_cells:
+            return "cells outside the grid"
+        if cells is not None and not np.array_equal(c, cells):
+            return "cells not the run's recorded cells"
+        return ""
 
     def frame_weights(self, time_s: float) -> tuple[int, int, float]:
         """(frame before, frame after, weight of the after frame) at ``time_s``, held at the ends."""
@@ -308,7 +358,10 @@ class RiverFlood2D(RiverFlood):
         from network.district import cache_dir
 
         path = cache_dir() / "flood2d" / f"{key}.npz"
-        rec = FloodRecord.load(path) if self.cache and path.exists() else None
+        rec = None
+        if self.cache:
+            rec = FloodRecord.load(path, cells=cells, n_grid_cells=int(np.prod(self._terrain.shape)),
+                                   span_s=(float(self._e_origin), float(self._t_end)))
         if rec is None:
             rec = self._solve(series, n, cells)
             if self.cache:
