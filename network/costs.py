@@ -8,7 +8,6 @@ A district file or manifest overrides entries with a ``[costs]`` table of the sa
 """
 from __future__ import annotations
 
-import csv
 import tomllib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -18,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .cells import csv_writer
 from .district_spec import format_validation_error
 from .errors import InputError
 from .plan import DEFAULT_TRUCKS_PER_WAREHOUSE, STOCK_ITEMS, TEAM_TYPES, Plan
@@ -183,7 +183,7 @@ def write_additions_csv(path: Path, additions: list[dict[str, Any]]) -> Path:
     """One row per costed addition (UTF-8 with a BOM, as Excel on Chinese Windows reads it)."""
     keys = ["lever", "site", "amount", "unit", "one_off_cny", "annual_cny", "source"]
     with Path(path).open("w", newline="", encoding="utf-8-sig") as f:
-        w = csv.writer(f)
+        w = csv_writer(f)  # site names come from district files
         w.writerow(keys)
         w.writerows([round(a[k], 2) if isinstance(a[k], float) else a[k] for k in keys] for a in additions)
     return Path(path)

@@ -47,7 +47,6 @@ computed on every node.
 """
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -58,6 +57,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
+from network.cells import csv_dict_writer
 from network.errors import InputError
 from network.hazard import AFFECTED, Hazard
 from network.model import RoadNetwork
@@ -322,7 +322,7 @@ class DistrictPlanReport:
         """The before/after rows as CSV (UTF-8 with BOM, :attr:`COLUMNS`); returns the path."""
         path = Path(path)
         with path.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens the Chinese correctly
-            wr = csv.DictWriter(fh, fieldnames=list(self.COLUMNS), extrasaction="ignore")
+            wr = csv_dict_writer(fh, list(self.COLUMNS), extrasaction="ignore")  # text cells never run as formulas
             wr.writeheader()
             for r in self.rows:
                 wr.writerow({k: (round(v, 3) if isinstance(v, float) and math.isfinite(v) else v) for k, v in r.items()})

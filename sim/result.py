@@ -1,13 +1,13 @@
 """RunResult: KPIs, time series, per-group records and the event log of one run (JSON / CSV)."""
 from __future__ import annotations
 
-import csv
 import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from network.cells import csv_dict_writer
 from network.jsonsafe import json_safe
 
 
@@ -67,7 +67,7 @@ class RunResult:
         keys = sorted({k for e in self.events for k in e} - {"t_s", "event"})
         path = Path(path)
         with path.open("w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, ["t_s", "event", *keys])
+            w = csv_dict_writer(f, ["t_s", "event", *keys])  # event fields may hold names from district files
             w.writeheader()
             w.writerows(self.events)
         return path

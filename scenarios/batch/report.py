@@ -4,7 +4,6 @@ HTML report (jinja2, autoescaped; figures embedded as base64 PNG) from the numbe
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -17,6 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from network.cells import csv_writer
 from network.checks import language
 from network.errors import InputError
 from network.fonts import use_cjk_font
@@ -286,7 +286,7 @@ def _runs_csv(data: BatchData, path: Path) -> None:
         "all_pass")], "seconds", "error"] if data.rows else []
     keys = list(dict.fromkeys(keys))
     with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = csv_writer(f)  # plan names and input values come from the user's files
         w.writerow(keys + [f"input:{p}" for p in paths])
         for r in data.rows:
             w.writerow([r.get(k) for k in keys] + [_csv_cell(r["inputs"].get(p)) for p in paths])

@@ -98,7 +98,7 @@ def drill_run(
 
 
 def drill_check(
-    msel: Annotated[Path, typer.Argument(help="an msel.csv (edited or not)")],
+    msel: Annotated[Path, typer.Argument(help="an msel.csv, msel.xlsx or msel.json (edited or not)")],
     scenario: Annotated[Optional[str], typer.Option("--scenario", help="scenario to check against (default: the one in msel.json beside the file, else the built-in district)")] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -20,6 +20,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from network.cells import (
+    csv_dict_writer,
+    formula_cells,
+    is_formula,
+    plain_text,
+    safe_text,
+    xlsx_text,
+)
 from network.checks import language
 from network.district import District, load_district
 from network.errors import InputError
@@ -148,10 +156,10 @@ def evaluation_rows(msel: Msel, lang: str = "zh") -> list[dict[str, str]]:
 
 
 def _write_csv(path: Path, columns: Iterable[str], rows: list[dict[str, str]]) -> Path:
-    """Write ``rows`` under a header of ``columns``."""
+    """Write ``rows`` under a header of ``columns``, no cell a spreadsheet formula."""
     # utf-8-sig: Excel opens Chinese CSV correctly only with the BOM
     with path.open("w", newline="", encoding="utf-8-sig") as f:
-        w = csv.DictWriter(f, list(columns))
+        w = csv_dict_writer(f, list(columns))
         w.writeheader()
         w.writerows(rows)
     return path
@@ -207,7 +215,8 @@ def write_evaluation_csv(msel: Msel, path: str | Path, lang: str = "zh") -> Path
 
 def write_msel_json(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path) -> Path:
     """Write msel.json: the whole MSEL, the names of the entities and recipients it uses, and the
-    msel.csv columns (``check_msel`` reads it to find the scenario).
+    msel.csv columns (``check_msel`` reads it to find the scenario). Inject texts that would run
+    as spreadsheet formulas carry a leading ``'``, as in msel.csv.
 
     Parameters
     ----------
@@ -224,6 +233,9 @@ def write_msel_json(msel: Msel, names: dict[str, tuple[str, str]], path: str | P
         ``path``.
     """
     d = msel.to_dict()
+    # the injects are msel.csv's cells in both languages: the same rule as the CSV writer, so a
+    # name such as "=HYPERLINK(...)" reaches no spreadsheet that imports the file as a formula
+    d["injects"] = [{k: safe_text(v) for k, v in inj.items()} for inj in d["injects"]]
     used = sorted({e for i in msel.injects for e in i.entities} | {i.recipient for i in msel.injects})
     d["names"] = {k: {"zh": names[k][0], "en": names[k][1]} for k in used if k in names}
     d["columns"] = list(COLUMNS)
@@ -276,17 +288,19 @@ def write_msel_xlsx(msel: Msel, names: dict[str, tuple[str, str]], path: str | P
 
 def _fill_sheet(ws: Worksheet, columns: Sequence[str], headers: list[str], rows: list[dict[str, str]],
                 width_of: Callable[[str], float]) -> None:
-    """A header row in white on blue, the rows wrapped, column widths, frozen header, filters."""
+    """A header row in white on blue, the rows wrapped, column widths, frozen header, filters;
+    every cell text, never a formula (names come from district files)."""
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor="1F4E79")
     wrap = Alignment(wrap_text=True, vertical="top")
-    ws.append(headers)
-    for c in range(1, len(columns) + 1):
+    for c, h in enumerate(headers, 1):
         cell = ws.cell(row=1, column=c)
+        xlsx_text(cell, h)
         cell.font, cell.fill = head_font, head_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for r in rows:
-        ws.append([r[c] for c in columns])
+    for n, r in enumerate(rows, 2):
+        for c, col in enumerate(columns, 1):
+            xlsx_text(ws.cell(row=n, column=c), r[col])
     for j, col in enumerate(columns, 1):
         ws.column_dimensions[get_column_letter(j)].width = width_of(col)
     for row in ws.iter_rows(min_row=2):
@@ -370,17 +384,19 @@ class _Known:
 
 
 def check_msel(path: str | Path, scenario: str | Path | ScenarioRun | None = None) -> list[str]:
-    """Problems in an (edited) msel.csv, one line each with its line number.
+    """Problems in an (edited) msel.csv, msel.xlsx or msel.json, one line each with its place.
 
-    Checks: required columns; ``time`` and ``target_time`` as T+HH:MM, times in order, inside
-    the exercise (T+00:00 to the ENDEX row) and targets not before their inject; unique ids;
+    Checks: cells a spreadsheet would run as formulas (a name such as ``=HYPERLINK(...)``);
+    required columns; ``time`` and ``target_time`` as T+HH:MM, times in order, inside the
+    exercise (T+00:00 to the ENDEX row) and targets not before their inject; unique ids;
     recipients, objectives and entity references that exist in the scenario's district and plan;
-    every objective of the exercise has at least one inject.
+    every objective of the exercise has at least one inject. An msel.xlsx is checked sheet by
+    sheet (each MSEL sheet in full, every sheet for formulas); an msel.json inject by inject.
 
     Parameters
     ----------
     path
-        The msel.csv (UTF-8, with or without a BOM).
+        The msel.csv (UTF-8, with or without a BOM), msel.xlsx or msel.json (by its suffix).
     scenario
         A scenario name or file, or a ScenarioRun, to check against; None: the scenario named
         in msel.json next to the file, else the built-in district with today's plan.
@@ -388,44 +404,163 @@ def check_msel(path: str | Path, scenario: str | Path | ScenarioRun | None = Non
     Returns
     -------
     list of str
-        ``file:line: problem`` lines; [] when the file is sound.
+        ``file:line: problem`` lines (``msel.xlsx[sheet]:row: ...``, ``msel.json:inject N: ...``);
+        [] when the file is sound.
 
     Raises
     ------
     InputError
-        The file does not exist or is not UTF-8 text, or the scenario does not load.
+        The file does not exist or does not read (not UTF-8 text, not a workbook, not JSON), or
+        the scenario does not load.
     """
     path = Path(path)
-    header, rows = _read_msel(path)
-    problems = _header_problems(path.name, header)
-    if any(c not in header for c in REQUIRED):
+    tables, problems = _read_tables(path)
+    for t in tables:
+        problems += _header_problems(t.name, t.header) if t.header is not None else []
+    tables = [t for t in tables if t.header is None or all(c in t.header for c in REQUIRED)]
+    if not tables:
         return problems
     district, plan, objectives, duration_s = _context(path, scenario)
     known = _Known(entity_catalogue(district, plan), _reverse(recipient_catalogue(district)), _reverse(OBJECTIVES))
-    if not rows:
-        return problems + [f"{path.name}: no injects"]
-    end = _end_of(rows, duration_s)
-    if end is None:
-        problems.append(f"{path.name}: no ENDEX row (kind = endex): the end of the exercise is unknown")
-    found, covered = _rows_problems(path.name, rows, end, known)
-    problems += found
-    for o in objectives or []:
-        if o not in covered:
-            problems.append(f"{path.name}: objective {OBJECTIVES[o][0]} {OBJECTIVES[o][1]} has no inject")
+    for t in tables:
+        problems += _table_problems(t, known, objectives, duration_s)
     return problems
 
 
-def _read_msel(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """The header and the rows of an msel.csv (InputError when it is missing or not UTF-8)."""
+def _table_problems(t: _Table, known: _Known, objectives: list[str] | None, duration_s: float | None) -> list[str]:
+    """The problems of one table's rows: ENDEX, every row, objectives without injects."""
+    if not t.rows:
+        return [f"{t.name}: no injects"]
+    problems = []
+    end = _end_of(t.rows, duration_s)
+    if end is None:
+        problems.append(f"{t.name}: no ENDEX row (kind = endex): the end of the exercise is unknown")
+    found, covered = _rows_problems(t, end, known)
+    problems += found
+    for o in objectives or []:
+        if o not in covered:
+            problems.append(f"{t.name}: objective {OBJECTIVES[o][0]} {OBJECTIVES[o][1]} has no inject")
+    return problems
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The injects of one MSEL table as msel.csv rows, and how problems name each row."""
+
+    name: str                     # "msel.csv", "msel.xlsx[MSEL English]", "msel.json"
+    header: list[str] | None      # None: the table has no header row (msel.json)
+    rows: list[dict[str, str]]
+    wheres: list[str]             # per row: the start of its problem lines, "msel.csv:5"
+    refs: list[str]               # per row: how another row's problem names it, "line 5"
+
+
+def _formula_problem(where: str, column: str, value: str, fix: str) -> str:
+    """A cell that would run as a spreadsheet formula (long values cut short)."""
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return f"{where}: column {column}: {shown!r} would run as a spreadsheet formula; {fix}"
+
+
+def _read_tables(path: Path) -> tuple[list[_Table], list[str]]:
+    """The MSEL tables of ``path`` (by suffix) and the formula problems of its cells."""
     if not path.exists():
         raise InputError(f"{path}: MSEL file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _read_xlsx(path)
+    if suffix == ".json":
+        return _read_json(path)
+    return _read_msel(path)
+
+
+def _read_msel(path: Path) -> tuple[list[_Table], list[str]]:
+    """An msel.csv as a table, and its cells that would run as formulas (InputError when it is
+    not UTF-8)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
     reader = csv.DictReader(text.splitlines())
     header = list(reader.fieldnames or [])
-    return header, list(reader)
+    raw = list(reader)
+    fix = "start it with ' to keep it text"
+    problems = [_formula_problem(f"{path.name}:1", repr(h), h, fix) for h in header if is_formula(h)]
+    problems += [_formula_problem(f"{path.name}:{n}", col, v, fix) for n, col, v in formula_cells(raw)]
+    # the writers quote formula-like names ("'=x"); the district's name is the text after the quote
+    rows = [{k: plain_text(v) for k, v in r.items()} for r in raw]
+    lines = range(2, len(rows) + 2)
+    return [_Table(path.name, header, rows, [f"{path.name}:{n}" for n in lines], [f"line {n}" for n in lines])], problems
+
+
+def _column_key(head: Any) -> str:
+    """An msel.xlsx header cell's column key: "时间 time" -> "time" (the Chinese sheet shows both)."""
+    text = "" if head is None else str(head).strip()
+    last = text.split()[-1] if text.split() else ""
+    return text if text in COLUMNS or last not in COLUMNS else last
+
+
+def _read_xlsx(path: Path) -> tuple[list[_Table], list[str]]:
+    """The MSEL sheets of an msel.xlsx as tables (header keys as in msel.csv), and every sheet's
+    formula cells."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = load_workbook(path)
+    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not an .xlsx workbook ({exc})") from None
+    tables, problems = [], []
+    for ws in wb.worksheets:
+        name = f"{path.name}[{ws.title}]"
+        header = [_column_key(c.value) for c in next(ws.iter_rows(max_row=1), ())]
+        rows, lines = [], []
+        for cells in ws.iter_rows():
+            for c in cells:
+                # a formula cell holds its formula as "=..."; a text cell is text whatever it starts with
+                if c.data_type == "f":
+                    col = header[c.column - 1] if c.column <= len(header) and header[c.column - 1] else "?"
+                    formula = getattr(c.value, "text", None) or str(c.value)  # an array formula keeps it in .text
+                    problems.append(_formula_problem(f"{name}:{c.row}", f"{c.column_letter} ({col})", formula,
+                                                     "enter it as text (start it with ')"))
+            values = ["" if c.value is None else str(c.value) for c in cells]
+            if cells and cells[0].row > 1 and any(v.strip() for v in values):
+                rows.append({h: plain_text(v) for h, v in zip(header, values) if h})
+                lines.append(cells[0].row)
+        if "time" in header or "inject" in header:  # an MSEL sheet (the evaluation sheet has neither)
+            tables.append(_Table(name, header, rows, [f"{name}:{n}" for n in lines], [f"row {n}" for n in lines]))
+    return tables, problems
+
+
+def _read_json(path: Path) -> tuple[list[_Table], list[str]]:
+    """An msel.json's injects as msel.csv rows (keys for recipients and objectives, a text
+    counted only when both languages have it), and the inject texts that would run as formulas
+    once in a spreadsheet."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not an MSEL JSON file ({exc})") from None
+    injects = data.get("injects") if isinstance(data, dict) else None
+    if not isinstance(injects, list) or not all(isinstance(i, dict) for i in injects):
+        raise InputError(f"{path}: not an MSEL JSON file (no list of injects)")
+    text = lambda i, k: "" if i.get(k) is None else str(i.get(k))
+    both = lambda i, k: text(i, f"{k}_zh") if text(i, f"{k}_zh").strip() and text(i, f"{k}_en").strip() else ""
+    rows, problems = [], []
+    for n, i in enumerate(injects, 1):
+        for k, v in i.items():
+            for x in (v if isinstance(v, list) else [v]):
+                if is_formula(x):
+                    problems.append(_formula_problem(f"{path.name}:inject {n}", k, x, "start it with ' to keep it text"))
+        ents = i.get("entities")
+        rows.append({k: plain_text(v) for k, v in {
+            "time": text(i, "time"), "id": text(i, "id"), "phase": text(i, "phase"), "inject": both(i, "inject"),
+            "source": text(i, "source"), "delivery": text(i, "delivery"), "recipient": text(i, "recipient"),
+            "expected_action": both(i, "action"), "target_time": text(i, "target_time"),
+            "objective": text(i, "objective"), "kind": text(i, "kind"),
+            "entities": "; ".join(map(str, ents)) if isinstance(ents, list) else text(i, "entities"),
+        }.items()})
+    wheres = [f"{path.name}:inject {n}" for n in range(1, len(rows) + 1)]
+    return [_Table(path.name, None, rows, wheres, [f"inject {n}" for n in range(1, len(rows) + 1)])], problems
 
 
 def _header_problems(name: str, header: list[str]) -> list[str]:
@@ -451,42 +586,41 @@ def _end_of(rows: list[dict[str, str]], duration_s: float | None) -> float | Non
     return end if end is not None else (float(duration_s) if duration_s is not None else None)
 
 
-def _rows_problems(name: str, rows: list[dict[str, str]], end: float | None, known: _Known) -> tuple[list[str], set[str]]:
-    """Problems of every row (line numbers from 2), and the objectives the rows but ENDEX cover."""
+def _rows_problems(t: _Table, end: float | None, known: _Known) -> tuple[list[str], set[str]]:
+    """Problems of every row, and the objectives the rows but ENDEX cover."""
     problems: list[str] = []
     covered: set[str] = set()
-    seen_ids: dict[str, int] = {}
-    prev: tuple[float, int] | None = None
-    for n, row in enumerate(rows, 2):
-        where = f"{name}:{n}"
-        problems += _id_problems(where, row, n, seen_ids)
-        t, found = _time_problems(where, row, end, prev)
+    seen_ids: dict[str, str] = {}
+    prev: tuple[float, str] | None = None
+    for where, ref, row in zip(t.wheres, t.refs, t.rows):
+        problems += _id_problems(where, row, ref, seen_ids)
+        tm, found = _time_problems(where, row, end, prev)
         problems += found
-        if t is not None:
-            prev = (t, n)
+        if tm is not None:
+            prev = (tm, ref)
         problems += _content_problems(where, row, known, covered)
     return problems, covered
 
 
-def _id_problems(where: str, row: dict[str, str], n: int, seen_ids: dict[str, int]) -> list[str]:
-    """An empty or repeated id (``seen_ids`` records the line of each id)."""
+def _id_problems(where: str, row: dict[str, str], ref: str, seen_ids: dict[str, str]) -> list[str]:
+    """An empty or repeated id (``seen_ids`` records where each id was first, "line 4")."""
     rid = (row.get("id") or "").strip()
     if not rid:
         return [f"{where}: id is empty"]
     if rid in seen_ids:
-        return [f"{where}: id {rid!r} repeats line {seen_ids[rid]}"]
-    seen_ids[rid] = n
+        return [f"{where}: id {rid!r} repeats {seen_ids[rid]}"]
+    seen_ids[rid] = ref
     return []
 
 
 def _time_problems(where: str, row: dict[str, str], end: float | None,
-                   prev: tuple[float, int] | None) -> tuple[float | None, list[str]]:
+                   prev: tuple[float, str] | None) -> tuple[float | None, list[str]]:
     """The row's time (None: unreadable) and its problems: unreadable, outside the exercise,
-    earlier than the row before (``prev``: its time and line), a target before the inject."""
+    earlier than the row before (``prev``: its time and "line N"), a target before the inject."""
     problems = []
     t = None
     try:
-        t = parse_t(row["time"])
+        t = parse_t(row.get("time", ""))
     except ValueError as exc:
         problems.append(f"{where}: time: {exc}")
     if t is not None:
@@ -495,9 +629,9 @@ def _time_problems(where: str, row: dict[str, str], end: float | None,
         if end is not None and t > end:
             problems.append(f"{where}: time {row['time']} is after the end of the exercise ({fmt_t(end)})")
         if prev is not None and t < prev[0]:
-            problems.append(f"{where}: time {row['time']} is earlier than line {prev[1]} ({fmt_t(prev[0])}): times must be in order")
+            problems.append(f"{where}: time {row['time']} is earlier than {prev[1]} ({fmt_t(prev[0])}): times must be in order")
     try:
-        tt = parse_t(row["target_time"])
+        tt = parse_t(row.get("target_time", ""))
         if t is not None and tt < t:
             problems.append(f"{where}: target_time {row['target_time']} is before the inject's time {row['time']}")
     except ValueError as exc:

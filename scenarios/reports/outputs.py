@@ -6,7 +6,6 @@ an error never leaves a half-written output folder. The HTML report and figures
 """
 from __future__ import annotations
 
-import csv
 import json
 import warnings
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from network.cells import csv_dict_writer, csv_writer
 from network.gpkg import save_feature_layers
 from network.hazard import HazardModelWarning
 from network.jsonsafe import json_safe
@@ -57,7 +57,7 @@ def write_groups_csv(run: ScenarioRun, path: Path) -> Path:
                      "township_zh": zh, "township_en": en})
     keys = list(rows[0]) if rows else ["group", "node", "people", "lon", "lat", "township_zh", "township_en"]
     with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, keys, extrasaction="ignore")
+        w = csv_dict_writer(f, keys, extrasaction="ignore")  # township names come from district files
         w.writeheader()
         w.writerows(rows)
     return path
@@ -145,7 +145,7 @@ def write_compare_outputs(out_dir: Path, runs: Sequence[Any], *, lang: str = "zh
                      for lab, r in zip(labels, runs)],
             "indicators": rows}, ensure_ascii=False, indent=2), encoding="utf-8")
         with (scratch / "compare.csv").open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
+            w = csv_writer(f)  # run labels carry plan and scenario names
             w.writerow(["indicator", "zh", "en", "unit", "target", *[f"value: {lab}" for lab in labels],
                         *[f"diff: {lab}" for lab in labels[1:]], *[f"pass: {lab}" for lab in labels]])
             for row in rows:
