@@ -8,9 +8,11 @@ keys are errors, so a typo never passes silently.
 from __future__ import annotations
 
 import math
-from typing import Any
+import stat
+from pathlib import Path
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from .errors import InputError
 
@@ -78,13 +80,63 @@ def lonlat_point(point: LonLat | None) -> LonLat | None:
 
 
 class StrictModel(BaseModel):
-    """A TOML section: unknown keys are errors and a validated section is immutable."""
+    """A TOML section: unknown keys are errors, numbers are finite and never booleans (``rate = true``
+    is not 1.0), and a validated section is immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if bool not in _types_in(annotation) and _types_in(annotation) & {int, float}:
+                raise ValueError("a number, not a boolean")
+        return value
+
+
+def _types_in(annotation: Any) -> set[Any]:
+    """The plain types an annotation admits (``float | None`` → {float, NoneType})."""
+    args = get_args(annotation)
+    if not args:
+        return {annotation}
+    out: set[Any] = set()
+    for a in args:
+        out |= _types_in(a)
+    return out
 
 
 #: the languages of outputs: Chinese first, or English first (the other shown beside it)
 LANGUAGES = ("zh", "en")
+
+
+#: the largest text input yingji reads whole (a scenario, a plan, a stage table, a standard):
+#: far above any real one, and a bound on what a wrong path (/dev/zero, a disk image) can cost
+MAX_TEXT_BYTES = 64 * 2**20
+
+
+def read_text_file(path: str | Path, what: str, *, limit: int = MAX_TEXT_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes; an InputError naming the file
+    and ``what`` it should be otherwise (a folder, a device, too large, unreadable, not UTF-8)."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise InputError(f"{p}: {what} not found ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise InputError(f"{p}: expected {what}, found {kind}")
+    try:
+        with p.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read {what} ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise InputError(f"{p}: {what} is larger than {limit // 2**20} MiB; this is not a file yingji reads")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: {what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def language(lang: str) -> str:

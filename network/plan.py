@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .checks import read_text_file
 from .errors import InputError
 from .model import RoadNetwork
 from .snap import snap_points
@@ -354,11 +355,10 @@ class Plan:
             names the file.
         """
         path = Path(path)
-        if not path.exists():
-            raise InputError(f"{path}: plan file not found")
+        text = read_text_file(path, "a plan file (JSON)")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise InputError(f"{path}: not valid JSON ({exc})") from None
         return cls.from_dict(data, source=str(path))
 

@@ -204,7 +204,7 @@ class SimParams:
             raise InputError(f"squad_size: expected a positive integer, found {self.squad_size!r}")
         _num("shift_h", self.shift_h, 0.0, open_lo=True)
         _num("rest_h", self.rest_h)
-        if isinstance(self.boat_types, str) or not all(isinstance(t, str) for t in self.boat_types):
+        if not isinstance(self.boat_types, (tuple, list)) or not all(isinstance(t, str) for t in self.boat_types):
             raise InputError(f"boat_types: expected a list of team types, found {self.boat_types!r}")
         _num("boat_speed_kmh", self.boat_speed_kmh, 0.0, open_lo=True)
         if not isinstance(self.rescue_capacity, int) or isinstance(self.rescue_capacity, bool) or self.rescue_capacity < 1:
@@ -263,7 +263,9 @@ class SimParams:
             raise InputError(f"{unknown[0]}: unknown simulation parameter; known: {sorted(known)}")
         for name, default in (("capable", DEFAULT_CAPABLE), ("priority", DEFAULT_PRIORITY),
                               ("scene_min", DEFAULT_SCENE_MIN)):
-            if isinstance(d.get(name), dict):  # a scenario names the kinds it changes; the rest keep their defaults
+            if name in d and not isinstance(d[name], dict):
+                raise InputError(f"{name}: expected a mapping of request kind to a value, found {d[name]!r}")
+            if name in d:  # a scenario names the kinds it changes; the rest keep their defaults
                 d[name] = {**default, **d[name]}
         if "capable" in d:
             d["capable"] = {k: tuple(v) if isinstance(v, list) else v for k, v in d["capable"].items()}
@@ -274,7 +276,11 @@ class SimParams:
                 d["channels"] = tuple(c if isinstance(c, WarningChannel) else WarningChannel(**c) for c in d["channels"])
             except TypeError as exc:
                 raise InputError(f"channels: {exc}") from None
-        return cls(**d)
+        try:
+            return cls(**d)
+        except (TypeError, AttributeError, ValueError) as exc:
+            # a value of the wrong kind where a check above does not reach it: still one line, exit 2
+            raise InputError(f"simulation parameters: a value has the wrong type ({exc})") from None
 
     def with_(self, **kw: Any) -> "SimParams":
         """A copy with the fields in ``kw`` replaced (checked again)."""

@@ -144,5 +144,5 @@ def test_negative_seed_is_one_line_everywhere(capsys, tmp_path):
                  ["hazard", "fire", "--out", str(tmp_path / "never")], ["simulate"]):
         assert main([*args, "--seed", "-1"]) == 2, args
         err = capsys.readouterr().err
-        assert err.strip() == "yingji: error: --seed: expected a non-negative integer, found -1", args
+        assert err.strip() == "yingji: error: --seed: expected an integer from 0 to 2**63 - 1, found -1", args
     assert not any(tmp_path.iterdir())

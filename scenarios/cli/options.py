@@ -92,8 +92,8 @@ def input_error(message: str) -> Exception:
 
 def check_seed(seed: int | None) -> int | None:
     """``seed`` itself, or an input error when it is negative (numpy refuses negative seeds)."""
-    if seed is not None and seed < 0:
-        raise input_error(f"--seed: expected a non-negative integer, found {seed}")
+    if seed is not None and not 0 <= seed <= 2**63 - 1:
+        raise input_error(f"--seed: expected an integer from 0 to 2**63 - 1, found {seed}")
     return seed
 
 
@@ -117,3 +117,17 @@ def plan_list(values: list[str] | None, default: str = "existing") -> list[str]:
     if not plans:
         raise input_error("--plan: name at least one plan (existing, optimized or a plan JSON file)")
     return plans
+
+
+def load_checked_scenario(name: str) -> Any:
+    """A scenario as ``load_scenario`` reads it, with its ``[uncertain]`` tables checked as a batch
+    would check them (an unknown path or distribution is an input error for a single run too)."""
+    # deferred: the spec imports pydantic and the network package; the distributions scipy
+    from scenarios.batch.uncertainty import check_paths, parse_uncertain
+    from scenarios.core.spec import load_scenario
+
+    sc = load_scenario(name)
+    if sc.uncertain:
+        where = sc.source or sc.name
+        check_paths(parse_uncertain(sc.uncertain, source=where), sc, source=where)
+    return sc

@@ -21,6 +21,7 @@ from .options import (
     QuietOpt,
     check_seed,
     input_error,
+    load_checked_scenario,
     out_option,
     plan_arg,
     plan_list,
@@ -65,15 +66,13 @@ def scenarios_list(as_json: JsonOpt = False) -> None:
     out_console.print("[dim]yingji scenarios show NAME > my.toml  ·  yingji run NAME|my.toml --out DIR[/dim]")
 
 
-def scenarios_show(name: Annotated[str, typer.Argument(help="a built-in scenario name")]) -> None:
-    """Print a built-in scenario's TOML, to copy and edit. 打印情景文件。"""
+def scenarios_show(name: Annotated[str, typer.Argument(help="a built-in scenario name or a scenario .toml")]) -> None:
+    """Print a scenario's TOML (a built-in one to copy and edit). 打印情景文件。"""
     # deferred: the spec module imports pydantic and the network package
-    from scenarios.core.spec import builtin_text, library_names
+    from scenarios.core.spec import load_scenario
 
-    if name not in library_names() and Path(name).is_file():
-        sys.stdout.write(Path(name).read_text(encoding="utf-8"))
-        return
-    sys.stdout.write(builtin_text(name))
+    # read and validated first: only a scenario is printed, never an arbitrary file
+    sys.stdout.write(load_scenario(name).text)
 
 
 def _replay(text: str) -> tuple[Any, str, int]:
@@ -96,7 +95,6 @@ def _replay(text: str) -> tuple[Any, str, int]:
 def _run_input(scenario: str | None, plan: str | None, seed: int | None, replay: str | None) -> tuple[Any, Any, int | None]:
     """The scenario, plan and seed to run: from the arguments, or all three from ``--replay``."""
     # deferred: the spec module imports pydantic and the network package
-    from scenarios.core.spec import load_scenario
 
     if replay is not None:
         if scenario is not None or plan is not None or seed is not None:
@@ -106,7 +104,7 @@ def _run_input(scenario: str | None, plan: str | None, seed: int | None, replay:
         raise input_error("run: name a scenario (yingji scenarios list) or a .toml file, or give --replay STORE:RUN")
     if plan is not None and "," in plan and not Path(plan).exists():
         raise input_error(f"--plan {plan}: 'yingji run' takes one plan; 'yingji compare NAME --plan A,B' runs several")
-    return load_scenario(scenario), plan, check_seed(seed)
+    return load_checked_scenario(scenario), plan, check_seed(seed)
 
 
 def _print_run(run: Any, out: Path | None, files: list[str], lang: Lang) -> None:
@@ -184,9 +182,8 @@ def _run_pairs(pairs: list[tuple[str, Any]], seed: int | None, say: Say) -> list
     # deferred: the runner loads the whole engine (~2 s)
     from scenarios.core.inputs import load_scenario_network
     from scenarios.core.runner import run_scenario
-    from scenarios.core.spec import load_scenario
 
-    loaded = {name: load_scenario(name) for name, _ in pairs}  # every name checked before any run
+    loaded = {name: load_checked_scenario(name) for name, _ in pairs}  # every name checked before any run
     districts: dict[str, object] = {}
     runs = []
     for i, (name, plan) in enumerate(pairs, start=1):

@@ -21,7 +21,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .options import JsonOpt, Lang, LangOpt, QuietOpt, check_seed, input_error, out_option, seed_option
+from .options import (
+    JsonOpt, Lang, LangOpt, QuietOpt, check_seed, input_error, load_checked_scenario, out_option, seed_option,
+)
 from .output import err_console, interruptible, out_console, print_json, written
 
 STORE_NAME = "sizing.sqlite"
@@ -72,14 +74,13 @@ def _progress(enabled: bool) -> Iterator[Callable[[dict[str, Any]], None] | None
 
 def _scenarios(text: str) -> list[Any]:
     # deferred: the scenario loader imports the engine
-    from scenarios.core.spec import load_scenario
 
     names = [t.strip() for t in text.split(",") if t.strip()]
     if not names:
         raise input_error("SCENARIO: name at least one scenario (built-in name or .toml file)")
     if len(set(names)) < len(names):
         raise input_error(f"SCENARIO: {text!r} names a scenario twice")
-    return [load_scenario(n) for n in names]
+    return [load_checked_scenario(n) for n in names]
 
 
 def _check(target_probability: float, budget: float | None, runs: int, out: Path) -> None:

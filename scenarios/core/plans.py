@@ -9,6 +9,7 @@ from pathlib import Path
 
 from network.costs import cost_summary, load_costs, plan_additions
 from network.district import District
+from network.checks import read_text_file
 from network.errors import InputError
 from network.model import RoadNetwork
 from network.plan import Plan, Shelter, Team
@@ -115,20 +116,22 @@ def build_plan(scenario: Scenario, district: District | RoadNetwork,
             raise InputError(f"{scenario.where('plan')}: {exc}") from None
         return _apply_resources(plan, scenario, district), "optimized"
     path = Path(choice)
+    where = scenario.where("plan.file") if field_ == "plan" else "--plan"
     if not path.exists():
-        where = scenario.where("plan.file") if field_ == "plan" else "--plan"
         raise InputError(f"{where}: plan file not found: {path} (or use 'existing' / 'optimized')")
-    plan = Plan.from_dict(place_sites(_plan_json(path), net, _known_sites(district), str(path)), source=str(path))
+    plan = Plan.from_dict(place_sites(plan_json(path, where), net, _known_sites(district), str(path)), source=str(path))
     plan.check_against(net, source=str(path))
     return _apply_resources(plan, scenario, district), path.name
 
 
-def _plan_json(path: Path) -> dict:
-    """The plan file's JSON object (one-line errors naming the file)."""
+def plan_json(path: Path, where: str) -> dict:
+    """The plan file's JSON object (one-line errors naming the scenario field and the file)."""
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})") from None
+        d = json.loads(read_text_file(path, "a plan file (JSON)"))
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(f"{where}: {path}: not valid JSON ({exc})") from None
     if not isinstance(d, dict):
         raise InputError(f"{path}: not a plan (expected a JSON object)")
     return d

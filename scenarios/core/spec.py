@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, create_model, field_validator, model_validator
 
-from network.checks import StrictModel
+from network.checks import StrictModel, read_text_file
 from network.errors import InputError
 from sim.hazards import HAZARD_TYPES
 from sim.params import SimParams
@@ -96,8 +96,8 @@ class SimulationSpec(StrictModel):
     """How long, in what steps and from which seed to simulate; ``params`` are SimParams fields."""
 
     duration_h: float = Field(72.0, gt=0, le=24 * 30)
-    step_s: float = Field(900.0, gt=0, le=86400)
-    seed: int = Field(0, ge=0)
+    step_s: float = Field(900.0, ge=1.0, le=86400)   # a hazard step under a second is no model's
+    seed: int = Field(0, ge=0, le=2**63 - 1)
     params: dict[str, Any] = {}          # sim.params.SimParams fields
     relief_standard: str | None = None   # a relief standard TOML (network/data/relief_standard.toml's form)
 
@@ -257,11 +257,8 @@ def load_scenario(name_or_path: str | Path | Scenario) -> Scenario:
     looks_like_file = isinstance(name_or_path, Path) or text_arg.endswith(".toml") or "/" in text_arg or "\\" in text_arg
     if not looks_like_file and text_arg in library_names():
         return parse_scenario(builtin_text(text_arg), f"{BUILTIN_PREFIX}{text_arg}", default_name=text_arg)
-    if path.is_file():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read the scenario file ({exc})") from None
+    if path.exists():
+        text = read_text_file(path, "a scenario file (TOML)")
         return parse_scenario(text, str(path), base_dir=path.resolve().parent, default_name=path.stem)
     if looks_like_file:
         raise InputError(f"{path}: scenario file not found")

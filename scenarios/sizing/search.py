@@ -29,7 +29,7 @@ from network.plan_sites import place_sites
 from optimize.sizing import Demand, Lever, cheapest_cover
 from scenarios.batch.summary import wilson_interval
 from scenarios.core.inputs import load_scenario_network
-from scenarios.core.plans import _known_sites, _plan_json
+from scenarios.core.plans import _known_sites, plan_json
 from scenarios.core.runner import sim_params
 from scenarios.core.spec import Scenario
 from sim.shortfall import cause_names
@@ -142,7 +142,7 @@ def base_plan(scenario: Scenario, district: District) -> Plan:
         path = scenario.resolve(scenario.plan.file)
         if not Path(path).is_file():
             raise InputError(f"{scenario.where('plan.file')}: plan file not found: {path}")
-        d = place_sites(_plan_json(Path(path)), district.network, _known_sites(district), str(path))
+        d = place_sites(plan_json(Path(path), scenario.where('plan.file')), district.network, _known_sites(district), str(path))
         plan = Plan.from_dict(d, source=str(path))
         plan.check_against(district.network, source=str(path))
         return plan

@@ -40,6 +40,7 @@ the 2-D engine (:mod:`.two_d`), which this one is checked against. Design floods
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -50,7 +51,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from scipy import ndimage
 
-from network.checks import finite
+from network.checks import finite, read_text_file
 from network.elevation import edge_sample_points
 from network.errors import InputError
 from network.hazard import (
@@ -267,44 +268,42 @@ def read_stage_csv(path: str | Path) -> ObservedHydrograph:
         or there are fewer than two rows.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: stage file not found")
+    content = read_text_file(path, "a stage table (CSV time_h,stage_m)")
     times: list[float] = []
     stages: list[float] = []
     header_seen = False
-    with path.open(newline="", encoding="utf-8") as fh:
-        for lineno, row in enumerate(csv.reader(fh), start=1):
-            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-                continue
-            cells = [c.strip() for c in row]
-            if not header_seen:
-                if [c.lower() for c in cells] != ["time_h", "stage_m"]:
-                    raise InputError(
-                        f"{path}: line {lineno}: header must be 'time_h,stage_m', found {','.join(cells)!r}"
-                    )
-                header_seen = True
-                continue
-            if len(cells) != 2:
-                raise InputError(f"{path}: line {lineno}: expected 2 fields (time_h, stage_m), found {len(cells)}")
-            values = []
-            for name, text in zip(("time_h", "stage_m"), cells):
-                try:
-                    v = float(text)
-                except ValueError:
-                    raise InputError(f"{path}: line {lineno}: field '{name}' is not a number: {text!r}") from None
-                if not math.isfinite(v):
-                    raise InputError(f"{path}: line {lineno}: field '{name}' is not finite: {text!r}")
-                values.append(v)
-            t_h, h = values
-            if times and t_h * 3600.0 <= times[-1]:
+    for lineno, row in enumerate(csv.reader(io.StringIO(content, newline="")), start=1):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in row]
+        if not header_seen:
+            if [c.lower() for c in cells] != ["time_h", "stage_m"]:
                 raise InputError(
-                    f"{path}: line {lineno}: field 'time_h' = {t_h:g} does not increase "
-                    f"(previous {times[-1] / 3600.0:g}); times must be strictly increasing"
+                    f"{path}: line {lineno}: header must be 'time_h,stage_m', found {','.join(cells)!r}"
                 )
-            if h < 0:
-                raise InputError(f"{path}: line {lineno}: field 'stage_m' is negative: {h:g}")
-            times.append(t_h * 3600.0)
-            stages.append(h)
+            header_seen = True
+            continue
+        if len(cells) != 2:
+            raise InputError(f"{path}: line {lineno}: expected 2 fields (time_h, stage_m), found {len(cells)}")
+        values = []
+        for name, text in zip(("time_h", "stage_m"), cells):
+            try:
+                v = float(text)
+            except ValueError:
+                raise InputError(f"{path}: line {lineno}: field '{name}' is not a number: {text!r}") from None
+            if not math.isfinite(v):
+                raise InputError(f"{path}: line {lineno}: field '{name}' is not finite: {text!r}")
+            values.append(v)
+        t_h, h = values
+        if times and t_h * 3600.0 <= times[-1]:
+            raise InputError(
+                f"{path}: line {lineno}: field 'time_h' = {t_h:g} does not increase "
+                f"(previous {times[-1] / 3600.0:g}); times must be strictly increasing"
+            )
+        if h < 0:
+            raise InputError(f"{path}: line {lineno}: field 'stage_m' is negative: {h:g}")
+        times.append(t_h * 3600.0)
+        stages.append(h)
     if not header_seen:
         raise InputError(f"{path}: empty file: expected a 'time_h,stage_m' header and rows")
     if len(times) < 2:

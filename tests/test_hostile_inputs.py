@@ -1,0 +1,83 @@
+"""Issue 19's reproducers of wrong accepts and internal errors: each is now one line naming the
+file and field (or option), exit status 2, and nothing written."""
+from __future__ import annotations
+
+import pytest
+
+from scenarios.cli.main import main
+
+BASE = """name = "hostile"
+title_zh = "测试"
+title_en = "test"
+
+[hazards.chemical]
+site = "chlor-alkali-plant"
+rate_kg_s = 1.0
+duration_min = 10.0
+
+[simulation]
+duration_h = 1.0
+"""
+
+
+def scenario(tmp_path, text: str, name: str = "s.toml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def one_line_exit_2(capsys, args: list[str], *needles: str) -> str:
+    code = main(args)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and "internal error" not in err, err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
+@pytest.mark.parametrize("change, needles", [
+    (("[simulation]", "[targets]\nrelief_within_h = inf\n\n[simulation]"), ["targets.relief_within_h", "finite"]),
+    (("duration_h = 1.0", "duration_h = 1.0\nstep_s = 1e-9"), ["simulation.step_s"]),
+    (("duration_h = 1.0", "duration_h = 1.0\nparams = {boat_types = 5}"), ["simulation.params", "boat_types"]),
+    (("duration_h = 1.0", "duration_h = 1.0\nparams = {capable = 3}"), ["simulation.params", "capable"]),
+    (("rate_kg_s = 1.0", "rate_kg_s = true"), ["hazards.chemical.rate_kg_s", "not a boolean"]),
+    (("duration_h = 1.0", "duration_h = 1.0\nseed = 9223372036854775808"), ["simulation.seed"]),
+    (("duration_h = 1.0", 'duration_h = 1.0\n\n[uncertain."hazards.chemical.nope"]\ndist = "uniform"\nlow = 1\nhigh = 2'),
+     ['uncertain."hazards.chemical.nope"', "no field 'nope'"]),
+    (("duration_h = 1.0", 'duration_h = 1.0\n\n[uncertain."hazards.chemical.rate_kg_s"]\ndist = "cauchy"'),
+     ['uncertain."hazards.chemical.rate_kg_s".dist']),
+])
+def test_a_bad_scenario_value_is_refused_by_run(tmp_path, capsys, change, needles):
+    p = scenario(tmp_path, BASE.replace(*change, 1))
+    one_line_exit_2(capsys, ["run", str(p), "--out", str(tmp_path / "out")], "s.toml", *needles)
+    assert not (tmp_path / "out").exists()
+
+
+def test_files_that_are_not_what_a_field_names(tmp_path, capsys):
+    p = scenario(tmp_path, BASE)
+    one_line_exit_2(capsys, ["run", str(p), "--plan", str(tmp_path)], "--plan", "found a folder")
+    one_line_exit_2(capsys, ["run", str(p), "--plan", "/dev/zero"], "--plan", "not a regular file")
+    one_line_exit_2(capsys, ["run", str(tmp_path)], "expected a scenario file (TOML), found a folder")
+    big = tmp_path / "big.json"
+    with big.open("wb") as fh:                      # sparse: 65 MiB claimed, nothing allocated
+        fh.truncate(65 * 2**20)
+    one_line_exit_2(capsys, ["run", str(p), "--plan", str(big)], "--plan", "larger than 64 MiB")
+    flood = scenario(tmp_path, BASE.replace('[hazards.chemical]\nsite = "chlor-alkali-plant"\nrate_kg_s = 1.0\n'
+                                            'duration_min = 10.0\n', '[hazards.flood]\nhydrograph = "/dev/zero"\n'),
+                     "flood.toml")
+    one_line_exit_2(capsys, ["run", str(flood)], "flood.toml", "hazards.flood", "/dev/zero", "stage table")
+
+
+def test_scenarios_show_prints_only_scenarios(tmp_path, capsys):
+    one_line_exit_2(capsys, ["scenarios", "show", "/etc/passwd"], "/etc/passwd", "not valid TOML")
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('name = "x"\ntitle_zh = "é"\n'.encode("latin-1"))
+    one_line_exit_2(capsys, ["scenarios", "show", str(latin)], "latin.toml", "not UTF-8")
+    assert main(["scenarios", "show", "flood-50y"]) == 0
+    assert 'name = "flood-50y"' in capsys.readouterr().out
+
+
+def test_a_seed_beyond_64_bits_is_an_input_error(tmp_path, capsys):
+    p = scenario(tmp_path, BASE)
+    one_line_exit_2(capsys, ["run", str(p), "--seed", str(2**63)], "--seed", "2**63 - 1")
