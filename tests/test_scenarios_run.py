@@ -306,12 +306,26 @@ def test_write_failure_leaves_nothing_in_out(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         outputs.write_run_outputs(out, run, report=False)
     assert not out.exists() and not list(tmp_path.glob(".yingji-*"))
-    # an existing folder keeps what it had and gets no partial files
+    # a folder of someone else's files is refused, untouched
     out.mkdir()
     (out / "keep.txt").write_text("x")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(InputError, match="holds files yingji did not write"):
         outputs.write_run_outputs(out, run, report=False)
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    # an earlier output: a failed rewrite leaves it as it was; a good one replaces it whole
+    monkeypatch.undo()
+    mine = tmp_path / "mine"
+    outputs.write_run_outputs(mine, run, report=False)
+    (mine / "stale.txt").write_text("from an older version")
+    before = sorted(p.name for p in mine.iterdir())
+    monkeypatch.setattr(outputs, "write_hazard_geojson", boom)
+    with pytest.raises(RuntimeError):
+        outputs.write_run_outputs(mine, run, report=False)
+    assert sorted(p.name for p in mine.iterdir()) == before
+    monkeypatch.undo()
+    outputs.write_run_outputs(mine, run, report=False)
+    assert "stale.txt" not in {p.name for p in mine.iterdir()} and (mine / "kpis.json").is_file()
+    assert not list(tmp_path.glob(".yingji-*"))
 
 
 def test_python_api_tables(tmp_path, monkeypatch):

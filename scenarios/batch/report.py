@@ -23,6 +23,7 @@ from network.fonts import use_cjk_font
 from network.jsonsafe import json_safe
 from scenarios.core.version import yingji_version
 from scenarios.reports.html import data_uri, environment
+from scenarios.reports.staging import staged_dir
 from scenarios.reports.webfont import embed_cjk_font
 
 from .store import HEADLINE
@@ -176,8 +177,9 @@ def _tornado_figure(drivers: dict[str, Any], lang: str, outcome_key: str) -> Fig
 def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh") -> dict[str, Any]:
     """Write report.html, summary.json, runs.csv and the figures (PNG + SVG) for a batch store.
 
-    Everything is computed before the first file is written, and the HTML goes in through a
-    temporary file, so a failure leaves no half-written report.
+    Everything is computed before the first file is written, and the folder is built in a scratch
+    folder beside ``out`` that replaces it whole (:func:`scenarios.reports.staging.staged_dir`), so a
+    failure leaves no half-written report and a rerun no stale file.
 
     Parameters
     ----------
@@ -198,7 +200,7 @@ def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh") 
     ------
     InputError
         When ``lang`` is not 'zh' or 'en', the store is not a batch store or holds no runs yet,
-        or ``out`` exists and is not a folder.
+        or ``out`` exists and is not a folder or holds files yingji did not write.
     """
     language(lang)
     data = load_batch(store)
@@ -213,15 +215,16 @@ def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh") 
     figs = {"target_probability": _target_figure(summary, lang),
             "relief_p95_exceedance": _exceedance_figure(data, summary, lang, target_h),
             "drivers_tornado": _tornado_figure(drivers, lang, outcome)}
-    out = _out_folder(Path(out))
-    written, figures = _save_figures(figs, out, _captions(target_h, first, drivers[outcome]))
-    (out / "summary.json").write_text(json.dumps(json_safe(summary, infinity_as_text=True), ensure_ascii=False,
-                                                 indent=1, default=_json_default), encoding="utf-8")
-    _runs_csv(data, out / "runs.csv")
-    written += ["summary.json", "runs.csv"]
-    html = _render_html(lang, summary, figures, drivers, first, Path(store).name, target_h)
-    _write_shared(out / "report.html", html)
-    written.insert(0, "report.html")
+    out = Path(out)
+    with staged_dir(out) as tmp:      # the folder appears complete, or not at all
+        written, figures = _save_figures(figs, tmp, _captions(target_h, first, drivers[outcome]))
+        (tmp / "summary.json").write_text(json.dumps(json_safe(summary, infinity_as_text=True), ensure_ascii=False,
+                                                     indent=1, default=_json_default), encoding="utf-8")
+        _runs_csv(data, tmp / "runs.csv")
+        written += ["summary.json", "runs.csv"]
+        html = _render_html(lang, summary, figures, drivers, first, Path(store).name, target_h)
+        _write_shared(tmp / "report.html", html)
+        written.insert(0, "report.html")
     return {"out": str(out), "files": written, "summary": json_safe(summary, infinity_as_text=True)}
 
 
@@ -237,14 +240,6 @@ def _tornado_outcome(drivers: dict[str, Any]) -> str:
     """The outcome whose drivers the tornado shows: the first of the headline ones that has any."""
     return next((k for k in (f"{HEADLINE}_pass", HEADLINE, "unrelieved_people", "exposure_people")
                  if drivers.get(k, {}).get("rows")), HEADLINE)
-
-
-def _out_folder(out: Path) -> Path:
-    """The output folder, created if missing."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def _captions(target_h: float, first: str, outcome: dict[str, Any]) -> dict[str, tuple[str, str]]:

@@ -237,6 +237,18 @@ def run_batch(scenario: Scenario, *, runs: int, store: str | Path, seed: int = 0
     base_dir = str(here) if here.is_absolute() else ""
     job = _Job(scenario, base_dir, seed, dists, runs * len(plans), workers, scheduler, max_in_flight, retries, progress)
     t0 = time.perf_counter()
+    created = not Path(store).exists()
+    try:
+        return _run_in_store(store, scenario, job, runs, seed, plans, resume, progress, t0)
+    except BaseException:
+        if created:
+            BatchStore.remove_if_unused(Path(store))   # a batch that stored nothing leaves no file behind
+        raise
+
+
+def _run_in_store(store: str | Path, scenario: Scenario, job: "_Job", runs: int, seed: int, plans: list[str],
+                  resume: bool, progress: Progress | None, t0: float) -> BatchSummary:
+    """The batch in its store, once the arguments are checked (see :func:`run_batch`)."""
     with BatchStore(store) as st:
         info = st.begin_batch(scenario_name=scenario.name, scenario_source=scenario.text, seed=seed, runs=runs,
                               plans=plans, resume=resume, scenario_origin=scenario.source)

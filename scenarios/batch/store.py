@@ -168,6 +168,36 @@ class BatchStore:
             self._lock.close()          # closing the descriptor releases the flock
             self._lock = None
 
+    @staticmethod
+    def remove_if_unused(path: Path) -> None:
+        """Delete a store (with its WAL, shared-memory and lock files) that holds no run and that
+        no other process is writing; anything else is left alone."""
+        path = Path(path)
+        if fcntl is not None and path.exists():
+            with open(path.with_name(path.name + ".lock"), "a+") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return                      # another writer has it
+                if not BatchStore._holds_no_run(path):
+                    return
+                for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+        elif path.exists() and BatchStore._holds_no_run(path):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    @staticmethod
+    def _holds_no_run(path: Path) -> bool:
+        try:
+            db = sqlite3.connect(path, timeout=5.0)
+            try:
+                return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+            finally:
+                db.close()
+        except sqlite3.DatabaseError:
+            return False                        # not ours to judge: keep it
+
     # -- the writer lock ---------------------------------------------------------------------
     def _take_writer_lock(self, digest: str, seed: int, *, poll_s: float = 0.2, settle_s: float = 10.0) -> None:
         """Become the store's only writer: at once if nobody writes; after the current writer if it

@@ -52,17 +52,20 @@ def simulate_district_command(
     # deferred: the district and the simulation engine load numpy, scipy, simpy and numba kernels
     from network.district import load_district
     from sim.api import simulate_district
+    from scenarios.reports.staging import check_out_dir, staged_dir
 
     check_seed(seed)
+    if out is not None:
+        check_out_dir(out)            # before the run, not after it
     district = load_district()
     chosen = _plan(plan, district)
     with progress(not (quiet or as_json)) as say:
         say("simulate", "模拟中 / simulating…")
         result, table = simulate_district(chosen, district=district, seed=seed, engine=engine.value)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        result.to_json(out / "result.json")
-        result.events_to_csv(out / "events.csv")
+        with staged_dir(out) as tmp:   # complete or absent, never cut short on a full disk
+            result.to_json(tmp / "result.json")
+            result.events_to_csv(tmp / "events.csv")
     if as_json:
         print_json({"indicators": table, "kpis": result.to_dict()["kpis"]})
     elif not quiet:

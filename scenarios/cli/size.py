@@ -26,7 +26,6 @@ from .options import (
 )
 from .output import err_console, interruptible, out_console, print_json, written
 
-STORE_NAME = "sizing.sqlite"
 
 
 class Targets(str, Enum):
@@ -118,10 +117,12 @@ def optimize_size(
         raise input_error(f"--workers: expected at least 1, found {workers}")
     # deferred: the search imports the engine, OR-Tools and dask.distributed
     from scenarios.sizing.ensemble import RELIEF_TARGETS
-    from scenarios.sizing.outputs import FILES, write_sizing_outputs
+    from scenarios.reports.staging import check_out_dir
+    from scenarios.sizing.outputs import FILES, STORE_FILES, STORE_NAME, write_sizing_outputs
     from scenarios.sizing.search import size_plan
 
     scs = _scenarios(scenario)
+    check_out_dir(out, keep=STORE_FILES)     # before hours of simulation, not after
     store = out / STORE_NAME
     with interruptible(lambda: f"中断 / interrupted: the simulations so far are stored in {store}; "
                                "run the same command again to continue"):

@@ -73,6 +73,11 @@ def curve_figure(result: SizingResult, lang: str) -> Figure:
     return fig
 
 
+#: the simulation store in the output folder (kept when the outputs are rewritten: a rerun resumes from it)
+STORE_NAME = "sizing.sqlite"
+STORE_FILES = (STORE_NAME, f"{STORE_NAME}-wal", f"{STORE_NAME}-shm", f"{STORE_NAME}-journal")
+
+
 def write_sizing_outputs(result: SizingResult, out: Path, *, lang: str = "zh") -> dict[str, Any]:
     """Write the sizing folder (module notes) into ``out``; returns what ``--json`` prints: the
     result as a dict with ``plan_file`` and ``files``."""
@@ -80,7 +85,7 @@ def write_sizing_outputs(result: SizingResult, out: Path, *, lang: str = "zh") -
     summary = json_safe(result.to_dict(plan_file=str(out / "plan.json")), infinity_as_text=True)
     summary["files"] = [str(out / f) for f in FILES]
     fig = curve_figure(result, lang)
-    with staged_dir(out) as tmp:
+    with staged_dir(out, keep=STORE_FILES) as tmp:
         sized_plan(result).to_json(tmp / "plan.json")
         write_additions_csv(tmp / "costs.csv", result.additions)
         for ext in ("png", "svg"):
