@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import stat
+import tomllib
 from pathlib import Path
 from typing import Any, get_args
 
@@ -137,6 +138,17 @@ def read_text_file(path: str | Path, what: str, *, limit: int = MAX_TEXT_BYTES) 
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{p}: {what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """TOML text as a dict; an InputError naming ``source`` when it is not valid TOML, including
+    tables nested past Python's recursion limit (a hostile file, not a scenario)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{source}: not valid TOML: tables or arrays nested too deeply") from None
 
 
 def language(lang: str) -> str:

@@ -6,14 +6,13 @@ load it with :func:`read_district_spec`; errors name the file, the field and the
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .checks import LonLat, StrictModel, lonlat_points
+from .checks import LonLat, StrictModel, lonlat_points, parse_toml, read_text_file
 from .errors import InputError
 
 
@@ -421,12 +420,9 @@ def read_district_spec(path: str | Path | None = None) -> tuple[DistrictSpec, st
         p = Path(path)
         if not p.exists():
             raise InputError(f"{p}: district file not found")
-        text = p.read_text(encoding="utf-8")
+        text = read_text_file(p, "a district file (TOML)")
         source = str(p)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    raw = parse_toml(text, source)
     try:
         spec = DistrictSpec.model_validate(raw)
     except ValidationError as exc:

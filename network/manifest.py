@@ -49,6 +49,7 @@ from scipy.spatial import ConvexHull
 from .district_model import District
 from .district_spec import DistrictSpec, ReliefCraftSpec, SupplySourceSpec, format_validation_error
 from .elevation import add_elevation
+from .checks import parse_toml, read_text_file
 from .errors import InputError
 from .geodata import raster_to_grid, read_layer, read_raster
 from .gpkg import road_segments
@@ -204,7 +205,7 @@ def is_manifest(path: str | Path) -> bool:
     roads are an array of tables)."""
     try:
         return isinstance(tomllib.loads(Path(path).read_text(encoding="utf-8")).get("roads"), dict)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return False
 
 
@@ -213,10 +214,7 @@ def read_manifest(path: str | Path) -> ManifestSpec:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: manifest not found")
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p}: not valid TOML: {exc}") from None
+    raw = parse_toml(read_text_file(p, "a district manifest (TOML)"), str(p))
     try:
         return ManifestSpec.model_validate(raw)
     except ValidationError as exc:

@@ -9,11 +9,11 @@ needs_per_person`` and ``needs_in_place``.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from network.checks import parse_toml, read_text_file
 from network.errors import InputError
 
 PLACES = ("shelter", "in_place")
@@ -70,14 +70,8 @@ def load_relief_standard(path: str | Path | None = None) -> ReliefStandard:
         text, src = ref.read_text(encoding="utf-8"), "network/data/relief_standard.toml"
     else:
         p = Path(path)
-        try:
-            text, src = p.read_text(encoding="utf-8"), str(p)
-        except OSError as exc:
-            raise InputError(f"{p}: cannot read the relief standard ({exc.strerror})") from None
-    try:
-        d = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{src}: not valid TOML ({exc})") from None
+        text, src = read_text_file(p, "a relief standard (TOML)"), str(p)
+    d = parse_toml(text, src)
     head = d.get("standard", {})
     items = []
     for key, it in d.get("items", {}).items():

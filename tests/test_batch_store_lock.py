@@ -140,3 +140,34 @@ def test_two_batch_processes_on_one_new_store_never_mix(tmp_path):
     assert seed == winner and len(rows) == 3
     sc = load_scenario(scenario)
     assert [r["seed"] for r in rows] == [run_inputs(sc, winner, i)[1] for i in range(3)]
+
+
+def test_a_damaged_or_foreign_store_is_one_line(tmp_path, capsys):
+    import sqlite3
+
+    from scenarios.cli.main import main
+
+    p = tmp_path / "s.sqlite"
+    with BatchStore(p) as st:
+        st.begin_batch(seed=5, **KW)
+        st.record({**_run(0, 5), "inputs": {"a": 1}})
+    db = sqlite3.connect(p)
+    db.execute("UPDATE batch SET plans = '{not json'")
+    db.execute("UPDATE runs SET inputs = '[1, 2'")
+    db.commit()
+    db.close()
+    with BatchStore(p, create=False) as st:
+        with pytest.raises(InputError, match=r"s.sqlite: the store is damaged \(batch.plans is not JSON"):
+            st.info()
+        with pytest.raises(InputError, match=r"the store is damaged \(runs\[0, existing\].inputs is not JSON"):
+            st.rows()
+    assert main(["batch", "report", str(p), "--out", str(tmp_path / "r")]) == 2
+    assert "the store is damaged" in capsys.readouterr().err
+    noise = tmp_path / "noise.sqlite"
+    noise.write_bytes(os.urandom(8192))
+    assert main(["batch", "report", str(noise), "--out", str(tmp_path / "r2")]) == 2
+    err = capsys.readouterr().err
+    assert "not a yingji batch store" in err and "Traceback" not in err
+    with BatchStore(tmp_path / "big.sqlite") as st:
+        with pytest.raises(InputError, match=r"--runs: expected 1 to 1,000,000 runs per plan, found 100,000,000"):
+            st.begin_batch(seed=1, **{**KW, "runs": 100_000_000})

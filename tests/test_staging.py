@@ -103,5 +103,5 @@ def test_a_failed_batch_leaves_no_store(tmp_path, capsys):
                   'rate_kg_s = 1.0\nduration_min = 10.0\n\n[simulation]\nduration_h = 1.0\n', encoding="utf-8")
     store = tmp_path / "b.sqlite"
     assert main(["batch", str(sc), "--runs", "0", "--store", str(store)]) == 2
-    assert "--runs: expected a positive number of runs" in capsys.readouterr().err
+    assert "--runs: expected 1 to 1,000,000 runs per plan, found 0" in capsys.readouterr().err
     assert not list(tmp_path.glob("b.sqlite*"))

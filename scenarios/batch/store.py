@@ -37,6 +37,9 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 1
+#: the most runs per plan a batch takes (its to-do list is built in memory; a million is far past
+#: what a Wilson interval needs)
+MAX_RUNS = 1_000_000
 #: indicator keys that also get their own columns (value REAL, <key>_pass INTEGER)
 KPI_COLUMNS: tuple[str, ...] = tuple(key for key, *_ in INDICATORS)
 #: the headline indicator (relief within the target time): the progress bar's and report's pass rate
@@ -143,6 +146,9 @@ class BatchStore:
                 self.db.executescript(_SCHEMA)
             else:
                 self._check_is_store()
+        except sqlite3.OperationalError as exc:
+            # the environment (a read-only folder, a full disk, a locked file), not the file's content
+            raise InputError(f"{self.path}: cannot open or write the batch store ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise InputError(f"{self.path}: not a yingji batch store ({exc})") from None
         self.db.row_factory = sqlite3.Row
@@ -244,8 +250,23 @@ class BatchStore:
         row = self.db.execute("SELECT * FROM batch WHERE id = 1").fetchone()
         if row is None:
             return None
-        return BatchInfo(row["scenario_name"], row["scenario_origin"], row["scenario_source"], row["scenario_sha256"], int(row["seed"]),
-                         int(row["runs"]), tuple(json.loads(row["plans"])), row["created"], row["updated"])
+        plans = self._json(row["plans"], "batch.plans")
+        try:
+            if not isinstance(plans, list) or not all(isinstance(p, str) for p in plans):
+                raise ValueError("batch.plans is not a list of plan labels")
+            return BatchInfo(str(row["scenario_name"]), str(row["scenario_origin"]), str(row["scenario_source"]),
+                             str(row["scenario_sha256"]), int(row["seed"]), int(row["runs"]), tuple(plans),
+                             str(row["created"]), str(row["updated"]))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{self.path}: the store is damaged ({exc}); start a new --store") from None
+
+    def _json(self, text: Any, where: str) -> Any:
+        """A JSON column's value; an InputError naming the store and the column when it is not JSON."""
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise InputError(f"{self.path}: the store is damaged ({where} is not JSON: {exc}); "
+                             "start a new --store") from None
 
     def begin_batch(self, *, scenario_name: str, scenario_source: str, seed: int, runs: int,
                     plans: Sequence[str], resume: bool, scenario_origin: str = "") -> BatchInfo:
@@ -287,8 +308,8 @@ class BatchStore:
             without ``resume``; with it, one of other text or seed), or another process is
             writing another batch to it.
         """
-        if runs < 1:
-            raise InputError(f"--runs: expected a positive number of runs, found {runs}")
+        if not 1 <= runs <= MAX_RUNS:
+            raise InputError(f"--runs: expected 1 to {MAX_RUNS:,} runs per plan, found {runs:,}")
         if not plans:
             raise InputError("--plans: name at least one plan")
         digest = source_digest(scenario_source)
@@ -437,8 +458,9 @@ class BatchStore:
         out = []
         for r in self.db.execute(sql + " ORDER BY run_index, plan", args):
             d = dict(r)
-            d["inputs"] = json.loads(d["inputs"])
-            d["kpis"] = json.loads(d["kpis"]) if d["kpis"] else None
+            where = f"runs[{d.get('run_index')}, {d.get('plan')}]"
+            d["inputs"] = self._json(d["inputs"], f"{where}.inputs")
+            d["kpis"] = self._json(d["kpis"], f"{where}.kpis") if d["kpis"] else None
             out.append(d)
         return out
 

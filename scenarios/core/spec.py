@@ -10,14 +10,13 @@ the draws with :meth:`Scenario.with_overrides`.
 """
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, create_model, field_validator, model_validator
 
-from network.checks import StrictModel, read_text_file
+from network.checks import StrictModel, parse_toml, read_text_file
 from network.errors import InputError
 from sim.hazards import HAZARD_TYPES
 from sim.params import SimParams
@@ -223,10 +222,7 @@ def parse_scenario(text: str, source: str, *, base_dir: Path | None = None, defa
     InputError
         Invalid TOML, or one line per problem: ``source:line: field: expected ...; found ...``.
     """
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    raw = parse_toml(text, source)
     if default_name and "name" not in raw:
         raw["name"] = default_name
     return _validate(raw, source, text, base_dir)
