@@ -81,3 +81,32 @@ def test_scenarios_show_prints_only_scenarios(tmp_path, capsys):
 def test_a_seed_beyond_64_bits_is_an_input_error(tmp_path, capsys):
     p = scenario(tmp_path, BASE)
     one_line_exit_2(capsys, ["run", str(p), "--seed", str(2**63)], "--seed", "2**63 - 1")
+
+
+def test_drill_check_on_files_that_are_not_an_msel(tmp_path, capsys):
+    import csv
+
+    assert main(["drill", "chlorine-night", "--out", str(tmp_path / "d"), "--difficulty", "easy", "-q"]) == 0
+    capsys.readouterr()
+    rows = list(csv.reader((tmp_path / "d" / "msel.csv").open(encoding="utf-8-sig")))
+
+    def edited(name, change):
+        r = [list(x) for x in rows]
+        change(r)
+        p = tmp_path / name
+        with p.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(r)
+        return p
+
+    one_line_exit_2(capsys, ["drill", "check", str(tmp_path)], "expected an MSEL", "found a folder")
+    big = edited("big.csv", lambda r: r[1].__setitem__(3, "x" * 200_000))
+    one_line_exit_2(capsys, ["drill", "check", str(big)], "big.csv", "not a readable CSV row")
+    lst = tmp_path / "list.json"
+    lst.write_text("[1, 2]", encoding="utf-8")
+    one_line_exit_2(capsys, ["drill", "check", str(lst)], "list.json", "not an MSEL JSON file")
+    extra = edited("extra.csv", lambda r: [x.append("v") for x in r])
+    assert main(["drill", "check", str(extra)]) == 2
+    assert "extra.csv:1: unknown column(s) 'v'" in capsys.readouterr().err
+    # a line separator inside a cell is text in its cell, not a new row
+    sep = edited("sep.csv", lambda r: r[1].__setitem__(3, r[1][3] + "\u2028second line"))
+    assert main(["drill", "check", str(sep)]) == 0

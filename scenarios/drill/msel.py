@@ -9,6 +9,7 @@ blank columns for the evaluator's observations.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from network.cells import (
     safe_text,
     xlsx_text,
 )
-from network.checks import language
+from network.checks import MAX_TEXT_BYTES, language, read_text_file
 from network.district import District, load_district
 from network.errors import InputError
 from network.model import RoadNetwork
@@ -460,6 +461,14 @@ def _formula_problem(where: str, column: str, value: str, fix: str) -> str:
     return f"{where}: column {column}: {shown!r} would run as a spreadsheet formula; {fix}"
 
 
+def _regular_file(path: Path) -> None:
+    """An InputError unless ``path`` is a regular file of a size yingji reads."""
+    if not path.is_file():
+        raise InputError(f"{path}: expected an MSEL (CSV, XLSX or JSON), found {'a folder' if path.is_dir() else 'not a regular file'}")
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        raise InputError(f"{path}: larger than {MAX_TEXT_BYTES // 2**20} MiB; not an MSEL")
+
+
 def _read_tables(path: Path) -> tuple[list[_Table], list[str]]:
     """The MSEL tables of ``path`` (by suffix) and the formula problems of its cells."""
     if not path.exists():
@@ -475,13 +484,14 @@ def _read_tables(path: Path) -> tuple[list[_Table], list[str]]:
 def _read_msel(path: Path) -> tuple[list[_Table], list[str]]:
     """An msel.csv as a table, and its cells that would run as formulas (InputError when it is
     not UTF-8)."""
+    text = read_text_file(path, "an MSEL (CSV, XLSX or JSON)").removeprefix("\ufeff")
+    # rows end at CR/LF only: a line separator (U+2028) inside a cell stays in its cell
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    reader = csv.DictReader(text.splitlines())
-    header = list(reader.fieldnames or [])
-    raw = list(reader)
+        header = list(reader.fieldnames or [])
+        raw = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: not a readable CSV row ({exc})") from None
     fix = "start it with ' to keep it text"
     problems = [_formula_problem(f"{path.name}:1", repr(h), h, fix) for h in header if is_formula(h)]
     problems += [_formula_problem(f"{path.name}:{n}", col, v, fix) for n, col, v in formula_cells(raw)]
@@ -506,6 +516,7 @@ def _read_xlsx(path: Path) -> tuple[list[_Table], list[str]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _regular_file(path)
     try:
         wb = load_workbook(path)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -537,8 +548,8 @@ def _read_json(path: Path) -> tuple[list[_Table], list[str]]:
     counted only when both languages have it), and the inject texts that would run as formulas
     once in a spreadsheet."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_text_file(path, "an MSEL (CSV, XLSX or JSON)"))
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{path}: not an MSEL JSON file ({exc})") from None
     injects = data.get("injects") if isinstance(data, dict) else None
     if not isinstance(injects, list) or not all(isinstance(i, dict) for i in injects):
@@ -564,11 +575,14 @@ def _read_json(path: Path) -> tuple[list[_Table], list[str]]:
 
 
 def _header_problems(name: str, header: list[str]) -> list[str]:
-    """Missing required columns, and a first column that is not ``time``."""
+    """Missing required columns, columns the MSEL does not have, and a first column that is not ``time``."""
     problems = []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         problems.append(f"{name}:1: missing column(s) {', '.join(missing)} (found: {', '.join(header) or 'none'})")
+    unknown = [c for c in header if c and c not in COLUMNS]
+    if unknown:
+        problems.append(f"{name}:1: unknown column(s) {', '.join(map(repr, unknown))}; an MSEL has {', '.join(COLUMNS)}")
     if header and header[0] != "time":
         problems.append(f"{name}:1: the first column must be 'time', found {header[0]!r}")
     return problems
