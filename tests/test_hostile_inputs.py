@@ -110,3 +110,12 @@ def test_drill_check_on_files_that_are_not_an_msel(tmp_path, capsys):
     # a line separator inside a cell is text in its cell, not a new row
     sep = edited("sep.csv", lambda r: r[1].__setitem__(3, r[1][3] + "\u2028second line"))
     assert main(["drill", "check", str(sep)]) == 0
+
+
+def test_control_characters_never_reach_a_page():
+    from scenarios.drill.handbook import _md_text
+    from scenarios.reports.html import environment
+
+    page = environment().from_string("<p>{{ name }}</p>").render(name="Lü\x00meng\x07 <b>\u2028x\ty")
+    assert page == "<p>Lümeng &lt;b&gt;\u2028x\ty</p>"
+    assert _md_text("a\x00b\x1bc<script>") == "abc&lt;script&gt;"

@@ -20,7 +20,7 @@ from network.hazard import AffectedPeople, Hazard, HazardState
 from network.terrain import xy_of
 from scenarios.core.naming import slug
 from scenarios.reports.hazard_outputs import Frame, MapCanvas, colour_top, evaluate
-from scenarios.reports.html import environment
+from scenarios.reports.html import environment, strip_controls
 from scenarios.reports.webfont import embed_cjk_font
 from sim.hazards.chemical.model import ChemicalRelease
 
@@ -250,7 +250,7 @@ def write_handbook(drill: Drill, names: dict[str, tuple[str, str]], out_dir: str
 
 def _md_text(text: Any) -> str:
     """User text (names from a district file) safe in Markdown: no raw HTML reaches a renderer."""
-    return html.escape(str(text), quote=False).replace("\n", " ")
+    return html.escape(strip_controls(str(text)), quote=False).replace("\n", " ")
 
 
 def _md_cell(text: Any) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from network.checks import language
@@ -49,10 +50,28 @@ _COMPARE_FIGURES = (
 
 
 
+#: C0 control characters other than tab, line feed and carriage return, and DEL: not text, and
+#: HTML forbids them (a NUL or BEL in a district's names must not reach a page raw)
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without C0 control characters (tab, line feed and carriage return kept) and DEL."""
+    return text.translate(_CONTROL)
+
+
+def _printable(value: object) -> object:
+    """What a template prints: strings without control characters (markup from the templates as it is)."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return strip_controls(value)
+    return value
+
+
 def environment() -> Environment:
-    """The jinja2 environment of every HTML page yingji writes: autoescaped, strict about undefined names."""
+    """The jinja2 environment of every HTML page yingji writes: autoescaped, strict about undefined
+    names, control characters dropped from every printed value."""
     return Environment(loader=PackageLoader("scenarios.reports", "templates"), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, finalize=_printable)
 
 
 def data_uri(png: Path) -> str:
