@@ -24,7 +24,7 @@ from pyproj.exceptions import CRSError
 
 from .errors import InputError, NetworkError
 from .model import RoadNetwork, has_reverse_edge
-from .osm import check_keep, largest_component_mask, parse_maxspeed
+from .osm import check_inflation, check_keep, largest_component_mask, parse_maxspeed
 from .projection import haversine_m, to_lonlat, to_projected, utm_crs_for
 from .roadclass import OSM_HIGHWAY_CLASS, RoadClass
 
@@ -32,6 +32,13 @@ __all__ = ["load_graphml", "save_graphml", "save_geojson", "GRAPHML_SUFFIXES"]
 
 #: File name endings load_graphml accepts (networkx decompresses .gz/.bz2 itself).
 GRAPHML_SUFFIXES = (".graphml", ".graphml.gz", ".graphml.bz2", ".xml")
+
+#: Longest edge ``length`` a file may give, in metres (10,000 km: a quarter of the equator).
+MAX_EDGE_M = 1e7
+#: Bounds of node values: a sum over every node must stay finite and printable as JSON.
+MAX_POPULATION = 1e9            # people at one node
+MAX_ABS_ELEVATION = 1e5         # metres above or below the datum (SRTM voids, -32768, fit)
+MAX_ZONE = 2**31 - 1            # zones are stored as int32
 
 # The OSM highway value written for each class, so OSMnx users see familiar tags.
 _CLASS_HIGHWAY = {
@@ -103,6 +110,7 @@ def _check_request(path: Path, keep: str) -> None:
 
 def _read(path: Path) -> nx.MultiDiGraph:
     """The file as a directed multigraph with at least one node and one edge."""
+    check_inflation(path, "GraphML file")  # networkx inflates .gz/.bz2 whole into memory
     try:
         g = nx.read_graphml(path, force_multigraph=True)
     except (ParseError, nx.NetworkXError, OSError, EOFError, UnicodeDecodeError, ValueError, KeyError) as exc:
@@ -152,7 +160,21 @@ def _node_lonlat(
         lon = np.array([_float(d["lon"]) for d in nodes], float)
         lat = np.array([_float(d["lat"]) for d in nodes], float)
     else:
+        if np.all(np.abs(xy[:, 0]) <= 180) and np.all(np.abs(xy[:, 1]) <= 90):
+            # a road network a few hundred metres from a projected CRS's origin is not plausible
+            # (UTM has a 500 km false easting): these are degrees under a wrong crs
+            raise InputError(
+                f"{path}: graph attribute crs={g.graph.get('crs')!r} is projected (metres), but every node's x/y "
+                "lies within +-180/+-90, so they look like lon/lat degrees; set crs to 'epsg:4326' or give "
+                "projected x/y"
+            )
         lon, lat = to_lonlat(xy[:, 0], xy[:, 1], crs.to_string())
+    if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))
+            and np.all(np.abs(lon) <= 180) and np.all(np.abs(lat) <= 90)):
+        bad = int(np.argmax(~(np.isfinite(lon) & np.isfinite(lat)) | (np.abs(np.nan_to_num(lon)) > 180)
+                            | (np.abs(np.nan_to_num(lat)) > 90)))
+        raise InputError(f"{path}: node {list(g.nodes)[bad]}: coordinates do not convert to lon/lat "
+                         f"in crs={g.graph.get('crs')!r}")
     return lon, lat
 
 
@@ -169,8 +191,19 @@ def _projected(path: Path, g: nx.MultiDiGraph, lon: np.ndarray, lat: np.ndarray)
     return out_crs, x, y
 
 
+def _edge_length(path: Path, s: Any, t: Any, d: dict[str, Any]) -> float:
+    """An edge's ``length`` from the file (NaN when it has none): a number in 0 .. MAX_EDGE_M metres."""
+    raw = d.get("length")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return np.nan
+    ell = _float(raw)
+    if ell is None or not 0 <= ell <= MAX_EDGE_M:
+        raise InputError(f"{path}: edge {s} -> {t}: length {raw!r} must be a number of metres in 0 .. {MAX_EDGE_M:,.0f}")
+    return ell
+
+
 def _edge_arrays(
-    g: nx.MultiDiGraph, pos: dict[Any, int], lon: np.ndarray, lat: np.ndarray
+    path: Path, g: nx.MultiDiGraph, pos: dict[Any, int], lon: np.ndarray, lat: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per edge: ends, length (great-circle if missing), speed, class and lowest elevation (NaN if not given)."""
     m = g.number_of_edges()
@@ -185,10 +218,12 @@ def _edge_arrays(
         rc = _edge_class(d)
         road_class[e] = rc
         speed[e] = _edge_speed(d, rc)
-        ell = _float(d.get("length"))
-        length[e] = ell if ell is not None else np.nan
+        length[e] = _edge_length(path, s, t, d)
         me = _float(d.get("min_elevation"))
         if me is not None:
+            if abs(me) > MAX_ABS_ELEVATION:
+                raise InputError(f"{path}: edge {s} -> {t}: min_elevation {d.get('min_elevation')!r} is beyond "
+                                 f"+-{MAX_ABS_ELEVATION:,.0f} m")
             min_elev[e] = me
     no_len = np.isnan(length)
     length[no_len] = haversine_m(lon[u[no_len]], lat[u[no_len]], lon[v[no_len]], lat[v[no_len]])
@@ -203,13 +238,21 @@ def _node_floats(nodes: list[dict[str, Any]], attr: str, default: float) -> np.n
     return np.array([np.nan if val is None else val for val in vals], float)
 
 
-def _node_values(path: Path, nodes: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _node_values(path: Path, keys: list[Any], nodes: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Node elevation, population and zone; population and zone must be on every node or on none."""
     elevation = _node_floats(nodes, "elevation", 0.0)
     population = _node_floats(nodes, "population", 0.0)
     zone = _node_floats(nodes, "zone", -1.0)
     if np.any(np.isnan(population)) or np.any(np.isnan(zone)):
         raise InputError(f"{path}: node attributes 'population' and 'zone' must be set on every node or on none")
+    for attr, bad, rule in (
+        ("elevation", np.abs(elevation) > MAX_ABS_ELEVATION, f"within +-{MAX_ABS_ELEVATION:,.0f} m"),
+        ("population", (population < 0) | (population > MAX_POPULATION), f"in 0 .. {MAX_POPULATION:,.0f}"),
+        ("zone", (zone != np.round(zone)) | (zone < -1) | (zone > MAX_ZONE), f"a whole number in -1 .. {MAX_ZONE:,}"),
+    ):
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(f"{path}: node {keys[i]}: {attr} {nodes[i].get(attr)!r} must be {rule}")
     return elevation, population, zone
 
 
@@ -279,9 +322,12 @@ def load_graphml(
     ------
     InputError
         For a bad ``keep``, and, naming the file, for an unknown file ending, a missing,
-        unreadable or empty file, nodes without numeric coordinates, an unusable ``crs``
-        or ``yingji_crs``, partial ``population``/``zone`` attributes, a graph without a
-        strongly connected edge (with ``keep="scc"``) or invalid edge values.
+        unreadable or empty file, a ``.gz``/``.bz2`` that inflates like a decompression bomb
+        (see :func:`network.osm.check_inflation`), nodes without numeric coordinates, an
+        unusable ``crs`` or ``yingji_crs``, a projected ``crs`` over x/y that are all within
+        +-180/+-90 (degrees), partial ``population``/``zone`` attributes, a node value or an
+        edge ``length`` out of bounds (:data:`MAX_EDGE_M` and the node limits), a graph
+        without a strongly connected edge (with ``keep="scc"``) or invalid edge values.
     """
     path = Path(path)
     _check_request(path, keep)
@@ -290,8 +336,8 @@ def load_graphml(
     nodes = [g.nodes[k] for k in keys]
     lon, lat = _node_lonlat(path, g, nodes, _node_xy(path, keys, nodes))
     out_crs, x, y = _projected(path, g, lon, lat)
-    u, v, length, speed, road_class, min_elev = _edge_arrays(g, {k: i for i, k in enumerate(keys)}, lon, lat)
-    elevation, population, zone = _node_values(path, nodes)
+    u, v, length, speed, road_class, min_elev = _edge_arrays(path, g, {k: i for i, k in enumerate(keys)}, lon, lat)
+    elevation, population, zone = _node_values(path, keys, nodes)
     min_elev = _fill_min_elevation(min_elev, elevation, u, v)
     kept, edge_kept = _kept_part(path, len(keys), u, v, keep)
     new_pos = np.cumsum(kept) - 1

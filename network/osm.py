@@ -9,11 +9,16 @@ other) is kept. Node ids are OSM node ids; coordinates are projected to the loca
 """
 from __future__ import annotations
 
+import bz2
+import gzip
+import math
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from xml.etree.ElementTree import ParseError, iterparse
 
 import numpy as np
 import osmium
@@ -33,7 +38,18 @@ __all__ = [
     "largest_component_mask",
     "check_keep",
     "OSM_SUFFIXES",
+    "check_inflation",
 ]
+
+# --- decompression guard ------------------------------------------------------------------
+# libosmium inflates .bz2/.gz itself and would read a "bomb" (a few kB of bzip2 that expand to
+# gigabytes of padding) to the end. OSM XML compresses about 10-20x with bzip2 and gzip, so a
+# file that expands beyond both limits below is refused before libosmium sees it.
+#: Refuse a compressed file whose content exceeds this many times its own size ...
+MAX_INFLATE_RATIO = 100
+#: ... and this many bytes (so small real extracts, whatever their ratio, always pass).
+MAX_INFLATED_BYTES = 1 << 30
+_OPENERS = {".bz2": bz2.open, ".gz": gzip.open}
 
 # --- OSMnx 2.1 ``network_type="drive"`` filter --------------------------------------------
 # OSMnx writes these as Overpass ``!~`` clauses, i.e. unanchored regex searches: a tag value
@@ -127,6 +143,66 @@ def osm_file_format(path: str | Path) -> str:
     raise InputError(
         f"{path}: unknown OSM file extension; expected one of {', '.join(sorted(OSM_SUFFIXES))}"
     )
+
+
+def check_inflation(path: Path, what: str = "file") -> None:
+    """Refuse a ``.bz2``/``.gz`` file that inflates beyond the guard above; other files pass untouched.
+
+    The file is decompressed once as a stream (1 MiB at a time, nothing kept), so the check
+    costs a decompression and bounded memory.
+
+    Raises
+    ------
+    InputError
+        Naming the file: it inflates past :data:`MAX_INFLATE_RATIO` times its size and past
+        :data:`MAX_INFLATED_BYTES`, or it is not valid bzip2/gzip (truncated or corrupt).
+    """
+    opener = _OPENERS.get(path.suffix.lower())
+    if opener is None:
+        return
+    size = path.stat().st_size
+    limit = max(MAX_INFLATE_RATIO * size, MAX_INFLATED_BYTES)
+    total = 0
+    try:
+        with opener(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+                if total > limit:
+                    raise InputError(
+                        f"{path}: refused as a likely decompression bomb: the {size:,}-byte compressed {what} "
+                        f"inflates past {limit:,} bytes (the limit is {MAX_INFLATE_RATIO}x the file or "
+                        f"{MAX_INFLATED_BYTES:,} bytes, whichever is larger)"
+                    )
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        raise InputError(
+            f"{path}: cannot read this compressed {what}; it is truncated, corrupt or not {path.suffix[1:]} ({exc})"
+        ) from None
+
+
+def _first_bad_location(path: Path, fmt: str) -> str | None:
+    """The id of the first XML node whose lat or lon is not a finite number (None if none is found)."""
+    if fmt == "pbf":
+        return None
+    opener = _OPENERS.get(path.suffix.lower(), open)
+    try:
+        with opener(path, "rb") as fh:
+            root = None
+            for event, elem in iterparse(fh, events=("start", "end")):
+                if root is None:
+                    root = elem
+                if event == "start" and elem.tag == "node":
+                    for key in ("lat", "lon"):
+                        try:
+                            ok = math.isfinite(float(elem.get(key, "")))
+                        except ValueError:
+                            ok = False
+                        if not ok:
+                            return elem.get("id", "?")
+                elif event == "end" and elem.tag in ("node", "way", "relation"):
+                    root.clear()  # keep memory flat
+    except (OSError, EOFError, ValueError, zlib.error, ParseError):
+        pass
+    return None
 
 
 @dataclass
@@ -317,8 +393,13 @@ def _check_request(path: Path, keep: str) -> str:
 
 def _usable_drive_ways(path: Path, fmt: str) -> _DriveWays:
     """The file's drivable ways; InputError when it cannot be read or has no drivable way with nodes."""
+    check_inflation(path, f"{fmt} file")
     try:
         ways = _read_drive_ways(path, fmt)
+    except osmium.InvalidLocationError as exc:  # e.g. lat="abc": libosmium does not say which node
+        node = _first_bad_location(path, fmt)
+        where = f"node {node}: " if node is not None else ""
+        raise InputError(f"{path}: {where}invalid node coordinate ({exc})") from None
     except (RuntimeError, OSError, ValueError) as exc:  # libosmium: RuntimeError for bad data
         raise InputError(
             f"{path}: cannot read this {fmt} file; it is truncated, corrupt or not OSM data ({exc})"
@@ -389,7 +470,9 @@ def load_osm(
     ------
     InputError
         For a bad ``keep``, and, naming the file and the problem, for an unknown file
-        ending, a missing, unreadable or corrupt file, a file without a drivable road or
+        ending, a missing, unreadable or corrupt file, a ``.bz2``/``.gz`` that inflates like a
+        decompression bomb (:func:`check_inflation`), a node coordinate that is not a number
+        (naming the node), a file without a drivable road or
         without the nodes of its roads, a graph without a strongly connected edge (with
         ``keep="scc"``) or invalid edge values.
     """

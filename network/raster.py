@@ -6,6 +6,7 @@ header (``ncols``, ``nrows``, ``xllcorner``/``xllcenter``, ``yllcorner``/``yllce
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,11 @@ import shapely
 from .errors import InputError
 
 _HEADER_KEYS = ("ncols", "nrows", "xllcorner", "yllcorner", "xllcenter", "yllcenter", "cellsize", "nodata_value")
+
+#: Most cells an ``.asc`` grid may declare (400 MB of float64 values; a 7,000 x 7,000 DEM).
+MAX_CELLS = 50_000_000
+#: Largest absolute corner coordinate or cell size (metres of a projected CRS, or degrees).
+MAX_COORD = 1e9
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,10 +159,20 @@ def _asc_header(path: Path, lines: list[str]) -> tuple[dict[str, float], int]:
         parts = lines[i].split()
         if len(parts) != 2:
             raise InputError(f"{path}: line {i + 1}: header line must be 'key value', found {lines[i]!r}")
+        key = parts[0].lower()
         try:
-            header[parts[0].lower()] = float(parts[1])
+            value = float(parts[1])
         except ValueError:
             raise InputError(f"{path}: line {i + 1}: {parts[0]} must be a number, found {parts[1]!r}") from None
+        # NaN is a fair no-data marker (no cell equals it, so none is masked); anything else must be finite
+        if not (math.isfinite(value) or (key == "nodata_value" and math.isnan(value))):
+            raise InputError(f"{path}: line {i + 1}: {parts[0]} must be finite, found {parts[1]!r}")
+        if key in ("ncols", "nrows") and not (value == int(value) and 1 <= value <= MAX_CELLS):
+            raise InputError(f"{path}: line {i + 1}: {parts[0]} must be a whole number from 1 to {MAX_CELLS:,}, "
+                             f"found {parts[1]!r}")
+        if key not in ("ncols", "nrows", "nodata_value") and abs(value) > MAX_COORD:
+            raise InputError(f"{path}: line {i + 1}: {parts[0]} must lie within +-{MAX_COORD:,.0f}, found {parts[1]!r}")
+        header[key] = value
         i += 1
     return header, i
 
@@ -189,7 +205,10 @@ def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
     ------
     InputError
         Naming the file and the problem: missing or unreadable file, a malformed or
-        incomplete header, non-positive sizes, non-numeric values or the wrong count of them.
+        incomplete header, a header value that is not finite (NaN no-data aside) or beyond
+        :data:`MAX_COORD`, ``ncols``/``nrows`` that are not whole numbers, non-positive sizes,
+        more than :data:`MAX_CELLS` cells, the wrong count of values (checked before they are
+        converted) or non-numeric ones.
     """
     path = Path(path)
     if not path.exists():
@@ -204,16 +223,20 @@ def read_asc(path: str | Path, *, crs: str | None = None) -> Raster:
         if key not in header:
             raise InputError(f"{path}: header lacks '{key}'")
     ncols, nrows, cs = int(header["ncols"]), int(header["nrows"]), header["cellsize"]
-    if ncols <= 0 or nrows <= 0 or not cs > 0:
-        raise InputError(f"{path}: ncols, nrows and cellsize must be positive")
+    if not cs > 0:
+        raise InputError(f"{path}: cellsize must be positive, found {cs:g}")
+    if ncols * nrows > MAX_CELLS:
+        raise InputError(f"{path}: ncols x nrows = {ncols} x {nrows} = {ncols * nrows:,} cells, more than "
+                         f"this reader takes ({MAX_CELLS:,})")
     x0 = _lower_left(path, header, "x", cs)
     y0 = _lower_left(path, header, "y", cs)
+    tokens = " ".join(lines[i:]).split()
+    if len(tokens) != nrows * ncols:  # before any array is sized
+        raise InputError(f"{path}: expected {nrows} x {ncols} = {nrows * ncols} values, found {len(tokens)}")
     try:
-        data = np.array(" ".join(lines[i:]).split(), dtype=np.float64)
+        data = np.array(tokens, dtype=np.float64)
     except ValueError as exc:
         raise InputError(f"{path}: grid values are not all numbers ({exc})") from None
-    if data.size != nrows * ncols:
-        raise InputError(f"{path}: expected {nrows} x {ncols} = {nrows * ncols} values, found {data.size}")
     grid = data.reshape(nrows, ncols)[::-1].copy()  # file rows run north to south
     if "nodata_value" in header:
         grid[grid == header["nodata_value"]] = np.nan

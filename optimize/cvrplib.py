@@ -30,6 +30,15 @@ __all__ = [
     "check_routes",
 ]
 
+#: Most nodes a file may declare: distances are a dense n x n int64 matrix (800 MB at this
+#: limit, twice that while the Euclidean distances are computed). CVRPLIB's X set stops at 1001.
+MAX_DIMENSION = 10_000
+#: Largest absolute coordinate or explicit edge weight: TSPLIB distances are rounded to int64,
+#: and a route's cost, a sum of up to DIMENSION of them, must stay exact in a float.
+MAX_COORD = 1e9
+#: Largest CAPACITY or demand (OR-Tools holds loads as int64; sums must not overflow).
+MAX_AMOUNT = 10 ** 12
+
 _EXPLICIT_FORMATS = ("FULL_MATRIX", "LOWER_ROW", "LOWER_DIAG_ROW", "UPPER_ROW", "UPPER_DIAG_ROW")
 _EDGE_TYPES = ("EUC_2D", "CEIL_2D", "EXPLICIT")
 
@@ -167,6 +176,14 @@ def _float(lines: _Lines, lineno: int, fld: str, s: str) -> float:
     return v
 
 
+def _bounded(lines: _Lines, lineno: int, fld: str, s: str, what: str, low: float = -MAX_COORD) -> float:
+    """A finite number in ``low .. MAX_COORD``, or an error naming the file, line, field and value."""
+    v = _float(lines, lineno, fld, s)
+    if not low <= v <= MAX_COORD:
+        raise lines.error(lineno, fld, f"{what} = {s} is not within [{low:,.0f}, {MAX_COORD:,.0f}]")
+    return v
+
+
 def _node_rows(lines: _Lines, section: str, n: int, width: int) -> _Rows:
     """Rows ``id v1 .. v_width`` of a node section until the next keyword; checks ids 1..n once."""
     rows: _Rows = {}
@@ -185,10 +202,10 @@ def _node_rows(lines: _Lines, section: str, n: int, width: int) -> _Rows:
         if node in rows:
             raise lines.error(lineno, section, f"node {node} listed twice")
         rows[node] = (lineno, parts[1:])
-    missing = [i for i in range(1, n + 1) if i not in rows]
-    if missing:
+    if len(rows) < n:  # ids are distinct and within 1..n: one of the first len(rows) + 1 is missing
+        first = next(i for i in range(1, len(rows) + 2) if i not in rows)
         where = lines.peek()[0] if lines.peek() else None
-        raise lines.error(where, section, f"{len(missing)} of {n} nodes missing (first: node {missing[0]})")
+        raise lines.error(where, section, f"{n - len(rows)} of {n} nodes missing (first: node {first})")
     return rows
 
 
@@ -203,7 +220,7 @@ def _explicit(lines: _Lines, fmt: str, n: int) -> np.ndarray:
         if re.match(r"^[A-Z_]+", s):
             break
         lines.next()
-        vals.extend(_float(lines, lineno, "EDGE_WEIGHT_SECTION", t) for t in s.split())
+        vals.extend(_bounded(lines, lineno, "EDGE_WEIGHT_SECTION", t, "edge weight", 0.0) for t in s.split())
     if len(vals) != need:
         raise lines.error(first, "EDGE_WEIGHT_SECTION",
                           f"{fmt} with DIMENSION {n} needs {need} numbers, found {len(vals)}")
@@ -242,8 +259,10 @@ def read_vrp(path: str | Path) -> CvrpInstance:
     Raises
     ------
     InputError
-        The file cannot be read, is of another TYPE or edge-weight kind, or a header or
-        section is missing or malformed (the message names the file, line and field).
+        The file cannot be read, is of another TYPE or edge-weight kind, a header or section
+        is missing or malformed, DIMENSION is below 2, above :data:`MAX_DIMENSION` or above the
+        file's line count, a coordinate or weight is beyond :data:`MAX_COORD`, or a customer's
+        demand exceeds CAPACITY (the message names the file, line and field).
     """
     path = Path(path)
     lines = _Lines(path)
@@ -253,13 +272,15 @@ def read_vrp(path: str | Path) -> CvrpInstance:
     n, capacity, ewt = _header_values(lines, head)
     coords = None
     if coords_rows is not None:
-        coords = np.array([[_float(lines, coords_rows[i][0], "NODE_COORD_SECTION", v) for v in coords_rows[i][1]]
+        coords = np.array([[_bounded(lines, coords_rows[i][0], "NODE_COORD_SECTION", v, f"node {i} {xy}")
+                            for xy, v in zip("xy", coords_rows[i][1])]
                            for i in range(1, n + 1)])
     if ewt in ("EUC_2D", "CEIL_2D") and coords is None:
         raise lines.error(None, "NODE_COORD_SECTION", f"missing (needed for {ewt})")
     if ewt == "EXPLICIT" and weights is None:
         raise lines.error(None, "EDGE_WEIGHT_SECTION", "missing (needed for EXPLICIT)")
     demands, depot = _demands_and_depot(lines, demand_rows, depots, n)
+    _check_capacity(lines, demand_rows, demands, capacity)
     name = head.get("NAME", (None, path.stem))[1] or path.stem
     comment = head.get("COMMENT", (None, ""))[1]
     return CvrpInstance(
@@ -317,8 +338,8 @@ def _header_values(lines: _Lines, head: dict[str, tuple[int, str]]) -> tuple[int
         raise lines.error(None, "CAPACITY", "missing")
     cap_line, cap_s = head["CAPACITY"]
     capacity = _int(lines, cap_line, "CAPACITY", cap_s)
-    if capacity <= 0:
-        raise lines.error(cap_line, "CAPACITY", f"must be positive, got {capacity}")
+    if not 0 < capacity <= MAX_AMOUNT:
+        raise lines.error(cap_line, "CAPACITY", f"must be in 1 .. {MAX_AMOUNT:,}, got {cap_s}")
     ewt_line, ewt = head.get("EDGE_WEIGHT_TYPE", (None, ""))
     ewt = ewt.upper()
     if ewt not in _EDGE_TYPES:
@@ -334,9 +355,12 @@ def _demands_and_depot(lines: _Lines, demand_rows: _Rows | None, depots: list[in
     demands = np.empty(n, dtype=np.int64)
     for i in range(1, n + 1):
         ln, (v,) = demand_rows[i]
-        demands[i - 1] = _int(lines, ln, "DEMAND_SECTION", v)
-        if demands[i - 1] < 0:
-            raise lines.error(ln, "DEMAND_SECTION", f"node {i} has negative demand {demands[i - 1]}")
+        d = _int(lines, ln, "DEMAND_SECTION", v)
+        if d < 0:
+            raise lines.error(ln, "DEMAND_SECTION", f"node {i} has negative demand {d}")
+        if d > MAX_AMOUNT:  # checked before it goes into an int64
+            raise lines.error(ln, "DEMAND_SECTION", f"node {i} has demand {v}, more than {MAX_AMOUNT:,}")
+        demands[i - 1] = d
     if len(depots) > 1:
         raise lines.error(None, "DEPOT_SECTION", f"{len(depots)} depots; only single-depot CVRP is supported")
     depot = depots[0] - 1 if depots else 0
@@ -346,13 +370,29 @@ def _demands_and_depot(lines: _Lines, demand_rows: _Rows | None, depots: list[in
     return demands, depot
 
 
+def _check_capacity(lines: _Lines, demand_rows: _Rows | None, demands: np.ndarray, capacity: int) -> None:
+    """Every customer fits in one vehicle: a demand above CAPACITY makes the instance unservable."""
+    over = np.flatnonzero(demands > capacity)
+    if len(over):
+        i = int(over[0]) + 1
+        ln = demand_rows[i][0] if demand_rows else None
+        raise lines.error(ln, "DEMAND_SECTION", f"node {i} has demand {demands[i - 1]}, more than the vehicle "
+                          f"CAPACITY {capacity}: no vehicle can serve it")
+
+
 def _need_dim(lines: _Lines, head: dict[str, tuple[int, str]]) -> int:
+    """DIMENSION, checked against the limit and the file's length before anything is sized by it."""
     if "DIMENSION" not in head:
         raise lines.error(lines.peek()[0] if lines.peek() else None, "DIMENSION", "missing (must precede the sections)")
     ln, s = head["DIMENSION"]
     n = _int(lines, ln, "DIMENSION", s)
-    if n < 1:
-        raise lines.error(ln, "DIMENSION", f"must be at least 1, got {n}")
+    if n < 2:
+        raise lines.error(ln, "DIMENSION", f"must be at least 2 (the depot and one customer), got {n}")
+    if n > MAX_DIMENSION:
+        raise lines.error(ln, "DIMENSION", f"{n} nodes is more than this reader takes ({MAX_DIMENSION:,})")
+    if n > len(lines.items):  # each node needs its own DEMAND_SECTION line
+        raise lines.error(ln, "DIMENSION", f"{n} nodes, but the file has only {len(lines.items)} non-blank lines "
+                          "(each node needs a DEMAND_SECTION line)")
     return n
 
 

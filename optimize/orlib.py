@@ -28,8 +28,12 @@ from network.errors import InputError
 
 __all__ = [
     "PMedInstance", "PMedCapInstance", "CapInstance",
-    "read_pmed", "read_pmedcap", "read_cap", "read_optima", "pmed_distances",
+    "read_pmed", "read_pmedcap", "read_cap", "read_optima", "pmed_distances", "MAX_NODES",
 ]
+
+#: Most vertices (pmed) or nodes (pmedcap) a file may declare: their distances are a dense
+#: n x n float64 matrix (800 MB at this limit). OR-Library's largest is pmed40, n = 900.
+MAX_NODES = 10_000
 
 
 # ---------------------------------------------------------------------------- tokens
@@ -97,7 +101,8 @@ def read_pmed(path: str | Path) -> PMedInstance:
     Raises
     ------
     InputError
-        The file cannot be read, or a header or edge line is malformed (file and line named).
+        The file cannot be read, a header or edge line is malformed, or n exceeds
+        :data:`MAX_NODES` (file and line named).
     """
     p, lines = _read_text(path)
     rows = _data_lines(p, lines)
@@ -109,6 +114,9 @@ def read_pmed(path: str | Path) -> PMedInstance:
     n, m, pp = (int(_number(p, t, no, w, integer=True)) for t, w in zip(head, ("n", "m", "p")))
     if n < 1 or m < 0 or pp < 1:
         raise InputError(f"{p}:{no}: need n >= 1, m >= 0, p >= 1, found n={n} m={m} p={pp}")
+    if n > MAX_NODES:
+        raise InputError(f"{p}:{no}: n={n} vertices is more than this reader takes ({MAX_NODES:,}; "
+                         "the distances are a dense n x n matrix)")
     if pp > n:
         raise InputError(f"{p}:{no}: p={pp} is larger than the number of vertices n={n}")
     body = rows[1:]
@@ -183,7 +191,8 @@ def read_pmedcap(path: str | Path) -> PMedCapInstance:
     Raises
     ------
     InputError
-        The file cannot be read, a header or node line is malformed, or a value is out of range.
+        The file cannot be read, a header or node line is malformed, a value is out of range,
+        or n differs from the node lines present or exceeds :data:`MAX_NODES`.
     """
     p, lines = _read_text(path)
     rows = _data_lines(p, lines)
@@ -206,6 +215,9 @@ def read_pmedcap(path: str | Path) -> PMedCapInstance:
     body = rows[2:]
     if len(body) != n:
         raise InputError(f"{p}: header says n={n} nodes but {len(body)} node lines follow")
+    if n > MAX_NODES:
+        raise InputError(f"{p}:{no}: n={n} nodes is more than this reader takes ({MAX_NODES:,}; "
+                         "the distances are a dense n x n matrix)")
     xy = np.empty((n, 2))
     dem = np.empty(n)
     for k, (no, f) in enumerate(body):
@@ -263,8 +275,9 @@ def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
     Raises
     ------
     InputError
-        The file cannot be read, ends early, has extra data, a malformed or negative number, or
-        writes ``capacity`` without ``capacity=`` given.
+        The file cannot be read, holds fewer or more numbers than its ``m n`` header needs
+        (checked before anything is allocated), a malformed or negative number, or writes
+        ``capacity`` without ``capacity=`` given.
     """
     p, lines = _read_text(path)
     toks = _tokens(p, lines)
@@ -288,6 +301,15 @@ def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
     n = int(take("number of customers n", integer=True))
     if m < 1 or n < 1:
         raise InputError(f"{p}:1: need at least one site and one customer, found m={m} n={n}")
+    # the header fixes how many numbers follow: check it against the file before allocating
+    need, have = 2 * m + n * (1 + m), len(toks) - pos
+    if have < need:
+        raise InputError(f"{p}:{toks[-1][1]}: file ends early, expected {_cap_item(have, m)} (the header's "
+                         f"m={m} sites and n={n} customers take {need:,} numbers, the file holds {have:,})")
+    if have > need:
+        tok, no = toks[pos + need]
+        raise InputError(f"{p}:{no}: unexpected data after the last customer ({tok!r}; the header's "
+                         f"m={m} sites and n={n} customers take {need:,} numbers, the file holds {have:,})")
     cap = np.empty(m)
     fixed = np.empty(m)
     for j in range(m):
@@ -308,6 +330,14 @@ def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
             raise InputError(f"{p}: negative {what} at index {int(np.argmax(arr < 0)) + 1}")
     name = p.stem if capacity is None else f"{p.stem}_{capacity:g}"
     return CapInstance(name, cap, fixed, dem, cost)
+
+
+def _cap_item(k: int, m: int) -> str:
+    """What the ``k``-th number (0-based) after a cap file's ``m n`` header is."""
+    if k < 2 * m:
+        return f"{'capacity' if k % 2 == 0 else 'fixed cost'} of site {k // 2 + 1}"
+    i, j = divmod(k - 2 * m, 1 + m)
+    return f"demand of customer {i + 1}" if j == 0 else f"cost of customer {i + 1} from site {j}"
 
 
 # ---------------------------------------------------------------------------- optima tables

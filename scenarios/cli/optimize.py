@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .options import EngineOpt, FloodEngine, JsonOpt, Lang, LangOpt, TimeLimitOpt, check_positive, input_error, out_option
+from .options import EngineOpt, FloodEngine, JsonOpt, Lang, LangOpt, TimeLimitOpt, input_error, out_option
 from .output import print_json, print_result
 from .size import optimize_size
 
@@ -48,6 +48,13 @@ def _reference_solver(name: str) -> Callable[..., dict[str, Any]]:
     return {"pmedian": solve_orlib_pmedian, "pcenter": solve_orlib_pcenter, "pmedcap": solve_pmedcap}[name]
 
 
+def check_time_limit(value: float) -> float:
+    """``--time-limit`` itself, or an input error unless it is a finite number of seconds above zero."""
+    if not (math.isfinite(value) and value > 0):
+        raise input_error(f"--time-limit must be a positive, finite number of seconds, found {value:g}")
+    return value
+
+
 def reference_command(solver: str, title: str, file_help: str, doc: str, time_limit_s: float) -> Callable[..., None]:
     """A command that solves one reference-instance file with ``solver`` and prints the result."""
 
@@ -57,8 +64,18 @@ def reference_command(solver: str, title: str, file_help: str, doc: str, time_li
         as_json: JsonOpt = False,
     ) -> None:
         """Solve one reference-instance file (typer shows the factory's ``doc`` instead)."""
-        limit = check_positive("--time-limit", time_limit)
-        print_result(_reference_solver(solver)(file, time_limit_s=limit), as_json, f"{title} {file.name}")
+        limit = check_time_limit(time_limit)
+        # deferred: the network package loads numpy and scipy, which `yingji --help` must not pay for
+        from network.errors import InputError
+
+        try:
+            result = _reference_solver(solver)(file, time_limit_s=limit)
+        except InputError as exc:
+            if str(file) in str(exc):
+                raise
+            # the model's own checks (e.g. no vehicle needed) do not know the file: name it
+            raise input_error(f"{file}: {exc}") from None
+        print_result(result, as_json, f"{title} {file.name}")
 
     command.__doc__ = doc
     command.__name__ = f"optimize_{solver}"
@@ -197,7 +214,7 @@ def _check_plan_options(out: Path, counts: dict[str, int], time_limit: float) ->
     for name, v in counts.items():
         if v < 0:
             raise input_error(f"{name} must be >= 0, found {v}")
-    check_positive("--time-limit", time_limit)
+    check_time_limit(time_limit)
 
 
 def _write_plan_files(out: Path, district: Any, plan: Any, report: Any, lang: str) -> dict[str, Any]:
