@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Annotated
 
 import typer
@@ -51,6 +52,20 @@ for family in (network, district, hazard, simulate, optimize, run, batch, drill)
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning errors into one-line messages and exit codes."""
     debug = os.environ.get("YINGJI_DEBUG") == "1"
+    with warnings.catch_warnings(record=not debug) as caught:
+        if not debug:
+            warnings.simplefilter("default")
+        code = _run(argv, debug)
+    if caught and code == 0:
+        # after the output, one line each (Python's own format names source lines); on an error the
+        # one-line message stands alone
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            print(f"yingji: warning: {message}", file=sys.stderr)
+    return code
+
+
+def _run(argv: list[str] | None, debug: bool) -> int:
+    """The command itself, its errors as one line and an exit status."""
     try:
         app(args=argv, prog_name="yingji")  # click's standalone mode: usage errors exit 2 with a message
         return 0
