@@ -119,3 +119,8 @@ def test_control_characters_never_reach_a_page():
     page = environment().from_string("<p>{{ name }}</p>").render(name="Lü\x00meng\x07 <b>\u2028x\ty")
     assert page == "<p>Lümeng &lt;b&gt;\u2028x\ty</p>"
     assert _md_text("a\x00b\x1bc<script>") == "abc&lt;script&gt;"
+
+
+def test_a_huge_release_rate_is_refused_on_its_own_key(tmp_path, capsys):
+    p = scenario(tmp_path, BASE.replace("rate_kg_s = 1.0", "rate_kg_s = 1e308"))
+    one_line_exit_2(capsys, ["run", str(p)], "hazards.chemical.rate_kg_s", "less than or equal to 1000000")

@@ -70,9 +70,11 @@ class ChemicalSection(StrictModel):
     site: str | None = None
     location: LonLat | None = None
     substance: str | None = None          # default: what the site stores
-    rate_kg_s: float | None = Field(None, gt=0)
-    duration_min: float | None = Field(None, gt=0)
-    mass_kg: float | None = Field(None, gt=0)
+    # bounds far past any real release (the largest tank farms hold ~1e8 kg), so a typo such as
+    # 1e308 is refused here, on its own key, not as an overflow in the model
+    rate_kg_s: float | None = Field(None, gt=0, le=1e6)
+    duration_min: float | None = Field(None, gt=0, le=1e5)
+    mass_kg: float | None = Field(None, gt=0, le=1e9)
     start_h: float = Field(0.0, ge=0)
     # start when the flood reaches the site (depth at its node), instead of at start_h
     start_when_flooded_m: float | None = Field(None, gt=0)
