@@ -17,6 +17,8 @@ from scenarios.batch.runs import run_inputs
 from scenarios.batch.store import BatchStore, source_digest
 from scenarios.core.spec import load_scenario
 
+from .cli_checks import SHORT_CHEMICAL
+
 TEXT = 'name = "t"\n'
 KW = dict(scenario_name="t", scenario_source=TEXT, runs=2, plans=["existing"], resume=False)
 
@@ -90,19 +92,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-BATCH = """
-name = "../../lock-test/escaped"
-title_zh = "并发测试"
-title_en = "Concurrency test"
-
-[hazards.chemical]
-site = "chlor-alkali-plant"
-rate_kg_s = 1.0
-duration_min = 10.0
-
-[simulation]
-duration_h = 1.0
-
+BATCH = SHORT_CHEMICAL.replace('name = "hostile"', 'name = "../../lock-test/escaped"') + """
 [uncertain."hazards.chemical.rate_kg_s"]
 dist = "uniform"
 low = 0.5

@@ -21,7 +21,8 @@ from network.raster import read_asc
 from optimize import orlib
 from optimize.cvrplib import read_vrp
 from optimize.orlib import read_cap, read_pmed, read_pmedcap
-from scenarios.cli.main import main
+
+from .cli_checks import one_line_exit_2
 
 OSM_DATA = Path(__file__).resolve().parent / "data" / "osm"
 
@@ -42,16 +43,6 @@ def refused(reader, path: Path, *needles: str, max_mib: float = 20.0, **kwargs) 
         assert n in msg, msg
     assert peak < max_mib * 2**20, f"{peak / 2**20:.0f} MiB allocated before refusing"
     return msg
-
-
-def one_line_exit_2(capsys, args: list[str], *needles: str) -> str:
-    code = main(args)
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1 and "Traceback" not in err and "internal error" not in err, err
-    for n in needles:
-        assert n in err, err
-    return err
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

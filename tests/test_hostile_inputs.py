@@ -6,34 +6,15 @@ import pytest
 
 from scenarios.cli.main import main
 
-BASE = """name = "hostile"
-title_zh = "测试"
-title_en = "test"
+from .cli_checks import SHORT_CHEMICAL, one_line_exit_2
 
-[hazards.chemical]
-site = "chlor-alkali-plant"
-rate_kg_s = 1.0
-duration_min = 10.0
-
-[simulation]
-duration_h = 1.0
-"""
+BASE = SHORT_CHEMICAL
 
 
 def scenario(tmp_path, text: str, name: str = "s.toml"):
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
     return p
-
-
-def one_line_exit_2(capsys, args: list[str], *needles: str) -> str:
-    code = main(args)
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1 and "Traceback" not in err and "internal error" not in err, err
-    for n in needles:
-        assert n in err, err
-    return err
 
 
 @pytest.mark.parametrize("change, needles", [
