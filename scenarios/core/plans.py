@@ -119,7 +119,12 @@ def build_plan(scenario: Scenario, district: District | RoadNetwork,
     where = scenario.where("plan.file") if field_ == "plan" else "--plan"
     if not path.exists():
         raise InputError(f"{where}: plan file not found: {path} (or use 'existing' / 'optimized')")
-    plan = Plan.from_dict(place_sites(plan_json(path, where), net, _known_sites(district), str(path)), source=str(path))
+    try:
+        plan = Plan.from_dict(place_sites(plan_json(path, where), net, _known_sites(district), str(path)),
+                              source=str(path))
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # a value of the wrong kind where the plan's own checks do not reach it: still one line
+        raise InputError(f"{where}: {path}: not a valid plan ({type(exc).__name__}: {exc})") from None
     plan.check_against(net, source=str(path))
     return _apply_resources(plan, scenario, district), path.name
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,9 +343,22 @@ def _sidecar(path: Path) -> dict[str, Any]:
     if not sidecar.exists():
         return {}
     try:
-        return json.loads(sidecar.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, OSError):
         return {}
+    if not isinstance(meta, dict):
+        return {}
+    # only well-formed entries count: an edited sidecar cannot steer the check with odd values
+    objs = meta.get("objectives")
+    if not (isinstance(objs, list) and all(isinstance(o, str) for o in objs)):
+        meta.pop("objectives", None)
+    dur = meta.get("duration_s")
+    if not (isinstance(dur, (int, float)) and not isinstance(dur, bool) and math.isfinite(dur) and dur > 0):
+        meta.pop("duration_s", None)
+    if not isinstance(meta.get("source"), (str, type(None))) or not isinstance(meta.get("scenario"), (str, type(None))):
+        meta.pop("source", None)
+        meta.pop("scenario", None)
+    return meta
 
 
 def _district_of(source: District | RoadNetwork) -> District:
@@ -511,6 +525,7 @@ def _column_key(head: Any) -> str:
 def _read_xlsx(path: Path) -> tuple[list[_Table], list[str]]:
     """The MSEL sheets of an msel.xlsx as tables (header keys as in msel.csv), and every sheet's
     formula cells."""
+    import zlib
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -519,7 +534,7 @@ def _read_xlsx(path: Path) -> tuple[list[_Table], list[str]]:
     _regular_file(path)
     try:
         wb = load_workbook(path)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, zlib.error) as exc:
         raise InputError(f"{path}: not an .xlsx workbook ({exc})") from None
     tables, problems = [], []
     for ws in wb.worksheets:
