@@ -272,8 +272,14 @@ class Plan:
         for kind, items in (("team base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters),
                             ("supply source", self.supply_sources)):
             for item in items:
-                if not 0 <= item.node < net.n_nodes:
-                    problems.append(f"{kind} {item.id!r} is at node {item.node}, not on the network (0..{net.n_nodes - 1})")
+                if not isinstance(item.node, int) or isinstance(item.node, bool) or not 0 <= item.node < net.n_nodes:
+                    problems.append(f"{kind} {item.id!r} is at node {item.node!r}, not on the network (0..{net.n_nodes - 1})")
+        for b in self.team_bases:
+            for t in b.teams:
+                if not isinstance(t.type, str) or t.type not in TEAM_TYPES:
+                    problems.append(f"team base {b.id!r}: team type {t.type!r} is not one of {', '.join(TEAM_TYPES)}")
+                if not isinstance(t.people, int) or isinstance(t.people, bool) or t.people < 0:
+                    problems.append(f"team base {b.id!r}: team people {t.people!r} is not a whole number >= 0")
         shelter_ids = {s.id for s in self.shelters}
         warehouse_ids = {w.id for w in self.warehouses}
         for node, sid in self.demand_shelter.items():

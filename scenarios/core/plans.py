@@ -122,10 +122,10 @@ def build_plan(scenario: Scenario, district: District | RoadNetwork,
     try:
         plan = Plan.from_dict(place_sites(plan_json(path, where), net, _known_sites(district), str(path)),
                               source=str(path))
+        plan.check_against(net, source=str(path))
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
         # a value of the wrong kind where the plan's own checks do not reach it: still one line
         raise InputError(f"{where}: {path}: not a valid plan ({type(exc).__name__}: {exc})") from None
-    plan.check_against(net, source=str(path))
     return _apply_resources(plan, scenario, district), path.name
 
 
