@@ -985,6 +985,22 @@ def test_found_xlsx_with_a_broken_deflate_stream_is_refused(msel_seed, tmp_path)
     expect_refused(cli("drill", "check", p))
 
 
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml", "[Content_Types].xml"])
+def test_found_xlsx_with_malformed_xml_is_refused(msel_seed, tmp_path, part):
+    """Found by fuzzing: one flipped bit in msel.xlsx's compressed data (``('flip', 4489, 0)``)
+    decompressed into malformed XML; here the part is cut in half and zipped again."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(msel_seed["msel.xlsx"])) as z, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in z.infolist():
+            data = z.read(info.filename)
+            out.writestr(info.filename, data[: len(data) // 2] if info.filename == part else data)
+    p = tmp_path / "msel.xlsx"
+    p.write_bytes(buf.getvalue())
+    expect_refused(cli("drill", "check", p))
+
+
 @pytest.mark.parametrize("sidecar", ["[]", '"x"', "[" * 100_000 + "]" * 100_000, "objectives"])
 def test_found_msel_json_sidecar_of_another_kind(msel_seed, tmp_path, sidecar):
     """Found by fuzzing: ``drill check msel.csv`` with an msel.json beside it that is not an object

@@ -526,6 +526,7 @@ def _read_xlsx(path: Path) -> tuple[list[_Table], list[str]]:
     """The MSEL sheets of an msel.xlsx as tables (header keys as in msel.csv), and every sheet's
     formula cells."""
     import zlib
+    from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -534,7 +535,7 @@ def _read_xlsx(path: Path) -> tuple[list[_Table], list[str]]:
     _regular_file(path)
     try:
         wb = load_workbook(path)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, zlib.error) as exc:
+    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, zlib.error, ParseError) as exc:
         raise InputError(f"{path}: not an .xlsx workbook ({exc})") from None
     tables, problems = [], []
     for ws in wb.worksheets:
