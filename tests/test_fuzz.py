@@ -1015,3 +1015,19 @@ def test_found_msel_json_sidecar_of_another_kind(msel_seed, tmp_path, sidecar):
     (tmp_path / "msel.json").write_text(sidecar, encoding="utf-8")
     for checked in ("msel.csv", "msel.json"):
         expect_clean(cli("drill", "check", tmp_path / checked))
+
+
+@pytest.mark.parametrize("checked", ["msel.csv", "msel.json"])
+def test_found_msel_json_unknown_objective(msel_seed, tmp_path, checked):
+    """Found by fuzzing (YINGJI_FUZZ_EXPLORE=1): one flipped bit turned "accident_response" into
+    "`ccident_response" in the msel.json beside msel.csv (``('flip', 335, 0)``): KeyError in
+    ``_table_problems``, exit 1. Now the unknown objective is a problem naming msel.json (exit 2),
+    and the known ones are still checked."""
+    (tmp_path / "msel.csv").write_bytes(msel_seed["msel.csv"])
+    doc = json.loads(msel_seed["msel.json"])
+    doc["objectives"] = ["no_such_objective"] + list(doc["objectives"])
+    (tmp_path / "msel.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    o = cli("drill", "check", tmp_path / checked)
+    expect_clean(o)
+    assert o.code == 2
+    assert "msel.json: objectives: 'no_such_objective' is not an exercise objective" in o.out + o.err

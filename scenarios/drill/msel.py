@@ -436,6 +436,12 @@ def check_msel(path: str | Path, scenario: str | Path | ScenarioRun | None = Non
     if not tables:
         return problems
     district, plan, objectives, duration_s = _context(path, scenario)
+    if objectives is not None:
+        # an edited msel.json may name objectives the tool does not have: say so, check the rest
+        unknown = [o for o in objectives if o not in OBJECTIVES]
+        problems += [f"{path.with_name('msel.json').name}: objectives: {o!r} is not an exercise objective "
+                     f"(known: {', '.join(OBJECTIVES)})" for o in unknown]
+        objectives = [o for o in objectives if o in OBJECTIVES]
     known = _Known(entity_catalogue(district, plan), _reverse(recipient_catalogue(district)), _reverse(OBJECTIVES))
     for t in tables:
         problems += _table_problems(t, known, objectives, duration_s)
