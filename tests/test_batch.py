@@ -1,15 +1,18 @@
 """Batch runs on real dask.distributed: determinism across worker counts, a separately started
-scheduler and worker, a killed worker, an interrupted or killed client and --resume, failed
+scheduler and worker (plain and TLS), the private local cluster, a killed worker, an interrupted or killed client and --resume, failed
 runs, loopback binding. A short flood (a few simulated hours) keeps each batch to seconds."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -90,7 +93,7 @@ def reference(scenario_file, tmp_path_factory) -> Path:
     store = tmp_path_factory.mktemp("ref") / "ref.sqlite"
     summary = run_batch(load_scenario(scenario_file), runs=N, store=store, seed=SEED, workers=1)
     assert summary.stored == N and summary.recorded == N
-    assert summary.scheduler.startswith("tcp://127.0.0.1:")  # LocalCluster binds to loopback
+    assert summary.scheduler.startswith("tls://127.0.0.1:")  # the private LocalCluster: loopback and TLS
     return store
 
 
@@ -109,7 +112,7 @@ def test_reference_has_ok_and_failed_runs(reference):
         assert r["seed"] > 0 and r["kpis"] is None
     for r in ok:
         assert r["kpis"]["indicators"] and r["relief_within_target"] is not None
-        assert r["worker"].startswith("tcp://127.0.0.1:")
+        assert r["worker"].startswith("tls://127.0.0.1:")
 
 
 def test_seeds_and_inputs_come_from_run_index(reference, scenario_file):
@@ -221,22 +224,49 @@ def _stop(proc: subprocess.Popen) -> None:
             pass
 
 
-@pytest.mark.slow  # separate processes: 30-40 s on a loaded 2-core machine
-def test_scheduler_and_worker_as_separate_processes(reference, scenario_file, tmp_path):
+@contextmanager
+def _remote_cluster(tmp_path: Path, workers: int, tls: dict[str, Path] | None = None) -> Iterator[str]:
+    """A Dask scheduler and ``workers`` worker processes started as ``dask scheduler`` and
+    ``dask worker`` would be on a cluster (on loopback); yields the scheduler's address. With
+    ``tls`` (PEM files ``ca``, ``cert``, ``key``) both require TLS with certificates the CA signed."""
     sched_file = tmp_path / "scheduler.json"
+    tls_args = [] if tls is None else ["--tls-ca-file", str(tls["ca"]), "--tls-cert", str(tls["cert"]),
+                                       "--tls-key", str(tls["key"])]
     sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                              "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)],
+                              "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file), *tls_args,
+                              *(["--protocol", "tls"] if tls else [])],
                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     worker = None
     try:
         _wait(sched_file.exists, 60, "the scheduler file")
         _wait(lambda: "address" in sched_file.read_text() if sched_file.stat().st_size else False, 30, "the address")
         address = json.loads(sched_file.read_text())["address"]
+        if workers:
+            worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
+                                       str(sched_file), "--nthreads", "1", "--nworkers", str(workers),
+                                       "--no-dashboard", "--host", "127.0.0.1", *tls_args],
+                                      env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        yield address
+    finally:
+        if worker is not None:
+            _stop(worker)
+        _stop(sched)
+
+
+def _pem_files(folder: Path, security) -> dict[str, Path]:
+    """A distributed.Security's CA, certificate and key written as PEM files, as an operator hands them out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
+    files["ca"].write_text(security.tls_ca_file)
+    files["cert"].write_text(security.tls_client_cert)
+    files["key"].write_text(security.tls_client_key)
+    return files
+
+
+@pytest.mark.slow  # separate processes: 30-40 s on a loaded 2-core machine
+def test_scheduler_and_worker_as_separate_processes(reference, scenario_file, tmp_path):
+    with _remote_cluster(tmp_path, workers=2) as address:
         assert address.startswith("tcp://127.0.0.1:")
-        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
-                                   str(sched_file), "--nthreads", "1", "--nworkers", "2", "--no-dashboard",
-                                   "--host", "127.0.0.1"], env=_env(), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
         store = tmp_path / "remote.sqlite"
         res = subprocess.run(_cli("batch", str(scenario_file), "--runs", str(N), "--seed", str(SEED), "--scheduler",
                                   address, "--store", str(store), "--json"),
@@ -245,10 +275,77 @@ def test_scheduler_and_worker_as_separate_processes(reference, scenario_file, tm
         summary = json.loads(res.stdout)
         assert summary["scheduler"] == address and summary["workers"] == 2
         assert canon(store) == canon(reference)
+
+
+def test_a_tls_scheduler_takes_only_its_certificates(reference, scenario_file, tmp_path):
+    """A remote cluster that requires TLS: the batch with the cluster's CA and a client certificate
+    stores what the local reference stored; without certificates, or with another CA's, the CLI
+    says so in one line (exit 2) and leaves no store behind."""
+    from distributed import Security
+
+    certs = _pem_files(tmp_path / "cluster", Security.temporary())
+    strangers = _pem_files(tmp_path / "stranger", Security.temporary())
+    runs = 3
+    with _remote_cluster(tmp_path, workers=1, tls=certs) as address:
+        assert address.startswith("tls://127.0.0.1:")
+        store = tmp_path / "tls.sqlite"
+        base = ["batch", str(scenario_file), "--runs", str(runs), "--seed", str(SEED), "--scheduler", address]
+        res = subprocess.run(_cli(*base, "--tls-ca", str(certs["ca"]), "--tls-cert", str(certs["cert"]),
+                                  "--tls-key", str(certs["key"]), "--store", str(store), "--json"),
+                             env=_env(), capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr
+        assert json.loads(res.stdout)["scheduler"] == address
+        assert canon(store) == canon(reference)[:runs]
+        for extra, says in [([], "needs --tls-ca and --tls-cert"),
+                            (["--tls-ca", str(strangers["ca"]), "--tls-cert", str(strangers["cert"]),
+                              "--tls-key", str(strangers["key"])], "cannot connect")]:
+            other = tmp_path / "refused.sqlite"
+            res = subprocess.run(_cli(*base, *extra, "--store", str(other)), env=_env(), capture_output=True,
+                                 text=True, timeout=120)
+            lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+            assert res.returncode == 2 and len(lines) == 1 and says in lines[0], res.stderr
+            assert lines[0].startswith("yingji: error:") and not other.exists()
+
+
+def test_tls_options_are_checked(tmp_path):
+    """--tls-* only with a tls:// scheduler, and only PEM files that exist."""
+    from scenarios.batch.cluster import remote_security
+
+    pem = tmp_path / "ca.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    not_pem = tmp_path / "ca.txt"
+    not_pem.write_text("hello")
+    assert remote_security(None) is None and remote_security("tcp://10.0.0.1:8786") is None
+    for args, says in [((None, pem), "TLS needs a tls://HOST:PORT scheduler; a local cluster"),
+                       (("tcp://10.0.0.1:8786", pem, pem), "--tls-ca, --tls-cert: TLS needs a tls://"),
+                       (("tls://10.0.0.1:8786",), "needs --tls-ca and --tls-cert"),
+                       (("tls://10.0.0.1:8786", pem), "needs --tls-cert"),
+                       (("tls://10.0.0.1:8786", tmp_path / "missing.pem", pem), "--tls-ca"),
+                       (("tls://10.0.0.1:8786", pem, not_pem), "--tls-cert"),
+                       (("tls://10.0.0.1:8786", pem, tmp_path), "--tls-cert")]:
+        with pytest.raises(InputError, match=re.escape(says)):
+            remote_security(*args)
+    sec = remote_security("tls://10.0.0.1:8786", pem, pem)
+    assert sec.require_encryption and sec.tls_client_key == str(pem)   # the certificate file holds the key
+
+
+def test_the_local_cluster_is_private(tmp_path):
+    """The local cluster speaks TLS with certificates only this process holds: a client without
+    them, or with another CA's, cannot connect."""
+    from distributed import Client, Security
+
+    from scenarios.batch.cluster import close, connect
+
+    client, cluster = connect(1, None)
+    try:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        assert client.submit(sum, [1, 2], pure=False).result(timeout=60) == 3
+        for security in (None, Security.temporary()):
+            with pytest.raises((OSError, TimeoutError, TypeError, ValueError)):
+                Client(address, timeout="3s", security=security)
     finally:
-        if worker is not None:
-            _stop(worker)
-        _stop(sched)
+        close(client, cluster)
 
 
 def _worker_pids(client_pid: int) -> list[int]:
@@ -404,9 +501,10 @@ def _answers_http(port: int) -> bool:
             return False
 
 
-def test_the_local_cluster_serves_no_http(scenario_file, tmp_path):
+def test_the_local_cluster_serves_no_http(scenario_file, tmp_path, capfd):
     """A local batch opens only Dask's own comm ports on loopback: no dashboard on 8787, no
-    scheduler or worker HTTP pages."""
+    scheduler or worker HTTP pages; and the HTTP bytes sent to its ports end in the TLS
+    handshake, not as tracebacks in the batch's stderr."""
     seen: list[tuple[str, int]] = []
     http: list[int] = []
 
@@ -424,3 +522,4 @@ def test_the_local_cluster_serves_no_http(scenario_file, tmp_path):
     run_batch(load_scenario(scenario_file), runs=3, store=tmp_path / "s.sqlite", seed=SEED, workers=1, progress=probe)
     assert seen and all(ip == "127.0.0.1" for ip, _ in seen)
     assert 8787 not in {port for _, port in seen} and http == []
+    assert "Traceback" not in capfd.readouterr().err

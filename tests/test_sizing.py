@@ -239,6 +239,9 @@ def test_several_scenarios_are_met_together_and_dask_gives_the_same(sized, tmp_p
     (("-p", "0.5", "-n", "4", "--budget", "-1"), "--budget: expected a non-negative amount"),
     (("-p", "0.9", "-n", "8"), "--runs 8: too few to show P >= 0.9"),
     (("-p", "0.5", "-n", "0"), "--runs: expected at least 1"),
+    (("-p", "0.5", "-n", "4", "--tls-ca", "ca.pem"), "--tls-ca: TLS needs a tls://HOST:PORT scheduler"),
+    (("-p", "0.5", "-n", "4", "--scheduler", "tls://127.0.0.1:9"), "a tls:// scheduler needs --tls-ca and --tls-cert"),
+    (("-p", "0.5", "-n", "4", "--scheduler", "tcp://127.0.0.1:9", "-w", "2"), "--workers and --scheduler exclude"),
 ])
 def test_bad_input_is_one_line_and_exit_2(sized, tmp_path, args, message):
     r = yingji("optimize", "size", str(sized["flood"]), *args, "--out", str(tmp_path / "o"))

@@ -5,13 +5,12 @@ see :func:`scenarios.batch.uncertainty.run_seeds`), submits one Dask task per (r
 bounded number in flight, and writes each result to the :class:`~scenarios.batch.store.BatchStore`
 as it arrives. All plans of a run get the same inputs and the same simulation seed (common
 random numbers), so plan differences are paired. Workers are a LocalCluster of processes on
-127.0.0.1 by default, or any scheduler given by address; a worker keeps the district it loaded
+127.0.0.1 (private: mutual TLS, no HTTP) by default, or any scheduler given by address; a worker keeps the district it loaded
 for the next run (district models and manifest networks are loaded once per process).
 """
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import time
@@ -20,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from distributed import Client, Future, LocalCluster, as_completed, get_worker
+from distributed import Client, Future, Security, as_completed, get_worker
 
 from network.district import District
 from network.model import RoadNetwork
 from network.errors import InputError, YingjiError
+from scenarios.batch.cluster import check_cluster, close, connect
 from scenarios.core.inputs import load_scenario_network
 from scenarios.core.runner import run_scenario
 from scenarios.core.spec import BUILTIN_PREFIX, Scenario, parse_scenario
@@ -184,8 +184,8 @@ def execute_run(text: str, source: str, base_dir: str, run_index: int, plan: str
 
 # ------------------------------------------------------------------------------- the client side
 def run_batch(scenario: Scenario, *, runs: int, store: str | Path, seed: int = 0, plans: Sequence[str] = ("existing",),
-              workers: int | None = None, scheduler: str | None = None, resume: bool = False,
-              max_in_flight: int | None = None, retries: int = 2, progress: Progress | None = None) -> BatchSummary:
+              workers: int | None = None, scheduler: str | None = None, security: Security | None = None,
+              resume: bool = False, max_in_flight: int | None = None, retries: int = 2, progress: Progress | None = None) -> BatchSummary:
     """Run ``runs`` randomised runs of ``scenario`` for each plan and store them in ``store``.
 
     Ctrl-C stops the batch: stored runs stay, in-flight runs are lost and ``resume=True`` runs
@@ -207,7 +207,11 @@ def run_batch(scenario: Scenario, *, runs: int, store: str | Path, seed: int = 0
     workers : int, optional
         Worker processes of a LocalCluster (default: the CPU count).
     scheduler : str, optional
-        Address of a running Dask scheduler (``tcp://HOST:PORT``) instead of a LocalCluster.
+        Address of a running Dask scheduler (``tcp://HOST:PORT`` or ``tls://HOST:PORT``) instead of
+        a private LocalCluster (see :mod:`scenarios.batch.cluster`).
+    security : distributed.Security, optional
+        TLS settings for a ``tls://`` scheduler (:func:`scenarios.batch.cluster.remote_security`
+        builds them from PEM files).
     resume : bool, default False
         Continue the batch in ``store``: run only the runs it lacks.
     max_in_flight : int, optional
@@ -235,7 +239,8 @@ def run_batch(scenario: Scenario, *, runs: int, store: str | Path, seed: int = 0
     dists = _checked_dists(scenario, seed)
     here = scenario.resolve(".")
     base_dir = str(here) if here.is_absolute() else ""
-    job = _Job(scenario, base_dir, seed, dists, runs * len(plans), workers, scheduler, max_in_flight, retries, progress)
+    job = _Job(scenario, base_dir, seed, dists, runs * len(plans), workers, scheduler, security, max_in_flight, retries,
+               progress)
     t0 = time.perf_counter()
     created = not Path(store).exists()
     try:
@@ -272,12 +277,7 @@ def _checked_plans(scenario: Scenario, seed: int, plans: Sequence[str], workers:
     if seed < 0:
         raise InputError(f"--seed: expected a non-negative integer, found {seed}")
     checked = check_plans(plans)
-    if scheduler and workers:
-        raise InputError("--workers and --scheduler exclude each other (a remote cluster has its own workers)")
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers: expected a positive number of worker processes, found {workers}")
-    if scheduler and not str(scheduler).startswith(("tcp://", "tls://", "ucx://", "inproc://")):
-        raise InputError(f"--scheduler: expected an address such as tcp://HOST:PORT, found {scheduler!r}")
+    check_cluster(workers, scheduler)
     return checked
 
 
@@ -303,6 +303,7 @@ class _Job:
     total: int
     workers: int | None
     scheduler: str | None
+    security: Security | None
     max_in_flight: int | None
     retries: int
     progress: Progress | None
@@ -317,7 +318,7 @@ class _Job:
 
 def _execute(st: BatchStore, job: _Job, todo: list[tuple[int, str]], summary: BatchSummary) -> None:
     """Run the missing (run, plan) pairs ``todo`` on a Dask cluster, storing each as it arrives."""
-    client, cluster = _cluster_client(job.workers, job.scheduler)
+    client, cluster = connect(job.workers, job.scheduler, job.security)
     try:
         threads = client.nthreads()
         summary.workers = len(threads)
@@ -325,46 +326,7 @@ def _execute(st: BatchStore, job: _Job, todo: list[tuple[int, str]], summary: Ba
         limit = job.max_in_flight or 2 * (sum(threads.values()) or 1)
         _run_tasks(st, _Tasks(client, job, todo), todo, summary, limit)
     finally:
-        _close(client, cluster)
-
-
-def _cluster_client(workers: int | None, scheduler: str | None) -> tuple[Client, LocalCluster | None]:
-    """A Dask client: to ``scheduler`` if given, else to a LocalCluster of worker processes on loopback."""
-    if scheduler:
-        try:
-            return Client(scheduler, timeout="20s"), None
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise YingjiError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-    n = workers or max(1, (os.cpu_count() or 1))
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.ERROR)
-    client = Client(cluster)
-    _no_http(client, cluster)
-    return client, cluster
-
-
-async def _stop_worker_http(dask_worker: Any) -> None:
-    dask_worker.http_server.stop()
-
-
-def _no_http(client: Client, cluster: LocalCluster) -> None:
-    """Close the HTTP servers a LocalCluster opens even without a dashboard (the scheduler's on
-    8787 and one per worker: health and metrics pages). A batch needs none, and every open port
-    on the machine is one more thing that answers strangers. Stopped in their own event loops."""
-    async def stop_scheduler_http() -> None:
-        cluster.scheduler.http_server.stop()
-
-    cluster.sync(stop_scheduler_http)
-    client.run(_stop_worker_http)
-
-
-def _close(client: Client, cluster: LocalCluster | None) -> None:
-    """Close the client, then the LocalCluster if this call started one."""
-    try:
-        client.close(timeout=10)
-    finally:
-        if cluster is not None:
-            cluster.close(timeout=10)
+        close(client, cluster)
 
 
 class _Tasks:

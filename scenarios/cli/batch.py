@@ -1,7 +1,7 @@
 """``yingji batch``: randomised batch runs on dask.distributed, and ``yingji batch report``.
 
-``yingji batch NAME|FILE --runs N [--workers K | --scheduler tcp://HOST:PORT] [--store F.sqlite]
-[--resume] [--seed S] [--plan existing,optimized,...] [--quiet] [--json]`` and
+``yingji batch NAME|FILE --runs N [--workers K | --scheduler tcp://HOST:PORT |
+--scheduler tls://HOST:PORT --tls-ca CA.pem --tls-cert CLIENT.pem [--tls-key KEY.pem]] [--store F.sqlite] [--resume] [--seed S] [--plan existing,optimized,...] [--quiet] [--json]`` and
 ``yingji batch report STORE [--out DIR] [--lang zh|en] [--json]``.
 """
 from __future__ import annotations
@@ -23,7 +23,10 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
-from .options import JsonOpt, Lang, LangOpt, PlansOpt, QuietOpt, check_seed, input_error, out_option, plan_list, seed_option
+from .options import (
+    JsonOpt, Lang, LangOpt, PlansOpt, QuietOpt, SchedulerOpt, TlsCaOpt, TlsCertOpt, TlsKeyOpt, WorkersOpt, check_seed,
+    input_error, out_option, plan_list, seed_option,
+)
 from .output import err_console, interruptible, out_console, print_json, written
 
 
@@ -116,8 +119,11 @@ def batch_command(
     ctx: typer.Context,
     scenario: Annotated[Optional[str], typer.Argument(help="built-in scenario name or scenario .toml (with \\[uncertain.*] tables)")] = None,
     runs: Annotated[Optional[int], typer.Option("--runs", "-n", help="randomised runs per plan (on --resume: default the stored count)")] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="local worker processes (default: CPU count)")] = None,
-    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="address of a running Dask scheduler, tcp://HOST:PORT")] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
     store: Annotated[Optional[Path], typer.Option("--store", help="SQLite results file (default: batch-NAME.sqlite)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue the batch in --store: run only what is missing")] = False,
     seed: Annotated[Optional[int], seed_option("0; on --resume the stored one")] = None,
@@ -131,9 +137,12 @@ def batch_command(
     if scenario is None:
         raise input_error("batch: name a scenario (built-in name or .toml file), or use 'yingji batch report STORE'")
     # deferred: the batch runner imports dask.distributed and the whole engine
+    from scenarios.batch.cluster import remote_security
     from scenarios.batch.runs import run_batch
     from scenarios.core.naming import slug
     from scenarios.core.spec import load_scenario
+
+    security = remote_security(scheduler, tls_ca, tls_cert, tls_key)
 
     sc = load_scenario(scenario)
     store = store or Path(f"batch-{slug(sc.name, fallback='scenario')}.sqlite")   # a name is never a path
@@ -147,7 +156,7 @@ def batch_command(
                                f"continue with: yingji batch {scenario} --store {store} --resume"):
         with _progress_bar(not (quiet or as_json), sc.name) as update:
             summary = run_batch(sc, runs=runs, store=store, seed=seed, plans=chosen, workers=workers,
-                                scheduler=scheduler, resume=resume, progress=update)
+                                scheduler=scheduler, security=security, resume=resume, progress=update)
     if as_json:
         print_json(summary.to_dict())
     elif not quiet:

@@ -14,6 +14,7 @@ factory builds the option with that text. The spelling of each option lives only
 | ``--plan`` | one plan: existing, optimized or a plan JSON file; repeatable or comma-separated on the commands that run several (``compare``, ``batch``), where ``--plans`` is kept as the older spelling |
 | ``--time-limit`` | solver seconds |
 | ``--engine 2d|fill`` | the flood engine: the 2-D local-inertial solver (default) or the connected fill (a quick look) |
+| ``--workers/-w``, ``--scheduler``, ``--tls-ca``, ``--tls-cert``, ``--tls-key`` | where batch simulations run: local worker processes, or a running Dask scheduler (``tls://`` with the cluster's CA and a client certificate) |
 
 Values are checked here too, so every command words a bad value the same way; those errors are
 :class:`network.errors.InputError`, printed as one line with exit status 2 by ``main()``.
@@ -27,7 +28,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 __all__ = [
-    "Lang", "LangOpt", "FloodEngine", "EngineOpt", "JsonOpt", "QuietOpt", "SeedOpt", "TimeLimitOpt", "PlanOpt", "PlansOpt",
+    "Lang", "LangOpt", "WorkersOpt", "SchedulerOpt", "TlsCaOpt", "TlsCertOpt", "TlsKeyOpt", "FloodEngine", "EngineOpt", "JsonOpt", "QuietOpt", "SeedOpt", "TimeLimitOpt", "PlanOpt", "PlansOpt",
     "out_option", "seed_option", "plan_option", "input_error", "check_seed", "check_positive", "plan_arg", "plan_list",
 ]
 
@@ -56,6 +57,13 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress and n
 TimeLimitOpt = Annotated[
     float, typer.Option("--time-limit", help="solver seconds, all solves together; when time runs out the best plan so far and its gap are reported")
 ]
+WorkersOpt = Annotated[Optional[int], typer.Option("--workers", "-w", help="local worker processes (default: CPU count)")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="address of a running Dask scheduler: tcp://HOST:PORT, or tls://HOST:PORT with --tls-ca and --tls-cert")]
+TlsCaOpt = Annotated[Optional[Path], typer.Option("--tls-ca", help="PEM: the CA certificate of a tls:// scheduler's cluster")]
+TlsCertOpt = Annotated[Optional[Path], typer.Option(
+    "--tls-cert", help="PEM: this client's certificate, signed by the cluster's CA (may hold the key too)")]
+TlsKeyOpt = Annotated[Optional[Path], typer.Option("--tls-key", help="PEM: the private key of --tls-cert")]
 
 
 def out_option(what: str) -> Any:

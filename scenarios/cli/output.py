@@ -66,8 +66,10 @@ def verdict(ok: bool | None) -> str:
 
 
 def written(out: Any, files: list[str]) -> None:
-    """The closing line naming the folder and the files a command wrote there."""
-    out_console.print(f"输出 / written to {escape(str(out))}: {escape(', '.join(files))}")
+    """The closing line naming the folder and the files a command wrote there (not the staging
+    writer's hidden marker, which is bookkeeping, not output)."""
+    shown = [f for f in files if not f.startswith(".")]
+    out_console.print(f"输出 / written to {escape(str(out))}: {escape(', '.join(shown))}")
 
 
 @contextmanager

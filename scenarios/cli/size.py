@@ -2,7 +2,7 @@
 stated probability (:mod:`scenarios.sizing`).
 
 ``yingji optimize size SCENARIO[,SCENARIO...] --target-probability P --runs N [--budget CNY]
-[--seed S] [--workers K | --scheduler ADDR] [--targets relief|all] --out DIR [--lang zh|en]
+[--seed S] [--workers K | --scheduler ADDR [--tls-ca CA.pem --tls-cert CLIENT.pem [--tls-key KEY.pem]]] [--targets relief|all] --out DIR [--lang zh|en]
 [--quiet] [--json]``
 
 The simulations are kept in ``DIR/sizing.sqlite``: the same command again (after an interruption,
@@ -22,7 +22,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from .options import (
-    JsonOpt, Lang, LangOpt, QuietOpt, check_seed, input_error, load_checked_scenario, out_option, seed_option,
+    JsonOpt, Lang, LangOpt, QuietOpt, SchedulerOpt, TlsCaOpt, TlsCertOpt, TlsKeyOpt, WorkersOpt, check_seed, input_error,
+    load_checked_scenario, out_option, seed_option,
 )
 from .output import err_console, interruptible, out_console, print_json, written
 
@@ -100,8 +101,11 @@ def optimize_size(
     out: Annotated[Path, out_option("folder for plan.json, costs.csv, the cost–probability curve, report.html, result.json and the store sizing.sqlite")],
     budget: Annotated[Optional[float], typer.Option("--budget", help="cap on the additions' cost in CNY over the costs' planning horizon (one-off + annual × years)")] = None,
     seed: Annotated[int, seed_option("0")] = 0,
-    workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="local worker processes (default: CPU count)")] = None,
-    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="address of a running Dask scheduler, tcp://HOST:PORT")] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
     targets: Annotated[Targets, typer.Option("--targets", help="targets a run must meet: relief (the 10-hour relief targets, default) or all")] = Targets.relief,
     max_iterations: Annotated[int, typer.Option("--max-iterations", help="rounds of buying and re-simulating at most")] = 8,
     lang: LangOpt = Lang.zh,
@@ -116,11 +120,13 @@ def optimize_size(
     if workers is not None and workers < 1:
         raise input_error(f"--workers: expected at least 1, found {workers}")
     # deferred: the search imports the engine, OR-Tools and dask.distributed
+    from scenarios.batch.cluster import remote_security
     from scenarios.sizing.ensemble import RELIEF_TARGETS
     from scenarios.reports.staging import check_out_dir
     from scenarios.sizing.outputs import FILES, STORE_FILES, STORE_NAME, write_sizing_outputs
     from scenarios.sizing.search import size_plan
 
+    security = remote_security(scheduler, tls_ca, tls_cert, tls_key)
     scs = _scenarios(scenario)
     check_out_dir(out, keep=STORE_FILES)     # before hours of simulation, not after
     store = out / STORE_NAME
@@ -128,7 +134,7 @@ def optimize_size(
                                "run the same command again to continue"):
         with _progress(not (quiet or as_json)) as update:
             result = size_plan(scs, target_probability=target_probability, runs=runs, store=store, budget_cny=budget,
-                               seed=seed, workers=workers, scheduler=scheduler,
+                               seed=seed, workers=workers, scheduler=scheduler, security=security,
                                targets=RELIEF_TARGETS if targets is Targets.relief else ("all",),
                                max_iterations=max_iterations, progress=update)
     summary = write_sizing_outputs(result, out, lang=lang.value)

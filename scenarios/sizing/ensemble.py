@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from distributed import as_completed
+from distributed import Security, as_completed
 
 from network.errors import InputError
-from scenarios.batch.runs import (_cluster_client, _close, _district_for, _error_line, _scenario_from_text, run_inputs,
-                                  validated_uncertain)
+from scenarios.batch.cluster import close, connect
+from scenarios.batch.runs import _district_for, _error_line, _scenario_from_text, run_inputs, validated_uncertain
 from scenarios.core.runner import run_scenario
 from scenarios.core.spec import Scenario
 
@@ -126,7 +126,7 @@ class Evaluator:
     """Runs (scenario, member, plan) simulations here (one worker) or on Dask, through the store."""
 
     def __init__(self, scenarios: Sequence[Scenario], store: EvaluationStore, targets: Sequence[str], *,
-                 workers: int | None = None, scheduler: str | None = None) -> None:
+                 workers: int | None = None, scheduler: str | None = None, security: Security | None = None) -> None:
         self.scenarios = list(scenarios)
         self.store = store
         self.targets = tuple(targets)
@@ -134,11 +134,11 @@ class Evaluator:
         self.reused = 0          # found in the store
         self._client = self._cluster = None
         if scheduler or (workers or os.cpu_count() or 1) > 1:
-            self._client, self._cluster = _cluster_client(workers, scheduler)
+            self._client, self._cluster = connect(workers, scheduler, security)
 
     def close(self) -> None:
         if self._client is not None:
-            _close(self._client, self._cluster)
+            close(self._client, self._cluster)
             self._client = None
 
     def _args(self, m: Member, plan_json: str) -> tuple:
