@@ -50,7 +50,7 @@ from .district_model import District
 from .district_spec import DistrictSpec, ReliefCraftSpec, SupplySourceSpec, format_validation_error
 from .elevation import add_elevation
 from .checks import parse_toml, read_text_file
-from .errors import InputError
+from .errors import InputError, at_field
 from .geodata import raster_to_grid, read_layer, read_raster
 from .gpkg import road_segments
 from .landcover import canopy_from_classes, canopy_from_percent, class_table, reclassify
@@ -283,10 +283,14 @@ def _load(path: str, _signature: tuple) -> District:
     def file(rel: str, where: str) -> Path:
         return _file(p, rel, where)
 
-    net = load_road_file(file(spec.roads.file, "roads.file"))
+    roads = file(spec.roads.file, "roads.file")
+    with at_field(f"{p}: roads.file"):
+        net = load_road_file(roads)
     kinds: list[str] = []
     if spec.admin is not None:
-        units = read_layer(file(spec.admin.units, "admin.units"), what="admin units", crs=net.crs)
+        units_file = file(spec.admin.units, "admin.units")
+        with at_field(f"{p}: admin.units"):
+            units = read_layer(units_file, what="admin units", crs=net.crs)
         zone, names = zones_from_units(net, units, spec.admin.name_field)
         kinds = _unit_kinds(units, spec.admin, names, fallbacks)
         net = net.with_node_values(zone=zone)
@@ -303,7 +307,9 @@ def _load(path: str, _signature: tuple) -> District:
         net = net.with_node_values(population=alloc.people)
     terrain = None
     if spec.terrain is not None:
-        dem = _dem(file(spec.terrain.dem, "terrain.dem"), net, spec.terrain.cell_m)
+        dem_file = file(spec.terrain.dem, "terrain.dem")
+        with at_field(f"{p}: terrain.dem"):
+            dem = _dem(dem_file, net, spec.terrain.cell_m)
         net = add_elevation(net, dem, source=spec.terrain.dem)
         terrain = _terrain(spec, dem, file, missing, fallbacks, p)
     else:
@@ -326,7 +332,9 @@ def _load(path: str, _signature: tuple) -> District:
         missing.append("water: no river — no flood scenario")
     sites: tuple[Site, ...] = ()
     if spec.facilities is not None:
-        sites = read_sites(file(spec.facilities.file, "facilities.file"), net, snap_max_m=spec.facilities.snap_max_m)
+        sites_file = file(spec.facilities.file, "facilities.file")
+        with at_field(f"{p}: facilities.file"):
+            sites = read_sites(sites_file, net, snap_max_m=spec.facilities.snap_max_m)
         if not any(s.kind == "shelter" for s in sites):
             fallbacks.append("facilities: no shelter — nobody can be sheltered in the existing plan")
     else:

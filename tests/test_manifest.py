@@ -221,6 +221,32 @@ def test_a_facility_far_from_any_road_is_refused(root, tmp_path):
         load_manifest(write_manifest(tmp_path, FULL))
 
 
+def test_a_bad_dem_is_placed_at_its_field_in_manifest_and_scenario(root, tmp_path, capsys):
+    """A DEM that does not read is named with the field that gave it: the manifest's terrain.dem,
+    and, for a scenario on that manifest, the scenario's network.source before it; a bare road
+    file's DEM at network.dem, with the grid's own line."""
+    from network.manifest import load_manifest
+    from tests.cli_checks import one_line_exit_2
+
+    for f in ("roads.osm.pbf", "pop.tif", "facilities.geojson", "units.geojson"):
+        (tmp_path / f).write_bytes((root / f).read_bytes())
+    (tmp_path / "dem.tif").write_bytes(b"not a GeoTIFF at all")
+    manifest = write_manifest(tmp_path, FULL)
+    with pytest.raises(InputError, match=r"district.toml: terrain.dem: .*dem.tif") as exc:
+        load_manifest(manifest)
+    assert "\n" not in str(exc.value) and str(exc.value).count("terrain.dem") == 1
+    chlorine_scenario(tmp_path, "on-manifest")
+    one_line_exit_2(capsys, ["run", str(tmp_path / "on-manifest.toml"), "--out", str(tmp_path / "o1")],
+                    "on-manifest.toml:6: network.source: ", "district.toml: terrain.dem: ")
+    (tmp_path / "bad.asc").write_text("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize inf\n1 2\n")
+    text = (tmp_path / "on-manifest.toml").read_text(encoding="utf-8")
+    (tmp_path / "on-osm.toml").write_text(text.replace('source = "district.toml"',
+                                                       'source = "roads.osm.pbf"\ndem = "bad.asc"'), encoding="utf-8")
+    one_line_exit_2(capsys, ["run", str(tmp_path / "on-osm.toml"), "--out", str(tmp_path / "o2")],
+                    "on-osm.toml:7: network.dem: ", "bad.asc: line 5: cellsize must be finite")
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
+
+
 def chlorine_scenario(root: Path, name: str, *, extra: str = "", hours: float = 6) -> "Scenario":
     """A night-time chlorine leak at the extract's plant on the manifest ``district.toml``."""
     from scenarios.core.spec import parse_scenario

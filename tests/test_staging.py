@@ -1,7 +1,8 @@
 """The one staging writer every output folder goes through (scenarios/reports/staging.py): the
 folder appears complete or not at all, a rerun replaces it whole, a foreign folder is refused,
 a killed command's scratch is cleaned by the next, and the environment's failures are one line.
-A batch that stores nothing leaves no store file."""
+A batch that stores nothing leaves no store file. One-file outputs (maps, exported networks,
+the exported district) go the same way."""
 from __future__ import annotations
 
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from network.errors import InputError
-from scenarios.reports.staging import MARKER, check_out_dir, staged_dir
+from scenarios.reports.staging import MARKER, check_out_dir, staged_dir, staged_file
 
 
 def _write(out: Path, files: dict[str, str], **kw) -> None:
@@ -105,3 +106,49 @@ def test_a_failed_batch_leaves_no_store(tmp_path, capsys):
     assert main(["batch", str(sc), "--runs", "0", "--store", str(store)]) == 2
     assert "--runs: expected 1 to 1,000,000 runs per plan, found 0" in capsys.readouterr().err
     assert not list(tmp_path.glob("b.sqlite*"))
+
+
+# ---------------------------------------------------------------------------- one-file outputs
+def test_a_file_appears_whole_or_the_old_one_stays(tmp_path):
+    out = tmp_path / "map.svg"
+    out.write_text("old", encoding="utf-8")
+    with pytest.raises(InputError, match=r"^--out .*map.svg: cannot write the file \(No space left on device\)$"):
+        with staged_file(out) as scratch:
+            assert scratch.suffix == ".svg" and scratch.parent == tmp_path   # writers choose the format by it
+            scratch.write_text("half", encoding="utf-8")
+            raise OSError(28, "No space left on device")
+    assert out.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["map.svg"]
+    with staged_file(out) as scratch:
+        scratch.write_text("new", encoding="utf-8")
+    assert out.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["map.svg"]
+
+
+def test_a_killed_commands_scratch_file_is_cleaned_by_the_next(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".yingji-{int(dead.stdout)}-123-roads.graphml"
+    left.write_text("partial", encoding="utf-8")
+    with staged_file(tmp_path / "roads.graphml") as scratch:
+        scratch.write_text("whole", encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["roads.graphml"]
+
+
+@pytest.mark.parametrize("command", [["network", "map", "--out"], ["network", "export", "-f", "graphml", "--out"]])
+def test_one_file_commands_refuse_a_folder_or_a_missing_folder(tmp_path, capsys, command):
+    from tests.cli_checks import one_line_exit_2
+
+    (tmp_path / "taken.png").mkdir()
+    one_line_exit_2(capsys, [*command, str(tmp_path / "taken.png")], "is a folder; give a file name")
+    one_line_exit_2(capsys, [*command, str(tmp_path / "no" / "such" / "x.svg")], "does not exist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.png"]
+
+
+def test_district_export_replaces_an_earlier_export_whole(tmp_path):
+    from network.district import load_district
+    from scenarios.core.district_export import export_manifest
+
+    out = tmp_path / "export"
+    manifest = export_manifest(load_district(), out)
+    (out / "stale.txt").write_text("from before", encoding="utf-8")
+    export_manifest(load_district(), out)
+    assert manifest.is_file() and not (out / "stale.txt").exists() and (out / MARKER).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]

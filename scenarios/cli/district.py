@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .options import JsonOpt, Lang, LangOpt, out_option
+from .options import JsonOpt, Lang, LangOpt, input_error, out_option
 from .output import out_console, print_json
 
 ManifestArg = Annotated[Path, typer.Argument(help="district manifest (TOML naming roads, population, DEM, land cover, rivers, facilities, admin units)")]
@@ -51,7 +51,7 @@ def district_check(manifest: ManifestArg, as_json: JsonOpt = False) -> None:
 
 
 def district_export(
-    out: Annotated[Path, out_option("a new (or empty) folder for the layers and the manifest")],
+    out: Annotated[Path, out_option("a new or empty folder (or an earlier export, replaced whole) for the layers and the manifest")],
     spec: Annotated[Path | None, typer.Argument(help="district spec file; default the built-in Changjiang district")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -62,7 +62,7 @@ def district_export(
     from scenarios.core.district_export import export_manifest
 
     manifest = export_manifest(load_district(spec), out)
-    files = sorted(str(p) for p in manifest.parent.iterdir())
+    files = sorted(str(p) for p in manifest.parent.iterdir() if not p.name.startswith("."))
     if as_json:
         print_json({"manifest": str(manifest), "files": files})
     else:
@@ -81,9 +81,19 @@ def district_map(
     from network.basemap import render_map
     from network.manifest import load_manifest
 
+    from scenarios.reports.staging import staged_file
+
     district = load_manifest(manifest)
     targets = [out] if out.suffix.lower() in (".png", ".svg") else [out / "district_map.png", out / "district_map.svg"]
-    paths = [render_map(district, t, lang=lang.value) for t in targets]
+    if len(targets) > 1:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise input_error(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
+    for t in targets:
+        with staged_file(t) as scratch:
+            render_map(district, scratch, lang=lang.value)
+    paths = targets
     if as_json:
         print_json({"out": str(out), "files": [str(p) for p in paths]})
     else:

@@ -79,7 +79,12 @@ def network_map(
     from network.basemap import render_map
     from network.load import load_map_source
 
-    _file_written(render_map(load_map_source(source), out, lang=lang.value), as_json, "地图已保存 / map written")
+    from scenarios.reports.staging import staged_file
+
+    source_net = load_map_source(source)
+    with staged_file(out) as scratch:
+        render_map(source_net, scratch, lang=lang.value)
+    _file_written(out, as_json, "地图已保存 / map written")
 
 
 def network_export(
@@ -95,10 +100,13 @@ def network_export(
     from network.graphml import save_geojson, save_graphml
     from network.load import load_network
 
+    from scenarios.reports.staging import staged_file
+
     net = load_network(source)
     save = {ExportFormat.graphml: save_graphml, ExportFormat.geojson: save_geojson, ExportFormat.gpkg: save_gpkg}[fmt]
-    path = save(net, out)
-    _file_written(path, as_json, "已导出 / exported")
+    with staged_file(out) as scratch:
+        save(net, scratch)
+    _file_written(out, as_json, "已导出 / exported")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,7 +17,6 @@ becomes a team base.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from network.graphml import save_graphml
 from network.manifest_sites import SPEC_KIND
 from network.projection import to_lonlat
 from network.terrain import LandCover, xy_of
+from scenarios.reports.staging import staged_dir
 from sim.hazards.flood.frequency import dufengkeng
 
 #: the district model's facility kind -> the manifest's (a forest-fire brigade is a team base)
@@ -51,24 +51,16 @@ def export_manifest(district: District, out: str | Path) -> Path:
     Raises
     ------
     InputError
-        When ``out`` exists and is not an empty folder, or the district has no terrain or river.
+        When ``out`` is a file or a folder yingji did not write (not empty, no marker), cannot be
+        written (permissions, a full disk), or the district has no terrain or river. The folder is
+        written whole through the staging writer (:func:`scenarios.reports.staging.staged_dir`):
+        a failure leaves nothing half-written, and an earlier export there is replaced.
     """
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: give a new or empty folder for the exported district")
     if district.terrain is None or district.spec.river is None:
         raise InputError("district export: the district has no terrain or river to write")
-    scratch = out.with_name(f".{out.name}.export")
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    try:
+    with staged_dir(out) as scratch:
         manifest = _write(district, scratch)
-        if out.exists():
-            out.rmdir()
-        scratch.rename(out)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
     return out / manifest.name
 
 

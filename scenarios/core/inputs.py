@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from network.district import District, load_district
 from network.elevation import add_elevation
-from network.errors import InputError
+from network.errors import InputError, at_field
 from network.hazard import Hazard
 from network.load import load_network
 from network.model import RoadNetwork
@@ -24,15 +24,17 @@ def load_scenario_network(scenario: Scenario) -> District | RoadNetwork:
     path = scenario.resolve(src)
     if not path.exists():
         raise InputError(f"{scenario.where('network.source')}: file not found: {path}")
-    if src.lower().endswith(".toml"):
-        return load_district(path)   # generated from a spec, or read from a manifest: one kind of district
-    net = load_network(path)
+    with at_field(scenario.where("network.source")):
+        if src.lower().endswith(".toml"):
+            return load_district(path)   # generated from a spec, or read from a manifest: one kind of district
+        net = load_network(path)
     if scenario.network.dem is not None:
         dem_path = scenario.resolve(scenario.network.dem)
         if not dem_path.exists():
             raise InputError(f"{scenario.where('network.dem')}: file not found: {dem_path}")
-        dem = read_asc(dem_path, crs=scenario.network.dem_crs or net.crs)
-        net = add_elevation(net, dem, source=str(dem_path))
+        with at_field(scenario.where("network.dem")):
+            dem = read_asc(dem_path, crs=scenario.network.dem_crs or net.crs)
+            net = add_elevation(net, dem, source=str(dem_path))
     return net
 
 

@@ -1,6 +1,7 @@
 """Write a command's output folder all at once: files go to a scratch folder beside it and the
 finished folder replaces the old one only when everything succeeded, so a failure leaves nothing
-half-written and a rerun leaves no stale file from an earlier one.
+half-written and a rerun leaves no stale file from an earlier one. A command that writes one file
+(a map, an exported network) writes it the same way through :func:`staged_file`.
 
 Safety: a folder is replaced only if it is empty or yingji wrote it (it holds the marker file
 :data:`MARKER`); any other existing folder is refused, so ``--out ~`` never wipes a home folder.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Iterator
 
 from network.errors import InputError
 
-__all__ = ["MARKER", "check_out_dir", "staged_dir"]
+__all__ = ["MARKER", "check_out_dir", "staged_dir", "staged_file"]
 
 #: the file that marks a folder as a yingji output (so a rerun may replace it)
 MARKER = ".yingji-output"
@@ -44,8 +46,12 @@ def _clean_leftovers(parent: Path) -> None:
         return
     for p in entries:
         pid = p.name[len(_PREFIX):].split("-", 1)[0]
-        if p.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if not (pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid))):
+            continue
+        if p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)     # a single file's scratch (staged_file)
 
 
 def check_out_dir(out_dir: Path, keep: Sequence[str] = ()) -> None:
@@ -126,3 +132,32 @@ def _swap(out_dir: Path, scratch: Path, parent: Path, keep: Sequence[str]) -> Pa
         shutil.rmtree(aside, ignore_errors=True)
         raise InputError(f"--out {out_dir}: cannot put the output in place ({exc.strerror or exc})") from None
     return aside
+
+
+@contextmanager
+def staged_file(out: Path) -> Iterator[Path]:
+    """A scratch path beside ``out`` (same file ending, so writers that choose the format by it
+    work) that replaces ``out`` in one rename only when the block succeeds.
+
+    Raises
+    ------
+    InputError
+        ``out`` is a folder, its folder does not exist, or it cannot be written (permissions, a
+        full disk): one line naming ``--out``.
+    """
+    out = Path(out)
+    if out.is_dir():
+        raise InputError(f"--out {out}: is a folder; give a file name")
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise InputError(f"--out {out}: the folder {parent} does not exist")
+    _clean_leftovers(parent)
+    scratch = parent / f"{_PREFIX}{os.getpid()}-{time.time_ns()}-{out.name}"
+    try:
+        try:
+            yield scratch
+            os.replace(scratch, out)
+        except OSError as exc:
+            raise InputError(f"--out {out}: cannot write the file ({exc.strerror or exc})") from None
+    finally:
+        scratch.unlink(missing_ok=True)
