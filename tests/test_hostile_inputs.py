@@ -2,6 +2,9 @@
 file and field (or option), exit status 2, and nothing written."""
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 import pytest
 
 from scenarios.cli.main import main
@@ -105,3 +108,33 @@ def test_control_characters_never_reach_a_page():
 def test_a_huge_release_rate_is_refused_on_its_own_key(tmp_path, capsys):
     p = scenario(tmp_path, BASE.replace("rate_kg_s = 1.0", "rate_kg_s = 1e308"))
     one_line_exit_2(capsys, ["run", str(p)], "hazards.chemical.rate_kg_s", "less than or equal to 1000000")
+
+
+@pytest.mark.parametrize("problem, needles", [
+    (OSError(errno.ENOSPC, "No space left on device", "/data/out.graphml"),
+     ["/data/out.graphml: No space left on device", "the machine, not the input"]),
+    (OSError(errno.EACCES, "Permission denied", "/data"), ["/data: Permission denied"]),
+    (sqlite3.OperationalError("database or disk is full"), ["SQLite: database or disk is full"]),
+    (sqlite3.OperationalError("attempt to write a readonly database"), ["readonly database"]),
+])
+def test_the_machines_problems_are_one_line_exit_2_wherever_met(monkeypatch, capsys, problem, needles):
+    """A full disk or a permission met anywhere in a command (not only where a writer expects it)
+    is one line with exit status 2, not an internal error."""
+    import network.load
+
+    def fails(*args, **kwargs):
+        raise problem
+
+    monkeypatch.setattr(network.load, "load_network", fails)
+    one_line_exit_2(capsys, ["network", "info"], *needles)
+
+
+def test_an_engine_bug_stays_an_internal_error(monkeypatch, capsys):
+    import network.load
+
+    def fails(*args, **kwargs):
+        raise OSError(errno.EINVAL, "Invalid argument")       # not the machine's state: a bug to report
+
+    monkeypatch.setattr(network.load, "load_network", fails)
+    assert main(["network", "info"]) == 1
+    assert "internal error: OSError" in capsys.readouterr().err

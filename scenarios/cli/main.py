@@ -7,6 +7,7 @@ tracebacks.
 """
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import warnings
@@ -83,10 +84,36 @@ def _run(argv: list[str] | None, debug: bool) -> int:
         if isinstance(exc, YingjiError):
             print(f"yingji: error: {exc}", file=sys.stderr)
             return 2
+        env = _environment_problem(exc)
+        if env is not None:
+            print(f"yingji: error: {env}", file=sys.stderr)
+            return 2
         # an engine bug: still one readable line, traceback on request
         print(f"yingji: internal error: {type(exc).__name__}: {exc} (set YINGJI_DEBUG=1 for the traceback)",
               file=sys.stderr)
         return 1
+
+
+#: errno values that are the machine's state, not a bug: a full disk or quota, no permission, a
+#: read-only file system, too many open files
+_ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EMFILE,
+                                 errno.ENFILE})
+#: SQLite's words for the same (it raises OperationalError without an errno)
+_SQLITE_ENVIRONMENT = ("disk is full", "readonly database", "unable to open database", "disk i/o error",
+                       "database is locked")
+
+
+def _environment_problem(exc: BaseException) -> str | None:
+    """One line for an error the machine caused (disk full, permissions) wherever a command met
+    it, or None when ``exc`` is not one (then it is an engine bug)."""
+    if isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc} (the machine, not the input: free space or fix permissions, then rerun)"
+    if type(exc).__name__ == "OperationalError" and type(exc).__module__ == "sqlite3":
+        text = str(exc)
+        if any(w in text.lower() for w in _SQLITE_ENVIRONMENT):
+            return f"SQLite: {text} (the machine, not the input: free space or fix permissions, then rerun)"
+    return None
 
 
 if __name__ == "__main__":
