@@ -137,7 +137,7 @@ def bench_network(
         nx_diff = max(nx_diff, float(np.max(np.abs(y1[i, nodes] - vals))))
         if len(d) != int(np.isfinite(y1[i]).sum()):
             inf_mismatch += 1
-    del g
+    g = None  # free the graph (the lambdas above close over the name)
 
     med = {key: float(np.median(v)) for key, v in times.items()}
     med_cpu = {key: float(np.median(v)) for key, v in cpu.items()}
