@@ -161,10 +161,8 @@ def write_entry(path: Path, arrays: Mapping[str, np.ndarray], *, kind: str,
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):   # the scratch file may be gone already
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     _fsync_dir(path.parent)
 
@@ -176,9 +174,8 @@ def _fsync_dir(folder: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):   # some file systems cannot fsync a folder
+            os.fsync(fd)
     finally:
         os.close(fd)
 

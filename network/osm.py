@@ -201,7 +201,7 @@ def _first_bad_location(path: Path, fmt: str) -> str | None:
                 elif event == "end" and elem.tag in ("node", "way", "relation"):
                     root.clear()  # keep memory flat
     except (OSError, EOFError, ValueError, zlib.error, ParseError):
-        pass
+        pass   # the file is damaged in another way: the reader's own error says how
     return None
 
 

@@ -701,8 +701,10 @@ class Simulation:
             if i not in self._fires_reported:
                 self._fires_reported.add(i)
                 self.log("fire_reported", fire=i, reported_s=reported)
-            while self._fire_open < n_fire_teams and self._submit_line(i, t):
-                pass
+            # one request per free crew, until the crews are all asked for or the fire has no line left
+            while self._fire_open < n_fire_teams:
+                if not self._submit_line(i, t):
+                    break
         for i, h in enumerate(self.hazards):
             site = h.incident_site()
             if site is None or i in self._sites_called or t < site.start_s:

@@ -941,29 +941,26 @@ def test_found_plan_facility_list_of_another_kind_is_refused(seeds, tmp_path, va
     expect_refused(cli("run", tmp_path / "s.toml", "--plan", p, "--quiet"))
 
 
-@pytest.mark.parametrize("network", ["district", "file"])
-def test_found_plan_node_null_is_refused(seeds, tmp_path, network):
+def _plan_case(seeds, tmp_path: Path, network: str) -> bytes:
+    """The short scenario and its plan in ``tmp_path``: on the built-in district, or on the OSM
+    file network (with its DEM and plan.json); returns the plan's bytes to mutate."""
     if network == "district":
         (tmp_path / "s.toml").write_bytes(seeds.short_chlorine)
-        seed = seeds.plan
-    else:
-        for f in seeds.filenet.iterdir():
-            shutil.copyfile(f, tmp_path / f.name)
-        seed = (seeds.filenet / "plan.json").read_bytes()
-    p = _plan_with(seed, tmp_path, lambda doc: doc["team_bases"][0].__setitem__("node", None))
-    expect_refused(cli("run", tmp_path / "s.toml", "--plan", p, "--quiet"))
+        return seeds.plan
+    for f in seeds.filenet.iterdir():
+        shutil.copyfile(f, tmp_path / f.name)
+    return (seeds.filenet / "plan.json").read_bytes()
 
 
 @pytest.mark.parametrize("network", ["district", "file"])
-def test_found_plan_team_type_not_a_string_is_refused(seeds, tmp_path, network):
-    if network == "district":
-        (tmp_path / "s.toml").write_bytes(seeds.short_chlorine)
-        seed = seeds.plan
-    else:
-        for f in seeds.filenet.iterdir():
-            shutil.copyfile(f, tmp_path / f.name)
-        seed = (seeds.filenet / "plan.json").read_bytes()
-    p = _plan_with(seed, tmp_path, lambda doc: doc["team_bases"][0]["teams"][0].__setitem__("type", []))
+@pytest.mark.parametrize("mutate", [
+    pytest.param(lambda doc: doc["team_bases"][0].__setitem__("node", None), id="node-null"),
+    pytest.param(lambda doc: doc["team_bases"][0]["teams"][0].__setitem__("type", []), id="team-type-list"),
+])
+def test_found_plan_values_of_another_kind_are_refused(seeds, tmp_path, network, mutate):
+    """Found by fuzzing: a plan whose team base node is null, or whose team type is a list,
+    reached the simulation (TypeError, exit 1); fixed in 78ca5fe."""
+    p = _plan_with(_plan_case(seeds, tmp_path, network), tmp_path, mutate)
     expect_refused(cli("run", tmp_path / "s.toml", "--plan", p, "--quiet"))
 
 

@@ -89,8 +89,6 @@ def combined_damage_rate_permille(fires: Sequence[RasterFire], time_s: float) ->
     return total
 
 
-
-# ---------------------------------------------------------------------- helpers
 # ---------------------------------------------------------------------- helpers
 def _buckets(px: np.ndarray, py: np.ndarray, min_size: float):
     """Points bucketed on a square grid (CSR) for :func:`fire_kernels.mark_near_cells`."""
