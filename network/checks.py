@@ -151,6 +151,34 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         raise InputError(f"{source}: not valid TOML: tables or arrays nested too deeply") from None
 
 
+def _finite_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise ValueError(f"the number {text} is too large to hold")
+    return v
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a file may hold")
+
+
+def parse_json(text: str, source: str) -> Any:
+    """JSON text as Python values; an InputError naming ``source`` when it is not valid JSON,
+    nests past Python's recursion limit, or holds a number that is not finite (``NaN``,
+    ``Infinity``, or a literal such as ``1e400`` that overflows a float): no file of ours
+    needs one, and an infinite count or capacity breaks every sum it enters."""
+    import json
+
+    try:
+        return json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not valid JSON ({exc})") from None
+    except ValueError as exc:
+        raise InputError(f"{source}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{source}: not valid JSON: objects or arrays nested too deeply") from None
+
+
 def language(lang: str) -> str:
     """``lang`` if it is "zh" or "en"; an InputError naming ``--lang`` otherwise."""
     if lang not in LANGUAGES:

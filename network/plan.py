@@ -7,11 +7,13 @@ to the road network the plan was made on; ``check_against`` verifies a plan fits
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .checks import read_text_file
+from .checks import parse_json, read_text_file
 from .errors import InputError
 from .model import RoadNetwork
 from .snap import snap_points
@@ -19,6 +21,14 @@ from .terrain import xy_of
 
 # delivery trucks a warehouse keeps when its plan entry leaves them open (sim.params reads it too)
 DEFAULT_TRUCKS_PER_WAREHOUSE = 3
+
+#: the most people a shelter or a team may be given (China's largest cities hold ~2e7)
+MAX_PEOPLE = 10_000_000
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
 
 TEAM_TYPES = ("general", "flood", "water_rescue", "forest_fire", "hazmat", "medical", "engineering")
 #: team type -> (zh, en)
@@ -274,12 +284,27 @@ class Plan:
             for item in items:
                 if not isinstance(item.node, int) or isinstance(item.node, bool) or not 0 <= item.node < net.n_nodes:
                     problems.append(f"{kind} {item.id!r} is at node {item.node!r}, not on the network (0..{net.n_nodes - 1})")
+        for kind, items in (("team base", self.team_bases), ("warehouse", self.warehouses), ("shelter", self.shelters)):
+            for item in items:
+                if not all(_is_number(v) and math.isfinite(v) for v in (item.lon, item.lat)):
+                    problems.append(f"{kind} {item.id!r}: lon/lat must be finite numbers, found {item.lon!r}, {item.lat!r}")
+        for s in self.shelters:
+            if not (isinstance(s.capacity, numbers.Integral) and not isinstance(s.capacity, bool)
+                    and 0 <= s.capacity <= MAX_PEOPLE):
+                problems.append(f"shelter {s.id!r}: capacity must be a whole number of people from 0 to {MAX_PEOPLE:,}, "
+                                f"found {s.capacity!r}")
+        for w in self.warehouses:
+            bad = {k: q for k, q in (w.stock.items() if isinstance(w.stock, dict) else [("stock", w.stock)])
+                   if not (_is_number(q) and math.isfinite(q) and q >= 0)}
+            if bad:
+                problems.append(f"warehouse {w.id!r}: stock must be finite quantities >= 0, found {bad!r}")
         for b in self.team_bases:
             for t in b.teams:
                 if not isinstance(t.type, str) or t.type not in TEAM_TYPES:
                     problems.append(f"team base {b.id!r}: team type {t.type!r} is not one of {', '.join(TEAM_TYPES)}")
-                if not isinstance(t.people, int) or isinstance(t.people, bool) or t.people < 0:
-                    problems.append(f"team base {b.id!r}: team people {t.people!r} is not a whole number >= 0")
+                if not isinstance(t.people, int) or isinstance(t.people, bool) or not 0 <= t.people <= MAX_PEOPLE:
+                    problems.append(f"team base {b.id!r}: team people {t.people!r} is not a whole number from 0 to "
+                                    f"{MAX_PEOPLE:,}")
         shelter_ids = {s.id for s in self.shelters}
         warehouse_ids = {w.id for w in self.warehouses}
         for node, sid in self.demand_shelter.items():
@@ -361,11 +386,7 @@ class Plan:
             names the file.
         """
         path = Path(path)
-        text = read_text_file(path, "a plan file (JSON)")
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise InputError(f"{path}: not valid JSON ({exc})") from None
+        data = parse_json(read_text_file(path, "a plan file (JSON)"), str(path))
         return cls.from_dict(data, source=str(path))
 
     def geojson(self) -> dict[str, Any]:

@@ -964,6 +964,22 @@ def test_found_plan_values_of_another_kind_are_refused(seeds, tmp_path, network,
     expect_refused(cli("run", tmp_path / "s.toml", "--plan", p, "--quiet"))
 
 
+@pytest.mark.parametrize("network", ["district", "file"])
+@pytest.mark.parametrize("capacity", [b"1e400", b"NaN", b"-Infinity", b"1e300", b"-5", b"2.5", b"true"])
+def test_found_plan_capacity_that_is_no_count_is_refused(seeds, tmp_path, network, capacity):
+    """Found by fuzzing (YINGJI_FUZZ_EXPLORE=1, ``('value', 15, b'1e400')`` on a shelter's
+    capacity): JSON reads 1e400 as infinity, OverflowError in the simulation, exit 1. Plan files
+    now hold finite numbers only, and a capacity is a whole number of people."""
+    seed = _plan_case(seeds, tmp_path, network)
+    doc = json.loads(seed)
+    doc["shelters"][0]["capacity"] = 0          # a marker to put the raw literal in
+    text = json.dumps(doc, ensure_ascii=False).replace('"capacity": 0', '"capacity": ' + capacity.decode(), 1)
+    (tmp_path / "bad-plan.json").write_text(text, encoding="utf-8")
+    o = cli("run", tmp_path / "s.toml", "--plan", tmp_path / "bad-plan.json", "--quiet")
+    expect_refused(o)
+    assert "bad-plan.json" in o.err and ("capacity" in o.err or "not valid JSON" in o.err), o.err
+
+
 def test_found_xlsx_with_a_broken_deflate_stream_is_refused(msel_seed, tmp_path):
     """Found by fuzzing (a flipped byte in msel.xlsx): zlib.error escaped
     scenarios.drill.msel._read_xlsx, exit 1; fixed in 0bca6f1."""

@@ -3,14 +3,13 @@ plan file, with the scenario's resource changes (facilities out of action, shelt
 the share of team members who report)."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 from network.costs import cost_summary, load_costs, plan_additions
 from network.district import District
-from network.checks import read_text_file
-from network.errors import InputError
+from network.checks import parse_json, read_text_file
+from network.errors import InputError, at_field
 from network.model import RoadNetwork
 from network.plan import Plan, Shelter, Team
 from network.plan_sites import KnownSite, place_sites
@@ -131,12 +130,8 @@ def build_plan(scenario: Scenario, district: District | RoadNetwork,
 
 def plan_json(path: Path, where: str) -> dict:
     """The plan file's JSON object (one-line errors naming the scenario field and the file)."""
-    try:
-        d = json.loads(read_text_file(path, "a plan file (JSON)"))
-    except InputError as exc:
-        raise InputError(f"{where}: {exc}") from None
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise InputError(f"{where}: {path}: not valid JSON ({exc})") from None
+    with at_field(where):
+        d = parse_json(read_text_file(path, "a plan file (JSON)"), str(path))
     if not isinstance(d, dict):
         raise InputError(f"{path}: not a plan (expected a JSON object)")
     return d
