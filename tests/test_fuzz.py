@@ -941,7 +941,7 @@ def test_found_plan_facility_list_of_another_kind_is_refused(seeds, tmp_path, va
     expect_refused(cli("run", tmp_path / "s.toml", "--plan", p, "--quiet"))
 
 
-def _plan_case(seeds, tmp_path: Path, network: str) -> bytes:
+def _reproducer_plan(seeds, tmp_path: Path, network: str) -> bytes:
     """The short scenario and its plan in ``tmp_path``: on the built-in district, or on the OSM
     file network (with its DEM and plan.json); returns the plan's bytes to mutate."""
     if network == "district":
@@ -960,7 +960,7 @@ def _plan_case(seeds, tmp_path: Path, network: str) -> bytes:
 def test_found_plan_values_of_another_kind_are_refused(seeds, tmp_path, network, mutate):
     """Found by fuzzing: a plan whose team base node is null, or whose team type is a list,
     reached the simulation (TypeError, exit 1); fixed in 78ca5fe."""
-    p = _plan_with(_plan_case(seeds, tmp_path, network), tmp_path, mutate)
+    p = _plan_with(_reproducer_plan(seeds, tmp_path, network), tmp_path, mutate)
     expect_refused(cli("run", tmp_path / "s.toml", "--plan", p, "--quiet"))
 
 
@@ -970,7 +970,7 @@ def test_found_plan_capacity_that_is_no_count_is_refused(seeds, tmp_path, networ
     """Found by fuzzing (YINGJI_FUZZ_EXPLORE=1, ``('value', 15, b'1e400')`` on a shelter's
     capacity): JSON reads 1e400 as infinity, OverflowError in the simulation, exit 1. Plan files
     now hold finite numbers only, and a capacity is a whole number of people."""
-    seed = _plan_case(seeds, tmp_path, network)
+    seed = _reproducer_plan(seeds, tmp_path, network)
     doc = json.loads(seed)
     doc["shelters"][0]["capacity"] = 0          # a marker to put the raw literal in
     text = json.dumps(doc, ensure_ascii=False).replace('"capacity": 0', '"capacity": ' + capacity.decode(), 1)
