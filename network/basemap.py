@@ -15,6 +15,7 @@ from .checks import language
 from .district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH
 from .errors import InputError
 from .fonts import use_cjk_font
+from .map_furniture import finish_map
 from .model import RoadNetwork, has_reverse_edge
 from .roadclass import RoadClass
 from .terrain import FOREST_CLASSES, LandCover, xy_of
@@ -239,11 +240,8 @@ def render_map(source, out: str | Path, *, lang: str = "zh", title: str | None =
     else:
         draw_roads(ax, net, lang=lang)
         ax.set_title(title or net.name, fontsize=13)
-    t = _TEXT[lang]
-    ax.set_xlabel(f"{t['x']} — {net.crs}")
-    ax.set_ylabel(t["y"])
-    ax.set_aspect("equal")
     ax.legend(loc="lower right", fontsize=8, framealpha=0.85, ncol=2)
+    finish_map(ax, net.crs, lang=lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=dpi)
     plt.close(fig)

@@ -119,7 +119,9 @@ class FieldStyle:
 
     Values at or below ``threshold`` are left transparent; ``cap`` caps the colour scale (flood
     depths in the river channel would wash out the floodplain's colours); ``log`` uses a
-    logarithmic scale (concentrations over orders of magnitude).
+    logarithmic scale (concentrations over orders of magnitude); ``bands`` draws discrete bands
+    between these edges (above ``threshold``; the last band is open), so the values that matter
+    to a decision -- wading depth, a storey -- are told apart at a glance.
     """
 
     label_zh: str
@@ -129,6 +131,7 @@ class FieldStyle:
     cap: float | None = None
     log: bool = False
     classes: tuple[FieldClass, ...] = ()
+    bands: tuple[float, ...] = ()
 
     def label(self, lang: str) -> str:
         """The colour bar's label in ``lang`` ("zh" or "en")."""

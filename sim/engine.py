@@ -203,7 +203,14 @@ class Simulation:
     def _move(self, team: Team, dst: int):
         def moved(node: int) -> None:
             team.node = node
-        yield from self.roads.drive(team.node, dst, on_move=moved, mode=self._mode(team))
+
+        moving = team.status
+
+        def waiting(blocked: bool) -> None:
+            # no road to the destination: the team waits where it is for one to reopen, and the
+            # record says so (a Gantt bar of "travel" for the hours the water stands would mislead)
+            team.set(self.env.now, "blocked" if blocked else moving)
+        yield from self.roads.drive(team.node, dst, on_move=moved, mode=self._mode(team), on_wait=waiting)
         team.node = dst
 
     def _new_party(self, g: Group, people: int, needs_help: bool, kind: str, first_warn: float,

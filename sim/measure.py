@@ -189,7 +189,7 @@ def _teams(teams: Sequence[Team], end_s: float) -> tuple[list[dict[str, Any]], d
     for t in teams:
         activity = t.activity(end_s)
         # busy: from dispatch to done (travel, on-scene work, escorts), work still open ending at the end
-        busy = sum(a["end_s"] - a["start_s"] for a in activity if a["kind"] in ("travel", "scene"))
+        busy = sum(a["end_s"] - a["start_s"] for a in activity if a["kind"] in ("travel", "blocked", "scene"))
         u = min(busy / end_s, 1.0)
         by_type.setdefault(t.type, []).append(u)
         records.append({"team": t.id, "type": t.type, "base_node": t.base_node, "jobs": t.jobs, "utilisation": u,

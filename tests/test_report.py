@@ -165,13 +165,16 @@ def test_run_report_is_self_contained(run_report):
     for img, stem in zip(imgs, ("map", "relief_time", "timeline", "teams_gantt")):
         assert img["src"].startswith("data:image/png;base64,")
         assert base64.b64decode(img["src"].split(",", 1)[1]) == run_report[f"{stem}.png"].read_bytes()
-    assert not page.all("script") and not page.all("link") and not page.all("iframe")
+    assert not page.all("link") and not page.all("iframe")
+    # the interactive map's data block and its two inline scripts (allowed by hash), nothing from outside
+    assert [(a.get("type"), a.get("src")) for a in page.all("script")] == [("application/json", None), (None, None), (None, None)]
     for tag, attrs in page.tags:
         for key in ("src", "href"):
             v = attrs.get(key) or ""
             assert not re.match(r"^\s*(https?:|//|ftp:)", v), (tag, v)
     assert "@import" not in html
-    assert re.findall(r"url\(\s*(?!data:)", html) == []   # the one url() is the embedded font
+    styles = re.sub(r"<script\b.*?</script>", "", html, flags=re.DOTALL)  # Leaflet's script names an IE-only VML url()
+    assert re.findall(r"url\(\s*(?!data:)", styles) == []   # the font and the map's images, all data: URIs
     csp = [m for m in page.all("meta") if m.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in csp[0]["content"] and "font-src data:" in csp[0]["content"]
     assert "@media print" in html
@@ -196,7 +199,7 @@ def test_report_embeds_the_chinese_glyphs_it_uses(run_report):
 
 def test_scenario_text_is_escaped(run_report, runs):
     html = run_report["report.html"].read_text(encoding="utf-8")
-    assert "<script" not in html.lower()
+    assert XSS not in html and html.lower().count("<script") == 3  # the map's data and scripts, nothing injected
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(2)&gt;" in html
     assert "<b>测试</b>" not in html and "<i>co</i>" not in html
@@ -315,7 +318,7 @@ def test_compare_report(compare_report, runs):
     page = Page(html)
     assert [a.get("lang") for t, a in page.tags if t == "html"] == ["en"]
     assert len(page.all("img")) == 2 and all(i["src"].startswith("data:image/png;base64,") for i in page.all("img"))
-    assert "<script" not in html.lower() and "&lt;script&gt;" in html
+    assert XSS not in html and html.lower().count("<script") == 3 and "&lt;script&gt;" in html  # the map's, nothing injected
     labels = run_labels(list(runs))
     header, *body = [r for r in page.rows]
     assert header["cells"][2:] == labels + [f"Δ {labels[1]}"]
@@ -384,13 +387,26 @@ def test_team_activity(runs):
 def test_timeline_and_gantt_draw_the_result(runs):
     from scenarios.reports.figures import gantt_figure, timeline_figure
 
-    res = runs[0].result
+    from scenarios.reports.figures import team_label
+
+    res, plan = runs[0].result, runs[0].plan
     ax = timeline_figure(res, lang="en").axes[0]
-    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
     assert set(lines) == {"affected", "evacuated", "sheltered (awaiting relief)", "basic relief received"}
     assert np.array_equal(lines["affected"].get_ydata(), res.time_series["affected"])
-    ax = gantt_figure(res, lang="zh").axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == [t["team"] for t in res.teams]
+    # a dotted line where each resource ran out or was first blocked, at its hour
+    ran_out = sorted(r["ran_out_h"] for r in res.kpis["shortfall"]["resources"] if r["ran_out_h"] is not None)
+    marks = sorted(ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_label().startswith("_"))
+    assert marks == pytest.approx(ran_out) and ran_out
+    fig = gantt_figure(res, lang="zh", plan=plan)
+    ax = fig.axes[0]
+    called = [t["team"] for t in res.teams if t["activity"]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [team_label(x, plan, "zh") for x in called]
+    base = plan.team_bases[0]
+    assert team_label(f"{base.id}/general/2", plan, "zh") == f"{base.name_zh} 综合救援 2"
+    assert team_label(f"{base.id}/general/2", plan, "en") == f"{base.name_en} general rescue 2"
+    idle = [t["team"] for t in res.teams if not t["activity"]]
+    assert bool(idle) == (fig._supxlabel is not None)
     assert ax.get_legend() is not None
 
 

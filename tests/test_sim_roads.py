@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -170,3 +171,41 @@ def test_roads_routes_and_repaired_hub_trees_stay_shortest(district):
             for src, dst in ((a, b), (hubs[0], b), (a, hubs[1])):
                 checked += check_route(net, roads, src, dst)
     assert checked > 30 and roads.repairs > 0
+
+
+def test_a_trip_with_no_road_open_waits_and_says_so():
+    """With every road to the destination closed, a trip waits where it is (``on_wait(True)``)
+    until a road reopens (``on_wait(False)``), then drives on: the team's record shows the wait,
+    not hours of driving."""
+    import simpy
+
+    from network.model import RoadNetwork
+    from sim.roads import Roads
+
+    n = 3
+    x = np.arange(n) * 1000.0
+    net = RoadNetwork.from_edges(x=x, y=np.zeros(n), lon=120 + x / 1e5, lat=np.full(n, 29.0),
+                                 u=np.array([0, 1, 1, 2]), v=np.array([1, 0, 2, 1]), length=np.full(4, 1000.0),
+                                 speed_kmh=np.full(4, 36.0), road_class=np.full(4, 5), crs="EPSG:32650",
+                                 spatial_order=False)
+    env = simpy.Environment()
+    roads = Roads(env, net)
+    closed = np.ones(net.n_edges)
+    closed[(net.edge_source == 1) & (net.indices == 2)] = 0.0   # 1 -> 2 under water
+    roads.update(closed)
+    waits: list[tuple[float, bool]] = []
+    arrived: list[tuple[float, int]] = []
+
+    def trip():
+        node = yield from roads.drive(0, 2, on_wait=lambda blocked: waits.append((env.now, blocked)))
+        arrived.append((env.now, node))
+
+    def water_falls():
+        yield env.timeout(3600.0)
+        roads.update(np.ones(net.n_edges))
+
+    env.process(trip())
+    env.process(water_falls())
+    env.run()
+    assert waits == [(0.0, True), (3600.0, False)]
+    assert arrived == [(pytest.approx(3600.0 + 200.0), 2)]      # 2 km at 36 km/h after the water fell

@@ -15,7 +15,7 @@ import numpy as np
 from network.district import District
 from network.geometry import PolylineIndex
 from network.hazard import Hazard
-from network.plan import Plan
+from network.plan import TEAM_TYPE_NAMES, Plan
 from network.roadclass import RoadClass
 from network.terrain import xy_of
 from scenarios.core.naming import slug
@@ -69,8 +69,7 @@ DELIVERY: dict[str, tuple[str, str]] = {
     "briefing": ("现场通报", "in-person briefing"),
 }
 #: a plan team type in a Chinese team name (森林消防队)
-TEAM_TYPES_ZH = {"general": "综合救援", "flood": "防汛抢险", "water_rescue": "水上救援", "forest_fire": "森林消防",
-                 "hazmat": "危化品处置", "medical": "医疗救护", "engineering": "工程抢险"}
+TEAM_TYPES_ZH = {kind: names[0] for kind, names in TEAM_TYPE_NAMES.items()}
 
 #: the plan's timing standards used as target times (seconds after the triggering moment)
 EVAC_ORDER_S = 30 * 60.0          # evacuation order within 30 min of the gauge warning level / first impact

@@ -15,6 +15,7 @@ make from threads. Labels are Chinese (``lang="zh"``) or English (``lang="en"``)
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
 from network.basemap import draw_district, draw_roads
+from network.map_furniture import finish_map
 from network.checks import language
 from network.district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH, District
 from network.errors import InputError, NetworkError
@@ -39,7 +41,7 @@ from network.fonts import use_cjk_font
 from network.hazard import FieldStyle, Footprint, Hazard, Zone
 from network.model import RoadNetwork
 from network.paths import shortest_path
-from network.plan import Plan
+from network.plan import TEAM_TYPE_NAMES, Plan
 from sim.result import RunResult
 
 _T = {
@@ -51,6 +53,7 @@ _T = {
         "affected": "受灾", "evacuated": "已转移", "sheltered": "已安置（待救助）", "relieved": "已获基本生活救助",
         "gantt_title": "救援队伍任务甘特图", "team": "队伍", "travel": "前往现场", "scene": "现场处置",
         "return": "返回", "rest": "休整", "other": "其他任务", "no_teams": "方案中没有救援队伍",
+        "blocked": "道路中断，等待通行", "idle_teams": "未出动：{names}", "no_calls": "本次模拟中没有队伍出动",
         "team_base": "救援队驻地", "warehouse": "物资储备库", "shelter_existing": "避难场所（现有）",
         "shelter_new": "避难场所（新增）", "route": "物资配送路线", "unrelieved_groups": "未获救助人员",
         "flood": "最大淹没水深 (m)", "burned": "林火过火区", "burning": "燃烧中", "release": "泄漏源",
@@ -66,6 +69,7 @@ _T = {
         "sheltered": "sheltered (awaiting relief)", "relieved": "basic relief received",
         "gantt_title": "Team activity", "team": "team", "travel": "travelling to scene", "scene": "on scene",
         "return": "returning", "rest": "resting", "other": "other work", "no_teams": "the plan has no teams",
+        "blocked": "no road open: waiting", "idle_teams": "not called out: {names}", "no_calls": "no team was called out in this run",
         "team_base": "team base", "warehouse": "relief warehouse", "shelter_existing": "shelter (existing)",
         "shelter_new": "shelter (new)", "route": "supply route", "unrelieved_groups": "people not relieved",
         "flood": "maximum flood depth (m)", "burned": "burned area", "burning": "burning", "release": "release point",
@@ -73,7 +77,8 @@ _T = {
         "x": "easting (km)", "y": "northing (km)", "compare_relief_title": "Time to basic relief, compared",
     },
 }
-_ACTIVITY_COLOUR = {"travel": "#f5b041", "scene": "#c0392b", "return": "#85c1e9", "rest": "#bdc3c7"}
+_ACTIVITY_COLOUR = {"travel": "#f5b041", "blocked": "#5d6d7e", "scene": "#c0392b", "return": "#85c1e9",
+                    "rest": "#bdc3c7"}
 _OTHER_COLOUR = "#7d3c98"
 
 
@@ -285,9 +290,41 @@ def timeline_figure(result: Any, *, lang: str = "zh", title: str | None = None):
         ax.set_xlim(0, max(hours.max(), 1e-9))
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=9)
+    _mark_ran_out(ax, result, lang)
+    ax.legend(loc="center right", fontsize=9)
     ax.set_title(plain(title) if title else t["timeline_title"], fontsize=12)
     return fig
+
+
+def _ran_out_phrase(r: dict[str, Any], lang: str) -> str:
+    """What it means for this resource to 'run out': roads are cut, fleets and teams all busy,
+    stocks and places used up."""
+    name = r["zh"] if lang == "zh" else r["en"]
+    if r["resource"] == "roads":
+        return "首条道路中断" if lang == "zh" else "first road cut"
+    if r["resource"] in ("rescue_teams", "boats", "trucks"):
+        return f"{name}全部在用，需求开始排队" if lang == "zh" else f"all {name} busy: calls queue"
+    return f"{name}用尽" if lang == "zh" else f"{name} ran out"
+
+
+def _mark_ran_out(ax, result: Any, lang: str) -> None:
+    """A dotted line where each resource ran out or was first blocked (``kpis.shortfall``), labelled
+    with its name and the people it still held back at the end, so a flat stretch of the relieved
+    line says why."""
+    resources = (getattr(result, "kpis", {}) or {}).get("shortfall", {}).get("resources", [])
+    held = [r for r in resources if r.get("ran_out_h") is not None and math.isfinite(r["ran_out_h"])]
+    x1 = ax.get_xlim()[1]
+    for k, r in enumerate(sorted(held, key=lambda r: r["ran_out_h"])):
+        x = float(r["ran_out_h"])
+        if not 0 <= x <= x1:
+            continue
+        ax.axvline(x, color="#7b241c", ls=":", lw=1.2, zorder=1)
+        n = r.get("people_held_back", 0)
+        label = _ran_out_phrase(r, lang) + ((f"（{n:,} 人至结束仍因此未获救助）" if lang == "zh"
+                                             else f" ({n:,} still held back at the end)") if n else "")
+        ax.annotate(plain(label), xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12 - 11 * (k % 4)),
+                    textcoords="offset points", fontsize=7.5, color="#7b241c", ha="left", va="top",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
 # ---------------------------------------------------------------------------------- team activity
@@ -321,17 +358,36 @@ def team_activity(result: Any) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def gantt_figure(result: Any, *, lang: str = "zh", title: str | None = None):
-    """One row per team, a bar per activity, coloured by kind."""
+def team_label(team_id: str, plan: Plan | None, lang: str) -> str:
+    """A team as a person names it: its base's name, its type and its number
+    (``district-rescue-team/general/1`` -> 区综合应急救援大队 综合救援 1 / District ... general rescue 1);
+    the id itself when the plan does not know the base."""
+    parts = team_id.split("/")
+    if len(parts) != 3:
+        return team_id
+    base_id, kind, number = parts
+    bases = {b.id: b for b in plan.team_bases} if plan is not None else {}
+    base = bases.get(base_id)
+    base_name = (base.name_zh if lang == "zh" else base.name_en) if base is not None else base_id
+    kind_zh, kind_en = TEAM_TYPE_NAMES.get(kind, (kind, kind))
+    return f"{base_name} {kind_zh if lang == 'zh' else kind_en} {number}"
+
+
+def gantt_figure(result: Any, *, lang: str = "zh", title: str | None = None, plan: Plan | None = None):
+    """One row per team that was called out, a bar per activity, coloured by kind; the teams never
+    called out are named under the chart instead of as empty rows. With ``plan``, rows carry the
+    bases' names."""
     t = texts(lang)
-    act = team_activity(result)
+    act = {name: bars for name, bars in team_activity(result).items() if bars}
+    idle = [name for name in team_activity(result) if name not in act]
     names = list(act)
     n = len(names)
-    fig = _figure(11, min(2.2 + 0.28 * max(n, 1), 60))
+    fig = _figure(11, min(2.6 + 0.3 * max(n, 1), 60))
     ax = fig.add_subplot()
     end_h = _duration_h(result)
     if not n:
-        ax.text(0.5, 0.5, t["no_teams"], ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, t["no_teams"] if not idle else t["no_calls"], ha="center", va="center",
+                transform=ax.transAxes)
     kinds_seen: list[str] = []
     for row, name in enumerate(names):
         by_kind: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -344,16 +400,25 @@ def gantt_figure(result: Any, *, lang: str = "zh", title: str | None = None):
             if kind not in kinds_seen:
                 kinds_seen.append(kind)
     ax.set_yticks(range(n))
-    ax.set_yticklabels([plain(x) for x in names], fontsize=7 if n > 30 else 8)
+    ax.set_yticklabels([plain(team_label(x, plan, lang)) for x in names], fontsize=7 if n > 30 else 8)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, end_h)
     ax.set_xlabel(t["time_h"])
     ax.set_ylabel(t["team"])
     ax.grid(axis="x", alpha=0.3)
-    handles = [Patch(color=_ACTIVITY_COLOUR.get(k, _OTHER_COLOUR), label=t.get(k, k)) for k in kinds_seen]
+    order = [k for k in _ACTIVITY_COLOUR if k in kinds_seen] + [k for k in kinds_seen if k not in _ACTIVITY_COLOUR]
+    handles = [Patch(color=_ACTIVITY_COLOUR.get(k, _OTHER_COLOUR), label=t.get(k, k)) for k in order]
     if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.4 / max(n, 4)),
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 0.4 / max(n, 4)),
                   ncol=len(handles), fontsize=9, frameon=False)
+    if idle and n:
+        shown = [team_label(x, plan, lang) for x in idle]
+        listed = "、".join(shown) if lang == "zh" else "; ".join(shown)
+        line = t["idle_teams"].format(names=listed)
+        width = 80 if lang == "zh" else 160     # characters a line, CJK glyphs being twice as wide
+        # supxlabel: constrained layout keeps it below the legend instead of over it
+        fig.supxlabel(plain("\n".join(textwrap.wrap(line, width))), fontsize=7.5, color="#555555", x=0.01,
+                      ha="left")
     ax.set_title(plain(title) if title else t["gantt_title"], fontsize=12)
     return fig
 
@@ -371,6 +436,8 @@ def draw_field(ax, field, style: FieldStyle, *, vmax: float | None = None, alpha
         return ax.imshow(shown, origin="lower", extent=ext, cmap=cmap, norm=norm, zorder=8, alpha=alpha,
                          interpolation="nearest")
     shown = np.where(vals > style.threshold, vals, np.nan)
+    if style.bands:
+        return _draw_bands(ax, shown, ext, style, alpha)
     peak = float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0
     top = vmax if vmax is not None else peak
     if style.cap is not None:
@@ -379,6 +446,29 @@ def draw_field(ax, field, style: FieldStyle, *, vmax: float | None = None, alpha
         norm = LogNorm(vmin=max(1e-2, top * 1e-4), vmax=max(top, 1e-1))
         return ax.imshow(shown, origin="lower", extent=ext, cmap=style.cmap, norm=norm, zorder=8, alpha=alpha)
     return ax.imshow(shown, origin="lower", extent=ext, cmap=style.cmap, vmin=0, vmax=top, zorder=8, alpha=alpha)
+
+
+def _draw_bands(ax, shown: np.ndarray, ext: list[float], style: FieldStyle, alpha: float):
+    """A field in discrete bands: threshold .. bands[0] .. bands[-1] .. open top."""
+    edges = [style.threshold, *style.bands]
+    top = max(float(np.nanmax(shown)) if np.isfinite(shown).any() else 0.0, edges[-1] * 1.5)
+    edges.append(top)
+    colours = colormaps[style.cmap](np.linspace(0.3, 0.95, len(edges) - 1))
+    norm = BoundaryNorm(edges, len(edges) - 1)
+    im = ax.imshow(np.clip(shown, None, top), origin="lower", extent=ext, cmap=ListedColormap(colours), norm=norm,
+                   zorder=8, alpha=alpha, interpolation="nearest")
+    im.yingji_bands = edges      # for the colour bar's ticks (see add_colorbar)
+    return im
+
+
+def add_colorbar(fig, im, ax, label: str, **kw):
+    """A colour bar for ``im``; a banded field gets its band edges as ticks, the open top as '>'."""
+    bar = fig.colorbar(im, ax=ax, label=label, **kw)
+    edges = getattr(im, "yingji_bands", None)
+    if edges is not None:
+        bar.set_ticks(edges[:-1])
+        bar.set_ticklabels([f"{e:g}" for e in edges[:-1]])
+    return bar
 
 
 def _draw_zone(ax, zone: Zone) -> None:
@@ -433,7 +523,7 @@ def draw_hazard(ax, hazard: Hazard, net: RoadNetwork, duration_s: float, *, lang
             handles += _zone_handles(fp.zones, lang)
             _ring_if_small(ax, fp, net)
         elif fig is not None:
-            fig.colorbar(im, ax=ax, shrink=0.5, label=fp.style.label(lang))
+            add_colorbar(fig, im, ax, fp.style.label(lang), shrink=0.5)
         else:  # maps side by side share no colour bar: name the layer instead
             handles.append(Patch(color=colormaps[fp.style.cmap](0.7), alpha=0.8, label=fp.style.label(lang)))
     else:
@@ -526,11 +616,9 @@ def draw_run_map(ax, district: District | RoadNetwork, hazards: Sequence[Hazard]
             ax.scatter(net.x[n] / 1000.0, net.y[n] / 1000.0, marker="o", s=25 + 60 * np.sqrt(cap / max(cap.max(), 1.0)),
                        facecolors="#2874a6" if existing else "#48c9b0", edgecolors="white", linewidths=0.8,
                        zorder=12, label=t["shelter_existing"] if existing else t["shelter_new"])
-    ax.set_aspect("equal")
-    ax.set_xlabel(t["x"])
-    ax.set_ylabel(t["y"])
     if legend:
         ax.legend(loc="lower right", fontsize=7.5, framealpha=0.85, ncol=2)
+    finish_map(ax, net.crs, lang=lang)
 
 
 def _map_title(district: District | RoadNetwork, lang: str, heading: str) -> str:
@@ -617,8 +705,6 @@ def plan_map_figure(district: District, plan: Plan, *, lang: str = "zh") -> Figu
     name = district.spec.district.name_zh if lang == "zh" else district.spec.district.name_en
     what = "应急资源优化布局（现有 + 新增）" if lang == "zh" else "optimized emergency facilities (existing + new)"
     ax.set_title(f"{name} — {what}\n{ILLUSTRATIVE_NOTE_ZH if lang == 'zh' else ILLUSTRATIVE_NOTE_EN}", fontsize=12)
-    ax.set_xlabel(("东向距离 (km)" if lang == "zh" else "easting (km)") + f" — {net.crs}")
-    ax.set_ylabel("北向距离 (km)" if lang == "zh" else "northing (km)")
-    ax.set_aspect("equal")
     ax.legend(loc="lower right", fontsize=7.5, framealpha=0.85, ncol=2)
+    finish_map(ax, net.crs, lang=lang)
     return fig

@@ -18,6 +18,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from network.basemap import draw_district
+from network.map_furniture import finish_map
 from network.checks import language
 from network.district import District
 from network.fonts import use_cjk_font
@@ -35,7 +36,7 @@ from scenarios.core.spec import Targets
 from sim.hazards.flood.impact import flood_impact, gauge_context
 from sim.hazards.flood.model import RiverFlood
 
-from .figures import draw_field
+from .figures import add_colorbar, draw_field
 from .staging import staged_dir
 
 _LABELS = {
@@ -123,7 +124,7 @@ class MapCanvas:
         self.title = title
         self.overlay: list = []
         self.colorbar = None
-        self.ax.set_aspect("equal")
+        finish_map(self.ax, district.network.crs, lang=lang)
 
     def draw(self, frame: Frame, vmax: float | None) -> None:
         """Replace the overlay with ``frame``: its field, closed roads and affected people."""
@@ -135,7 +136,7 @@ class MapCanvas:
         if frame.field is not None and style is not None:
             im = draw_field(ax, frame.field, style, vmax=vmax, alpha=0.85 if style.classes else 0.8)
             if self.colorbar is None and not style.classes:
-                self.colorbar = self.fig.colorbar(im, ax=ax, shrink=0.6, label=style.label(self.lang))
+                self.colorbar = add_colorbar(self.fig, im, ax, style.label(self.lang), shrink=0.6)
             self.overlay.append(im)
         closed = frame.state.edge_speed_factor == 0
         if closed.any():
@@ -221,7 +222,8 @@ def write_outputs(
 
 #: the planner's flood maps: file stem, style, colour-scale top
 _FLOOD_MAPS = (
-    ("max_depth", FieldStyle("最大淹没水深 (m)", "maximum flood depth (m)", cmap="Blues", threshold=0.01, cap=5.0)),
+    ("max_depth", FieldStyle("最大淹没水深 (m)", "maximum flood depth (m)", cmap="Blues", threshold=0.01, cap=5.0,
+                             bands=(0.5, 1.5, 3.0))),
     ("arrival_h", FieldStyle("洪水到达时间 (h, 水深 ≥ 0.15 m)", "flood arrival (h, depth ≥ 0.15 m)", cmap="viridis_r",
                              threshold=-1e9)),
     ("duration_h", FieldStyle("淹没历时 (h, 水深 ≥ 0.15 m)", "time flooded (h, depth ≥ 0.15 m)", cmap="magma_r",
@@ -248,8 +250,8 @@ def write_flood_maps(flood: RiverFlood, district: District, times_s: np.ndarray,
         ax = fig.add_subplot()
         draw_district(ax, district, lang=lang)
         im = draw_field(ax, maps[key], style, alpha=0.85)
-        fig.colorbar(im, ax=ax, shrink=0.6, label=style.label(lang))
-        ax.set_aspect("equal")
+        add_colorbar(fig, im, ax, style.label(lang), shrink=0.6)
+        finish_map(ax, district.network.crs, lang=lang)
         ax.set_title(f"{title}\n{style.label(lang)}", fontsize=12)
         fig.savefig(out_dir / f"flood_{key}.png", dpi=110)
         write_asc(maps[key], out_dir / f"flood_{key}.asc")

@@ -1257,7 +1257,9 @@ class RiverFlood(Hazard):
     @property
     def field_style(self) -> FieldStyle:
         """Depth in blues, the scale capped at 5 m (the channel would wash out the floodplain)."""
-        return FieldStyle("洪水淹没水深 (m)", "flood depth (m)", cmap="Blues", threshold=0.01, cap=5.0)
+        # bands: ankle-deep, wading limit (~0.5 m), a storey's floor to window (1.5 m), over a storey (3 m)
+        return FieldStyle("洪水淹没水深 (m)", "flood depth (m)", cmap="Blues", threshold=0.01, cap=5.0,
+                          bands=(0.5, 1.5, 3.0))
 
     def map_field(self, state: HazardState, time_s: float) -> Raster | None:
         """The depth raster of ``state``."""
