@@ -133,7 +133,7 @@ def draw_district(ax, district, *, lang: str = "zh", show_facilities: bool = Tru
         for town in spec.townships:
             c = xy_of([town.centre], crs)[0] / 1000.0
             ax.text(c[0], c[1], town.name_zh if lang == "zh" else town.name_en, fontsize=11,
-                    ha="center", va="center", zorder=10,
+                    ha="center", va="center", zorder=11,  # above routes and unrelieved rings, under facilities
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.7))
     people = _draw_people(ax, district.network, lang) if (
         district.inputs is not None if show_people is None else show_people) else 0

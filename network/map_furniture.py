@@ -55,8 +55,56 @@ def finish_map(ax, crs: str, *, lang: str = "zh", corner: str = "lower left") ->
     bar.set_zorder(20)
     ax.add_artist(bar)
     ax.annotate(t["north"], xy=(0.965, 0.965), xytext=(0.965, 0.885), xycoords="axes fraction",
-                ha="center", va="center", fontsize=11, fontweight="bold", zorder=20,
+                ha="center", va="center", fontsize=11, zorder=20,
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.6},
                 bbox={"boxstyle": "circle,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
     ax.text(1.0, -0.01, t["grid"].format(crs=crs), transform=ax.transAxes, ha="right", va="top", fontsize=7,
             color="#555555")
+
+
+#: offsets (points) a label may take from its point, tried in order: right-above first, as on
+#: most topographic maps, then the other corners, then further out
+_LABEL_OFFSETS = ((6, 6, "left", "bottom"), (6, -6, "left", "top"), (-6, 6, "right", "bottom"),
+                  (-6, -6, "right", "top"), (0, 12, "center", "bottom"), (0, -12, "center", "top"),
+                  (14, 18, "left", "bottom"), (-14, -18, "right", "top"), (14, -18, "left", "top"),
+                  (-14, 18, "right", "bottom"))
+
+
+def _renderer(fig):
+    """A renderer that can measure text: the figure's own, or an Agg canvas attached for it."""
+    canvas = fig.canvas
+    if not hasattr(canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(fig)
+    return canvas.get_renderer()
+
+
+def declutter(ax, labels) -> int:
+    """Move point labels (annotations with ``textcoords="offset points"``) so none overlaps an
+    earlier one or any other text already on the axes (township names): each tries the offsets of
+    :data:`_LABEL_OFFSETS` in turn and keeps the first free one. A label with no free place keeps
+    the first offset and is faded, so what lies under it stays readable. Returns how many could
+    not be placed."""
+    renderer = _renderer(ax.figure)
+    labels = list(labels)
+    placed = [t.get_window_extent(renderer) for t in ax.texts if t not in labels and t.get_visible()]
+    crowded = 0
+    for tx in labels:
+        for dx, dy, ha, va in _LABEL_OFFSETS:
+            tx.xyann = (dx, dy)
+            tx.set_ha(ha)
+            tx.set_va(va)
+            box = tx.get_window_extent(renderer).expanded(1.04, 1.08)
+            if not any(box.overlaps(b) for b in placed):
+                break
+        else:
+            dx, dy, ha, va = _LABEL_OFFSETS[0]
+            tx.xyann = (dx, dy)
+            tx.set_ha(ha)
+            tx.set_va(va)
+            tx.set_alpha(0.55)
+            box = tx.get_window_extent(renderer)
+            crowded += 1
+        placed.append(box)
+    return crowded

@@ -450,3 +450,25 @@ def test_bad_language_is_an_input_error(runs, tmp_path):
     with pytest.raises(InputError, match="--lang"):
         write_run_report(tmp_path, runs[0], lang="de")
     assert not any(tmp_path.iterdir())
+
+
+def test_one_relief_moment_is_said_as_a_number_not_drawn_as_a_flat_line():
+    """Everyone relieved at one moment has no distribution to draw: the figure is the number;
+    two moments are a curve again."""
+    from types import SimpleNamespace
+
+    from scenarios.reports.figures import relief_time_figure
+
+    def result(times_h):
+        groups = [{"group": k, "node": 0, "affected_s": 0.0, "people": 10, "relieved": 10, "relief_done_s": h * 3600.0}
+                  for k, h in enumerate(times_h)]
+        events = [{"event": "relieved", "group": k, "t_s": h * 3600.0, "people": 10} for k, h in enumerate(times_h)]
+        return SimpleNamespace(groups=groups, events=events, params={"duration_h": 24.0}, time_series={},
+                               kpis={"relief_time": {"target_h": 10.0}})
+
+    card = relief_time_figure(result([2.5, 2.5]), lang="en").axes[0]
+    said = [x.get_text() for x in card.texts]
+    assert not card.axison and not card.get_lines()
+    assert said == ["relieved within 10 h: 100.0%", "all 20 affected people received basic relief 2.5 h after being affected"]
+    curve = relief_time_figure(result([2.5, 12.0]), lang="en").axes[0]
+    assert curve.axison and curve.get_lines()

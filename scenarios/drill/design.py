@@ -214,7 +214,8 @@ def _design(run: ScenarioRun, difficulty: str, seed: int, duration_h: float | No
     objectives = [o for o in scenario_objectives(ctx.kinds)
                   if any(i.objective == o and i.kind != "endex" for i in injects)]
     msel = Msel(name, _title(run, name, "zh"), _title(run, name, "en"), "+".join(ctx.kinds), difficulty, int(seed),
-                ctx.start_s, ctx.end_s - ctx.start_s, objectives, phases, injects, twists,
+                ctx.start_s, ctx.end_s - ctx.start_s, objectives, phases, injects,
+                sorted(twists, key=lambda t: t.t_s),   # a controller reads them in the order they happen
                 sorted(wanted) if wanted else [], _kpis(ctx.result), run.scenario.source)
     return Drill(msel, district, run.plan, ctx.hazards, ctx.result, run.result)
 

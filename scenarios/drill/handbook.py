@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from network.hazard import AffectedPeople, Hazard, HazardState
+from network.map_furniture import declutter
 from network.terrain import xy_of
 from scenarios.core.naming import slug
 from scenarios.reports.hazard_outputs import Frame, MapCanvas, colour_top, evaluate
@@ -143,6 +144,7 @@ def _mark_places(canvas: MapCanvas, injects: list[Inject], xy: dict[str, tuple[f
                 pts.setdefault(xy[e], [])
                 if i.id not in pts[xy[e]]:
                     pts[xy[e]].append(i.id)
+    labels = []
     for (x, y), ids in pts.items():
         sc = canvas.ax.scatter([x / 1000.0], [y / 1000.0], s=90, marker="o", facecolors="none", edgecolors="#c0392b",
                                linewidths=2.0, zorder=12)
@@ -151,6 +153,8 @@ def _mark_places(canvas: MapCanvas, injects: list[Inject], xy: dict[str, tuple[f
                                 color="#7b241c", zorder=13,
                                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#c0392b", "alpha": 0.85})
         canvas.overlay.extend([sc, tx])
+        labels.append(tx)
+    declutter(canvas.ax, labels)    # injects at places close together would otherwise pile their ids up
 
 
 def _both(table: dict[str, tuple[str, str]], key: str) -> dict[str, str]:

@@ -27,13 +27,14 @@ import numpy as np
 import shapely
 from matplotlib import colormaps
 from matplotlib.collections import LineCollection
+from matplotlib.text import Annotation
 from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
 from network.basemap import draw_district, draw_roads
-from network.map_furniture import finish_map
+from network.map_furniture import declutter, finish_map
 from network.checks import language
 from network.district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH, District
 from network.errors import InputError, NetworkError
@@ -49,6 +50,7 @@ _T = {
         "relief_title": "基本生活救助时间分布", "relief_x": "受灾后至获得基本生活救助的时间 (h)",
         "relief_y": "已获救助的受灾人员比例", "target": "目标", "within": "{h:g} h 内获得救助 {share}",
         "unrelieved": "未获救助", "people": "人", "no_affected": "本次模拟无受灾人员",
+        "all_at": "全部 {n} 名受灾人员均在受灾后 {h} 小时获得基本生活救助",
         "timeline_title": "受灾、转移、安置与救助人数", "time_h": "模拟时间 (h)", "persons": "人数",
         "affected": "受灾", "evacuated": "已转移", "sheltered": "已安置（待救助）", "relieved": "已获基本生活救助",
         "gantt_title": "救援队伍任务甘特图", "team": "队伍", "travel": "前往现场", "scene": "现场处置",
@@ -64,6 +66,7 @@ _T = {
         "relief_title": "Time to basic relief", "relief_x": "time from being affected to basic relief (h)",
         "relief_y": "share of affected people relieved", "target": "target", "within": "relieved within {h:g} h: {share}",
         "unrelieved": "not relieved", "people": "people", "no_affected": "no one was affected in this run",
+        "all_at": "all {n} affected people received basic relief {h} h after being affected",
         "timeline_title": "People affected, evacuated, sheltered and relieved", "time_h": "simulation time (h)",
         "persons": "people", "affected": "affected", "evacuated": "evacuated",
         "sheltered": "sheltered (awaiting relief)", "relieved": "basic relief received",
@@ -220,8 +223,32 @@ def _draw_ecdf(ax, samples: ReliefSamples, x_max: float, *, colour: str, label: 
 
 def relief_time_figure(result: Any, *, lang: str = "zh", title: str | None = None):
     """Share of the affected people relieved against time since they were affected, with the
-    target line; the people never relieved in the run are a hatched bar at the right."""
-    return compare_relief_figure([("", result)], lang=lang, title=title or texts(lang)["relief_title"])
+    target line; the people never relieved in the run are a hatched bar at the right. When there
+    is no distribution to draw (nobody affected, or everyone relieved at one moment) the figure is
+    the number itself, not a flat line."""
+    t = texts(lang)
+    s = relief_samples(result)
+    moments = np.unique(np.round(s.hours, 2))
+    if s.affected <= 0 or (len(moments) <= 1 and s.unrelieved <= 0):
+        return _relief_card(s, moments, _target_h(result), t, title or t["relief_title"])
+    return compare_relief_figure([("", result)], lang=lang, title=title or t["relief_title"])
+
+
+def _relief_card(s: ReliefSamples, moments: np.ndarray, target: float, t: dict[str, str], title: str) -> Figure:
+    """The relief figure as one line of text: the share within the target and when it came."""
+    fig = _figure(9, 2.2)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    if s.affected <= 0:
+        big, small = t["no_affected"], ""
+    else:
+        big = t["within"].format(h=target, share=f"{s.share_within(target):.1%}")
+        small = t["all_at"].format(n=f"{s.affected:,.0f}", h=f"{float(moments[0]) if len(moments) else 0.0:.1f}")
+    ax.text(0.5, 0.62, plain(big), ha="center", va="center", fontsize=20, transform=ax.transAxes)
+    if small:
+        ax.text(0.5, 0.22, plain(small), ha="center", va="center", fontsize=11, color="#555555", transform=ax.transAxes)
+    ax.set_title(plain(title), fontsize=12)
+    return fig
 
 
 def compare_relief_figure(labelled: Sequence[tuple[str, Any]], *, lang: str = "zh", title: str | None = None):
@@ -471,6 +498,24 @@ def add_colorbar(fig, im, ax, label: str, **kw):
     return bar
 
 
+def wind_arrow(ax, hazard: Any, time_s: float, lang: str) -> list:
+    """An arrow in the map's upper left showing where the wind blows (for hazards that have a
+    wind: a plume, a fire), with its speed; [] for others. Returns the artists drawn."""
+    wind_at = getattr(hazard, "wind_at", None)
+    if wind_at is None:
+        return []
+    speed, from_deg = wind_at(time_s)
+    to = math.radians((from_deg + 180.0) % 360.0)      # compass: 0 north, clockwise
+    dx, dy = 0.07 * math.sin(to), 0.07 * math.cos(to)
+    cx, cy = 0.1, 0.86
+    arrow = ax.annotate("", xy=(cx + dx, cy + dy), xytext=(cx - dx, cy - dy), xycoords="axes fraction", zorder=20,
+                        arrowprops={"arrowstyle": "-|>", "color": "#1f618d", "lw": 2.2})
+    label = f"风 {speed:.1f} m/s" if lang == "zh" else f"wind {speed:.1f} m/s"
+    text = ax.text(cx, cy - 0.1, label, transform=ax.transAxes, ha="center", va="top", fontsize=9, color="#1f618d",
+                   zorder=20, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
+    return [arrow, text]
+
+
 def _draw_zone(ax, zone: Zone) -> None:
     """Fill a zone's polygons, stroke its lines, dot its points (map units: km)."""
     for g in shapely.get_parts(zone.geometry):
@@ -702,6 +747,7 @@ def plan_map_figure(district: District, plan: Plan, *, lang: str = "zh") -> Figu
     for style in _PLAN_MAP_STYLES:
         for existing in (True, False):
             _draw_facilities(ax, net, getattr(plan, style[0]), style, existing, lang)
+    declutter(ax, [a for a in ax.texts if isinstance(a, Annotation)])   # new sites' names, clear of each other
     name = district.spec.district.name_zh if lang == "zh" else district.spec.district.name_en
     what = "应急资源优化布局（现有 + 新增）" if lang == "zh" else "optimized emergency facilities (existing + new)"
     ax.set_title(f"{name} — {what}\n{ILLUSTRATIVE_NOTE_ZH if lang == 'zh' else ILLUSTRATIVE_NOTE_EN}", fontsize=12)

@@ -36,7 +36,7 @@ from scenarios.core.spec import Targets
 from sim.hazards.flood.impact import flood_impact, gauge_context
 from sim.hazards.flood.model import RiverFlood
 
-from .figures import add_colorbar, draw_field
+from .figures import add_colorbar, draw_field, wind_arrow
 from .staging import staged_dir
 
 _LABELS = {
@@ -138,6 +138,7 @@ class MapCanvas:
             if self.colorbar is None and not style.classes:
                 self.colorbar = add_colorbar(self.fig, im, ax, style.label(self.lang), shrink=0.6)
             self.overlay.append(im)
+        self.overlay += wind_arrow(ax, self.hazard, frame.time_s, self.lang)
         closed = frame.state.edge_speed_factor == 0
         if closed.any():
             s, t = net.edge_source[closed], net.indices[closed]

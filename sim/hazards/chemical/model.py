@@ -1433,7 +1433,12 @@ class ChemicalRelease(Hazard):
 
     @property
     def field_style(self) -> FieldStyle:
-        """Ground-level ppm on a logarithmic yellow-to-red scale."""
+        """Ground-level ppm in the AEGL bands (yellow AEGL-1 to -2, orange to -3, red above), as
+        ALOHA colours its threat zones; a logarithmic scale when the substance has no such levels."""
+        levels = [v for v in self.levels_ppm if math.isfinite(v) and v > 0]
+        if len(levels) >= 2 and all(a < b for a, b in zip(levels, levels[1:])):
+            return FieldStyle("地面浓度 (ppm)，按 AEGL 分级", "ground concentration (ppm) in AEGL bands", cmap="YlOrRd",
+                              threshold=levels[0], bands=tuple(levels[1:]))
         return FieldStyle("地面浓度 (ppm)", "ground concentration (ppm)", cmap="YlOrRd", threshold=1e-3, log=True)
 
     def map_field(self, state: HazardState, time_s: float) -> Raster:
