@@ -523,3 +523,19 @@ def test_the_local_cluster_serves_no_http(scenario_file, tmp_path, capfd):
     assert seen and all(ip == "127.0.0.1" for ip, _ in seen)
     assert 8787 not in {port for _, port in seen} and http == []
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_batch_runs_on_a_client_you_hold_and_leaves_it_open(reference, scenario_file, tmp_path):
+    """A notebook's own Dask client: the batch stores what the reference stored, and the client
+    is still usable afterwards; a client with workers or a scheduler is refused."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        store = tmp_path / "client.sqlite"
+        summary = run_batch(load_scenario(scenario_file), runs=3, store=store, seed=SEED, client=client)
+        assert summary.scheduler == cluster.scheduler_address and canon(store) == canon(reference)[:3]
+        assert client.submit(sum, [1, 2], pure=False).result(timeout=60) == 3       # still open
+        with pytest.raises(InputError, match="brings its own cluster"):
+            run_batch(load_scenario(scenario_file), runs=3, store=tmp_path / "x.sqlite", seed=SEED, client=client,
+                      workers=2)

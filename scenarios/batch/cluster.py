@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,11 @@ from network.errors import InputError, YingjiError
 SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://")
 
 
-def check_cluster(workers: int | None, scheduler: str | None) -> None:
-    """Refuse worker counts and scheduler addresses that cannot make a cluster (InputError)."""
+def check_cluster(workers: int | None, scheduler: str | None, client: Client | None = None) -> None:
+    """Refuse worker counts and scheduler addresses that cannot make a cluster, or that come
+    with a ready client (which brings its own cluster): InputError."""
+    if client is not None and (workers or scheduler):
+        raise InputError("a Dask client brings its own cluster: give it without workers or a scheduler")
     if scheduler and workers:
         raise InputError("--workers and --scheduler exclude each other (a remote cluster has its own workers)")
     if workers is not None and workers < 1:
@@ -138,6 +143,21 @@ def _no_http(client: Client, cluster: LocalCluster) -> None:
 
     cluster.sync(stop_scheduler_http)
     client.run(_stop_worker_http)
+
+
+@contextmanager
+def cluster_client(workers: int | None, scheduler: str | None, security: Security | None = None,
+                   client: Client | None = None) -> Iterator[Client]:
+    """A client for the block: the caller's own ``client`` (left open: it is theirs, as in a
+    notebook), or one :func:`connect` makes and closes afterwards."""
+    if client is not None:
+        yield client
+        return
+    made, cluster = connect(workers, scheduler, security)
+    try:
+        yield made
+    finally:
+        close(made, cluster)
 
 
 def close(client: Client, cluster: LocalCluster | None) -> None:

@@ -24,7 +24,7 @@ from distributed import Client, Future, Security, as_completed, get_worker
 from network.district import District
 from network.model import RoadNetwork
 from network.errors import InputError, YingjiError
-from scenarios.batch.cluster import check_cluster, close, connect
+from scenarios.batch.cluster import check_cluster, cluster_client
 from scenarios.core.inputs import load_scenario_network
 from scenarios.core.runner import run_scenario
 from scenarios.core.spec import BUILTIN_PREFIX, Scenario, parse_scenario
@@ -185,7 +185,7 @@ def execute_run(text: str, source: str, base_dir: str, run_index: int, plan: str
 # ------------------------------------------------------------------------------- the client side
 def run_batch(scenario: Scenario, *, runs: int, store: str | Path, seed: int = 0, plans: Sequence[str] = ("existing",),
               workers: int | None = None, scheduler: str | None = None, security: Security | None = None,
-              resume: bool = False, max_in_flight: int | None = None, retries: int = 2, progress: Progress | None = None) -> BatchSummary:
+              client: Client | None = None, resume: bool = False, max_in_flight: int | None = None, retries: int = 2, progress: Progress | None = None) -> BatchSummary:
     """Run ``runs`` randomised runs of ``scenario`` for each plan and store them in ``store``.
 
     Ctrl-C stops the batch: stored runs stay, in-flight runs are lost and ``resume=True`` runs
@@ -212,6 +212,9 @@ def run_batch(scenario: Scenario, *, runs: int, store: str | Path, seed: int = 0
     security : distributed.Security, optional
         TLS settings for a ``tls://`` scheduler (:func:`scenarios.batch.cluster.remote_security`
         builds them from PEM files).
+    client : distributed.Client, optional
+        A client you already hold (a notebook's, on any cluster): the batch runs on it and leaves
+        it open. Excludes ``workers`` and ``scheduler``.
     resume : bool, default False
         Continue the batch in ``store``: run only the runs it lacks.
     max_in_flight : int, optional
@@ -235,12 +238,13 @@ def run_batch(scenario: Scenario, *, runs: int, store: str | Path, seed: int = 0
     YingjiError
         When the scheduler cannot be reached or cancels a run (stored runs are kept).
     """
+    check_cluster(workers, scheduler, client)
     plans = _checked_plans(scenario, seed, plans, workers, scheduler)
     dists = _checked_dists(scenario, seed)
     here = scenario.resolve(".")
     base_dir = str(here) if here.is_absolute() else ""
-    job = _Job(scenario, base_dir, seed, dists, runs * len(plans), workers, scheduler, security, max_in_flight, retries,
-               progress)
+    job = _Job(scenario, base_dir, seed, dists, runs * len(plans), workers, scheduler, security, client, max_in_flight,
+               retries, progress)
     t0 = time.perf_counter()
     created = not Path(store).exists()
     try:
@@ -304,6 +308,7 @@ class _Job:
     workers: int | None
     scheduler: str | None
     security: Security | None
+    client: Client | None
     max_in_flight: int | None
     retries: int
     progress: Progress | None
@@ -318,15 +323,12 @@ class _Job:
 
 def _execute(st: BatchStore, job: _Job, todo: list[tuple[int, str]], summary: BatchSummary) -> None:
     """Run the missing (run, plan) pairs ``todo`` on a Dask cluster, storing each as it arrives."""
-    client, cluster = connect(job.workers, job.scheduler, job.security)
-    try:
+    with cluster_client(job.workers, job.scheduler, job.security, job.client) as client:
         threads = client.nthreads()
         summary.workers = len(threads)
         summary.scheduler = client.scheduler.address
         limit = job.max_in_flight or 2 * (sum(threads.values()) or 1)
         _run_tasks(st, _Tasks(client, job, todo), todo, summary, limit)
-    finally:
-        close(client, cluster)
 
 
 class _Tasks:

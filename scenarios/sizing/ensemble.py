@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from distributed import Security, as_completed
+from distributed import Client, Security, as_completed
 
 from network.errors import InputError
 from scenarios.batch.cluster import close, connect
@@ -126,20 +126,24 @@ class Evaluator:
     """Runs (scenario, member, plan) simulations here (one worker) or on Dask, through the store."""
 
     def __init__(self, scenarios: Sequence[Scenario], store: EvaluationStore, targets: Sequence[str], *,
-                 workers: int | None = None, scheduler: str | None = None, security: Security | None = None) -> None:
+                 workers: int | None = None, scheduler: str | None = None, security: Security | None = None,
+                 client: Client | None = None) -> None:
         self.scenarios = list(scenarios)
         self.store = store
         self.targets = tuple(targets)
         self.simulations = 0     # run by this call
         self.reused = 0          # found in the store
         self._client = self._cluster = None
-        if scheduler or (workers or os.cpu_count() or 1) > 1:
+        self._own = client is None          # a caller's client is theirs to close
+        if client is not None:
+            self._client = client
+        elif scheduler or (workers or os.cpu_count() or 1) > 1:
             self._client, self._cluster = connect(workers, scheduler, security)
 
     def close(self) -> None:
-        if self._client is not None:
+        if self._client is not None and self._own:
             close(self._client, self._cluster)
-            self._client = None
+        self._client = None
 
     def _args(self, m: Member, plan_json: str) -> tuple:
         sc = self.scenarios[m.scenario]

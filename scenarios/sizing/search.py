@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from distributed import Security
+from distributed import Client, Security
 
 from network.costs import cost_summary, load_costs, plan_additions
 from network.district import District
@@ -171,7 +171,7 @@ def check_scenarios(scenarios: Sequence[Scenario]) -> District:
 
 def size_plan(scenarios: Sequence[Scenario], *, target_probability: float, runs: int, store: Path,
               budget_cny: float | None = None, seed: int = 0, workers: int | None = None,
-              scheduler: str | None = None, security: Security | None = None,
+              scheduler: str | None = None, security: Security | None = None, client: Client | None = None,
               targets: Sequence[str] = RELIEF_TARGETS, max_iterations: int = 8,
               margin: float = 0.2, progress: Progress | None = None) -> SizingResult:
     """Search the least-cost additions to the scenarios' plan that meet ``targets`` with
@@ -189,9 +189,9 @@ def size_plan(scenarios: Sequence[Scenario], *, target_probability: float, runs:
         SQLite file of simulation results (created; reused to resume).
     budget_cny
         Cap on the additions' cost over the planning horizon (one-off + annual × years).
-    workers, scheduler, security
-        Local worker processes, or a running Dask scheduler's address and its TLS settings (as
-        :func:`scenarios.batch.runs.run_batch` takes them).
+    workers, scheduler, security, client
+        Local worker processes, a running Dask scheduler's address and its TLS settings, or a
+        client you hold (left open), as :func:`scenarios.batch.runs.run_batch` takes them.
     targets
         Indicator keys that must pass in a run (``("all",)``: every target).
 
@@ -210,7 +210,7 @@ def size_plan(scenarios: Sequence[Scenario], *, target_probability: float, runs:
         raise InputError(f"--runs {runs}: too few to show P >= {target_probability:g} (even {runs}/{runs} met gives a "
                          f"95 % lower bound of {wilson_interval(runs, runs)[0]:.3f}); give at least "
                          f"--runs {min_runs(target_probability)}")
-    check_cluster(workers, scheduler)
+    check_cluster(workers, scheduler, client)
     district = check_scenarios(scenarios)
     params = sim_params(scenarios[0])
     costs = load_costs(district.spec.costs, source="district")
@@ -221,7 +221,7 @@ def size_plan(scenarios: Sequence[Scenario], *, target_probability: float, runs:
     share = needed_share(runs, target_probability)
     say = progress or (lambda state: None)
     st = EvaluationStore(store)
-    ev = Evaluator(scenarios, st, targets, workers=workers, scheduler=scheduler, security=security)
+    ev = Evaluator(scenarios, st, targets, workers=workers, scheduler=scheduler, security=security, client=client)
     try:
         return _search(scenarios, district, params, costs, start, inside, outside, ev, share, target_probability,
                        runs, budget_cny, targets, max_iterations, margin, seed, say)
