@@ -120,6 +120,17 @@ def read_text_file(path: str | Path, what: str, *, limit: int = MAX_TEXT_BYTES) 
     """The UTF-8 text of a regular file of at most ``limit`` bytes; an InputError naming the file
     and ``what`` it should be otherwise (a folder, a device, too large, unreadable, not UTF-8)."""
     p = Path(path)
+    data = read_bytes_file(p, what, limit=limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: {what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def read_bytes_file(path: str | Path, what: str, *, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (a reader that decodes them itself,
+    e.g. a CSV in UTF-8 or GBK); an InputError naming the file and ``what`` it should be otherwise."""
+    p = Path(path)
     try:
         st = p.stat()
     except OSError as exc:
@@ -134,10 +145,7 @@ def read_text_file(path: str | Path, what: str, *, limit: int = MAX_TEXT_BYTES) 
         raise InputError(f"{p}: cannot read {what} ({exc.strerror or exc})") from None
     if len(data) > limit:
         raise InputError(f"{p}: {what} is larger than {limit // 2**20} MiB; this is not a file yingji reads")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: {what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return data
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:

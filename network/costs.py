@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .cells import csv_writer
+from .cells import DEFAULT_CSV_ENCODING, csv_writer, open_csv
 from .district_spec import format_validation_error
 from .errors import InputError
 from .plan import DEFAULT_TRUCKS_PER_WAREHOUSE, STOCK_ITEMS, TEAM_TYPES, Plan
@@ -179,10 +179,10 @@ def cost_summary(additions: list[Addition], costs: CostTable) -> dict[str, Any]:
             "estimates": sorted({a.lever for a in additions if a.source.startswith("estimate")})}
 
 
-def write_additions_csv(path: Path, additions: list[dict[str, Any]]) -> Path:
-    """One row per costed addition (UTF-8 with a BOM, as Excel on Chinese Windows reads it)."""
+def write_additions_csv(path: Path, additions: list[dict[str, Any]], encoding: str = DEFAULT_CSV_ENCODING) -> Path:
+    """One row per costed addition (by default UTF-8 with a BOM, as Excel on Chinese Windows reads it)."""
     keys = ["lever", "site", "amount", "unit", "one_off_cny", "annual_cny", "source"]
-    with Path(path).open("w", newline="", encoding="utf-8-sig") as f:
+    with open_csv(path, encoding) as f:
         w = csv_writer(f)  # site names come from district files
         w.writerow(keys)
         w.writerows([round(a[k], 2) if isinstance(a[k], float) else a[k] for k in keys] for a in additions)

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
-from network.cells import csv_dict_writer
+from network.cells import DEFAULT_CSV_ENCODING, csv_dict_writer, open_csv
 from network.errors import InputError
 from network.hazard import AFFECTED, Hazard
 from network.model import RoadNetwork
@@ -318,10 +318,11 @@ class DistrictPlanReport:
                "after_p90_min", "before_max_min", "after_max_min", "before_within_share", "after_within_share",
                "before_unreachable", "after_unreachable")
 
-    def write_csv(self, path: str | Path) -> Path:
-        """The before/after rows as CSV (UTF-8 with BOM, :attr:`COLUMNS`); returns the path."""
+    def write_csv(self, path: str | Path, encoding: str = DEFAULT_CSV_ENCODING) -> Path:
+        """The before/after rows as CSV (:attr:`COLUMNS`; by default UTF-8 with a BOM, as Excel
+        opens Chinese right); returns the path."""
         path = Path(path)
-        with path.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens the Chinese correctly
+        with open_csv(path, encoding) as fh:
             wr = csv_dict_writer(fh, list(self.COLUMNS), extrasaction="ignore")  # text cells never run as formulas
             wr.writeheader()
             for r in self.rows:

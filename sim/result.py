@@ -7,8 +7,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from network.cells import csv_dict_writer
+import numpy as np
+
+from network.cells import DEFAULT_CSV_ENCODING, csv_dict_writer, open_csv
 from network.jsonsafe import json_safe
+from network.model import RoadNetwork
+
+#: events.csv's stable core, always there in this order: the time in hours (what a reader
+#: scans) and seconds (exact), the event, and its node with the node's place (empty for events
+#: without one). Every other field an event of the run fills follows, sorted by name; a field
+#: no row of the file fills is left out.
+EVENT_CORE = ("time_h", "t_s", "event", "node", "lon", "lat")
 
 
 @dataclass
@@ -62,15 +71,36 @@ class RunResult:
             Path(path).write_text(text, encoding="utf-8")
         return text
 
-    def events_to_csv(self, path: str | Path) -> Path:
-        """The event log as CSV: ``t_s``, ``event`` and one column per field any event has."""
-        keys = sorted({k for e in self.events for k in e} - {"t_s", "event"})
+    def events_to_csv(self, path: str | Path, network: RoadNetwork | None = None, *,
+                      encoding: str = DEFAULT_CSV_ENCODING) -> Path:
+        """The event log as CSV: the columns of :data:`EVENT_CORE`, then every other field some
+        event fills (a column empty in every row is left out).
+
+        ``network`` gives the lon/lat of each event's node (without it those columns stay
+        empty); ``encoding`` is one of :data:`network.cells.CSV_ENCODINGS`.
+        """
+        rows = [event_row(e, network) for e in self.events]
+        extra = sorted({k for r in rows for k, v in r.items() if v != ""} - set(EVENT_CORE))
         path = Path(path)
-        with path.open("w", newline="", encoding="utf-8") as f:
-            w = csv_dict_writer(f, ["t_s", "event", *keys])  # event fields may hold names from district files
+        with open_csv(path, encoding) as f:
+            # a field no event fills is no column; "ignore" drops its empty cells
+            w = csv_dict_writer(f, [*EVENT_CORE, *extra], extrasaction="ignore")  # fields may hold district names
             w.writeheader()
-            w.writerows(self.events)
+            w.writerows(rows)
         return path
+
+
+def event_row(event: dict[str, Any], network: RoadNetwork | None, *, blank: Any = "") -> dict[str, Any]:
+    """One event as a row: hours beside seconds, the node's lon/lat, ``blank`` where there is no
+    value ("" in events.csv; None in a DataFrame)."""
+    row = {k: (blank if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in event.items()}
+    t_s = float(event.get("t_s", 0.0))
+    row.update(time_h=round(t_s / 3600.0, 4), t_s=round(t_s, 3), lon=blank, lat=blank)
+    node = event.get("node")
+    if network is not None and isinstance(node, (int, np.integer)) and 0 <= node < len(network.lon):
+        row.update(lon=round(float(network.lon[node]), 6), lat=round(float(network.lat[node]), 6))
+    row.setdefault("node", blank)
+    return {k: row[k] for k in (*EVENT_CORE, *(k for k in row if k not in EVENT_CORE))}
 
 
 #: the plan's indicators (docs/references/targets.md): key, zh, en, unit, target, comparison

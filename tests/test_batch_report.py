@@ -172,7 +172,7 @@ def test_report_files(synthetic_store, tmp_path):
     assert 'id="causes"' in html and "What holds relief down, across runs" in html
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["per_plan"]["better.json"]["ok"] == 40
-    lines = (out / "runs.csv").read_text(encoding="utf-8").splitlines()
+    lines = (out / "runs.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 81 and "input:hazards.flood.return_period_years" in lines[0]
     assert res["files"][0] == "report.html"
 

@@ -137,7 +137,7 @@ def test_groups_csv_quotes_a_hostile_township(tmp_path):
                           lat=np.array([-30.2]))
     run = SimpleNamespace(network=net, result=SimpleNamespace(groups=[{"group": 0, "node": 0, "people": -5}]))
     p = write_groups_csv(run, tmp_path / "groups.csv")
-    rows = list(csv.DictReader(p.read_text(encoding="utf-8").splitlines()))
+    rows = list(csv.DictReader(p.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0]["township_zh"] == "'" + EVIL and rows[0]["township_en"] == "'@SUM(1+1)"
     assert rows[0]["lat"] == "-30.2" and rows[0]["people"] == "-5"     # numbers stay numbers
 
@@ -158,8 +158,9 @@ def test_events_csv_quotes_event_fields(tmp_path):
 
     r = RunResult.__new__(RunResult)
     r.events = [{"t_s": 1.0, "event": "arrive_shelter", "shelter": "=cmd|' /C calc'!A0", "people": -3}]
-    rows = list(csv.DictReader(r.events_to_csv(tmp_path / "events.csv").read_text(encoding="utf-8").splitlines()))
-    assert rows == [{"t_s": "1.0", "event": "arrive_shelter", "people": "-3", "shelter": "'=cmd|' /C calc'!A0"}]
+    rows = list(csv.DictReader(r.events_to_csv(tmp_path / "events.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert rows == [{"time_h": "0.0003", "t_s": "1.0", "event": "arrive_shelter", "node": "", "lon": "", "lat": "",
+                     "people": "-3", "shelter": "'=cmd|' /C calc'!A0"}]
 
 
 @pytest.fixture(scope="module")

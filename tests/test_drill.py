@@ -386,11 +386,12 @@ def test_cli_writes_every_file(tmp_path, capsys):
     for f in ("msel.csv", "msel.xlsx", "msel.json", "evaluation.csv", "drill.html", "drill.md", "drill_phase1.png"):
         assert (out / f).stat().st_size > 0, f
     wb = load_workbook(out / "msel.xlsx")
-    assert wb.sheetnames == ["MSEL 中文", "MSEL English", "评估 Evaluation"]
+    assert wb.sheetnames == ["MSEL 中文", "MSEL English", "评估 Evaluation", "列表 Lists"]
     ws = wb["MSEL English"]
-    assert ws.freeze_panes == "B2" and ws.cell(1, 1).value == "time" and ws.cell(1, 1).font.bold
+    assert ws.freeze_panes == "B2" and ws.cell(1, 1).value == "time\n时间" and ws.cell(1, 1).font.bold
     assert ws.column_dimensions["D"].width >= 40
-    assert str(ws.cell(2, 1).value).startswith("T+") and ws.max_row == summary["injects"] + 1
+    # times are Excel durations shown as T+[h]:mm (tests/test_tables_excel.py checks them in full)
+    assert ws.cell(2, 1).number_format == '"T+"[h]:mm' and ws.max_row == summary["injects"] + 1
     data = json.loads((out / "msel.json").read_text(encoding="utf-8"))
     assert data["scenario"] == "chlorine-night" and len(data["injects"]) == summary["injects"]
     html = (out / "drill.html").read_text(encoding="utf-8")

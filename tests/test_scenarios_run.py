@@ -60,9 +60,9 @@ def test_run_builtin_end_to_end_writes_every_file(tmp_path, district):
     rows = {row["indicator"]: row for row in summary["indicators"]}
     fire = rows["forest_fire_damage_permille"]
     assert fire["value"] is not None and fire["target"] == "<= 0.9" and fire["pass"] == (fire["value"] <= 0.9)
-    with (out / "groups.csv").open(encoding="utf-8") as f:
+    with (out / "groups.csv").open(encoding="utf-8-sig") as f:
         list(csv.DictReader(f))
-    with (out / "events.csv").open(encoding="utf-8") as f:
+    with (out / "events.csv").open(encoding="utf-8-sig") as f:
         events = list(csv.DictReader(f))
     assert events and {"t_s", "event"} <= set(events[0])
     plan = json.loads((out / "plan.geojson").read_text(encoding="utf-8"))
@@ -170,7 +170,7 @@ def test_compare_writes_outputs(tmp_path, capsys):
     assert code == 0, err
     res = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     assert [r["scenario"] for r in res["runs"]] == ["short-chlorine", "forest-fire-north"]
-    with (out / "compare.csv").open(encoding="utf-8") as f:
+    with (out / "compare.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert {r["indicator"] for r in rows} >= {"relief_within_target", "warning_coverage"}
     runs = sorted(p.name for p in (out / "runs").iterdir())

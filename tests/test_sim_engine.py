@@ -117,8 +117,8 @@ def test_result_serialises(result, tmp_path):
     assert set(d["kpis"]["relief_time"]) >= {"p50_h", "p90_h", "p95_h", "max_h", "share_within_target"}
     assert 0.0 <= d["kpis"]["warning_coverage"] <= 1.0
     path = result.events_to_csv(tmp_path / "events.csv")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("t_s,event") and len(lines) == len(result.events) + 1
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("time_h,t_s,event,node,lon,lat") and len(lines) == len(result.events) + 1
     table = indicator_table(result)
     assert {r["indicator"] for r in table} >= {"relief_within_target", "warning_coverage"}
 

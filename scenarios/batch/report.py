@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from network.cells import csv_writer
+from network.cells import DEFAULT_CSV_ENCODING, csv_writer, open_csv
 from network.checks import language
 from network.errors import InputError
 from network.fonts import use_cjk_font
@@ -174,7 +174,8 @@ def _tornado_figure(drivers: dict[str, Any], lang: str, outcome_key: str) -> Fig
 
 
 # ------------------------------------------------------------------------------- writing
-def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh") -> dict[str, Any]:
+def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh",
+                       csv_encoding: str = DEFAULT_CSV_ENCODING) -> dict[str, Any]:
     """Write report.html, summary.json, runs.csv and the figures (PNG + SVG) for a batch store.
 
     Everything is computed before the first file is written, and the folder is built in a scratch
@@ -189,6 +190,8 @@ def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh") 
         The output folder (created if missing).
     lang : {"zh", "en"}, default "zh"
         The figures' language (the HTML shows both).
+    csv_encoding : {"utf-8-sig", "utf-8", "gbk"}, default "utf-8-sig"
+        The encoding of runs.csv (:data:`network.cells.CSV_ENCODINGS`).
 
     Returns
     -------
@@ -220,7 +223,7 @@ def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh") 
         written, figures = _save_figures(figs, tmp, _captions(target_h, first, drivers[outcome]))
         (tmp / "summary.json").write_text(json.dumps(json_safe(summary, infinity_as_text=True), ensure_ascii=False,
                                                      indent=1, default=_json_default), encoding="utf-8")
-        _runs_csv(data, tmp / "runs.csv")
+        _runs_csv(data, tmp / "runs.csv", csv_encoding)
         written += ["summary.json", "runs.csv"]
         html = _render_html(lang, summary, figures, drivers, first, Path(store).name, target_h)
         _write_shared(tmp / "report.html", html)
@@ -273,14 +276,14 @@ def _json_default(x: Any) -> Any:
     return str(x)
 
 
-def _runs_csv(data: BatchData, path: Path) -> None:
+def _runs_csv(data: BatchData, path: Path, encoding: str = DEFAULT_CSV_ENCODING) -> None:
     """One CSV row per stored run: status, indicators, pass/fail and every input."""
     paths = sorted({p for r in data.rows for p in r["inputs"]})
     keys = ["run_index", "plan", "seed", "status", *[c for c in data.rows[0] if c.endswith("_pass") or c in (
         "relief_within_target", "relief_p95_h", "warning_coverage", "forest_fire_damage_permille", "exposure_people",
         "all_pass")], "seconds", "error"] if data.rows else []
     keys = list(dict.fromkeys(keys))
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with open_csv(path, encoding) as f:
         w = csv_writer(f)  # plan names and input values come from the user's files
         w.writerow(keys + [f"input:{p}" for p in paths])
         for r in data.rows:

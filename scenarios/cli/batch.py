@@ -24,7 +24,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from .options import (
-    JsonOpt, Lang, LangOpt, PlansOpt, QuietOpt, SchedulerOpt, TlsCaOpt, TlsCertOpt, TlsKeyOpt, WorkersOpt, check_seed,
+    CsvEncoding, CsvEncodingOpt, JsonOpt, Lang, LangOpt, PlansOpt, QuietOpt, SchedulerOpt, TlsCaOpt, TlsCertOpt, TlsKeyOpt, WorkersOpt, check_seed,
     input_error, out_option, plan_list, seed_option,
 )
 from .output import err_console, interruptible, out_console, print_json, written
@@ -168,13 +168,14 @@ def batch_report_command(
     out: Annotated[Optional[Path], out_option("folder for the report (default: STORE name + '-report')")] = None,
     lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
 ) -> None:
     """Probabilities of meeting each target, drivers of failure, worst runs, plan differences. 批量结果报告。"""
     # deferred: the batch report imports numpy, matplotlib and the report writers
     from scenarios.batch.report import write_batch_report
 
     out = out or store.with_name(store.stem + "-report")
-    res = write_batch_report(store, out, lang=lang.value)
+    res = write_batch_report(store, out, lang=lang.value, csv_encoding=csv_encoding.value)
     if as_json:
         print_json(res)
         return

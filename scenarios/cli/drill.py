@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from .options import JsonOpt, Lang, LangOpt, QuietOpt, SeedOpt, check_positive, check_seed, out_option
+from .options import CsvEncoding, CsvEncodingOpt, JsonOpt, Lang, LangOpt, QuietOpt, SeedOpt, check_positive, check_seed, out_option
 from .output import out_console, print_json, progress
 
 
@@ -37,7 +37,7 @@ class _DefaultRun(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-def _write_drill(drill: Any, out: Path, lang: str) -> list[str]:
+def _write_drill(drill: Any, out: Path, lang: str, csv_encoding: str) -> list[str]:
     """Write the MSEL (csv, xlsx, json), the evaluation sheet and the handbook into ``out`` at once."""
     # deferred: the writers import openpyxl, matplotlib and the report templates
     from scenarios.drill.design import entity_catalogue, recipient_catalogue
@@ -48,9 +48,9 @@ def _write_drill(drill: Any, out: Path, lang: str) -> list[str]:
     names = {**entity_catalogue(drill.district, drill.plan), **recipient_catalogue(drill.district)}
     m = drill.msel
     with staged_dir(out) as tmp:
-        write_msel_csv(m, names, tmp / "msel.csv", lang)
+        write_msel_csv(m, names, tmp / "msel.csv", lang, encoding=csv_encoding)
         write_msel_xlsx(m, names, tmp / "msel.xlsx")
-        write_evaluation_csv(m, tmp / "evaluation.csv", lang)
+        write_evaluation_csv(m, tmp / "evaluation.csv", lang, encoding=csv_encoding)
         write_msel_json(m, names, tmp / "msel.json")
         write_handbook(drill, names, tmp, lang)
         return [str(out / f.name) for f in sorted(tmp.iterdir())]
@@ -66,6 +66,7 @@ def drill_run(
     lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
 ) -> None:
     """Run a scenario and write its exercise script (the handbook carries both languages). 运行情景并生成演练脚本。"""
     # deferred: designing a drill runs the scenario through the whole engine (~2 s to load)
@@ -82,7 +83,7 @@ def drill_run(
         drill = design_drill(run, difficulty=difficulty.value, seed=seed, duration_h=duration, participants=plist,
                              scenario_name=getattr(run, "name", scenario))
         say("write", "写出文件与地图 / writing files and maps")
-        files = _write_drill(drill, Path(out), lang.value)
+        files = _write_drill(drill, Path(out), lang.value, csv_encoding.value)
     m = drill.msel
     summary = {"scenario": m.scenario, "difficulty": m.difficulty, "seed": m.seed, "injects": len(m.injects),
                "twists": [t.kind for t in m.twists], "objectives": m.objectives,

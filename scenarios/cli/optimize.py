@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .options import EngineOpt, FloodEngine, JsonOpt, Lang, LangOpt, TimeLimitOpt, input_error, out_option
+from .options import CsvEncoding, CsvEncodingOpt, EngineOpt, FloodEngine, JsonOpt, Lang, LangOpt, TimeLimitOpt, input_error, out_option
 from .output import print_json, print_result
 from .size import optimize_size
 
@@ -217,8 +217,9 @@ def _check_plan_options(out: Path, counts: dict[str, int], time_limit: float) ->
     check_time_limit(time_limit)
 
 
-def _write_plan_files(out: Path, district: Any, plan: Any, report: Any, lang: str) -> dict[str, Any]:
-    """Write the plan's six files into ``out`` at once; the summary that ``report.json`` holds."""
+def _write_plan_files(out: Path, district: Any, plan: Any, report: Any, lang: str, csv_encoding: str) -> dict[str, Any]:
+    """Write the plan's six files into ``out`` at once (the CSVs in ``csv_encoding``); the summary
+    that ``report.json`` holds."""
     # deferred: staging imports the network package (numpy, scipy)
     from network.costs import write_additions_csv
     from scenarios.core.plans import plan_cost
@@ -231,8 +232,8 @@ def _write_plan_files(out: Path, district: Any, plan: Any, report: Any, lang: st
             "plan": plan.to_json(tmp / "plan.json"),
             "geojson": plan.to_geojson(tmp / "plan.geojson"),
             "map": _save_plan_map(district, plan, tmp / "plan_map.png", lang),
-            "table": report.write_csv(tmp / "before_after.csv"),
-            "costs": write_additions_csv(tmp / "costs.csv", additions),
+            "table": report.write_csv(tmp / "before_after.csv", csv_encoding),
+            "costs": write_additions_csv(tmp / "costs.csv", additions, csv_encoding),
         }
         summary = {**report.to_dict(), "cost": cost, "additions": additions,
                    "files": [str(out / p.name) for p in files.values()] + [str(out / "report.json")]}
@@ -255,6 +256,7 @@ def optimize_plan(
     engine: EngineOpt = FloodEngine.two_d,
     lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
 ) -> None:
     """Where new team bases, shelters and warehouses go; before/after response times. 应急资源布局优化。"""
     # deferred: the district and the district-plan solver load numpy, scipy and OR-Tools
@@ -276,7 +278,7 @@ def optimize_plan(
         district, teams={t: (teams if t in layers else 0) for t in TEAM_LAYERS}, shelters=shelters,
         warehouses=warehouses, objective=objective, time_limit_s=time_limit,
         unreachable_minutes=unreachable_minutes, shelter_share=shelter_share, **kwargs)
-    summary = _write_plan_files(out, district, plan, report, lang.value)
+    summary = _write_plan_files(out, district, plan, report, lang.value, csv_encoding.value)
     if as_json:
         print_json(summary)
         return

@@ -13,6 +13,7 @@ factory builds the option with that text. The spelling of each option lives only
 | ``--quiet/-q`` | no progress and no table: files, errors and exit status only |
 | ``--plan`` | one plan: existing, optimized or a plan JSON file; repeatable or comma-separated on the commands that run several (``compare``, ``batch``), where ``--plans`` is kept as the older spelling |
 | ``--time-limit`` | solver seconds |
+| ``--csv-encoding utf-8-sig|utf-8|gbk`` | the encoding of every CSV a command writes: UTF-8 with a BOM (default; Excel opens it right), plain UTF-8, or GBK (old Excel macros; a character GBK lacks is an input error naming the file and column) |
 | ``--engine 2d|fill`` | the flood engine: the 2-D local-inertial solver (default) or the connected fill (a quick look) |
 | ``--workers/-w``, ``--scheduler``, ``--tls-ca``, ``--tls-cert``, ``--tls-key`` | where batch simulations run: local worker processes, or a running Dask scheduler (``tls://`` with the cluster's CA and a client certificate) |
 
@@ -28,7 +29,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 __all__ = [
-    "Lang", "LangOpt", "WorkersOpt", "SchedulerOpt", "TlsCaOpt", "TlsCertOpt", "TlsKeyOpt", "FloodEngine", "EngineOpt", "JsonOpt", "QuietOpt", "SeedOpt", "TimeLimitOpt", "PlanOpt", "PlansOpt",
+    "Lang", "LangOpt", "CsvEncoding", "CsvEncodingOpt", "WorkersOpt", "SchedulerOpt", "TlsCaOpt", "TlsCertOpt", "TlsKeyOpt", "FloodEngine", "EngineOpt", "JsonOpt", "QuietOpt", "SeedOpt", "TimeLimitOpt", "PlanOpt", "PlansOpt",
     "out_option", "seed_option", "plan_option", "input_error", "check_seed", "check_positive", "plan_arg", "plan_list",
 ]
 
@@ -41,6 +42,19 @@ class Lang(str, Enum):
 
 
 LangOpt = Annotated[Lang, typer.Option("--lang", help="语言 / language of labels, tables, maps and reports: zh or en")]
+
+
+class CsvEncoding(str, Enum):
+    """The encoding of the CSV files a command writes (:data:`network.cells.CSV_ENCODINGS`)."""
+
+    utf_8_sig = "utf-8-sig"
+    utf_8 = "utf-8"
+    gbk = "gbk"
+
+
+CsvEncodingOpt = Annotated[CsvEncoding, typer.Option(
+    "--csv-encoding", help="CSV 编码 / encoding of the CSV files written: utf-8-sig (UTF-8 with a BOM, what Excel "
+                           "opens right; default), utf-8, or gbk (a character GBK lacks is an error naming the file and column)")]
 
 
 class FloodEngine(str, Enum):

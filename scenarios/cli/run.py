@@ -13,6 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from .options import (
+    CsvEncoding,
+    CsvEncodingOpt,
     JsonOpt,
     Lang,
     LangOpt,
@@ -141,6 +143,7 @@ def run_command(
     as_json: JsonOpt = False,
     fail_on_target: Annotated[bool, typer.Option("--fail-on-target", help="exit 1 when a target is missed (for CI)")] = False,
     replay: Annotated[Optional[str], typer.Option("--replay", help="re-run one stored batch run exactly: STORE:RUN[:PLAN]")] = None,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
 ) -> None:
     """Run a scenario and check the plan's targets. 运行情景并检验规划目标。"""
     # deferred: the runner and the report writers load the whole engine (~2 s)
@@ -153,7 +156,7 @@ def run_command(
         files: list[str] = []
         if out is not None:
             say("report", "写入报告 / writing report")
-            files = write_run_outputs(out, run, lang=lang.value)
+            files = write_run_outputs(out, run, lang=lang.value, csv_encoding=csv_encoding.value)
     if as_json:
         summary = {k: v for k, v in run_summary(run).items() if k != "kpis"}
         print_json({**summary, "out": None if out is None else str(out), "files": files})
@@ -230,6 +233,7 @@ def compare_command(
     lang: LangOpt = Lang.zh,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
 ) -> None:
     """Compare scenarios and plans side by side. 情景与预案对比。"""
     # deferred: the report writers load the whole engine (~2 s)
@@ -243,7 +247,7 @@ def compare_command(
         files: list[str] = []
         if out is not None:
             say("report", "写入报告 / writing report")
-            files = write_compare_outputs(out, runs, lang=lang.value)
+            files = write_compare_outputs(out, runs, lang=lang.value, csv_encoding=csv_encoding.value)
     rows = compare_rows(runs)
     labels = run_labels(runs)
     if as_json:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
-from .options import EngineOpt, FloodEngine, JsonOpt, QuietOpt, SeedOpt, check_seed, input_error, out_option, plan_arg, plan_option
+from .options import CsvEncoding, CsvEncodingOpt, EngineOpt, FloodEngine, JsonOpt, QuietOpt, SeedOpt, check_seed, input_error, out_option, plan_arg, plan_option
 from .output import out_console, print_json, progress, verdict
 
 
@@ -45,6 +45,7 @@ def simulate_district_command(
     engine: EngineOpt = FloodEngine.two_d,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
 ) -> None:
     """Simulate the default event (100-year flood with a dike breach) and print the indicator table."""
     if ctx.invoked_subcommand is not None:
@@ -65,7 +66,7 @@ def simulate_district_command(
     if out is not None:
         with staged_dir(out) as tmp:   # complete or absent, never cut short on a full disk
             result.to_json(tmp / "result.json")
-            result.events_to_csv(tmp / "events.csv")
+            result.events_to_csv(tmp / "events.csv", district.network, encoding=csv_encoding.value)
     if as_json:
         print_json({"indicators": table, "kpis": result.to_dict()["kpis"]})
     elif not quiet:

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from .options import (
-    JsonOpt, Lang, LangOpt, QuietOpt, SchedulerOpt, TlsCaOpt, TlsCertOpt, TlsKeyOpt, WorkersOpt, check_seed, input_error,
+    CsvEncoding, CsvEncodingOpt, JsonOpt, Lang, LangOpt, QuietOpt, SchedulerOpt, TlsCaOpt, TlsCertOpt, TlsKeyOpt, WorkersOpt, check_seed, input_error,
     load_checked_scenario, out_option, seed_option,
 )
 from .output import err_console, interruptible, out_console, print_json, written
@@ -111,6 +111,7 @@ def optimize_size(
     lang: LangOpt = Lang.zh,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
 ) -> None:
     """Cheapest additions that meet the targets with a stated probability; simulation in the loop. 预案规模测算。"""
     _check(target_probability, budget, runs, out)
@@ -137,7 +138,7 @@ def optimize_size(
                                seed=seed, workers=workers, scheduler=scheduler, security=security,
                                targets=RELIEF_TARGETS if targets is Targets.relief else ("all",),
                                max_iterations=max_iterations, progress=update)
-    summary = write_sizing_outputs(result, out, lang=lang.value)
+    summary = write_sizing_outputs(result, out, lang=lang.value, csv_encoding=csv_encoding.value)
     if as_json:
         print_json(summary)
     elif not quiet:

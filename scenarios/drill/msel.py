@@ -2,9 +2,14 @@
 
 msel.csv has one row per inject, first column ``time`` (``T+HH:MM`` from the start of the
 exercise), text in one language; msel.xlsx holds a Chinese and an English sheet and the
-evaluation checklist. evaluation.csv follows the HSEEP exercise evaluation guide layout: per
-objective and expected action a core capability, a critical task, a performance target, and
-blank columns for the evaluator's observations.
+evaluation checklist, headers in both languages, times as Excel durations shown ``T+[h]:mm``,
+drop-down lists on the categorical columns (:mod:`.workbook`). evaluation.csv follows the HSEEP
+exercise evaluation guide layout: per objective and expected action a core capability, a
+critical task, a performance target, and blank columns for the evaluator's observations.
+
+Every CSV is written in the encoding asked for (UTF-8 with a BOM by default,
+:func:`network.cells.open_csv`); ``check_msel`` reads a CSV in UTF-8 (with or without a BOM) or
+GBK, what Excel on Chinese Windows saves.
 """
 from __future__ import annotations
 
@@ -12,25 +17,26 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from network.cells import (
+    DEFAULT_CSV_ENCODING,
     csv_dict_writer,
+    decode_csv,
     formula_cells,
     is_formula,
+    open_csv,
     plain_text,
     safe_text,
-    xlsx_text,
 )
-from network.checks import MAX_TEXT_BYTES, language, read_text_file
+from network.checks import MAX_TEXT_BYTES, language, read_bytes_file, read_text_file
 from network.district import District, load_district
 from network.errors import InputError
 from network.model import RoadNetwork
@@ -54,6 +60,17 @@ from .catalogue import (
     scenario_objectives,
 )
 from .design import Msel
+from .workbook import (
+    DURATION_FORMAT,
+    HOURS_FORMAT,
+    add_list,
+    cell_text,
+    duration_days,
+    fill_sheet,
+    format_column,
+    header,
+    lists_sheet,
+)
 
 #: msel.csv columns, in order; the first seven after ``id`` are what ``check_msel`` requires
 COLUMNS = ("time", "id", "phase", "inject", "source", "delivery", "recipient", "expected_action", "target_time",
@@ -68,6 +85,15 @@ _HEADERS_ZH = {
     "objective": "演练科目", "entities": "引用对象", "entity_names": "对象名称", "kind": "类型", "sim_time": "模拟时刻",
     "basis": "依据", "benchmark": "模拟基准", "twist": "突发变化",
 }
+_EVAL_HEADERS_ZH = {
+    "objective": "演练科目", "core_capability": "核心能力", "critical_task": "关键任务", "injects": "相关注入",
+    "target_time": "目标时限", "performance_target": "绩效目标", "simulation_benchmark": "模拟基准",
+    "observed_time": "实际时刻", "met": "是否达成", "observations": "观察记录", "evaluator": "评估人",
+}
+#: the columns msel.xlsx holds as durations (``T+[h]:mm``), and what ``check_msel`` reads back as T+HH:MM
+TIME_COLUMNS = ("time", "target_time")
+#: the evaluator's verdicts offered in the Evaluation sheet's "met" column
+MET_CHOICES = ("是", "部分", "否", "yes", "partly", "no")
 #: HSEEP core capability per inject kind: (zh, en)
 CAPABILITY: dict[str, tuple[str, str]] = {
     "startex": ("运行通信", "Operational Communications"),
@@ -157,17 +183,17 @@ def evaluation_rows(msel: Msel, lang: str = "zh") -> list[dict[str, str]]:
     return rows
 
 
-def _write_csv(path: Path, columns: Iterable[str], rows: list[dict[str, str]]) -> Path:
-    """Write ``rows`` under a header of ``columns``, no cell a spreadsheet formula."""
-    # utf-8-sig: Excel opens Chinese CSV correctly only with the BOM
-    with path.open("w", newline="", encoding="utf-8-sig") as f:
+def _write_csv(path: Path, columns: Iterable[str], rows: list[dict[str, str]], encoding: str) -> Path:
+    """Write ``rows`` under a header of ``columns`` in ``encoding``, no cell a spreadsheet formula."""
+    with open_csv(path, encoding) as f:
         w = csv_dict_writer(f, list(columns))
         w.writeheader()
         w.writerows(rows)
     return path
 
 
-def write_msel_csv(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path, lang: str = "zh") -> Path:
+def write_msel_csv(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path, lang: str = "zh", *,
+                   encoding: str = DEFAULT_CSV_ENCODING) -> Path:
     """Write msel.csv: one row per inject, in :data:`COLUMNS` order, text in one language.
 
     Parameters
@@ -181,6 +207,8 @@ def write_msel_csv(msel: Msel, names: dict[str, tuple[str, str]], path: str | Pa
         The file to write.
     lang
         "zh" or "en".
+    encoding
+        One of :data:`network.cells.CSV_ENCODINGS` (default UTF-8 with a BOM).
 
     Returns
     -------
@@ -190,12 +218,12 @@ def write_msel_csv(msel: Msel, names: dict[str, tuple[str, str]], path: str | Pa
     Raises
     ------
     InputError
-        ``lang`` is neither "zh" nor "en".
+        ``lang`` is neither "zh" nor "en", or a name has no code in ``encoding``.
     """
-    return _write_csv(Path(path), COLUMNS, msel_rows(msel, names, lang))
+    return _write_csv(Path(path), COLUMNS, msel_rows(msel, names, lang), encoding)
 
 
-def write_evaluation_csv(msel: Msel, path: str | Path, lang: str = "zh") -> Path:
+def write_evaluation_csv(msel: Msel, path: str | Path, lang: str = "zh", *, encoding: str = DEFAULT_CSV_ENCODING) -> Path:
     """Write evaluation.csv: the HSEEP-style checklist, one row per objective and expected action.
 
     Parameters
@@ -206,13 +234,15 @@ def write_evaluation_csv(msel: Msel, path: str | Path, lang: str = "zh") -> Path
         The file to write.
     lang
         "zh" or "en".
+    encoding
+        One of :data:`network.cells.CSV_ENCODINGS` (default UTF-8 with a BOM).
 
     Returns
     -------
     Path
         ``path``.
     """
-    return _write_csv(Path(path), EVAL_COLUMNS, evaluation_rows(msel, lang))
+    return _write_csv(Path(path), EVAL_COLUMNS, evaluation_rows(msel, lang), encoding)
 
 
 def write_msel_json(msel: Msel, names: dict[str, tuple[str, str]], path: str | Path) -> Path:
@@ -255,6 +285,11 @@ def write_msel_xlsx(msel: Msel, names: dict[str, tuple[str, str]], path: str | P
     """Write msel.xlsx, a workbook for drill staff: MSEL in Chinese, MSEL in English, the
     evaluation checklist (both languages); twist rows are shaded.
 
+    Every sheet has headers in both languages, a frozen header row repeated on each printed
+    page, times as Excel durations (``T+[h]:mm``) and drop-down lists on the columns with a fixed
+    set of values (source, delivery, recipient, objective, kind; the evaluator's "met"), kept on
+    a hidden sheet.
+
     Parameters
     ----------
     msel
@@ -270,46 +305,73 @@ def write_msel_xlsx(msel: Msel, names: dict[str, tuple[str, str]], path: str | P
         ``path``.
     """
     wb = Workbook()
+    refs = lists_sheet(wb, _xlsx_lists(msel, names))
     twist_fill = PatternFill("solid", fgColor="FCE4D6")
     for k, lang in enumerate(("zh", "en")):
-        ws = wb.active if k == 0 else wb.create_sheet()
+        ws = wb.active if k == 0 else wb.create_sheet(index=k)
         ws.title = "MSEL 中文" if lang == "zh" else "MSEL English"
-        rows = msel_rows(msel, names, lang)
-        headers = [f"{_HEADERS_ZH[c]} {c}" if lang == "zh" else c for c in COLUMNS]
-        _fill_sheet(ws, COLUMNS, headers, rows, lambda c: _XLSX_WIDTHS.get(c, 14))
+        rows = _xlsx_rows(msel, names, lang)
+        fill_sheet(ws, COLUMNS, [header(_HEADERS_ZH[c], c, lang) for c in COLUMNS], rows,
+                   lambda c: _XLSX_WIDTHS.get(c, 14), {"time": DURATION_FORMAT, "target_time": DURATION_FORMAT,
+                                                        "sim_time": HOURS_FORMAT})
+        for col in ("source", "delivery", "recipient", "objective", "kind"):
+            add_list(ws, COLUMNS.index(col) + 1, refs[_list_name(col, lang if col != "kind" else "")],
+                     f"{_HEADERS_ZH[col]} {col}")
         for r, row in enumerate(rows, 2):
             if row["twist"]:
                 for c in range(1, len(COLUMNS) + 1):
                     ws.cell(row=r, column=c).fill = twist_fill
-    ws = wb.create_sheet("评估 Evaluation")
-    _fill_sheet(ws, EVAL_COLUMNS, list(EVAL_COLUMNS), evaluation_rows(msel, "zh") + evaluation_rows(msel, "en"),
-                lambda c: 40 if c in ("critical_task", "performance_target", "simulation_benchmark", "observations") else 16)
+    _evaluation_sheet(wb.create_sheet("评估 Evaluation", index=2), msel, refs[_list_name("met")])
     wb.save(path)
     return Path(path)
 
 
-def _fill_sheet(ws: Worksheet, columns: Sequence[str], headers: list[str], rows: list[dict[str, str]],
-                width_of: Callable[[str], float]) -> None:
-    """A header row in white on blue, the rows wrapped, column widths, frozen header, filters;
-    every cell text, never a formula (names come from district files)."""
-    head_font = Font(bold=True, color="FFFFFF")
-    head_fill = PatternFill("solid", fgColor="1F4E79")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for c, h in enumerate(headers, 1):
-        cell = ws.cell(row=1, column=c)
-        xlsx_text(cell, h)
-        cell.font, cell.fill = head_font, head_fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for n, r in enumerate(rows, 2):
-        for c, col in enumerate(columns, 1):
-            xlsx_text(ws.cell(row=n, column=c), r[col])
-    for j, col in enumerate(columns, 1):
-        ws.column_dimensions[get_column_letter(j)].width = width_of(col)
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = wrap
-    ws.freeze_panes = "B2"
-    ws.auto_filter.ref = ws.dimensions
+def _xlsx_rows(msel: Msel, names: dict[str, tuple[str, str]], lang: str) -> list[dict[str, Any]]:
+    """:func:`msel_rows` with the times as numbers: durations in days, the simulated clock in
+    hours (a time before T+00:00 stays text: Excel shows no negative duration)."""
+    rows: list[dict[str, Any]] = msel_rows(msel, names, lang)
+    for row, i in zip(rows, msel.injects):
+        for col, seconds in (("time", i.t_s), ("target_time", i.target_s)):
+            if seconds >= 0:
+                # whole minutes rounded half up, as fmt_t shows them in msel.csv
+                row[col] = duration_days(math.floor(seconds / 60.0 + 0.5) * 60.0)
+        row["sim_time"] = round((msel.start_s + i.t_s) / 3600.0, 4)
+    return rows
+
+
+def _list_name(column: str, lang: str = "") -> str:
+    """A drop-down list's name, its header on the hidden sheet: "信息来源 source (zh)", "类型 kind"."""
+    zh = {**_HEADERS_ZH, **_EVAL_HEADERS_ZH}[column]
+    return f"{zh} {column}" + (f" ({lang})" if lang else "")
+
+
+def _xlsx_lists(msel: Msel, names: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
+    """The drop-down lists: per language the sources, channels, recipients and objectives by
+    name; the inject kinds; the evaluator's verdicts."""
+    recipients = {k: v for k, v in names.items() if k in ROLES or k.startswith("township:")}
+    lists: dict[str, list[str]] = {}
+    for n, lang in enumerate(("zh", "en")):
+        for col, table in (("source", SOURCES), ("delivery", DELIVERY), ("recipient", recipients),
+                           ("objective", OBJECTIVES)):
+            lists[_list_name(col, lang)] = list(dict.fromkeys(v[n] for v in table.values()))
+    lists[_list_name("kind")] = list(dict.fromkeys([*CAPABILITY, "endex", *(i.kind for i in msel.injects)]))
+    lists[_list_name("met")] = list(MET_CHOICES)
+    return lists
+
+
+def _evaluation_sheet(ws: Worksheet, msel: Msel, met_list: str) -> None:
+    """The HSEEP checklist in both languages (Chinese rows, then English), target times as
+    durations, the observed time formatted for one, a drop-down on "met"."""
+    rows: list[dict[str, Any]] = evaluation_rows(msel, "zh") + evaluation_rows(msel, "en")
+    for row in rows:
+        seconds = parse_t(row["target_time"])
+        if seconds >= 0:                  # Excel shows no negative duration: such a time stays text
+            row["target_time"] = duration_days(seconds)
+    wide = ("critical_task", "performance_target", "simulation_benchmark", "observations")
+    fill_sheet(ws, EVAL_COLUMNS, [header(_EVAL_HEADERS_ZH[c], c, "zh") for c in EVAL_COLUMNS], rows,
+               lambda c: 40 if c in wide else 16, {"target_time": DURATION_FORMAT})
+    format_column(ws, EVAL_COLUMNS.index("observed_time") + 1, DURATION_FORMAT, len(rows))
+    add_list(ws, EVAL_COLUMNS.index("met") + 1, met_list, "是否达成 met")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,7 +473,8 @@ def check_msel(path: str | Path, scenario: str | Path | ScenarioRun | None = Non
     Parameters
     ----------
     path
-        The msel.csv (UTF-8, with or without a BOM), msel.xlsx or msel.json (by its suffix).
+        The msel.csv (UTF-8, with or without a BOM, or GBK), msel.xlsx (times as durations or
+        T+HH:MM text) or msel.json (by its suffix).
     scenario
         A scenario name or file, or a ScenarioRun, to check against; None: the scenario named
         in msel.json next to the file, else the built-in district with today's plan.
@@ -425,7 +488,8 @@ def check_msel(path: str | Path, scenario: str | Path | ScenarioRun | None = Non
     Raises
     ------
     InputError
-        The file does not exist or does not read (not UTF-8 text, not a workbook, not JSON), or
+        The file does not exist or does not read (neither UTF-8 nor GBK text, not a workbook,
+        not JSON), or
         the scenario does not load.
     """
     path = Path(path)
@@ -503,8 +567,9 @@ def _read_tables(path: Path) -> tuple[list[_Table], list[str]]:
 
 def _read_msel(path: Path) -> tuple[list[_Table], list[str]]:
     """An msel.csv as a table, and its cells that would run as formulas (InputError when it is
-    not UTF-8)."""
-    text = read_text_file(path, "an MSEL (CSV, XLSX or JSON)").removeprefix("\ufeff")
+    neither UTF-8 nor GBK, what Excel on Chinese Windows saves a CSV in)."""
+    text, _ = decode_csv(read_bytes_file(path, "an MSEL (CSV, XLSX or JSON)"), str(path))
+    text = text.removeprefix("\ufeff")
     # rows end at CR/LF only: a line separator (U+2028) inside a cell stays in its cell
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
@@ -522,10 +587,10 @@ def _read_msel(path: Path) -> tuple[list[_Table], list[str]]:
 
 
 def _column_key(head: Any) -> str:
-    """An msel.xlsx header cell's column key: "时间 time" -> "time" (the Chinese sheet shows both)."""
+    """An msel.xlsx header cell's column key: "时间\ntime", "time\n时间" (headers in both
+    languages) and "时间 time" (older workbooks) -> "time"; an unknown header as it is."""
     text = "" if head is None else str(head).strip()
-    last = text.split()[-1] if text.split() else ""
-    return text if text in COLUMNS or last not in COLUMNS else last
+    return next((w for w in text.split() if w in COLUMNS), text)
 
 
 def _read_xlsx(path: Path) -> tuple[list[_Table], list[str]]:
@@ -556,7 +621,9 @@ def _read_xlsx(path: Path) -> tuple[list[_Table], list[str]]:
                     formula = getattr(c.value, "text", None) or str(c.value)  # an array formula keeps it in .text
                     problems.append(_formula_problem(f"{name}:{c.row}", f"{c.column_letter} ({col})", formula,
                                                      "enter it as text (start it with ')"))
-            values = ["" if c.value is None else str(c.value) for c in cells]
+            # a time is a duration cell (msel.xlsx), a number of days, or T+HH:MM text (older workbooks)
+            values = [cell_text(c.value, header[c.column - 1] if c.column <= len(header) else "", TIME_COLUMNS)
+                      for c in cells]
             if cells and cells[0].row > 1 and any(v.strip() for v in values):
                 rows.append({h: plain_text(v) for h, v in zip(header, values) if h})
                 lines.append(cells[0].row)

@@ -7,18 +7,18 @@ an error never leaves a half-written output folder. The HTML report and figures
 from __future__ import annotations
 
 import json
-import warnings
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from network.cells import csv_dict_writer, csv_writer
+from network.cells import DEFAULT_CSV_ENCODING, csv_dict_writer, csv_writer, open_csv
 from network.gpkg import save_feature_layers
-from network.hazard import HazardModelWarning
 from network.jsonsafe import json_safe
 from scenarios.core.naming import slug
+from scenarios.core.layers import group_places, hazard_features, plan_features
 from scenarios.core.runner import ScenarioRun
 
 from .html import write_compare_report, write_run_report
@@ -46,71 +46,58 @@ def run_summary(run: ScenarioRun) -> dict[str, Any]:
     })
 
 
-def write_groups_csv(run: ScenarioRun, path: Path) -> Path:
-    """One row per affected or threatened group, with its place and township."""
-    net = run.network
-    rows = []
-    for g in run.result.groups:
-        node = int(g["node"])
-        zh, en = _township(net, node)
-        rows.append({**g, "lon": round(float(net.lon[node]), 6), "lat": round(float(net.lat[node]), 6),
-                     "township_zh": zh, "township_en": en})
+def write_groups_csv(run: ScenarioRun, path: Path, *, encoding: str = DEFAULT_CSV_ENCODING) -> Path:
+    """One row per affected or threatened group, with its place and township.
+
+    Every time in seconds (``threat_s``, ``relief_done_s`` ...) has its hours beside it
+    (``threat_h`` ...); a time that never came (inf) or does not apply (NaN) is an empty cell;
+    structured fields (``state_times``, ``party_records``) are JSON text, as pandas'
+    ``json.loads`` and Excel's Power Query read them.
+    """
+    rows = [{**_group_cells(g), **place} for g, place in group_places(run)]
     keys = list(rows[0]) if rows else ["group", "node", "people", "lon", "lat", "township_zh", "township_en"]
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with open_csv(path, encoding) as f:
         w = csv_dict_writer(f, keys, extrasaction="ignore")  # township names come from district files
         w.writeheader()
         w.writerows(rows)
     return path
 
 
-def _township(net, node: int) -> tuple[str, str]:
-    """The Chinese and English names of a node's township ("" outside every one)."""
-    names = net.zone_names or ()
-    zone = int(net.zone[node]) if net.zone is not None else -1
-    return names[zone] if 0 <= zone < len(names) else ("", "")
+def _group_cells(group: dict[str, Any]) -> dict[str, Any]:
+    """A group record as groups.csv cells: lists and dicts as JSON, each ``*_s`` time followed
+    by its ``*_h``, non-finite numbers empty (a spreadsheet reads "inf" as text)."""
+    out: dict[str, Any] = {}
+    for k, v in group.items():
+        if isinstance(v, (dict, list, tuple)):
+            out[k] = json.dumps(json_safe(v), ensure_ascii=False)
+            continue
+        number = isinstance(v, (float, np.floating))
+        out[k] = "" if number and not math.isfinite(v) else v
+        if k.endswith("_s") and (number or isinstance(v, (int, np.integer))) and not isinstance(v, bool):
+            out[k[:-2] + "_h"] = round(float(v) / 3600.0, 4) if math.isfinite(v) else ""
+    return out
 
 
 def write_plan_geojson(run: ScenarioRun, path: Path) -> Path:
     """The plan's facilities (points) and shelter → warehouse supply assignments (lines)."""
-    plan = run.plan
-    fc = plan.geojson()
-    where = {s.id: (s.lon, s.lat) for s in (*plan.shelters, *plan.warehouses)}
-    for sid, wid in plan.shelter_warehouse.items():
-        if sid in where and wid in where:
-            fc["features"].append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
-                list(where[wid]), list(where[sid])]}, "properties": {"facility": "supply_assignment",
-                                                                    "warehouse": wid, "shelter": sid}})
-    fc["name"] = f"{run.name} [{run.plan_label}]"
-    path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    path.write_text(json.dumps(plan_features(run), ensure_ascii=False), encoding="utf-8")
     return path
-
-
-def hazard_times(duration_s: float) -> np.ndarray:
-    """Hourly times over a run, and its end: when footprints take the hazard's worst."""
-    return np.unique(np.append(np.arange(0.0, duration_s, 3600.0), duration_s))
 
 
 def write_hazard_geojson(run: ScenarioRun, path: Path) -> Path:
     """Every hazard's footprint in one FeatureCollection (flood depth bands, burned area, AEGL zones)."""
-    times = hazard_times(run.scenario.simulation.duration_h * 3600.0)
-    features = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", HazardModelWarning)  # already in the run's notes
-        for h in run.hazards:
-            tags = {"hazard": h.kind, "hazard_zh": h.label_zh, "hazard_en": h.label_en, "hazard_name": h.name}
-            features += h.footprint(times).to_geojson(tags)["features"]
-    path.write_text(json.dumps({"type": "FeatureCollection", "name": run.name, "features": features},
-                               ensure_ascii=False), encoding="utf-8")
+    path.write_text(json.dumps(hazard_features(run), ensure_ascii=False), encoding="utf-8")
     return path
 
 
-def write_run_files(folder: Path, run: ScenarioRun) -> dict[str, Path]:
-    """The data files of one run into ``folder`` (no staging: callers stage)."""
+def write_run_files(folder: Path, run: ScenarioRun, *, encoding: str = DEFAULT_CSV_ENCODING) -> dict[str, Path]:
+    """The data files of one run into ``folder`` (no staging: callers stage); the CSVs in
+    ``encoding`` (:data:`network.cells.CSV_ENCODINGS`)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = {"kpis.json": folder / "kpis.json"}
     out["kpis.json"].write_text(json.dumps(run_summary(run), ensure_ascii=False, indent=2), encoding="utf-8")
-    out["groups.csv"] = write_groups_csv(run, folder / "groups.csv")
-    out["events.csv"] = run.result.events_to_csv(folder / "events.csv")
+    out["groups.csv"] = write_groups_csv(run, folder / "groups.csv", encoding=encoding)
+    out["events.csv"] = run.result.events_to_csv(folder / "events.csv", run.network, encoding=encoding)
     out["plan.geojson"] = write_plan_geojson(run, folder / "plan.geojson")
     out["hazard.geojson"] = write_hazard_geojson(run, folder / "hazard.geojson")
     gpkg = write_run_gpkg(run, folder / "run.gpkg", out["plan.geojson"], out["hazard.geojson"])
@@ -119,10 +106,11 @@ def write_run_files(folder: Path, run: ScenarioRun) -> dict[str, Path]:
     return out
 
 
-def write_run_outputs(out_dir: Path, run: Any, *, lang: str = "zh", report: bool = True) -> list[str]:
+def write_run_outputs(out_dir: Path, run: Any, *, lang: str = "zh", report: bool = True,
+                      csv_encoding: str = DEFAULT_CSV_ENCODING) -> list[str]:
     """Data files, and with ``report`` the figures and report.html, into ``out_dir``; returns file names."""
     with staged_dir(out_dir) as scratch:
-        write_run_files(scratch, run)
+        write_run_files(scratch, run, encoding=csv_encoding)
         if report:
             write_run_report(scratch, run, lang=lang)
         names = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
@@ -134,8 +122,10 @@ def compare_rows(runs: Sequence[Any]) -> list[dict[str, Any]]:
     return json_safe(compare_table(list(runs)))
 
 
-def write_compare_outputs(out_dir: Path, runs: Sequence[Any], *, lang: str = "zh", report: bool = True) -> list[str]:
-    """compare.json and compare.csv, each run's data files under ``runs/``, and the compare report."""
+def write_compare_outputs(out_dir: Path, runs: Sequence[Any], *, lang: str = "zh", report: bool = True,
+                          csv_encoding: str = DEFAULT_CSV_ENCODING) -> list[str]:
+    """compare.json and compare.csv, each run's data files under ``runs/``, and the compare report
+    (every CSV in ``csv_encoding``)."""
     runs = list(runs)
     labels = run_labels(runs)
     rows = compare_rows(runs)
@@ -144,7 +134,7 @@ def write_compare_outputs(out_dir: Path, runs: Sequence[Any], *, lang: str = "zh
             "runs": [{"label": lab, **{k: v for k, v in run_summary(r).items() if k != "kpis"}}
                      for lab, r in zip(labels, runs)],
             "indicators": rows}, ensure_ascii=False, indent=2), encoding="utf-8")
-        with (scratch / "compare.csv").open("w", newline="", encoding="utf-8") as f:
+        with open_csv(scratch / "compare.csv", csv_encoding) as f:
             w = csv_writer(f)  # run labels carry plan and scenario names
             w.writerow(["indicator", "zh", "en", "unit", "target", *[f"value: {lab}" for lab in labels],
                         *[f"diff: {lab}" for lab in labels[1:]], *[f"pass: {lab}" for lab in labels]])
@@ -153,7 +143,7 @@ def write_compare_outputs(out_dir: Path, runs: Sequence[Any], *, lang: str = "zh
                             *[row["values"][lab] for lab in labels], *[row["diff"][lab] for lab in labels[1:]],
                             *[row["pass"][lab] for lab in labels]])
         for i, r in enumerate(runs, start=1):
-            write_run_files(scratch / "runs" / f"{i:02d}-{slug(r.name)}-{slug(r.plan_label)}", r)
+            write_run_files(scratch / "runs" / f"{i:02d}-{slug(r.name)}-{slug(r.plan_label)}", r, encoding=csv_encoding)
         if report:
             write_compare_report(scratch, runs, lang=lang)
         names = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
@@ -169,13 +159,9 @@ def write_run_gpkg(run: ScenarioRun, path: Path, plan_geojson: Path, hazard_geoj
         layers.setdefault(_plural(str(f["properties"].get("facility", "facility"))), []).append(f)
     for f in json.loads(hazard_geojson.read_text(encoding="utf-8"))["features"]:
         layers.setdefault(f"hazard_{f['properties'].get('hazard', 'other')}", []).append(f)
-    net = run.network
-    groups = []
-    for g in run.result.groups:
-        node = int(g["node"])
-        zh, en = _township(net, node)
-        groups.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [
-            float(net.lon[node]), float(net.lat[node])]}, "properties": {**g, "township_zh": zh, "township_en": en}})
+    groups = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [place["lon"], place["lat"]]},
+               "properties": {**g, "township_zh": place["township_zh"], "township_en": place["township_en"]}}
+              for g, place in group_places(run)]
     if groups:
         layers["groups"] = groups
     return save_feature_layers(layers, path) if layers else None

@@ -16,6 +16,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from network.cells import DEFAULT_CSV_ENCODING
 from network.checks import language
 from network.costs import write_additions_csv
 from network.fonts import use_cjk_font
@@ -78,16 +79,17 @@ STORE_NAME = "sizing.sqlite"
 STORE_FILES = (STORE_NAME, f"{STORE_NAME}-wal", f"{STORE_NAME}-shm", f"{STORE_NAME}-journal")
 
 
-def write_sizing_outputs(result: SizingResult, out: Path, *, lang: str = "zh") -> dict[str, Any]:
-    """Write the sizing folder (module notes) into ``out``; returns what ``--json`` prints: the
-    result as a dict with ``plan_file`` and ``files``."""
+def write_sizing_outputs(result: SizingResult, out: Path, *, lang: str = "zh",
+                         csv_encoding: str = DEFAULT_CSV_ENCODING) -> dict[str, Any]:
+    """Write the sizing folder (module notes) into ``out``, costs.csv in ``csv_encoding``; returns
+    what ``--json`` prints: the result as a dict with ``plan_file`` and ``files``."""
     out = Path(out)
     summary = json_safe(result.to_dict(plan_file=str(out / "plan.json")), infinity_as_text=True)
     summary["files"] = [str(out / f) for f in FILES]
     fig = curve_figure(result, lang)
     with staged_dir(out, keep=STORE_FILES) as tmp:
         sized_plan(result).to_json(tmp / "plan.json")
-        write_additions_csv(tmp / "costs.csv", result.additions)
+        write_additions_csv(tmp / "costs.csv", result.additions, csv_encoding)
         for ext in ("png", "svg"):
             fig.savefig(tmp / f"cost_probability.{ext}", dpi=120, metadata={"Software": None} if ext == "png" else
                         {"Date": None})
