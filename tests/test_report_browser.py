@@ -27,14 +27,14 @@ def reports(district, tmp_path_factory):
     return {"run": (shared["runs"][0], shared["run"]), "compare": (list(shared["runs"]), shared["compare"])}
 
 
-def _check_common(seen: dict, html: Path, n_images: int, shot: Path) -> None:
+def _check_common(seen: dict, html: Path, n_images: int, shot: Path, n_scripts: int = 0) -> None:
     page = seen["page"]
     assert len(seen["images"]) == n_images
     assert all(done and w > 0 and h > 0 for done, w, h in seen["images"]), seen["images"]
     assert [m for m in seen["console"] if m[0] == "error"] == [] and seen["errors"] == []
     assert all(u == html.as_uri() or u.startswith("data:") for u in seen["requests"]), seen["requests"]
     assert seen["dialogs"] == []
-    assert page.evaluate("document.scripts.length") == 0
+    assert page.evaluate("document.scripts.length") == n_scripts  # the run report's map: data block and two hashed scripts
     from PIL import Image
 
     with Image.open(shot) as im:
@@ -61,7 +61,7 @@ def test_run_report_renders_in_chromium(browser, reports, tmp_path):
         assert page.inner_text("code.scenario-name") == XSS
         assert page.inner_text("h1").startswith(run.title_zh)  # '<b>' stayed text, not markup
         assert page.locator("h1 b").count() == 0
-        _check_common(seen, html, 4, shot)
+        _check_common(seen, html, 4, shot, n_scripts=3)
     finally:
         seen["context"].close()
 
@@ -81,6 +81,6 @@ def test_compare_report_renders_in_chromium(browser, reports, tmp_path):
         assert head[2:] == labels + [f"Δ {labels[1]}"]
         assert page.locator("table.indicators tbody tr").count() == len(runs[0].kpis)
         assert page.locator("code.run-label").all_inner_texts() == labels
-        _check_common(seen, html, 2, shot)
+        _check_common(seen, html, 2, shot, n_scripts=3)
     finally:
         seen["context"].close()

@@ -187,6 +187,18 @@ class _LocationModel:
         self.demand_labels = demand_labels
         self.site_labels = site_labels
 
+    @classmethod
+    def from_geodataframe(cls, demand: Any, sites: Any, *, weights: str | None = None, network: Any = None,
+                          demand_label: str | None = None, site_label: str | None = None, **model: Any) -> Any:
+        """The model from GeoDataFrames of demand and candidate-site points: costs are road travel
+        times (s) on ``network`` between the points' nearest nodes, or straight-line metres in a
+        projected CRS without one (:mod:`optimize.location.geo`). ``weights`` names a demand
+        column; ``model`` holds the model's own arguments (``p``, ``service_radius`` ...)."""
+        from .geo import from_geodataframe
+
+        return from_geodataframe(cls, demand, sites, weights=weights, network=network, demand_label=demand_label,
+                                 site_label=site_label, **model)
+
     @property
     def n_demands(self) -> int:
         """Rows of the cost matrix."""

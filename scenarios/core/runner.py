@@ -67,6 +67,27 @@ class ScenarioRun:
         """``name`` with the plan, as compare tables name a run."""
         return f"{self.name} [{self.plan_label}]"
 
+    def to_frame(self, layer: str = "groups") -> Any:
+        """One of the run's tables as a pandas DataFrame: ``groups``, ``events``, ``facilities``,
+        ``teams`` or ``hazard`` (:mod:`scenarios.core.frames`)."""
+        from .frames import to_frame
+
+        return to_frame(self, layer)
+
+    def to_geodataframe(self, layer: str = "groups") -> Any:
+        """One of the run's placed tables as a GeoDataFrame in EPSG:4326: ``groups``, ``events``,
+        ``facilities`` or ``hazard`` (:mod:`scenarios.core.frames`)."""
+        from .frames import to_geodataframe
+
+        return to_geodataframe(self, layer)
+
+    def plot(self, what: str = "map", *, lang: str = "zh") -> Any:
+        """One of the report's figures as a matplotlib Figure (shown inline in a notebook):
+        ``map``, ``relief_time``, ``timeline`` or ``gantt``."""
+        from scenarios.reports.figures import plot_run
+
+        return plot_run(self, what, lang=lang)
+
 
 # ---------------------------------------------------------------------------------- indicators
 def kpi_rows(result: RunResult, targets: Targets) -> list[dict[str, Any]]:

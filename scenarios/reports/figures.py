@@ -584,7 +584,7 @@ def draw_hazard(ax, hazard: Hazard, net: RoadNetwork, duration_s: float, *, lang
     return handles
 
 
-def _supply_routes(result: RunResult, plan: Plan, net: RoadNetwork) -> list[tuple[np.ndarray, int]]:
+def supply_routes(result: RunResult, plan: Plan, net: RoadNetwork) -> list[tuple[np.ndarray, int]]:
     """Road routes (node arrays) of the truck runs in the event log, with their trip counts."""
     w_node = {w.id: int(w.node) for w in plan.warehouses}
     s_node = {s.id: int(s.node) for s in plan.shelters}
@@ -633,7 +633,7 @@ def draw_run_map(ax, district: District | RoadNetwork, hazards: Sequence[Hazard]
         hazard_handles += draw_hazard(ax, h, net, duration_s, lang=lang, fig=fig)
     if hazard_handles:  # its own box, so it stays when the main legend is drawn (or moved to the figure)
         ax.add_artist(ax.legend(handles=hazard_handles, loc="upper left", fontsize=8, framealpha=0.85))
-    routes = _supply_routes(result, plan, net)
+    routes = supply_routes(result, plan, net)
     if routes:
         segs = [np.column_stack([net.x[r], net.y[r]]) / 1000.0 for r, _ in routes]
         widths = [1.2 + 0.8 * math.log1p(c) for _, c in routes]
@@ -754,3 +754,21 @@ def plan_map_figure(district: District, plan: Plan, *, lang: str = "zh") -> Figu
     ax.legend(loc="lower right", fontsize=7.5, framealpha=0.85, ncol=2)
     finish_map(ax, net.crs, lang=lang)
     return fig
+
+
+# ---------------------------------------------------------------------------------- notebooks
+#: the figures :func:`plot_run` draws, as the run report names them
+PLOTS = ("map", "relief_time", "timeline", "gantt")
+
+
+def plot_run(run: Any, what: str = "map", *, lang: str = "zh") -> Figure:
+    """One of a run's report figures (:data:`PLOTS`) as a Figure, for a notebook or a script."""
+    makers = {
+        "map": lambda: map_figure(run.district, run.hazards, run.plan, run.result, lang=lang),
+        "relief_time": lambda: relief_time_figure(run.result, lang=lang),
+        "timeline": lambda: timeline_figure(run.result, lang=lang),
+        "gantt": lambda: gantt_figure(run.result, lang=lang, plan=run.plan),
+    }
+    if what not in makers:
+        raise InputError(f"plot: expected one of {', '.join(PLOTS)}, found {what!r}")
+    return makers[what]()

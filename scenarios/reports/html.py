@@ -2,7 +2,8 @@
 
 One HTML file each, made from jinja2 templates with autoescaping on: every text that comes from
 a scenario file (its name, titles, description, plan names) is escaped, and a Content Security
-Policy forbids scripts and any network access. Figures are embedded as base64 PNG data URIs
+Policy forbids any network access and every script but the interactive map's, allowed by hash
+(``webmap``). Figures are embedded as base64 PNG data URIs
 (the PNG and SVG files are written beside the report too), so the report opens offline,
 prints on A4 and can be mailed as one file. ``lang`` picks the primary language; the other
 one is shown beside it.
@@ -31,6 +32,7 @@ from . import figures as F
 from .shortfall_view import compare_shortfall, shortfall_context
 from .tables import compare_table, format_diff, format_target, format_value, indicator_rows, key_numbers, plan_summary, run_labels
 from .webfont import embed_cjk_font
+from .webmap import compare_map_context, map_context
 
 _OTHER = {"zh": "en", "en": "zh"}
 _FIGURES = (  # stem, caption zh, caption en
@@ -141,7 +143,8 @@ def _figure_entries(table: Sequence[tuple[str, str, str]], pngs: dict[str, Path]
 def render_run_html(run: ScenarioRun, pngs: dict[str, Path], *, lang: str = "zh") -> str:
     """The run report's HTML; ``pngs`` maps figure stems (map, relief_time, ...) to PNG files to embed."""
     lang = language(lang)
-    ctx = {**_common(lang), "run": _run_context(run), "figures": _figure_entries(_FIGURES, pngs)}
+    ctx = {**_common(lang), "run": _run_context(run), "figures": _figure_entries(_FIGURES, pngs),
+           "webmap": map_context(run, lang)}
     return environment().get_template("run.html.j2").render(**ctx)
 
 
@@ -165,6 +168,7 @@ def render_compare_html(runs: Sequence[ScenarioRun], pngs: dict[str, Path], *, l
         **_common(lang), "labels": labels, "rows": rows, "figures": _figure_entries(_COMPARE_FIGURES, pngs),
         "runs": [{"label": lab, **_run_context(r)} for lab, r in zip(labels, runs)],
         "shortfall": compare_shortfall(labels, [r.result.kpis for r in runs]),
+        "webmap": compare_map_context(runs, labels, lang),
     }
     return environment().get_template("compare.html.j2").render(**ctx)
 
@@ -191,7 +195,7 @@ def write_run_report(out_dir: Path, run: ScenarioRun, *, lang: str = "zh") -> di
         "map": lambda: F.map_figure(run.district, run.hazards, run.plan, res, lang=lang),
         "relief_time": lambda: F.relief_time_figure(res, lang=lang),
         "timeline": lambda: F.timeline_figure(res, lang=lang),
-        "teams_gantt": lambda: F.gantt_figure(res, lang=lang),
+        "teams_gantt": lambda: F.gantt_figure(res, lang=lang, plan=run.plan),
     }
     return _write_report(out_dir, _FIGURES, makers, lambda pngs: render_run_html(run, pngs, lang=lang))
 
