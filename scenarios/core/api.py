@@ -1,14 +1,16 @@
 """The Python API for notebooks: load a scenario, run it, compare runs, get tables.
 
-    from scenarios.api import load_scenario, run_scenario, compare, indicators
+    from scenarios.api import load_scenario, run_scenario, compare, comparison, indicators
 
     run = run_scenario("flood-100y-breach")
-    indicators(run).to_frame()                # pandas DataFrame (when pandas is installed)
+    indicators(run).to_frame()                # a pandas DataFrame
+    run.to_geodataframe("groups")             # groups as points (EPSG:4326); also events, facilities, hazard
+    run.plot("map")                           # the report's figures: map, relief_time, timeline, gantt
     runs = compare(["flood-50y", "flood-100y-breach"])
     comparison(runs).to_frame()
+    run_batch(load_scenario("flood-50y"), runs=20, store="flood.sqlite", client=my_dask_client)
 
-Tables are lists of plain dicts (:class:`Table`), so they work without pandas; ``to_frame()``
-turns one into a DataFrame when pandas is installed (it is not a yingji dependency).
+Tables are lists of plain dicts (:class:`Table`); ``to_frame()`` turns one into a DataFrame.
 """
 from __future__ import annotations
 
@@ -16,11 +18,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from network.district import District
-from network.errors import InputError, YingjiError
+from network.errors import InputError
 from network.jsonsafe import json_safe
 from network.model import RoadNetwork
 from scenarios.reports.outputs import write_compare_outputs, write_run_outputs
 from scenarios.reports.tables import compare_table, run_labels
+
+from scenarios.batch.runs import run_batch
+from scenarios.sizing.search import size_plan
 
 from .inputs import load_scenario_network
 from .runner import Progress, ScenarioRun, run_scenario
@@ -29,7 +34,7 @@ from .spec import Scenario, list_scenarios, load_scenario
 __all__ = [
     "Table", "load_scenario", "list_scenarios", "run_scenario", "compare", "indicators", "groups", "events",
     "time_series", "teams", "comparison", "scenarios_table", "write_run_outputs", "write_compare_outputs",
-    "ScenarioRun", "Scenario",
+    "ScenarioRun", "Scenario", "run_batch", "size_plan",
 ]
 
 
@@ -37,12 +42,9 @@ class Table(list):
     """Rows as dicts (pandas-friendly); :meth:`to_frame` gives a pandas DataFrame."""
 
     def to_frame(self):
-        """A pandas DataFrame of the rows; a clear error when pandas is not installed."""
-        try:
-            import pandas as pd  # optional: yingji does not depend on pandas
-        except ImportError:
-            raise YingjiError("to_frame() needs pandas, which yingji does not install: pip install pandas "
-                              "(the table itself is a list of dicts and works without it)") from None
+        """A pandas DataFrame of the rows."""
+        import pandas as pd  # deferred: pandas loads in ~0.5 s, and only a notebook needs it
+
         return pd.DataFrame(list(self))
 
 
