@@ -382,6 +382,8 @@ def _apply(data: bytes, op: tuple) -> bytes:
             if len(wb.worksheets) < 2:
                 return data
             wb.remove(ws)
+            if all(w.sheet_state != "visible" for w in wb.worksheets):
+                wb.worksheets[0].sheet_state = "visible"   # a workbook shows a sheet; Excel opens no other kind
         else:
             try:
                 ws.cell(row=1 + op[2] % (ws.max_row + 1), column=1 + op[3] % (ws.max_column + 1), value=op[4])
