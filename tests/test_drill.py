@@ -1,8 +1,10 @@
 """The drill designer: MSEL from a simulated scenario, twists, files, checks and the CLI."""
 from __future__ import annotations
 
+import base64
 import csv
 import dataclasses
+import hashlib
 import json
 import math
 import re
@@ -395,9 +397,17 @@ def test_cli_writes_every_file(tmp_path, capsys):
     data = json.loads((out / "msel.json").read_text(encoding="utf-8"))
     assert data["scenario"] == "chlorine-night" and len(data["injects"]) == summary["injects"]
     html = (out / "drill.html").read_text(encoding="utf-8")
-    # self-contained: no scripts, no links out (base64 image data may spell "http" by chance)
-    body = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html.split("<body>")[1])
-    assert html.count("data:image/png;base64,") == 3 and "<script" not in html and "http" not in body
+    # self-contained: the only scripts are the interactive map's, each named by hash in the CSP;
+    # no links out in the page itself (base64 image data may spell "http" by chance)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert [attrs for attrs, _ in scripts] == [' type="application/json" id="yingji-map-data"', "", ""]
+    csp = re.search(r'Content-Security-Policy" content="([^"]*)"', html).group(1)
+    for _, text in scripts[1:]:
+        digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+        assert f"'sha256-{digest}'" in csp
+    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.S)
+    body = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page.split("<body>")[1])
+    assert page.count('<img src="data:image/png;base64,') == 3 and "http" not in body
     assert "工业园区氯碱厂" in html and "emergency exercise" in html
     assert "drill_phase1.png" in (out / "drill.md").read_text(encoding="utf-8")
     assert main(["drill", "check", str(out / "msel.csv")]) == 0
@@ -459,7 +469,8 @@ def test_scenario_text_is_escaped_in_the_handbook(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["drill", str(src), "--difficulty", "easy", "--seed", "1", "--out", str(out), "-q"]) == 0
     html = (out / "drill.html").read_text(encoding="utf-8")
-    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("<script") == 3      # the map's own three, the name inside them as \u003cscript\u003e
     assert "Content-Security-Policy\" content=\"default-src 'none'" in html
     md = (out / "drill.md").read_text(encoding="utf-8")       # a Markdown viewer would run raw HTML
     assert "<script" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md

@@ -132,6 +132,7 @@ class Drill:
     hazards: list[Hazard]
     result: RunResult
     base_result: RunResult
+    run: ScenarioRun | None = None    # the scenario's run (its report, and the handbook's map, start from it)
 
 
 def load_run(name_or_path: str, *, seed: int | None = None) -> ScenarioRun:
@@ -217,7 +218,7 @@ def _design(run: ScenarioRun, difficulty: str, seed: int, duration_h: float | No
                 ctx.start_s, ctx.end_s - ctx.start_s, objectives, phases, injects,
                 sorted(twists, key=lambda t: t.t_s),   # a controller reads them in the order they happen
                 sorted(wanted) if wanted else [], _kpis(ctx.result), run.scenario.source)
-    return Drill(msel, district, run.plan, ctx.hazards, ctx.result, run.result)
+    return Drill(msel, district, run.plan, ctx.hazards, ctx.result, run.result, run)
 
 
 def _check_options(difficulty: str, seed: int, duration_h: float | None) -> None:

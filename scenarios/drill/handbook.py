@@ -11,6 +11,7 @@ import base64
 import html
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from scenarios.core.naming import slug
 from scenarios.reports.hazard_outputs import Frame, MapCanvas, colour_top, evaluate
 from scenarios.reports.html import environment, strip_controls
 from scenarios.reports.webfont import embed_cjk_font
+from scenarios.reports.webmap import map_context
 from sim.hazards.chemical.model import ChemicalRelease
 
 from .catalogue import DELIVERY, OBJECTIVES, SOURCES, fmt_t
@@ -133,6 +135,14 @@ def phase_maps(drill: Drill, lang: str = "zh") -> list[bytes]:
         canvas.fig.savefig(buf, format="png", dpi=75, pil_kwargs={"compress_level": 4})
         pngs.append(buf.getvalue())
     return pngs
+
+
+def _webmap(drill: Drill, lang: str) -> dict[str, Any] | None:
+    """The interactive map of the run the injects report on (twists applied), as the run report
+    draws it; None without the scenario's run (a Drill built by hand)."""
+    if drill.run is None:
+        return None
+    return map_context(replace(drill.run, hazards=drill.hazards, result=drill.result), lang)
 
 
 def _mark_places(canvas: MapCanvas, injects: list[Inject], xy: dict[str, tuple[float, float]]) -> None:
@@ -246,6 +256,7 @@ def write_handbook(drill: Drill, names: dict[str, tuple[str, str]], out_dir: str
         files.append(p)
     uris = ["data:image/png;base64," + base64.b64encode(b).decode("ascii") for b in pngs]
     ctx = _context(drill, names, uris)
+    ctx["webmap"] = _webmap(drill, lang)
     html = environment().get_template("drill.html.j2").render(lang=lang, **ctx)
     (out_dir / "drill.html").write_text(embed_cjk_font(html), encoding="utf-8")
     (out_dir / "drill.md").write_text(_markdown(ctx, lang), encoding="utf-8")
