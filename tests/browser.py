@@ -40,11 +40,14 @@ def fontconfig(folder: Path) -> Path:
     return conf
 
 
-def open_report(browser, html: Path, shot: Path) -> dict:
-    """Open ``html`` offline, record console messages, requests and dialogs, screenshot it."""
+def open_page(browser, html: Path, *, init_script: str | None = None) -> dict:
+    """Open ``html`` offline with console messages, page errors, requests and dialogs recorded
+    (``init_script`` runs before the page's own scripts, e.g. a CSP-refusal probe)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
     page = context.new_page()
-    seen: dict = {"console": [], "errors": [], "requests": [], "dialogs": []}
+    if init_script:
+        page.add_init_script(init_script)
+    seen: dict = {"console": [], "errors": [], "requests": [], "dialogs": [], "page": page, "context": context}
     page.on("console", lambda m: seen["console"].append((m.type, m.text)))
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
     page.on("request", lambda r: seen["requests"].append(r.url))
@@ -55,13 +58,16 @@ def open_report(browser, html: Path, shot: Path) -> dict:
 
     page.on("dialog", dialog)
     page.goto(html.as_uri(), wait_until="load")
-    seen["page"] = page
-    seen["context"] = context
-    seen["images"] = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
-    page.screenshot(path=str(shot), full_page=True)
     return seen
 
 
+def open_report(browser, html: Path, shot: Path) -> dict:
+    """:func:`open_page`, then the images' load states and a full-page screenshot in ``shot``."""
+    seen = open_page(browser, html)
+    page = seen["page"]
+    seen["images"] = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
+    page.screenshot(path=str(shot), full_page=True)
+    return seen
 
 
 def launch_browser(tmp_path_factory):

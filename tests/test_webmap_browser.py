@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import launch_browser
+from .browser import launch_browser, open_page
 from .test_report import shared_reports
 from .test_webmap import HOSTILE, _hostile_html
 
@@ -34,20 +34,8 @@ def shared(district, tmp_path_factory):
 
 def _open(browser, html: Path) -> dict:
     """Open ``html`` offline with console, errors, requests, dialogs and CSP refusals recorded."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
-    page = context.new_page()
-    page.add_init_script(_CSP_PROBE)
-    seen: dict = {"console": [], "errors": [], "requests": [], "dialogs": [], "page": page, "context": context}
-    page.on("console", lambda m: seen["console"].append((m.type, m.text)))
-    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-    page.on("request", lambda r: seen["requests"].append(r.url))
-
-    def dialog(d):
-        seen["dialogs"].append(d.message)
-        d.dismiss()
-
-    page.on("dialog", dialog)
-    page.goto(html.as_uri(), wait_until="load")
+    seen = open_page(browser, html, init_script=_CSP_PROBE)
+    page = seen["page"]
     page.wait_for_selector("#yingji-map[data-ready='1']", timeout=30000)
     page.locator("#webmap").scroll_into_view_if_needed()
     return seen
