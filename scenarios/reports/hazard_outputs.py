@@ -124,6 +124,7 @@ class MapCanvas:
         self.title = title
         self.overlay: list = []
         self.colorbar = None
+        self.ax.legend(loc="lower right", fontsize=7.5, framealpha=0.85, ncol=2)   # the base map's symbols
         finish_map(self.ax, district.network.crs, lang=lang)
 
     def draw(self, frame: Frame, vmax: float | None) -> None:
@@ -252,6 +253,7 @@ def write_flood_maps(flood: RiverFlood, district: District, times_s: np.ndarray,
         draw_district(ax, district, lang=lang)
         im = draw_field(ax, maps[key], style, alpha=0.85)
         add_colorbar(fig, im, ax, style.label(lang), shrink=0.6)
+        ax.legend(loc="lower right", fontsize=7.5, framealpha=0.85, ncol=2)
         finish_map(ax, district.network.crs, lang=lang)
         ax.set_title(f"{title}\n{style.label(lang)}", fontsize=12)
         fig.savefig(out_dir / f"flood_{key}.png", dpi=110)
