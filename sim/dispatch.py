@@ -57,7 +57,7 @@ class Team:
     base_node: int
     people: int
     node: int = -1
-    status: str = "idle"  # idle | travel | blocked (no road open to where it goes) | scene | returning | resting
+    status: str = "idle"  # idle | travel | blocked (no road open to where it goes) | scene | returning | blocked_return | resting
     busy_s: float = 0.0
     jobs: int = 0
     shift_start_s: float = 0.0
@@ -77,10 +77,11 @@ class Team:
 
     def activity(self, end_s: float) -> list[dict]:
         """Bars for a Gantt chart: ``{"start_s", "end_s", "kind", "request"}`` with kind travel,
-        blocked (waiting for a road to reopen, on the way out or back), scene (on-scene work,
-        escorts included), return or rest; idle time has no bar. Work still open at ``end_s``
+        blocked (waiting for a road to reopen on the way out), scene (on-scene work, escorts
+        included), return, blocked_return (waiting for a road on the way back) or rest; idle time has no bar. Work still open at ``end_s``
         ends there."""
-        kinds = {"travel": "travel", "blocked": "blocked", "scene": "scene", "returning": "return", "resting": "rest"}
+        kinds = {"travel": "travel", "blocked": "blocked", "scene": "scene", "returning": "return",
+                 "blocked_return": "blocked_return", "resting": "rest"}
         out: list[dict] = []
         h = self.history
         for i, (t, status, _, req) in enumerate(h):

@@ -209,7 +209,8 @@ class Simulation:
         def waiting(blocked: bool) -> None:
             # no road to the destination: the team waits where it is for one to reopen, and the
             # record says so (a Gantt bar of "travel" for the hours the water stands would mislead)
-            team.set(self.env.now, "blocked" if blocked else moving)
+            # on the way out the wait is part of the job (busy); on the way back it is not
+            team.set(self.env.now, ("blocked" if moving == "travel" else "blocked_return") if blocked else moving)
         yield from self.roads.drive(team.node, dst, on_move=moved, mode=self._mode(team), on_wait=waiting)
         team.node = dst
 

@@ -205,3 +205,84 @@ def test_store_without_runs_is_no_batch_yet(tmp_path):
             st.begin_batch(scenario_name="b", scenario_source=SOURCE + "#", seed=2, runs=4, plans=["existing"],
                            resume=False)
         assert st.missing(4, ["existing"]) == [(1, "existing"), (2, "existing"), (3, "existing")]
+
+
+# ---------------------------------------------------------------------------------- figures people read
+def _drawn(fig):
+    """The figure drawn on an Agg canvas, and its renderer (to measure text)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _overlapping(boxes) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+
+
+def test_input_names_for_people():
+    from scenarios.batch.input_names import input_name
+
+    assert input_name("hazards.flood.return_period_years", "en") == "flood return period (years)"
+    assert input_name("hazards.flood.return_period_years", "zh") == "洪水重现期（年）"
+    assert input_name("resources.unavailable (count)", "en") == "facilities out of action"
+    # a path nobody named: its last parts as words, the unit in brackets
+    assert input_name("simulation.params.boat_speed_m_s", "en") == "params boat speed (m/s)"
+    assert input_name("hazards.flood.breaches (count)", "zh") == "flood breaches（数量）"
+
+
+def test_batch_figures_read_as_people_write(synthetic_store):
+    from scenarios.batch.report import _target_figure, _target_units, _tornado_figure
+
+    data = load_batch(synthetic_store)
+    s = summarise(data)
+    # drivers by name, wrapped, no two labels on top of each other
+    fig = _tornado_figure(s["drivers"]["existing"], "en", "relief_within_target")
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_yticklabels() if t.get_text()]
+    names = [t.get_text().replace("\n", " ") for t in ticks]
+    assert names and "flood return period (years)" in names and not any("." in n for n in names), names
+    assert not _overlapping([t.get_window_extent(renderer) for t in ticks])
+    assert fig.get_figheight() >= 1.3 + 0.32 * len(ticks)   # as tall as its labels need
+    # twelve drivers with long names still leave every label clear of the others
+    many = {"o": {"zh": "结果", "en": "outcome", "rows": [
+        {"input": f"hazards.some_hazard.a_rather_long_input_name_number_{i}_of_twelve_km", "rho": 0.9 - 0.15 * i,
+         "p_value": 0.01, "n": 40} for i in range(12)]}}
+    fig = _tornado_figure(many, "en", "o")
+    renderer = _drawn(fig)
+    ticks = [t for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert len(ticks) == 12 and not _overlapping([t.get_window_extent(renderer) for t in ticks])
+    # targets as a person reads them, each bar's figure beside its interval, not over a bar
+    fig = _target_figure(s, "en", _target_units(data))
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any(lab.endswith("target ≥ 100 %") for lab in labels) and any(lab.endswith("target ≤ 10 h") for lab in labels)
+    assert not any(">=" in lab or "<=" in lab for lab in labels)
+    bars = [p.get_window_extent(renderer) for p in ax.patches if p.get_width() > 0 and p.get_height() < 1]
+    values = [t for t in ax.texts if "%" in t.get_text() and "(" in t.get_text()]
+    assert values and not any(t.get_window_extent(renderer).overlaps(b) for t in values for b in bars)
+
+
+def test_exceedance_legend_clear_of_the_target_line(synthetic_store):
+    from scenarios.batch.report import _exceedance_figure
+
+    data = load_batch(synthetic_store)
+    fig = _exceedance_figure(data, summarise(data), "en", 10.0)
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.y1 <= ax.get_window_extent(renderer).y0   # under the axes, not across the 10-h line
+
+
+def test_report_shows_targets_and_drivers_by_name(synthetic_store, tmp_path):
+    out = tmp_path / "rep"
+    write_batch_report(synthetic_store, out, lang="en")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    targets = html.split('<section id="targets">')[1].split("</section>")[0]
+    assert "≥ 100 %" in targets and "≤ 10 h" in targets and "≥ 90 %" in targets
+    assert "&gt;= 1" not in targets and "&lt;= 10" not in targets
+    drivers = html.split('<section id="drivers">')[1].split("</section>")[0]
+    assert "flood return period (years)" in drivers and "洪水重现期（年）" in drivers

@@ -297,7 +297,8 @@ def test_formatting_of_values_targets_and_differences():
     assert format_value(0.9123, "share") == "91.2 %"
     assert format_value(20362.0, "people") == "20,362"
     assert format_value(None, "h") == "—" and format_value(math.inf, "h") == "—" and format_value(math.nan, "‰") == "—"
-    assert format_target(">= 0.9", "share") == "≥ 90.0 %" and format_target("<= 10", "h") == "≤ 10.0 h"
+    assert format_target(">= 0.9", "share") == "≥ 90 %" and format_target("<= 10", "h") == "≤ 10 h"
+    assert format_target("< 1", "per million") == "< 1 per million" and format_target(">= 1", "share") == "≥ 100 %"
     assert format_target("whatever", "h") == "whatever"
     assert format_diff(0.031, "share") == "+3.1 pp" and format_diff(-120.0, "people") == "-120"
 
@@ -311,7 +312,7 @@ def test_descriptions_become_paragraphs():
 
 
 def test_compare_report(compare_report, runs):
-    from scenarios.reports.tables import compare_table, format_diff, run_labels
+    from scenarios.reports.tables import compare_table, display_labels, format_diff, run_labels
 
     assert set(compare_report) == COMPARE_FILES
     html = compare_report["report.html"].read_text(encoding="utf-8")
@@ -319,11 +320,12 @@ def test_compare_report(compare_report, runs):
     assert [a.get("lang") for t, a in page.tags if t == "html"] == ["en"]
     assert len(page.all("img")) == 2 and all(i["src"].startswith("data:image/png;base64,") for i in page.all("img"))
     assert XSS not in html and html.lower().count("<script") == 3 and "&lt;script&gt;" in html  # the map's, nothing injected
-    labels = run_labels(list(runs))
+    labels = display_labels(list(runs), "en")
+    keys = run_labels(list(runs))
     header, *body = [r for r in page.rows]
     assert header["cells"][2:] == labels + [f"Δ {labels[1]}"]
     for row, want in zip(body, compare_table(list(runs))):
-        assert row["cells"][-1] == format_diff(want["diff"][labels[1]], want["unit"])
+        assert row["cells"][-1] == format_diff(want["diff"][keys[1]], want["unit"])
     # what holds relief down, run by run: each verdict, and the causes summing to each run's unrelieved
     section = html.split('<section id="shortfall">')[1].split("</section>")[0]
     for r in runs:
@@ -335,6 +337,67 @@ def test_compare_report(compare_report, runs):
         from scenarios.reports.html import write_compare_report
 
         write_compare_report(Path("/nonexistent-never-written"), list(runs)[:1])
+
+
+def test_run_labels_for_people_name_title_and_plan():
+    """Reports name a run by its title and plan, never by a code name or a builtin: source."""
+    from scenarios.reports.tables import display_labels
+
+    flood = SimpleNamespace(name="flood-100y-breach", title_zh="昌江100年一遇洪水", title_en="100-year flood",
+                            plan_label="existing")
+    better = SimpleNamespace(**{**vars(flood), "plan_label": "optimized"})
+    mine = SimpleNamespace(**{**vars(flood), "plan_label": "my-plan.json", "title_en": ""})
+    assert display_labels([flood, better, mine, flood], "en") == [
+        "100-year flood · existing plan", "100-year flood · optimized plan", "flood-100y-breach · my-plan.json",
+        "100-year flood · existing plan #2"]
+    assert display_labels([flood, better], "zh") == ["昌江100年一遇洪水 · 现有预案", "昌江100年一遇洪水 · 优化预案"]
+
+
+def test_compare_page_keeps_names_and_targets_whole(compare_report, runs):
+    html = compare_report["report.html"].read_text(encoding="utf-8")
+    assert "break-all" not in html and "word-break: keep-all" in html   # no code name broken mid-word
+    assert re.search(r"\.target[^{]*\{ white-space: nowrap; \}", html)
+    page = Page(html)
+    targets = [a for t, a in page.tags if t == "td" and "target" in (a.get("class") or "")]
+    assert len(targets) == len(runs[0].kpis)
+    assert "builtin:" not in "".join(page.text)
+
+
+def _rendered(fig):
+    """The figure drawn on an Agg canvas, and its renderer (to measure text)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_compare_maps_ring_and_name_new_sites_with_one_facility_legend(runs):
+    from matplotlib.text import Annotation
+
+    from scenarios.reports.figures import compare_maps_figure, new_sites
+    from scenarios.reports.tables import display_labels
+
+    labels = display_labels(list(runs), "en")
+    fig = compare_maps_figure([(lab, r.district, r.hazards, r.plan, r.result) for lab, r in zip(labels, runs)],
+                              lang="en")
+    renderer = _rendered(fig)
+    maps = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in maps] == labels
+    added = [new_sites(r.plan) for r in runs]
+    assert not added[0] and len(added[1]) >= 2   # the second run opened two shelters
+    for ax, sites in zip(maps, added):
+        names = [a for a in ax.texts if isinstance(a, Annotation) and a.get_text() in
+                 {s.name_en.split(" (")[0] for s in sites}]
+        assert len(names) == len(sites)
+        boxes = [a.get_window_extent(renderer) for a in names]
+        assert not [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+    legends = {lg.get_title().get_text(): [t.get_text() for t in lg.get_texts()] for lg in fig.legends}
+    facilities = legends["facilities and relief"]
+    assert {"team base", "relief warehouse", "shelter (existing)", "new site (added by this plan)"} <= set(facilities)
+    assert "river" not in facilities and "river" in legends["base map"]
+    boxes = [lg.get_window_extent(renderer) for lg in fig.legends]
+    assert not boxes[0].overlaps(boxes[1])
 
 
 # ---------------------------------------------------------------------------------- figures

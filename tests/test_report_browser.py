@@ -67,7 +67,7 @@ def test_run_report_renders_in_chromium(browser, reports, tmp_path):
 
 
 def test_compare_report_renders_in_chromium(browser, reports, tmp_path):
-    from scenarios.reports.tables import run_labels
+    from scenarios.reports.tables import display_labels
 
     runs, files = reports["compare"]
     html = files["report.html"]
@@ -75,12 +75,15 @@ def test_compare_report_renders_in_chromium(browser, reports, tmp_path):
     seen = open_report(browser, html, shot)
     page = seen["page"]
     try:
-        labels = run_labels(runs)
+        labels = display_labels(runs, "en")
         assert page.title() == f"Scenario comparison — {' vs '.join(labels)} · yingji"
         head = page.locator("table.indicators thead th").all_inner_texts()
         assert head[2:] == labels + [f"Δ {labels[1]}"]
         assert page.locator("table.indicators tbody tr").count() == len(runs[0].kpis)
-        assert page.locator("code.run-label").all_inner_texts() == labels
+        assert page.locator(".run-label").all_inner_texts() == labels
+        # targets and code names stay whole: no wrapping inside a target, no breaking inside a word
+        assert page.eval_on_selector("table.indicators td.target", "e => getComputedStyle(e).whiteSpace") == "nowrap"
+        assert page.eval_on_selector("code.code", "e => getComputedStyle(e).wordBreak") == "keep-all"
         _check_common(seen, html, 2, shot, n_scripts=3)
     finally:
         seen["context"].close()

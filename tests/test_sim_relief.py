@@ -246,16 +246,16 @@ def test_team_activity_bars(district):
         for a, b in zip(act, act[1:]):
             assert b["start_s"] >= a["end_s"] - 1e-6          # one thing at a time
         for a in act:
-            assert a["kind"] in {"travel", "scene", "return", "rest"}
+            assert a["kind"] in {"travel", "blocked", "scene", "return", "blocked_return", "rest"}
             assert 0.0 <= a["start_s"] < a["end_s"] <= end
-            if a["kind"] in ("travel", "scene"):
+            if a["kind"] in ("travel", "blocked", "scene"):
                 q = req_ids[a["request"]]
                 assert q["team"] == tm["team"]
                 assert a["start_s"] >= q["assigned_s"] - 1e-6
                 if q["done_s"] is not None and not math.isnan(q["done_s"]):
                     assert a["end_s"] <= q["done_s"] + 1e-6
             bars += 1
-        busy = sum(a["end_s"] - a["start_s"] for a in act if a["kind"] in ("travel", "scene"))
+        busy = sum(a["end_s"] - a["start_s"] for a in act if a["kind"] in ("travel", "blocked", "scene"))
         assert busy == pytest.approx(tm["utilisation"] * end, abs=1.0)
     assert bars > 0
 

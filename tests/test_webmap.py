@@ -177,20 +177,20 @@ def test_csp_allows_exactly_the_inline_scripts(shared, report):
 
 
 def test_compare_map_picks_one_run_at_a_time(shared):
-    from scenarios.reports.tables import run_labels
+    from scenarios.reports.tables import display_labels
 
     runs = shared["runs"]
     html = shared["compare"]["report.html"].read_text(encoding="utf-8")
     block = re.search(r'<script type="application/json" id="yingji-map-data">(.*?)</script>', html, re.DOTALL).group(1)
     data = json.loads(block)
-    labels = run_labels(list(runs))
+    labels = display_labels(list(runs), "en")
     assert [r["label"] for r in data["runs"]] == labels and data["lang"] == "en"
     assert data["runs"][0]["roads"] and data["runs"][1]["roads"] is None  # one district: its roads sent once
     assert [len(r["groups"]) for r in data["runs"]] == [len(r.result.groups) for r in runs]
     shelters = [sum(f["properties"]["kind"] == "shelter" for f in r["facilities"]) for r in data["runs"]]
     assert shelters == [len(r.plan.shelters) for r in runs] and shelters[1] > shelters[0]  # two more opened
     options = re.findall(r'<option value="(\d+)">(.*?)</option>', html)
-    assert [int(v) for v, _ in options] == [0, 1] and "&lt;script&gt;" in options[0][1]
+    assert [int(v) for v, _ in options] == [0, 1] and "&lt;i&gt;co&lt;/i&gt;" in options[0][1]  # the title, escaped
 
 
 def test_leaflet_is_vendored_with_its_licence():

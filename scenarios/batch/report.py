@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
+import textwrap
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,10 @@ from network.jsonsafe import json_safe
 from scenarios.core.version import yingji_version
 from scenarios.reports.html import data_uri, environment
 from scenarios.reports.staging import staged_dir
+from scenarios.reports.tables import format_target
 from scenarios.reports.webfont import embed_cjk_font
 
+from .input_names import input_name
 from .store import HEADLINE
 from .summary import P95, BatchData, exceedance, load_batch, run_metric, summarise
 
@@ -53,8 +57,15 @@ def _save(fig: Figure, out: Path, stem: str) -> tuple[Path, Path]:
     return png, svg
 
 
-def _target_figure(summary: dict[str, Any], lang: str) -> Figure:
-    """Bars of each target's share met per plan, with Wilson intervals."""
+#: the probability axis runs past 100 % to this, so "100 % (12/12)" sits beside its bar, not on it
+_PROB_MARGIN = 1.32
+#: a number and the unit after it, kept together when a label wraps
+_NUMBER_UNIT = re.compile(r"(\d) (?=(?:h|km|m|min|kg/s|m/s)\b|[%‰])")
+
+
+def _target_figure(summary: dict[str, Any], lang: str, units: dict[str, str]) -> Figure:
+    """Bars of each target's share met per plan, with Wilson intervals; each bar's figure is
+    written right of its interval, in a margin kept clear of bars (past 100 %)."""
     t = _T[lang]
     plans = summary["plans"]
     names = []
@@ -73,22 +84,32 @@ def _target_figure(summary: dict[str, Any], lang: str) -> Figure:
             r = rows.get(key)
             if not r or not r["n"]:
                 continue
-            labels[i] = f"{r[lang]}\n{r['target']}"
+            labels[i] = f"{_wrap(r[lang], lang, 38)}\n{t['target']} {format_target(r['target'], units.get(key, ''))}"
             y = i + (j - (len(plans) - 1) / 2) * h
             lo, hi = r["wilson"]
             ax.barh(y, r["p"], height=h * 0.9, color=f"C{j}", label=None if plan in legend_done else plan)
             legend_done.add(plan)
             ax.errorbar(r["p"], y, xerr=[[r["p"] - lo], [hi - r["p"]]], fmt="none", ecolor="k", capsize=3)
-            ax.text(min(hi + 0.02, 0.9), y, f"{100 * r['p']:.0f} % ({r['met']}/{r['n']})", va="center", fontsize=8)
+            ax.text(hi + 0.025, y, f"{100 * r['p']:.0f} % ({r['met']}/{r['n']})", va="center", ha="left", fontsize=8)
     ax.set_yticks(range(len(names)), [labels.get(i, names[i]) for i in range(len(names))], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.05)
+    ax.set_xlim(0, _PROB_MARGIN)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25 %", "50 %", "75 %", "100 %"])
+    ax.axvspan(1.0, _PROB_MARGIN, color="#f4f6f6", zorder=0)   # the figures' margin, not a scale
     ax.set_xlabel(t["prob_x"])
     ax.set_title(t["prob_title"])
     if len(plans) > 1:
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.25 / max(1, len(names))),
                   ncol=len(plans), frameon=False)
     return fig
+
+
+def _wrap(text: str, lang: str, width_en: int) -> str:
+    """``text`` broken into lines of about ``width_en`` Latin characters (half as many CJK ones)."""
+    width = width_en // 2 if lang == "zh" else width_en
+    glued = _NUMBER_UNIT.sub("\\1\u00a0", text)     # "10 h" stays on one line (textwrap never breaks at U+00A0)
+    return "\n".join(textwrap.wrap(glued, width, break_long_words=lang == "zh", break_on_hyphens=False)) or text
+
 
 
 def _exceedance_figure(data: BatchData, summary: dict[str, Any], lang: str, target_h: float) -> Figure:
@@ -138,9 +159,9 @@ def _dress_exceedance(ax1: Axes, ax2: Axes, t: dict[str, str], target_h: float, 
     ax1.set_xlabel(t["exc_x"])
     ax1.set_ylabel(t["exc_y"])
     ax1.set_title(t["exc_title"], fontsize=10)
-    ax1.legend(fontsize=7, loc="lower left")
-    if not any_finite:
-        ax1.text(top / 2, 0.5, t["no_finite"], ha="center", fontsize=9, color="0.3")
+    # the legend (and the note that no run reached P95) under the axes: inside, it ran across the target line
+    ax1.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False,
+               title=None if any_finite else t["no_finite"], title_fontsize=8)
     ax2.set_xlabel(t["exc_x"])
     ax2.set_ylabel(t["hist_y"])
     ax2.set_xticks(list(ax2.get_xticks()[:-1]) + [top * 1.08], [f"{v:g}" for v in ax2.get_xticks()[:-1]] + ["∞"])
@@ -148,25 +169,29 @@ def _dress_exceedance(ax1: Axes, ax2: Axes, t: dict[str, str], target_h: float, 
 
 
 def _tornado_figure(drivers: dict[str, Any], lang: str, outcome_key: str) -> Figure:
-    """Spearman rho of the strongest twelve inputs with one outcome, as a tornado chart."""
+    """Spearman rho of the strongest twelve inputs with one outcome, as a tornado chart: inputs
+    by their names for people (wrapped), the figure as tall as its labels need."""
     t = _T[lang]
     d = drivers[outcome_key]
     rows = d["rows"][:12]
-    fig = Figure(figsize=(8.5, 1.2 + 0.4 * max(1, len(rows))))
+    labels = [_wrap(input_name(r["input"], lang), lang, 30) for r in rows]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    fig = Figure(figsize=(8.5, 1.3 + 0.32 * max(1, lines) + 0.12 * len(rows)))
     ax = fig.subplots()
     if rows:
         ys = np.arange(len(rows))
         rho = [r["rho"] for r in rows]
-        ax.barh(ys, rho, color=["#b03a2e" if v < 0 else "#1e8449" for v in rho])
-        ax.set_yticks(ys, [r["input"] for r in rows], fontsize=8)
+        ax.barh(ys, rho, height=0.7, color=["#b03a2e" if v < 0 else "#1e8449" for v in rho])
+        ax.set_yticks(ys, labels, fontsize=8.5)
         ax.invert_yaxis()
         for y, r in zip(ys, rows):
-            ax.text(r["rho"], y, f" {r['rho']:+.2f} (p={r['p_value']:.2g})", va="center", fontsize=7,
-                    ha="left" if r["rho"] >= 0 else "right")
+            # on the other side of zero from the bar: never clipped, never on the axis labels
+            ax.text(-0.02 if r["rho"] >= 0 else 0.02, y, f"{r['rho']:+.2f} (p = {r['p_value']:.2g})", va="center",
+                    fontsize=7.5, color="0.25", ha="right" if r["rho"] >= 0 else "left")
     else:
         ax.text(0, 0, "—", ha="center")
     ax.axvline(0, color="k", lw=0.8)
-    ax.set_xlim(-1.15, 1.15)
+    ax.set_xlim(-1.05, 1.05)
     ax.set_xlabel(t["tornado_x"].format(o=d[lang]))
     ax.set_title(t["tornado_title"], fontsize=10)
     fig.tight_layout()
@@ -214,8 +239,9 @@ def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh",
     first = summary["plans"][0]
     drivers = summary["drivers"][first]
     outcome = _tornado_outcome(drivers)
+    units = _target_units(data)
     use_cjk_font()
-    figs = {"target_probability": _target_figure(summary, lang),
+    figs = {"target_probability": _target_figure(summary, lang, units),
             "relief_p95_exceedance": _exceedance_figure(data, summary, lang, target_h),
             "drivers_tornado": _tornado_figure(drivers, lang, outcome)}
     out = Path(out)
@@ -225,7 +251,7 @@ def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh",
                                                      indent=1, default=_json_default), encoding="utf-8")
         _runs_csv(data, tmp / "runs.csv", csv_encoding)
         written += ["summary.json", "runs.csv"]
-        html = _render_html(lang, summary, figures, drivers, first, Path(store).name, target_h)
+        html = _render_html(lang, summary, figures, drivers, first, Path(store).name, target_h, units)
         _write_shared(tmp / "report.html", html)
         written.insert(0, "report.html")
     return {"out": str(out), "files": written, "summary": json_safe(summary, infinity_as_text=True)}
@@ -237,6 +263,15 @@ def _target_h(data: BatchData) -> float:
         return float(tomllib.loads(data.info.scenario_source).get("targets", {}).get("relief_within_h", 10.0))
     except (ValueError, TypeError):
         return 10.0
+
+
+def _target_units(data: BatchData) -> dict[str, str]:
+    """Each indicator's unit ("share", "h", ...), from the stored runs' indicator rows."""
+    units: dict[str, str] = {}
+    for r in data.rows:
+        for ind in (r.get("kpis") or {}).get("indicators", ()):
+            units.setdefault(ind["indicator"], ind.get("unit", ""))
+    return units
 
 
 def _tornado_outcome(drivers: dict[str, Any]) -> str:
@@ -312,7 +347,7 @@ def _fmt_p(x: float | None) -> str:
 
 
 def _render_html(lang: str, summary: dict[str, Any], figures: list[dict[str, str]], drivers: dict[str, Any],
-                 first: str, store_name: str, target_h: float) -> str:
+                 first: str, store_name: str, target_h: float, units: dict[str, str]) -> str:
     """The report page, with the CJK web font it needs embedded."""
     env = environment()
     env.filters["fmt"] = _fmt
@@ -320,6 +355,8 @@ def _render_html(lang: str, summary: dict[str, Any], figures: list[dict[str, str
     html = env.get_template("batch_report.html.j2").render(
         lang=lang, version=yingji_version(), s=summary, figures=figures, drivers_first=drivers, first_plan=first,
         store_name=store_name, target_h=target_h,
+        format_target=lambda row: format_target(row["target"], units.get(row["indicator"], "")),
+        input_name=input_name,
         inputs_json=lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True, default=_json_default),
     )
     return embed_cjk_font(html)

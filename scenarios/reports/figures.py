@@ -15,6 +15,7 @@ make from threads. Labels are Chinese (``lang="zh"``) or English (``lang="en"``)
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -55,7 +56,7 @@ _T = {
         "affected": "受灾", "evacuated": "已转移", "sheltered": "已安置（待救助）", "relieved": "已获基本生活救助",
         "gantt_title": "救援队伍任务甘特图", "team": "队伍", "travel": "前往现场", "scene": "现场处置",
         "return": "返回", "rest": "休整", "other": "其他任务", "no_teams": "方案中没有救援队伍",
-        "blocked": "道路中断，等待通行", "idle_teams": "未出动：{names}", "no_calls": "本次模拟中没有队伍出动",
+        "blocked": "道路中断，等待通行", "blocked_return": "道路中断，等待通行", "idle_teams": "未出动：{names}", "no_calls": "本次模拟中没有队伍出动",
         "team_base": "救援队驻地", "warehouse": "物资储备库", "shelter_existing": "避难场所（现有）",
         "shelter_new": "避难场所（新增）", "route": "物资配送路线", "unrelieved_groups": "未获救助人员",
         "flood": "最大淹没水深 (m)", "burned": "林火过火区", "burning": "燃烧中", "release": "泄漏源",
@@ -72,7 +73,7 @@ _T = {
         "sheltered": "sheltered (awaiting relief)", "relieved": "basic relief received",
         "gantt_title": "Team activity", "team": "team", "travel": "travelling to scene", "scene": "on scene",
         "return": "returning", "rest": "resting", "other": "other work", "no_teams": "the plan has no teams",
-        "blocked": "no road open: waiting", "idle_teams": "not called out: {names}", "no_calls": "no team was called out in this run",
+        "blocked": "no road open: waiting", "blocked_return": "no road open: waiting", "idle_teams": "not called out: {names}", "no_calls": "no team was called out in this run",
         "team_base": "team base", "warehouse": "relief warehouse", "shelter_existing": "shelter (existing)",
         "shelter_new": "shelter (new)", "route": "supply route", "unrelieved_groups": "people not relieved",
         "flood": "maximum flood depth (m)", "burned": "burned area", "burning": "burning", "release": "release point",
@@ -80,8 +81,8 @@ _T = {
         "x": "easting (km)", "y": "northing (km)", "compare_relief_title": "Time to basic relief, compared",
     },
 }
-_ACTIVITY_COLOUR = {"travel": "#f5b041", "blocked": "#5d6d7e", "scene": "#c0392b", "return": "#85c1e9",
-                    "rest": "#bdc3c7"}
+_ACTIVITY_COLOUR = {"travel": "#f5b041", "blocked": "#5d6d7e", "blocked_return": "#5d6d7e", "scene": "#c0392b",
+                    "return": "#85c1e9", "rest": "#bdc3c7"}
 _OTHER_COLOUR = "#7d3c98"
 
 
@@ -434,7 +435,9 @@ def gantt_figure(result: Any, *, lang: str = "zh", title: str | None = None, pla
     ax.set_ylabel(t["team"])
     ax.grid(axis="x", alpha=0.3)
     order = [k for k in _ACTIVITY_COLOUR if k in kinds_seen] + [k for k in kinds_seen if k not in _ACTIVITY_COLOUR]
-    handles = [Patch(color=_ACTIVITY_COLOUR.get(k, _OTHER_COLOUR), label=t.get(k, k)) for k in order]
+    labels = {t.get(k, k): k for k in reversed(order)}        # one entry per label (waits out and back share one)
+    handles = [Patch(color=_ACTIVITY_COLOUR.get(k, _OTHER_COLOUR), label=lab) for lab, k in
+               sorted(labels.items(), key=lambda item: order.index(item[1]))]
     if handles:
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 0.4 / max(n, 4)),
                   ncol=len(handles), fontsize=9, frameon=False)
@@ -685,27 +688,89 @@ def map_figure(district: District | RoadNetwork, hazards: Sequence[Hazard], plan
 
 
 def compare_maps_figure(maps: Sequence[tuple[str, Any, Sequence[Any], Any, Any]], *, lang: str = "zh"):
-    """Maps side by side, one per ``(label, district, hazards, plan, result)``; up to three a row."""
+    """Maps of several runs, one per ``(label, district, hazards, plan, result)``, two a row at
+    full width: each plan's new sites ringed and named, one legend of facilities and one of the
+    base map for all of them."""
     if not maps:
         raise InputError("compare: no runs to draw")
+    t = texts(lang)
     n = len(maps)
-    ncols = min(n, 3)
+    ncols = min(n, 2)              # three a row left each map too small to read
     nrows = math.ceil(n / ncols)
-    fig = _figure(6.2 * ncols, 6.6 * nrows)
+    fig = _figure(8.2 * ncols, 8.6 * nrows + 1.4)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     seen: dict[str, Any] = {}
     for ax, (label, district, hazards, plan, result) in zip(axes, maps):
         draw_run_map(ax, district, hazards, plan, result, lang=lang, fig=None, legend=False)
-        ax.set_title(plain(label), fontsize=11)
+        net = district.network if isinstance(district, District) else district
+        mark_new_sites(ax, net, plan, lang)
+        ax.set_title(plain(label), fontsize=12)
         for handle, text in zip(*ax.get_legend_handles_labels()):
-            seen.setdefault(text, handle)  # one legend for all maps: a new shelter may be on one map only
+            seen.setdefault(text, handle)  # one legend for all maps: a new site may be on one map only
     for ax in axes[n:]:
         ax.set_visible(False)
-    if seen:
-        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncol=min(6, len(seen)), fontsize=8)
+    _compare_legends(fig, seen, t)
     if isinstance(maps[0][1], District):
         fig.suptitle(ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN, fontsize=10)
     return fig
+
+
+#: how a plan's new sites (``existing == False``) are marked over their own symbol
+_NEW_SITE_COLOUR = "#e67e22"
+_NEW_SITE_LABEL = {"zh": "新增设施（本预案新建或启用）", "en": "new site (added by this plan)"}
+
+
+def new_sites(plan: Plan) -> list[Any]:
+    """The plan's team bases, warehouses and shelters that are not today's (``existing`` False)."""
+    return [it for items in (plan.team_bases, plan.warehouses, plan.shelters) for it in items if not it.existing]
+
+
+def mark_new_sites(ax, net: RoadNetwork, plan: Plan, lang: str) -> list[Annotation]:
+    """Ring each of the plan's new sites and name it, the names placed clear of each other and of
+    the map's other text (:func:`network.map_furniture.declutter`). Returns the name labels."""
+    sites = new_sites(plan)
+    if not sites:
+        return []
+    limits = ax.get_xlim(), ax.get_ylim()   # the scale bar was sized to these: marks must not widen them
+    xs = np.array([net.x[it.node] for it in sites]) / 1000.0
+    ys = np.array([net.y[it.node] for it in sites]) / 1000.0
+    ax.scatter(xs, ys, marker="o", s=380, facecolors="none", edgecolors=_NEW_SITE_COLOUR, linewidths=2.4, zorder=13)
+    # the legend's entry: the ring at the size of the other symbols, not the map's
+    ax.plot([], [], marker="o", ls="none", ms=11, mfc="none", mec=_NEW_SITE_COLOUR, mew=2.2, label=_NEW_SITE_LABEL[lang])
+    labels = [ax.annotate(plain(_short_name(it.name_zh if lang == "zh" else it.name_en)), (x, y), xytext=(6, 6),
+                          textcoords="offset points", fontsize=8.5, zorder=14, color="#6e2c00",
+                          bbox={"boxstyle": "round,pad=0.18", "fc": "white", "ec": _NEW_SITE_COLOUR, "alpha": 0.9})
+              for it, x, y in zip(sites, xs, ys)]
+    declutter(ax, labels)
+    ax.set_xlim(*limits[0])
+    ax.set_ylim(*limits[1])
+    return labels
+
+
+def _short_name(name: str) -> str:
+    """A site's name without its closing bracket (``… (Liyang Town)``): the map shows where it is,
+    and the shorter name crowds the township names less."""
+    return _TRAILING_BRACKET.sub("", name) or name
+
+
+_TRAILING_BRACKET = re.compile(r"\s*[（(][^（）()]*[)）]\s*$")
+
+
+def _compare_legends(fig: Figure, seen: dict[str, Any], t: dict[str, str]) -> None:
+    """Under the maps: the facilities and what the run did (routes, people not relieved), then
+    the base map's layers, each its own legend so the facilities are found at a glance."""
+    ours = {t["team_base"], t["warehouse"], t["shelter_existing"], t["shelter_new"], t["route"],
+            t["unrelieved_groups"], *_NEW_SITE_LABEL.values()}
+    facilities = {k: v for k, v in seen.items() if k in ours}
+    base = {k: v for k, v in seen.items() if k not in ours}
+    title = "设施与救助" if t is _T["zh"] else "facilities and relief"
+    # side by side under the maps (constrained layout stacks nothing in one corner: two centred legends overlap)
+    if facilities:
+        fig.legend(list(facilities.values()), list(facilities), loc="outside lower left",
+                   ncol=min(3, len(facilities)), fontsize=9, title=title, title_fontsize=9.5)
+    if base:
+        fig.legend(list(base.values()), list(base), loc="outside lower right", ncol=min(3, len(base)), fontsize=8,
+                   title="底图" if t is _T["zh"] else "base map", title_fontsize=9)
 
 
 # ---------------------------------------------------------------------------------- plan map

@@ -26,11 +26,13 @@ from network.checks import language
 from network.district import ILLUSTRATIVE_NOTE_EN, ILLUSTRATIVE_NOTE_ZH, District
 from network.errors import InputError
 from scenarios.core.runner import ScenarioRun
+from scenarios.core.spec import BUILTIN_PREFIX
 from scenarios.core.version import yingji_version
 
 from . import figures as F
 from .shortfall_view import compare_shortfall, shortfall_context
-from .tables import compare_table, format_diff, format_target, format_value, indicator_rows, key_numbers, plan_summary, run_labels
+from .tables import (compare_table, display_labels, format_diff, format_target, format_value, indicator_rows, key_numbers,
+                     plan_name, plan_summary, run_labels)
 from .webfont import embed_cjk_font
 from .webmap import compare_map_context, map_context
 
@@ -115,7 +117,7 @@ def _run_context(run: ScenarioRun) -> dict[str, Any]:
     res = run.result
     return {
         "name": run.name, "title_zh": run.title_zh, "title_en": run.title_en, "plan_label": run.plan_label,
-        "source": sc.source,
+        "source": sc.source, "builtin": sc.source.startswith(BUILTIN_PREFIX),
         "description_zh": paragraphs(sc.description_zh, cjk=True),
         "description_en": paragraphs(sc.description_en, cjk=False),
         "seed": res.params.get("seed", ""), "duration_h": f"{float(res.params.get('duration_h', 0.0)):g}",
@@ -152,21 +154,23 @@ def render_compare_html(runs: Sequence[ScenarioRun], pngs: dict[str, Path], *, l
     """The comparison report's HTML; ``pngs`` maps figure stems (relief_compare, maps) to PNG files."""
     lang = language(lang)
     runs = list(runs)
-    labels = run_labels(runs)
+    keys = run_labels(runs)               # the compare table's keys
+    labels = display_labels(runs, lang)   # what people read
     rows = []
     for row in compare_table(runs):
         unit = row["unit"]
         rows.append({
             "zh": row["zh"], "en": row["en"], "target": format_target(row["target"], unit),
-            "cells": [{"value": format_value(row["values"][lab], unit), "pass": row["pass"][lab],
-                       "target": format_target(row["targets"].get(lab, ""), unit),
-                       "own_target": row["targets"].get(lab, row["target"]) != row["target"],
-                       "note": row["notes"].get(lab, "")} for lab in labels],
-            "diffs": [format_diff(row["diff"][lab], unit) for lab in labels[1:]],
+            "cells": [{"value": format_value(row["values"][k], unit), "pass": row["pass"][k],
+                       "target": format_target(row["targets"].get(k, ""), unit),
+                       "own_target": row["targets"].get(k, row["target"]) != row["target"],
+                       "note": row["notes"].get(k, "")} for k in keys],
+            "diffs": [format_diff(row["diff"][k], unit) for k in keys[1:]],
         })
     ctx = {
         **_common(lang), "labels": labels, "rows": rows, "figures": _figure_entries(_COMPARE_FIGURES, pngs),
-        "runs": [{"label": lab, **_run_context(r)} for lab, r in zip(labels, runs)],
+        "runs": [{"label": lab, "plan_name": plan_name(r.plan_label, lang), **_run_context(r)}
+                 for lab, r in zip(labels, runs)],
         "shortfall": compare_shortfall(labels, [r.result.kpis for r in runs]),
         "webmap": compare_map_context(runs, labels, lang),
     }
@@ -209,7 +213,7 @@ def write_compare_report(out_dir: Path, runs: Sequence[ScenarioRun], *, lang: st
         raise InputError(f"compare: needs at least two runs, found {len(runs)}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    labels = run_labels(runs)
+    labels = display_labels(runs, lang)
     makers = {
         "relief_compare": lambda: F.compare_relief_figure([(lab, r.result) for lab, r in zip(labels, runs)], lang=lang),
         "maps": lambda: F.compare_maps_figure(

@@ -2,7 +2,6 @@
 compare table, a run's headline figures and its plan at a glance."""
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -12,58 +11,44 @@ from network.plan import STOCK_ITEMS, TEAM_TYPE_NAMES, Plan
 from scenarios.core.runner import ScenarioRun
 from sim.result import RunResult
 
+from . import numbers
+
 _TARGET = re.compile(r"^\s*(>=|<=|<|>|==)\s*([-+0-9.eE]+)\s*$")
 _OP_SIGN = {">=": "≥", "<=": "≤", "<": "<", ">": ">", "==": "="}
 
 
-def _num(v: Any) -> float | None:
-    """A finite float, or None (missing, NaN or infinite)."""
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+#: a finite float, or None (missing, NaN or infinite)
+_num = numbers.finite
 
 
 def format_value(value: Any, unit: str) -> str:
-    """An indicator value for people: shares as percentages, people as whole numbers."""
-    v = _num(value)
-    if v is None:
-        return "—"
-    if unit == "share":
-        return f"{v * 100:.1f} %"
-    if unit == "people":
-        return f"{v:,.0f}"
-    if unit == "h":
-        return f"{v:.1f} h"
-    if unit == "‰":
-        return f"{v:.3f} ‰"
-    return f"{v:g} {unit}".strip()
+    """An indicator value for people (:func:`scenarios.reports.numbers.value`: shares as
+    percentages, people as whole numbers, rates to 3 significant figures)."""
+    return numbers.value(value, unit)
 
 
 def format_diff(diff: float | None, unit: str) -> str:
-    """A signed difference; shares in percentage points."""
-    if diff is None:
-        return "—"
+    """A signed difference; shares in percentage points (:func:`scenarios.reports.numbers.diff`)."""
+    return numbers.diff(diff, unit)
+
+
+def _compact(v: float, unit: str) -> str:
+    """A target's number as people write it: no trailing zeros (``100 %``, ``10 h``, ``0.9 ‰``)."""
     if unit == "share":
-        return f"{diff * 100:+.1f} pp"
+        return f"{v * 100:.4g} %"
     if unit == "people":
-        return f"{diff:+,.0f}"
-    if unit == "h":
-        return f"{diff:+.1f} h"
-    if unit == "‰":
-        return f"{diff:+.3f} ‰"
-    return f"{diff:+g} {unit}".strip()
+        return f"{v:,.0f}"
+    return f"{v:g} {unit}".strip()
 
 
 def format_target(target: Any, unit: str) -> str:
-    """``">= 0.9"`` with unit "share" → ``"≥ 90.0 %"``; anything unparsable is shown as it is."""
+    """A target as a person reads it, the same in every table, chart and terminal: ``">= 1"``
+    with unit "share" → ``"≥ 100 %"``, ``"<= 10"`` in hours → ``"≤ 10 h"``, ``"< 1"`` per million
+    → ``"< 1 per million"``; anything unparsable is shown as it is."""
     m = _TARGET.match(str(target))
     if not m:
         return str(target)
-    return f"{_OP_SIGN[m.group(1)]} {format_value(float(m.group(2)), unit)}"
+    return f"{_OP_SIGN[m.group(1)]} {_compact(float(m.group(2)), unit)}"
 
 
 def run_labels(runs: Sequence[ScenarioRun]) -> list[str]:
@@ -71,6 +56,30 @@ def run_labels(runs: Sequence[ScenarioRun]) -> list[str]:
     labels, seen = [], {}
     for r in runs:
         base = f"{r.name} [{r.plan_label}]"
+        seen[base] = seen.get(base, 0) + 1
+        labels.append(base if seen[base] == 1 else f"{base} #{seen[base]}")
+    return labels
+
+
+#: plan labels of the built-in plans, as people call them (Chinese, English)
+_PLAN_NAMES = {"existing": ("现有预案", "existing plan"), "optimized": ("优化预案", "optimized plan")}
+
+
+def plan_name(plan_label: str, lang: str) -> str:
+    """A run's plan as people call it: 现有预案 / existing plan, 优化预案 / optimized plan, or
+    the plan file's name as it is."""
+    names = _PLAN_NAMES.get(plan_label)
+    return plan_label if names is None else names[0 if lang == "zh" else 1]
+
+
+def display_labels(runs: Sequence[ScenarioRun], lang: str) -> list[str]:
+    """A unique label per run for reports: the scenario's title in ``lang`` and the plan's name
+    (``氯气夜间泄漏 · 优化预案``), never a code name or a ``builtin:`` source; repeats get
+    ``#2``, ``#3``. :func:`run_labels` stays the key of tables and files."""
+    labels, seen = [], {}
+    for r in runs:
+        title = (r.title_zh if lang == "zh" else r.title_en) or r.name
+        base = f"{title} · {plan_name(r.plan_label, lang)}"
         seen[base] = seen.get(base, 0) + 1
         labels.append(base if seen[base] == 1 else f"{base} #{seen[base]}")
     return labels
@@ -139,7 +148,7 @@ def key_numbers(result: RunResult) -> list[dict[str, str]]:
     add("救援请求（已到场 / 总数）", "rescue requests (reached / all)",
         f"{format_value(served, 'people')} / {format_value(req, 'people')}")
     mean = _num(resp.get("mean_min"))
-    add("平均响应时间", "mean response time", "—" if mean is None else f"{mean:.0f} min")
+    add("平均响应时间", "mean response time", numbers.minutes(mean))
     util = _num(k.get("team_utilisation", {}).get("all"))
     add("队伍平均利用率", "mean team utilisation", format_value(util, "share"))
     add("致死区域暴露人数", "people exposed in lethal zones", format_value(k.get("exposure_people"), "people"))
@@ -147,7 +156,7 @@ def key_numbers(result: RunResult) -> list[dict[str, str]]:
     if deaths is not None:
         add("本次洪水期望死亡人数", "expected deaths in this flood", f"{deaths:.2f}")
         add("洪涝年均期望死亡率 (每百万人)", "expected annual flood deaths per million",
-            f"{_num(k.get('expected_annual_deaths_per_million')):.3f}")
+            numbers.rate(k.get("expected_annual_deaths_per_million")))
     fire = _num(k.get("forest_fire_damage_permille"))
     if fire is not None:
         add("森林火灾受害率", "forest fire damage rate", format_value(fire, "‰"))
