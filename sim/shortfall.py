@@ -244,8 +244,9 @@ def verdict(relief: dict[str, Any], short: dict[str, Any],
         zh = [f"无人的 {h:g} 小时期限落在模拟时段内：无法判断是否按时救助。"]
         en = [f"Nobody's {h:g}-hour deadline fell inside the run: whether relief came in time cannot be told."]
     else:
-        zh = [f"{h:g} 小时内获得基本生活救助：{share:.0%}。"]
-        en = [f"Relief within {h:g} h: {share:.0%}."]
+        # written as every table writes a share (scenarios.reports.numbers.share): 99.6 %, never rounded up to 100%
+        zh = [f"{h:g} 小时内获得基本生活救助：{share * 100:.1f} %。"]
+        en = [f"Relief within {h:g} h: {share * 100:.1f} %."]
     if undecided:
         zh.append(f"{undecided:,} 人受灾时距模拟结束不足 {h:g} 小时，期限未到，不计入该比例（延长模拟时长可判断）。")
         en.append(f"{undecided:,} people were affected less than {h:g} h before the run ended, their deadline after "

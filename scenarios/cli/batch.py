@@ -2,7 +2,7 @@
 
 ``yingji batch NAME|FILE --runs N [--workers K | --scheduler tcp://HOST:PORT |
 --scheduler tls://HOST:PORT --tls-ca CA.pem --tls-cert CLIENT.pem [--tls-key KEY.pem]] [--store F.sqlite] [--resume] [--seed S] [--plan existing,optimized,...] [--quiet] [--json]`` and
-``yingji batch report STORE [--out DIR] [--lang zh|en] [--json]``.
+``yingji batch report STORE [--out DIR] [--lang zh|en] [--json]`` (without ``--out`` it writes nothing).
 """
 from __future__ import annotations
 
@@ -20,14 +20,17 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
+
+from scenarios.reports.numbers import count, share
 
 from .options import (
     CsvEncoding, CsvEncodingOpt, JsonOpt, Lang, LangOpt, PlansOpt, QuietOpt, SchedulerOpt, TlsCaOpt, TlsCertOpt, TlsKeyOpt, WorkersOpt, check_seed,
     input_error, out_option, plan_list, seed_option,
 )
-from .output import err_console, interruptible, out_console, print_json, written
+from .output import err_console, interruptible, label, out_console, print_json, written
 
 
 class _BatchGroup(TyperGroup):
@@ -47,8 +50,8 @@ class _BatchGroup(TyperGroup):
 
 
 def _pct(x: float | None) -> str:
-    """A probability as a whole percentage, or a dash when there is none."""
-    return "—" if x is None else f"{100 * x:.0f}%"
+    """A probability as every command writes a share (percent, one decimal), or a dash."""
+    return share(x)
 
 
 def _resumed(store: Path, runs: int | None, seed: int | None) -> tuple[int | None, int | None]:
@@ -80,8 +83,8 @@ def _progress_bar(enabled: bool, name: str) -> Iterator[Callable[[dict[str, Any]
         """Advance the bar to ``state``'s counts and show its pass rates."""
         if not bar.live.is_started:  # first call: the batch is validated and starting, so nothing else prints
             bar.start()
-        rates = (f"10 h {_pct(state['headline_pass'])} · {'全部 all'} {_pct(state['all_pass'])}"
-                 + (f" · [red]失败 failed {state['failed']}[/red]" if state["failed"] else ""))
+        rates = (f"10 h {_pct(state['headline_pass'])} · all {_pct(state['all_pass'])}"
+                 + (f" · [red]failed {state['failed']}[/red]" if state["failed"] else ""))
         bar.update(task, total=state["total"], completed=state["done"], rates=rates)
 
     try:
@@ -102,17 +105,19 @@ def _stored(store: Path) -> int:
         return 0
 
 
-def _print_batch(summary: Any, name: str, store: Path) -> None:
+def _print_batch(summary: Any, name: str, store: Path, lang: str) -> None:
     """Pass rates per plan, what was stored and how to get the report."""
-    t = Table(title=f"批量验证 / batch: {name} (seed {summary.seed}, {summary.runs} runs × {len(summary.plans)} plans)")
-    for col in ("方案 / plan", "10 h 目标达成 / 10-h target met", "全部目标 / all targets"):
-        t.add_column(col)
+    t = Table(title=escape(f"{label('批量验证', 'batch', lang)}: {name} (seed {summary.seed}, "
+                           f"{count(summary.runs)} runs × {len(summary.plans)} plans)"))
+    for zh, en in (("方案", "plan"), ("10 h 目标达成", "10-h target met"), ("全部目标", "all targets")):
+        t.add_column(label(zh, en, lang))
     for p in summary.plans:
-        t.add_row(p, _pct(summary.headline_pass.get(p)), _pct(summary.all_pass.get(p)))
+        t.add_row(escape(p), _pct(summary.headline_pass.get(p)), _pct(summary.all_pass.get(p)))
     out_console.print(t)
-    out_console.print(f"已存储 / stored: {summary.stored} ({summary.ok} ok, {summary.failed} failed) in {store}; "
-                      f"this call ran {summary.recorded} on {summary.workers} worker(s) in {summary.seconds:.1f} s")
-    out_console.print(f"报告 / report: yingji batch report {store} --out DIR")
+    out_console.print(escape(f"{label('已存储', 'stored', lang)}: {count(summary.stored)} ({count(summary.ok)} ok, "
+                             f"{count(summary.failed)} failed) in {store}; this call ran {count(summary.recorded)} on "
+                             f"{summary.workers} worker(s) in {summary.seconds:.1f} s"))
+    out_console.print(escape(f"{label('报告', 'report', lang)}: yingji batch report {store} --out DIR"))
 
 
 def batch_command(
@@ -128,6 +133,7 @@ def batch_command(
     resume: Annotated[bool, typer.Option("--resume", help="continue the batch in --store: run only what is missing")] = False,
     seed: Annotated[Optional[int], seed_option("0; on --resume the stored one")] = None,
     plans: PlansOpt = None,
+    lang: LangOpt = Lang.zh,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -152,7 +158,7 @@ def batch_command(
         raise input_error("--runs: give the number of runs (e.g. --runs 200)")
     seed = check_seed(0 if seed is None else seed)
     chosen = plan_list(plans)
-    with interruptible(lambda: f"中断 / interrupted: {_stored(store)} runs stored in {store}; "
+    with interruptible(lambda: f"{label('中断', 'interrupted', lang.value)}: {_stored(store)} runs stored in {store}; "
                                f"continue with: yingji batch {scenario} --store {store} --resume"):
         with _progress_bar(not (quiet or as_json), sc.name) as update:
             summary = run_batch(sc, runs=runs, store=store, seed=seed, plans=chosen, workers=workers,
@@ -160,38 +166,66 @@ def batch_command(
     if as_json:
         print_json(summary.to_dict())
     elif not quiet:
-        _print_batch(summary, sc.name, store)
+        _print_batch(summary, sc.name, store, lang.value)
 
 
 def batch_report_command(
     store: Annotated[Path, typer.Argument(help="a batch store written by 'yingji batch'")],
-    out: Annotated[Optional[Path], out_option("folder for the report (default: STORE name + '-report')")] = None,
+    out: Annotated[Optional[Path], out_option(
+        "folder for report.html, summary.json, runs.csv and the figures; without it nothing is written: "
+        "the table (or with --json the summary) is printed only")] = None,
     lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
     csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
 ) -> None:
-    """Probabilities of meeting each target, drivers of failure, worst runs, plan differences. 批量结果报告。"""
-    # deferred: the batch report imports numpy, matplotlib and the report writers
-    from scenarios.batch.report import write_batch_report
+    """Probabilities of meeting each target, drivers of failure, worst runs, plan differences. 批量结果报告。
 
-    out = out or store.with_name(store.stem + "-report")
-    res = write_batch_report(store, out, lang=lang.value, csv_encoding=csv_encoding.value)
+    Without --out it writes nothing: the table, or with --json the summary as JSON.
+    """
+    res = _batch_report(store, out, lang.value, csv_encoding.value)
     if as_json:
         print_json(res)
         return
-    s = res["summary"]
-    t = Table(title=f"{s['scenario']}: 目标达成概率 / probability of meeting each target (Wilson 95 %)")
-    for col in ("方案 / plan", "指标 / indicator", "达成 / met", "概率 / p", "95 % CI"):
-        t.add_column(col)
+    out_console.print(_target_table(res["summary"], lang.value))
+    if out is not None:
+        written(out, res["files"], lang.value)
+    else:
+        out_console.print(escape(f"{label('报告', 'report', lang.value)}: yingji batch report {store} --out DIR"))
+
+
+def _batch_report(store: Path, out: Path | None, lang: str, csv_encoding: str) -> dict[str, Any]:
+    """The report written to ``out``, or, without ``out``, its summary alone with nothing written
+    (the user did not ask for files): ``{"out", "files", "summary"}`` either way."""
+    # deferred: the batch report imports numpy, matplotlib and the report writers
+    from network.checks import language
+    from network.jsonsafe import json_safe
+    from scenarios.batch.report import write_batch_report
+    from scenarios.batch.summary import load_batch, summarise
+
+    if out is not None:
+        return write_batch_report(store, out, lang=lang, csv_encoding=csv_encoding)
+    language(lang)
+    data = load_batch(store)
+    if not data.rows:
+        raise input_error(f"{store}: the store holds no finished runs yet")
+    return {"out": None, "files": [], "summary": json_safe(summarise(data), infinity_as_text=True)}
+
+
+def _target_table(s: dict[str, Any], lang: str) -> Table:
+    """Each plan's probability of meeting each target, with its Wilson 95 % interval."""
+    t = Table(title=escape(f"{s['scenario']}: {label('目标达成概率', 'probability of meeting each target', lang)}"
+                           " (Wilson 95 %)"))
+    for zh, en in (("方案", "plan"), ("指标", "indicator"), ("达成", "met"), ("概率", "p")):
+        t.add_column(label(zh, en, lang))
+    t.add_column("95 % CI")
     for plan in s["plans"]:
         for r in s["per_plan"][plan]["targets"]:
             if not r["n"]:
                 continue
             lo, hi = r["wilson"]
-            t.add_row(plan, r["zh"] if lang is Lang.zh else r["en"], f"{r['met']}/{r['n']}", _pct(r["p"]),
-                      f"{_pct(lo)} – {_pct(hi)}")
-    out_console.print(t)
-    written(out, res["files"])
+            t.add_row(escape(plan), escape(r["en"] if lang == "en" else r["zh"]), f"{count(r['met'])}/{count(r['n'])}",
+                      _pct(r["p"]), f"{_pct(lo)} – {_pct(hi)}")
+    return t
 
 
 def register(app: typer.Typer) -> None:

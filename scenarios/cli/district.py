@@ -5,15 +5,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from scenarios.reports.numbers import count
+
 from .options import JsonOpt, Lang, LangOpt, input_error, out_option
-from .output import out_console, print_json
+from .output import label, out_console, print_json
 
 ManifestArg = Annotated[Path, typer.Argument(help="district manifest (TOML naming roads, population, DEM, land cover, rivers, facilities, admin units)")]
 
 
-def district_check(manifest: ManifestArg, as_json: JsonOpt = False) -> None:
+def district_check(manifest: ManifestArg, lang: LangOpt = Lang.zh, as_json: JsonOpt = False) -> None:
     """Read every file a manifest names and summarise the district: size, people, facilities,
     snaps, what is missing. 检查区县数据清单。"""
     # deferred: reading rasters and layers imports rasterio and pyogrio
@@ -23,36 +26,43 @@ def district_check(manifest: ManifestArg, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(summary)
         return
-    table = Table(title=f"{summary['name_zh']} / {summary['name_en']}", show_header=True)
-    table.add_column("指标 / item")
-    table.add_column("数值 / value", justify="right")
-    rows = [
-        ("节点 / nodes", f"{summary['nodes']:,}"),
-        ("有向边 / directed edges", f"{summary['edges']:,}"),
-        ("道路里程 / road km", f"{summary['road_km']:,.1f}"),
-        ("人口（已分配到路网）/ population on the network", f"{summary['population']:,.0f}"),
-        ("未分配人口 / population out of reach", f"{summary['population_unallocated']:,.0f}"),
-        ("设施最大吸附距离 / largest facility snap", f"{summary['max_snap_m']:,.0f} m"),
-        ("高程 / elevation", "DEM" if summary["elevation"] else "—"),
-        ("土地覆盖 / land cover", "✓" if summary["landcover"] else "—"),
-        ("河流 / river", summary["river"] or "—"),
-        ("堤防 / dikes", f"{len(summary['dikes'])}"),
-        ("可模拟灾种 / hazards it can run", ", ".join(summary["hazards"])),
-        ("统计单元 / zones", f"{len(summary['zones'])}"),
-    ]
-    rows += [(f"  {kind}", f"{n}") for kind, n in sorted(summary["facilities"].items())]
-    for r in rows:
-        table.add_row(*r)
+    lg = lang.value
+    title = summary["name_en"] if lg == "en" else f"{summary['name_zh']} / {summary['name_en']}"
+    table = Table(title=escape(title), show_header=True)
+    table.add_column(label("指标", "item", lg))
+    table.add_column(label("数值", "value", lg), justify="right")
+    for r in _check_rows(summary, lg):
+        table.add_row(*(escape(c) for c in r))
     out_console.print(table)
     if summary["population_note"]:
-        out_console.print(summary["population_note"])
+        out_console.print(escape(summary["population_note"]))
     for line in summary["missing"] + summary["fallbacks"]:
-        out_console.print(f"[yellow]注意 / note:[/yellow] {line}")
+        out_console.print(f"[yellow]{label('注意', 'note', lg)}:[/yellow] {escape(line)}")
+
+
+def _check_rows(summary: dict, lg: str) -> list[tuple[str, str]]:
+    """The rows of ``district check``'s table, labelled in ``lg``."""
+    rows = [
+        (label("节点", "nodes", lg), count(summary["nodes"])),
+        (label("有向边", "directed edges", lg), count(summary["edges"])),
+        (label("道路里程", "road km", lg), f"{summary['road_km']:,.1f}"),
+        (label("人口（已分配到路网）", "population on the network", lg), count(summary["population"])),
+        (label("未分配人口", "population out of reach", lg), count(summary["population_unallocated"])),
+        (label("设施最大吸附距离", "largest facility snap", lg), f"{count(summary['max_snap_m'])} m"),
+        (label("高程", "elevation", lg), "DEM" if summary["elevation"] else "—"),
+        (label("土地覆盖", "land cover", lg), "✓" if summary["landcover"] else "—"),
+        (label("河流", "river", lg), summary["river"] or "—"),
+        (label("堤防", "dikes", lg), count(len(summary["dikes"]))),
+        (label("可模拟灾种", "hazards it can run", lg), ", ".join(summary["hazards"])),
+        (label("统计单元", "zones", lg), count(len(summary["zones"]))),
+    ]
+    return rows + [(f"  {kind}", count(n)) for kind, n in sorted(summary["facilities"].items())]
 
 
 def district_export(
     out: Annotated[Path, out_option("a new or empty folder (or an earlier export, replaced whole) for the layers and the manifest")],
     spec: Annotated[Path | None, typer.Argument(help="district spec file; default the built-in Changjiang district")] = None,
+    lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a generated district (default the built-in one) as a manifest over its layers — the
@@ -66,7 +76,7 @@ def district_export(
     if as_json:
         print_json({"manifest": str(manifest), "files": files})
     else:
-        out_console.print(f"数据清单已导出 / manifest written: {manifest}")
+        out_console.print(f"{label('数据清单已导出', 'manifest written', lang.value)}: {escape(str(manifest))}")
 
 
 def district_map(
@@ -97,7 +107,7 @@ def district_map(
     if as_json:
         print_json({"out": str(out), "files": [str(p) for p in paths]})
     else:
-        out_console.print(f"地图已保存 / map written: {', '.join(str(p) for p in paths)}")
+        out_console.print(f"{label('地图已保存', 'map written', lang.value)}: {escape(', '.join(str(p) for p in paths))}")
 
 
 def register(app: typer.Typer) -> None:

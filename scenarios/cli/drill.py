@@ -15,8 +15,10 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from scenarios.reports.numbers import count
+
 from .options import CsvEncoding, CsvEncodingOpt, JsonOpt, Lang, LangOpt, QuietOpt, SeedOpt, check_positive, check_seed, out_option
-from .output import out_console, print_json, progress
+from .output import label, out_console, print_json, progress
 
 
 class Difficulty(str, Enum):
@@ -77,12 +79,12 @@ def drill_run(
     check_seed(seed)
     plist = [p for p in (participants or "").split(",") if p.strip()] or None
     with progress(not (quiet or as_json)) as say:
-        say("simulate", f"模拟情景 / simulating {scenario}")
+        say("simulate", f"{label('模拟情景', 'simulating', lang.value)} {scenario}")
         run = load_run(scenario, seed=seed)
-        say("design", "生成演练脚本 / designing the MSEL" + (" (twists re-simulated)" if difficulty != Difficulty.easy else ""))
+        say("design", label("生成演练脚本", "designing the MSEL", lang.value) + (" (twists re-simulated)" if difficulty != Difficulty.easy else ""))
         drill = design_drill(run, difficulty=difficulty.value, seed=seed, duration_h=duration, participants=plist,
                              scenario_name=getattr(run, "name", scenario))
-        say("write", "写出文件与地图 / writing files and maps")
+        say("write", label("写出文件与地图", "writing files and maps", lang.value))
         files = _write_drill(drill, Path(out), lang.value, csv_encoding.value)
     m = drill.msel
     summary = {"scenario": m.scenario, "difficulty": m.difficulty, "seed": m.seed, "injects": len(m.injects),
@@ -91,10 +93,20 @@ def drill_run(
     if as_json:
         print_json(summary)
     elif not quiet:
+        _print_drill(m, summary, files, lang.value)
+
+
+def _print_drill(m: Any, summary: dict[str, Any], files: list[str], lang: str) -> None:
+    """The drill's title, its size and the files written, in ``lang``."""
+    if lang == "en":
+        out_console.print(f"[bold]{escape(m.title_en)}[/bold]")
+    else:
         out_console.print(f"[bold]{escape(m.title_zh)}[/bold] / {escape(m.title_en)}")
-        out_console.print(f"{len(m.injects)} 条注入 injects · {len(m.twists)} 个突发变化 twists "
-                          f"({', '.join(summary['twists']) or '—'}) · {summary['duration']}")
-        for f in files:
+    size = (f"{count(len(m.injects))} injects · {count(len(m.twists))} twists" if lang == "en" else
+            f"{count(len(m.injects))} 条注入 injects · {count(len(m.twists))} 个突发变化 twists")
+    out_console.print(f"{size} ({escape(', '.join(summary['twists'])) or '—'}) · {summary['duration']}")
+    for f in files:
+        if not Path(f).name.startswith("."):   # the staging writer's marker is bookkeeping, not output
             out_console.print(f"  {escape(f)}")
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from .options import (
     EngineOpt,
@@ -20,7 +21,7 @@ from .options import (
     input_error,
     out_option,
 )
-from .output import out_console, print_items, print_json, progress, written
+from .output import label, name_in, out_console, print_items, print_json, progress, written
 
 OutOpt = Annotated[Path, out_option("folder for the maps, evolution.gif, footprint.geojson and summary.json")]
 MapHoursOpt = Annotated[
@@ -61,17 +62,17 @@ def _run_hazard(hazard: Any, district: Any, horizon_h: float, frame_h: float, ma
     times = np.arange(frame_h, horizon_h + 1e-9, frame_h) * 3600.0
     maps = np.array(_hours_list(map_hours, horizon_h, "--map-hours")) * 3600.0
     with progress(not (quiet or as_json)) as say:
-        say("hazard", "模拟中 / simulating…")
+        say("hazard", label("模拟中", "simulating…", lang.value))
         summary = write_outputs(hazard, district, times, maps, out, lang=lang.value, title=title, gif=gif)
     if as_json:
         print_json(summary)
         return
     if quiet:
         return
-    print_items(title, summary, skip=("series", "files", "times_h", "model_warnings"), number=",.2f")
+    print_items(title, summary, skip=("series", "files", "times_h", "model_warnings"), lang=lang.value)
     for w in summary.get("model_warnings", []):
-        out_console.print(f"[yellow]warning:[/yellow] {w}")
-    written(out, summary["files"])
+        out_console.print(f"[yellow]warning:[/yellow] {escape(name_in(str(w), lang.value))}")
+    written(out, summary["files"], lang.value)
 
 
 def _breaches(texts: list[str] | None, dikes: list[str], hours: float) -> list[dict[str, Any]]:

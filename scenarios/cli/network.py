@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from scenarios.reports.numbers import count
+
 from .options import JsonOpt, Lang, LangOpt, out_option
-from .output import out_console, print_json
+from .output import label, name_in, out_console, print_json
 
 SourceOpt = Annotated[
     Optional[Path],
@@ -25,7 +28,7 @@ class ExportFormat(str, Enum):
     gpkg = "gpkg"
 
 
-def network_info(source: SourceOpt = None, as_json: JsonOpt = False) -> None:
+def network_info(source: SourceOpt = None, lang: LangOpt = Lang.zh, as_json: JsonOpt = False) -> None:
     """Nodes, edges, dropped nodes, km of road, area and population. 路网概况。"""
     # deferred: loading a network imports numpy, scipy and the OSM readers
     from network.load import load_network
@@ -39,33 +42,34 @@ def network_info(source: SourceOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(summary)
         return
-    table = Table(title=summary["name"], show_header=True)
-    table.add_column("指标 / item")
-    table.add_column("数值 / value", justify="right")
+    lg = lang.value
+    table = Table(title=escape(name_in(summary["name"], lg)), show_header=True)
+    table.add_column(label("指标", "item", lg))
+    table.add_column(label("数值", "value", lg), justify="right")
     rows = [
-        ("节点 / nodes", f"{summary['nodes']:,}"),
-        ("有向边 / directed edges", f"{summary['edges']:,}"),
-        ("剔除节点（非最大强连通分量）/ dropped nodes", f"{summary['dropped_nodes']:,}"),
-        ("道路里程 / road km (directed)", f"{summary['road_km']:,.1f}"),
-        ("覆盖面积 / area km² (convex hull)", f"{summary['area_km2']:,.1f}"),
-        ("人口 / population", f"{summary['population']:,}"),
-        ("乡镇街道 / townships", f"{summary['zones']}"),
-        ("坐标系 / CRS", summary["crs"]),
+        (label("节点", "nodes", lg), count(summary["nodes"])),
+        (label("有向边", "directed edges", lg), count(summary["edges"])),
+        (label("剔除节点（非最大强连通分量）", "dropped nodes", lg), count(summary["dropped_nodes"])),
+        (label("道路里程", "road km (directed)", lg), f"{summary['road_km']:,.1f}"),
+        (label("覆盖面积", "area km² (convex hull)", lg), f"{summary['area_km2']:,.1f}"),
+        (label("人口", "population", lg), count(summary["population"])),
+        (label("乡镇街道", "townships", lg), count(summary["zones"])),
+        (label("坐标系", "CRS", lg), summary["crs"]),
     ]
     rows += [(f"  {cls} km", f"{km:,.1f}") for cls, km in summary["road_km_by_class"].items()]
     for r in rows:
-        table.add_row(*r)
+        table.add_row(*(escape(c) for c in r))
     out_console.print(table)
     if summary["illustrative"]:
-        out_console.print("[dim]示意模型：位置与路网为生成的近似 / illustrative model: generated approximations[/dim]")
+        out_console.print(f"[dim]{label('示意模型：位置与路网为生成的近似', 'illustrative model: generated approximations', lg)}[/dim]")
 
 
-def _file_written(path: Path, as_json: bool, label: str) -> None:
-    """The one file a command wrote: a JSON object with ``--json``, else a bilingual line."""
+def _file_written(path: Path, as_json: bool, what: str) -> None:
+    """The one file a command wrote: a JSON object with ``--json``, else a line saying ``what``."""
     if as_json:
         print_json({"out": str(path), "files": [str(path)]})
     else:
-        out_console.print(f"{label}: {path}")
+        out_console.print(f"{what}: {escape(str(path))}")
 
 
 def network_map(
@@ -84,7 +88,7 @@ def network_map(
     source_net = load_map_source(source)
     with staged_file(out) as scratch:
         render_map(source_net, scratch, lang=lang.value)
-    _file_written(out, as_json, "地图已保存 / map written")
+    _file_written(out, as_json, label("地图已保存", "map written", lang.value))
 
 
 def network_export(
@@ -92,6 +96,7 @@ def network_export(
                                                                    "(GeoPackage: roads and nodes layers, one line per road)")],
     out: Annotated[Path, out_option("the exported file")],
     source: SourceOpt = None,
+    lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
 ) -> None:
     """Export the network as GraphML, GeoJSON or GeoPackage. 导出路网。"""
@@ -106,7 +111,7 @@ def network_export(
     save = {ExportFormat.graphml: save_graphml, ExportFormat.geojson: save_geojson, ExportFormat.gpkg: save_gpkg}[fmt]
     with staged_file(out) as scratch:
         save(net, scratch)
-    _file_written(out, as_json, "已导出 / exported")
+    _file_written(out, as_json, label("已导出", "exported", lang.value))
 
 
 def register(app: typer.Typer) -> None:

@@ -29,8 +29,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scenarios.reports.numbers import count, money, share
+
 from .options import CsvEncoding, CsvEncodingOpt, EngineOpt, FloodEngine, JsonOpt, Lang, LangOpt, TimeLimitOpt, input_error, out_option
-from .output import print_json, print_result
+from .output import label, name_in, print_json, print_result
 from .size import optimize_size
 
 _FLOOD_HOURS = 72.0
@@ -155,7 +157,7 @@ def _save_plan_map(district: Any, plan: Any, out: Path, lang: str) -> Path:
 
 def _share(v: float | None) -> str:
     """A share as a percentage, or an en dash when there is none."""
-    return "–" if v is None or not math.isfinite(v) else f"{100 * v:.1f}%"
+    return "–" if v is None or not math.isfinite(v) else share(v)
 
 
 def _print_table(report: Any, lang: str) -> None:
@@ -192,7 +194,7 @@ def _print_table(report: Any, lang: str) -> None:
                                   "new shelter {i}: {n:,.0f} people assigned, fitted out for {c:,} (the site holds {m:,})")
                                  .format(i=x["id"], n=x["assigned"], c=x["capacity"], m=x["site_capacity"])))
     for note in report.notes:
-        console.print("[yellow]note:[/yellow] " + escape(note))
+        console.print(f"[yellow]{label('注意', 'note', lang)}:[/yellow] " + escape(name_in(note, lang)))
 
 
 def _team_layers(team_types: str) -> list[str]:
@@ -293,16 +295,17 @@ def _print_costs(summary: dict[str, Any], lang: str) -> None:
     for col in (("措施", "lever"), ("地点", "site"), ("数量", "amount"), ("一次性", "one-off"), ("每年", "annual")):
         t.add_column(col[0] if zh else col[1], justify="right" if col[1] in ("amount", "one-off", "annual") else "left")
     for a in summary["additions"]:
-        t.add_row(escape(a["lever"]), escape(a["site"]), f"{a['amount']:,.0f} {escape(a['unit'])}",
-                  f"{a['one_off_cny']:,.0f}", f"{a['annual_cny']:,.0f}")
+        t.add_row(escape(a["lever"]), escape(name_in(a["site"], lang)), f"{count(a['amount'])} {escape(a['unit'])}",
+                  count(a["one_off_cny"]), count(a["annual_cny"]))
     c = summary["cost"]
     console = Console(width=max(shutil.get_terminal_size((130, 24)).columns, 130), emoji=False)
     console.print(t)
-    console.print(("合计：一次性 {o:,.0f} 元，每年 {a:,.0f} 元；{y:g} 年合计 {h:,.0f} 元" if zh else
-                   "total: {o:,.0f} one-off, {a:,.0f} a year; {h:,.0f} over {y:g} years").format(
-        o=c["one_off_cny"], a=c["annual_cny"], y=c["horizon_years"], h=c["horizon_cny"]))
+    console.print(("合计：一次性 {o}，每年 {a}；{y:g} 年合计 {h}" if zh else
+                   "total: {o} one-off, {a} a year; {h} over {y:g} years").format(
+        o=money(c["one_off_cny"], lang), a=money(c["annual_cny"], lang), y=c["horizon_years"],
+        h=money(c["horizon_cny"], lang)))
     if c["estimates"]:
-        console.print("[yellow]note:[/yellow] " + escape(
+        console.print(f"[yellow]{label('注意', 'note', lang)}:[/yellow] " + escape(
             ("单价为规划估计值（network/data/costs.toml），请以本区采购价替换：" if zh else
              "unit costs are planning estimates (network/data/costs.toml); replace with the district's prices: ")
             + ", ".join(c["estimates"])))

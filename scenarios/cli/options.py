@@ -6,7 +6,7 @@ factory builds the option with that text. The spelling of each option lives only
 
 | option | meaning |
 | --- | --- |
-| ``--lang zh|en`` | language of labels, tables, maps and reports (default zh) |
+| ``--lang zh|en`` | language of labels, tables, maps and reports (default zh); the terminal too: Chinese with English beside the headings, or English only |
 | ``--json`` | print the result as one JSON object on stdout, and nothing else there |
 | ``--out/-o`` | where the files go |
 | ``--seed`` | random seed, an integer >= 0 |

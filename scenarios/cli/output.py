@@ -6,6 +6,7 @@ parseable object and ``yingji ... > file`` captures only the table.
 from __future__ import annotations
 
 import json
+import re
 import signal
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -15,6 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from scenarios.reports import numbers
 
 out_console = Console()
 err_console = Console(stderr=True)
@@ -40,36 +43,73 @@ def progress(enabled: bool) -> Iterator[Say]:
         yield lambda stage, msg: prog.update(task, description=escape(msg))
 
 
-def print_items(title: str, items: dict[str, Any], *, skip: tuple[str, ...] = (), number: str = ",.4g") -> None:
-    """A two-column table of a result's scalar items; lists and tables are left to ``--json``."""
+def label(zh: str, en: str, lang: str = "zh") -> str:
+    """A heading in the terminal's language: ``指标 / indicator`` in Chinese (English beside it),
+    ``indicator`` alone with ``--lang en``."""
+    return en if lang == "en" else f"{zh} / {en}"
+
+
+def pick(zh: str, en: str, lang: str = "zh") -> str:
+    """One of two names (a place, a title) in the terminal's language."""
+    return en if lang == "en" else zh
+
+
+#: a Chinese name with its English after it, ``园区氯碱化工厂 / `` in ``园区氯碱化工厂 / Industrial park ...``
+_ZH_BEFORE_EN = re.compile(r"[^\x00-\x7f]*[\u4e00-\u9fff][^/:;,\n]*?\s/\s")
+
+
+def name_in(name: str, lang: str = "zh") -> str:
+    """Text that writes names ``中文 / English`` in the terminal's language: with ``--lang en``
+    each such name keeps its English part only; otherwise the text is kept as it is."""
+    if lang != "en":
+        return name
+    return _ZH_BEFORE_EN.sub("", name)
+
+
+def print_items(title: str, items: dict[str, Any], *, skip: tuple[str, ...] = (), lang: str = "zh") -> None:
+    """A two-column table of a result's scalar items; lists and tables are left to ``--json``.
+    Floats are rates to 3 significant figures, integers counts (:mod:`scenarios.reports.numbers`)."""
     t = Table(title=escape(title))
-    t.add_column("指标 / indicator")
-    t.add_column("数值 / value", justify="right")
+    t.add_column(label("指标", "indicator", lang))
+    t.add_column(label("数值", "value", lang), justify="right")
     for key, value in items.items():
-        if key in skip or isinstance(value, (list, dict)):
-            continue
-        t.add_row(escape(str(key)), format(value, number) if isinstance(value, float) else escape(str(value)))
+        if key in skip or isinstance(value, (list, dict)) or (lang == "en" and str(key).endswith("_zh")):
+            continue  # with --lang en the Chinese twin of a name is left out
+        t.add_row(escape(str(key)), escape(number(value)))
     out_console.print(t)
 
 
-def print_result(res: dict[str, Any], as_json: bool, title: str) -> None:
+def number(value: Any) -> str:
+    """A bare figure of unknown kind: a whole number as a count (exact: an objective of 5819.0
+    stays 5,819), any other float as a rate (3 significant figures), anything else as text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    whole = isinstance(value, int) or (numbers.finite(value) is not None and float(value).is_integer())
+    return numbers.count(value) if whole else numbers.rate(value)
+
+
+def print_result(res: dict[str, Any], as_json: bool, title: str, lang: str = "zh") -> None:
     """A result dict as one JSON object (``--json``) or as a table."""
     if as_json:
         print_json(res)
     else:
-        print_items(title, res)
+        print_items(title, res, lang=lang)
 
 
-def verdict(ok: bool | None) -> str:
+def verdict(ok: bool | None, lang: str = "zh") -> str:
     """A target's pass/fail cell: green pass, red fail, a dash when the target does not apply."""
-    return "—" if ok is None else ("[green]达标 pass[/green]" if ok else "[red]未达标 fail[/red]")
+    if ok is None:
+        return "—"
+    if lang == "en":
+        return "[green]pass[/green]" if ok else "[red]fail[/red]"
+    return "[green]达标 pass[/green]" if ok else "[red]未达标 fail[/red]"
 
 
-def written(out: Any, files: list[str]) -> None:
+def written(out: Any, files: list[str], lang: str = "zh") -> None:
     """The closing line naming the folder and the files a command wrote there (not the staging
     writer's hidden marker, which is bookkeeping, not output)."""
     shown = [f for f in files if not f.startswith(".")]
-    out_console.print(f"输出 / written to {escape(str(out))}: {escape(', '.join(shown))}")
+    out_console.print(f"{label('输出', 'written to', lang)} {escape(str(out))}: {escape(', '.join(shown))}")
 
 
 @contextmanager

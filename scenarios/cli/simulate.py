@@ -5,10 +5,11 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from .options import CsvEncoding, CsvEncodingOpt, EngineOpt, FloodEngine, JsonOpt, QuietOpt, SeedOpt, check_seed, input_error, out_option, plan_arg, plan_option
-from .output import out_console, print_json, progress, verdict
+from .options import CsvEncoding, CsvEncodingOpt, EngineOpt, Lang, LangOpt, FloodEngine, JsonOpt, QuietOpt, SeedOpt, check_seed, input_error, out_option, plan_arg, plan_option
+from .output import label, out_console, print_json, progress, verdict
 
 
 def _plan(text: str | None, district: Any) -> Any:
@@ -25,15 +26,18 @@ def _plan(text: str | None, district: Any) -> Any:
     return result
 
 
-def _indicator_table(rows: list[dict]) -> Table:
-    """The indicators with their targets and verdicts."""
-    t = Table(title="规划指标 / plan indicators (illustrative district model)")
-    for col in ("指标 / indicator", "数值 / value", "目标 / target", "结果 / result"):
-        t.add_column(col)
+def _indicator_table(rows: list[dict], lang: str) -> Table:
+    """The indicators with their targets and verdicts, each figure written as ``yingji run`` writes it."""
+    # deferred: the report tables import the runner (numpy)
+    from scenarios.reports.tables import format_target, format_value
+
+    t = Table(title=label("规划指标（示意模型）", "plan indicators (illustrative district model)", lang))
+    for zh, en in (("指标", "indicator"), ("数值", "value"), ("目标", "target"), ("结果", "result")):
+        t.add_column(label(zh, en, lang))
     for row in rows:
-        value = "—" if row["value"] is None else f"{row['value']:,.3g}"
-        t.add_row(f"{row['zh']} / {row['en']}", value + (f" ({row['note']})" if row["note"] else ""), row["target"],
-                  verdict(row["pass"]))
+        name = row["en"] if lang == "en" else f"{row['zh']} / {row['en']}"
+        value = format_value(row["value"], row["unit"]) + (f" ({row['note']})" if row["note"] else "")
+        t.add_row(escape(name), escape(value), format_target(row["target"], row["unit"]), verdict(row["pass"], lang))
     return t
 
 
@@ -43,6 +47,7 @@ def simulate_district_command(
     plan: Annotated[Optional[str], plan_option("existing | a plan JSON file (default: existing)")] = None,
     seed: SeedOpt = 0,
     engine: EngineOpt = FloodEngine.two_d,
+    lang: LangOpt = Lang.zh,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
@@ -61,7 +66,7 @@ def simulate_district_command(
     district = load_district()
     chosen = _plan(plan, district)
     with progress(not (quiet or as_json)) as say:
-        say("simulate", "模拟中 / simulating…")
+        say("simulate", label("模拟中", "simulating…", lang.value))
         result, table = simulate_district(chosen, district=district, seed=seed, engine=engine.value)
     if out is not None:
         with staged_dir(out) as tmp:   # complete or absent, never cut short on a full disk
@@ -70,7 +75,7 @@ def simulate_district_command(
     if as_json:
         print_json({"indicators": table, "kpis": result.to_dict()["kpis"]})
     elif not quiet:
-        out_console.print(_indicator_table(table))
+        out_console.print(_indicator_table(table, lang.value))
 
 
 def simulate_queue(
@@ -80,6 +85,7 @@ def simulate_queue(
     hours: Annotated[float, typer.Option("--hours", help="simulated hours per replication")] = 1000.0,
     replications: Annotated[int, typer.Option("--replications", help="independent replications")] = 20,
     seed: SeedOpt = 0,
+    lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
 ) -> None:
     """M/M/c check of the dispatcher against Erlang C (hazards off, zero travel). 排队论校验。"""
@@ -92,13 +98,13 @@ def simulate_queue(
         print_json(res)
         return
     t = Table(title=f"M/M/{teams}: λ={arrivals_per_hour:g}/h, service {service_minutes:g} min")
-    for col in ("", "模拟 / simulated", "95 % CI", "Erlang C"):
+    for col in ("", label("模拟", "simulated", lang.value), "95 % CI", "Erlang C"):
         t.add_column(col)
     ci = res["mean_wait_ci"]
-    t.add_row("平均等待 / mean wait (min)", f"{res['mean_wait_minutes']:.3f}", f"[{ci[0]:.3f}, {ci[1]:.3f}]",
+    t.add_row(label("平均等待", "mean wait (min)", lang.value), f"{res['mean_wait_minutes']:.3f}", f"[{ci[0]:.3f}, {ci[1]:.3f}]",
               f"{res['erlang_c']['mean_wait_minutes']:.3f}")
     ci = res["p_wait_ci"]
-    t.add_row("需等待概率 / P(wait)", f"{res['p_wait']:.4f}", f"[{ci[0]:.4f}, {ci[1]:.4f}]",
+    t.add_row(label("需等待概率", "P(wait)", lang.value), f"{res['p_wait']:.4f}", f"[{ci[0]:.4f}, {ci[1]:.4f}]",
               f"{res['erlang_c']['p_wait']:.4f}")
     out_console.print(t)
 

@@ -21,11 +21,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from scenarios.reports.numbers import count, money, share
+
 from .options import (
     CsvEncoding, CsvEncodingOpt, JsonOpt, Lang, LangOpt, QuietOpt, SchedulerOpt, TlsCaOpt, TlsCertOpt, TlsKeyOpt, WorkersOpt, check_seed, input_error,
     load_checked_scenario, out_option, seed_option,
 )
-from .output import err_console, interruptible, out_console, print_json, written
+from .output import err_console, interruptible, name_in, out_console, print_json, written
 
 
 
@@ -41,7 +43,8 @@ def _money(x: float) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.0f}%"
+    """A probability as every command writes a share: percent, one decimal."""
+    return share(x)
 
 
 @contextmanager
@@ -61,10 +64,10 @@ def _progress(enabled: bool) -> Iterator[Callable[[dict[str, Any]], None] | None
         if s["stage"] == "iteration":
             last.update(p=s["probability"], low=s["wilson_low"], cost=s["horizon_cny"])
             return
-        name = (f"迭代 iteration {s['iteration']}" if s["stage"] == "simulate" else "样本外 out of sample")
+        name = (f"iteration {s['iteration']}" if s["stage"] == "simulate" else "out of sample")
         p = "" if last["p"] is None else f" · p {_pct(last['p'])} (≥ {_pct(last['low'])})"
         bar.update(task, description=name, total=s["total"], completed=s["done"],
-                   state=f"模拟 simulations {s['simulations']}{p} · CNY {_money(last['cost'])}")
+                   state=f"simulations {s['simulations']}{p} · CNY {_money(last['cost'])}")
 
     try:
         yield update
@@ -143,7 +146,7 @@ def optimize_size(
         print_json(summary)
     elif not quiet:
         _print(summary, lang.value)
-        written(out, [*FILES, STORE_NAME])
+        written(out, [*FILES, STORE_NAME], lang.value)
 
 
 def _print(s: dict[str, Any], lang: str) -> None:
@@ -151,12 +154,13 @@ def _print(s: dict[str, Any], lang: str) -> None:
     zh = lang == "zh"
     note = s["notes"][0]
     out_console.print(("[green]" if s["reached"] else "[yellow]") + escape(note["zh" if zh else "en"]) + "[/]")
-    t = Table(title="目标全部达成的概率 / P(targets met)" if zh else "P(targets met) / 目标全部达成的概率")
+    t = Table(title="目标全部达成的概率 / P(targets met)" if zh else "P(targets met)")
     for col in (("情景", "scenario"), ("现有预案", "today"), ("测算后（样本内）", "sized, in sample"),
                 ("测算后（样本外）", "sized, out of sample")):
         t.add_column(col[0] if zh else col[1])
     for row in s["scenarios"]:
-        cells = [f"{_pct(row[k]['probability'])} ({row[k]['met']}/{row[k]['runs']}, ≥ {_pct(row[k]['wilson_low'])})"
+        cells = [f"{_pct(row[k]['probability'])} ({count(row[k]['met'])}/{count(row[k]['runs'])}, "
+                 f"≥ {_pct(row[k]['wilson_low'])})"
                  for k in ("baseline", "final", "out_of_sample")]
         t.add_row(escape(row["scenario"]), *cells)
     out_console.print(t)
@@ -164,14 +168,16 @@ def _print(s: dict[str, Any], lang: str) -> None:
     for col in (("措施", "lever"), ("地点", "site"), ("数量", "amount"), ("规划期合计", "over the horizon")):
         a.add_column(col[0] if zh else col[1], justify="right" if col[1] in ("amount", "over the horizon") else "left")
     for x in s["additions"]:
-        a.add_row(escape(x["lever"]), escape(x["site"]), f"{x['amount']:,.0f} {escape(x['unit'])}", f"{x['cost']:,.0f}")
+        a.add_row(escape(x["lever"]), escape(name_in(x["site"], lang)), f"{count(x['amount'])} {escape(x['unit'])}",
+                  count(x["cost"]))
     c = s["cost"]
-    a.caption = (f"合计 {c['horizon_cny']:,.0f} 元（{c['horizon_years']:g} 年）；模拟 {s['simulations']} 次，另用已存储 {s['reused']} 次"
-                 if zh else f"total CNY {c['horizon_cny']:,.0f} over {c['horizon_years']:g} years; "
-                 f"{s['simulations']} simulations run, {s['reused']} taken from the store")
+    a.caption = (f"合计 {money(c['horizon_cny'], 'zh')}（{c['horizon_years']:g} 年）；模拟 {count(s['simulations'])} 次，"
+                 f"另用已存储 {count(s['reused'])} 次"
+                 if zh else f"total {money(c['horizon_cny'])} over {c['horizon_years']:g} years; "
+                 f"{count(s['simulations'])} simulations run, {count(s['reused'])} taken from the store")
     out_console.print(a)
     for b in s["binding"][:3]:
         out_console.print(("仍制约：" if zh else "still binds: ") + escape(
-            f"{b['zh'] if zh else b['en']} — {b['people']:,.0f} "
+            f"{b['zh'] if zh else b['en']} — {count(b['people'])} "
             + ("人" if zh else "people")
             + (f" ({'无效' if zh else 'did not help'}: {', '.join(b['did_not_help'])})" if b["did_not_help"] else "")))

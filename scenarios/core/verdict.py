@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scenarios.reports.numbers import rate
 from sim.shortfall import verdict
 
 
@@ -73,9 +74,9 @@ def with_targets(rows: list[dict[str, Any]], kpis: dict[str, Any]) -> dict[str, 
     r = _missed(rows, "flood_deaths_per_million")
     if r is not None:
         fd = kpis.get("flood_deaths") or {}
-        zh.append(f"洪水死亡风险每百万人每年 {r['value']:.2f}，未达目标（{r['target']}）：本次洪水预计死亡 "
+        zh.append(f"洪水死亡风险每百万人每年 {rate(r['value'])}，未达目标（{r['target']}）：本次洪水预计死亡 "
                   f"{kpis.get('expected_deaths') or 0:.0f} 人，水到时 {fd.get('people_home_when_flooded', 0):,} 人仍在家中。")
-        en.append(f"Flood deaths {r['value']:.2f} per million residents a year miss the target ({r['target']}): "
+        en.append(f"Flood deaths {rate(r['value'])} per million residents a year miss the target ({r['target']}): "
                   f"{kpis.get('expected_deaths') or 0:.0f} expected deaths in this flood, "
                   f"{fd.get('people_home_when_flooded', 0):,} people still home when the water came.")
     r = _missed(rows, "forest_fire_damage_permille")
