@@ -45,6 +45,8 @@ from hypothesis.control import currently_in_test_context
 
 from scenarios.cli.main import main
 
+from .cli_checks import write_file_network
+
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
 # ------------------------------------------------------------------------------------ settings
@@ -417,48 +419,9 @@ def short_scenario(name: str) -> str:
 
 
 def _file_network(folder: Path) -> Path:
-    """A file-network scenario: the small Bavarian OSM extract, a DEM over it (ESRI ASCII), an
-    ammonia release and a plan file; returns the scenario."""
-    import numpy as np
-
-    from network.load import load_network
-    from network.raster import Raster, write_asc
-
-    folder.mkdir(parents=True, exist_ok=True)
-    osm = folder / "net.osm"
-    shutil.copyfile(TEST_DATA / "osm" / "planet_10.068_48.135_10.071_48.137.osm", osm)
-    net = load_network(osm)
-    x0, y0 = float(net.x.min()) - 100, float(net.y.min()) - 100
-    cols, rows = int((net.x.max() - x0) // 50) + 4, int((net.y.max() - y0) // 50) + 4
-    write_asc(Raster(10.0 + 0.5 * np.arange(cols)[None, :].repeat(rows, 0), x0, y0, 50.0, net.crs), folder / "dem.asc")
-    plan = {"name": "fuzz", "team_bases": [{"id": "fs", "name_zh": "消防站", "name_en": "fire station", "node": 0,
-                                            "lon": float(net.lon[0]), "lat": float(net.lat[0]),
-                                            "teams": [{"type": "hazmat", "people": 6}]}],
-            "shelters": [{"id": "sh", "name_zh": "学校", "name_en": "school", "node": 5, "lon": float(net.lon[5]),
-                          "lat": float(net.lat[5]), "capacity": 500}]}
-    (folder / "plan.json").write_text(json.dumps(plan, ensure_ascii=False, indent=2), encoding="utf-8")
-    scenario = folder / "s.toml"
-    scenario.write_text(f"""title_zh = "氨泄漏"
-title_en = "ammonia release"
-
-[network]
-source = "net.osm"
-dem = "dem.asc"
-
-[hazards.chemical]
-location = [{float(net.lon.mean())}, {float(net.lat.mean())}]
-substance = "ammonia"
-mass_kg = 200
-wind_speed_m_s = 3
-
-[plan]
-kind = "file"
-file = "plan.json"
-
-[simulation]
-duration_h = 1
-""", encoding="utf-8")
-    return scenario
+    """A file-network scenario on the small Bavarian OSM extract (see ``write_file_network``)."""
+    return write_file_network(folder, TEST_DATA / "osm" / "planet_10.068_48.135_10.071_48.137.osm", plan_name="fuzz",
+                              duration_h=1, osm_name="net.osm")
 
 
 class Seeds(SimpleNamespace):

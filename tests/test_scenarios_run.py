@@ -352,43 +352,10 @@ def test_python_api_tables(tmp_path):
 
 def test_osm_network_with_dem_and_plan_file_runs(tmp_path, capsys):
     """A file network: OSM roads plus an ESRI ASCII DEM, a chemical release and a plan file."""
-    from network.load import load_network
-    from network.raster import Raster, write_asc
+    from tests.cli_checks import write_file_network
 
-    osm = tmp_path / "wo.osm.bz2"
-    osm.write_bytes((Path(__file__).parent / "data" / "osm" / "West-Oakland.osm.bz2").read_bytes())
-    net = load_network(osm)
-    x0, y0 = float(net.x.min()) - 100, float(net.y.min()) - 100
-    cols, rows = int((net.x.max() - x0) // 50) + 4, int((net.y.max() - y0) // 50) + 4
-    dem = Raster(10.0 + 0.01 * (50.0 * __import__("numpy").arange(cols))[None, :].repeat(rows, 0), x0, y0, 50.0, net.crs)
-    write_asc(dem, tmp_path / "dem.asc")
-    plan = {"name": "wo", "team_bases": [{"id": "fs", "name_zh": "消防站", "name_en": "fire station", "node": 0,
-                                          "lon": float(net.lon[0]), "lat": float(net.lat[0]),
-                                          "teams": [{"type": "hazmat", "people": 6}]}],
-            "shelters": [{"id": "sh", "name_zh": "学校", "name_en": "school", "node": 5, "lon": float(net.lon[5]),
-                          "lat": float(net.lat[5]), "capacity": 500}]}
-    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
-    p = write(tmp_path, f"""
-    title_zh = "氨泄漏"
-    title_en = "ammonia release"
-
-    [network]
-    source = "wo.osm.bz2"
-    dem = "dem.asc"
-
-    [hazards.chemical]
-    location = [{float(net.lon.mean())}, {float(net.lat.mean())}]
-    substance = "ammonia"
-    mass_kg = 200
-    wind_speed_m_s = 3
-
-    [plan]
-    kind = "file"
-    file = "plan.json"
-
-    [simulation]
-    duration_h = 2
-    """)
+    p = write_file_network(tmp_path, Path(__file__).parent / "data" / "osm" / "West-Oakland.osm.bz2", plan_name="wo",
+                           duration_h=2)
     code, out, err = cli(capsys, "run", str(p), "--json")
     assert code == 0, err
     res = json.loads(out)
