@@ -258,6 +258,19 @@ class Plan:
                 return s
         raise InputError(f"plan {self.name!r} has no shelter {shelter_id!r}")
 
+    def squad_names(self, squad_id: str) -> tuple[str, str]:
+        """A squad of the simulation (``base/type/number``, e.g. ``district-rescue-team/general/1``)
+        as a person names it, (zh, en): its base's name, its type and its number; the id itself
+        for an id of another form, the base's id when the plan does not know the base."""
+        parts = squad_id.split("/")
+        if len(parts) != 3:
+            return squad_id, squad_id
+        base_id, kind, number = parts
+        base = next((b for b in self.team_bases if b.id == base_id), None)
+        kind_zh, kind_en = TEAM_TYPE_NAMES.get(kind, (kind, kind))
+        zh, en = (base.name_zh, base.name_en) if base is not None else (base_id, base_id)
+        return f"{zh} {kind_zh} {number}", f"{en} {kind_en} {number}"
+
     def team_count(self, team_type: str | None = None) -> int:
         """Teams of ``team_type`` over all bases (every team when None)."""
         return sum(1 for b in self.team_bases for t in b.teams if team_type in (None, t.type))

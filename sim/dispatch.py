@@ -3,6 +3,12 @@
 The dispatcher knows nothing of roads or hazards: it is given ``travel_time(a, b)`` and a
 ``mover(team, node)`` sub-process (None: teams teleport, as in the Erlang C check). That keeps
 the queueing logic one piece of code, verified against M/M/c, and reused by the full engine.
+
+When the hazard closes every road to a job while a team is on its way, the team does not wait
+at the water's edge: it reports back, the job goes back into the queue (for a boat crew, or a
+team that can still reach it) and the team takes what it can reach from where it stands, as a
+commander would redeploy it. A team cut off from its base on the way back stands by where it
+is, available for any job it can reach, and heads home when a road reopens.
 """
 from __future__ import annotations
 
@@ -14,7 +20,9 @@ from typing import Callable, Generator, Iterable
 import numpy as np
 import simpy
 
-Mover = Callable[["Team", int], Generator[simpy.Event, object, object]]
+#: ``mover(team, node)``: drive there on the roads as they are; returns the node reached, short
+#: of ``node`` when no road leads on (it never waits for the water to fall)
+Mover = Callable[["Team", int], Generator[simpy.Event, object, int]]
 
 
 @dataclass(eq=False)
@@ -36,6 +44,7 @@ class Request:
     done_s: float = math.nan
     team: str = ""
     group: int = -1
+    handed_back: int = 0  # times a team turned back because the hazard closed every road to it
 
     @property
     def wait_s(self) -> float:
@@ -57,9 +66,11 @@ class Team:
     base_node: int
     people: int
     node: int = -1
-    status: str = "idle"  # idle | travel | blocked (no road open to where it goes) | scene | returning | blocked_return | resting
+    status: str = "idle"  # idle | travel | scene | blocked (with the people it escorts, no road on) | returning | standby | resting
     busy_s: float = 0.0
     jobs: int = 0
+    turned_back: int = 0  # jobs handed back because the hazard closed every road to them
+    dispatches: int = 0   # every assignment, handed back or not (tells a stale stand-by from a new one)
     shift_start_s: float = 0.0
     request: int = -1     # the request it is working on (or last worked on, while returning)
     history: list[tuple[float, str, int, int]] = field(default_factory=list)   # (time, status, node, request)
@@ -77,11 +88,11 @@ class Team:
 
     def activity(self, end_s: float) -> list[dict]:
         """Bars for a Gantt chart: ``{"start_s", "end_s", "kind", "request"}`` with kind travel,
-        blocked (waiting for a road to reopen on the way out), scene (on-scene work, escorts
-        included), return, blocked_return (waiting for a road on the way back) or rest; idle time has no bar. Work still open at ``end_s``
-        ends there."""
+        scene (on-scene work, escorts included), blocked (escorting people, no road on: waiting
+        with them for one), return, standby (cut off from its base: available where it stands)
+        or rest; idle time at base has no bar. Work still open at ``end_s`` ends there."""
         kinds = {"travel": "travel", "blocked": "blocked", "scene": "scene", "returning": "return",
-                 "blocked_return": "blocked_return", "resting": "rest"}
+                 "standby": "standby", "resting": "rest"}
         out: list[dict] = []
         h = self.history
         for i, (t, status, _, req) in enumerate(h):
@@ -133,7 +144,8 @@ class Dispatcher:
                  travel_time: Callable[[int, int], float] | None = None, mover: Mover | None = None,
                  policy: str = "priority", shift_s: float = math.inf, rest_s: float = 0.0,
                  log: Callable[..., None] | None = None,
-                 times_from: Callable[[Team], np.ndarray] | None = None) -> None:
+                 times_from: Callable[[Team], np.ndarray] | None = None,
+                 roads_reopen: Callable[[], simpy.Event] | None = None) -> None:
         self.env = env
         self.teams = list(teams)
         self.idle: list[Team] = list(self.teams)
@@ -144,6 +156,8 @@ class Dispatcher:
         self.shift_s = shift_s
         self.rest_s = rest_s
         self.log = log or (lambda *a, **k: None)
+        #: the event of some road getting faster or reopening (a team cut off from base waits for it)
+        self.roads_reopen = roads_reopen
         self._queues: dict[tuple[str, ...], _Queue] = {}
         self.requests: list[Request] = []
         for t in self.teams:
@@ -153,13 +167,17 @@ class Dispatcher:
     def submit(self, req: Request) -> None:
         """Queue ``req`` under its capability class and assign whatever free teams can now serve."""
         self.requests.append(req)
+        self._enqueue(req)
+        self.log("request", kind=req.kind, node=req.node, id=req.id, priority=req.priority)
+        self.match()
+
+    def _enqueue(self, req: Request) -> None:
+        # the key keeps the call's own time: a job handed back keeps its place in the queue
         key = (req.priority, req.created_s, req.id) if self.policy == "priority" else (req.created_s, req.id)
         q = self._queues.get(req.capable)
         if q is None:
             q = self._queues[req.capable] = _Queue(req.capable)
         q.insert(key, req)
-        self.log("request", kind=req.kind, node=req.node, id=req.id, priority=req.priority)
-        self.match()
 
     @property
     def queued(self) -> int:
@@ -221,10 +239,15 @@ class Dispatcher:
         req.team = team.id
         team.request = req.id
         team.jobs += 1
+        team.dispatches += 1
         self.log("dispatch", kind=req.kind, node=req.node, id=req.id, team=team.id)
         if self.mover is not None and team.node != req.node:
             team.set(start, "travel")
-            yield from self.mover(team, req.node)
+            reached = yield from self.mover(team, req.node)
+            if reached != req.node:
+                self._hand_back(team, req)
+                yield from self._release(team)
+                return
         team.set(env.now, "scene", req.node)
         req.arrived_s = env.now
         if req.on_arrive is not None:
@@ -240,6 +263,16 @@ class Dispatcher:
         self.log("done", kind=req.kind, node=team.node, id=req.id, team=team.id)
         yield from self._release(team)
 
+    def _hand_back(self, team: Team, req: Request) -> None:
+        """The hazard closed every road to ``req`` while ``team`` was on its way: the job goes
+        back into the queue at its old place, unassigned."""
+        req.assigned_s, req.team = math.nan, ""
+        req.handed_back += 1
+        team.jobs -= 1
+        team.turned_back += 1
+        self._enqueue(req)
+        self.log("turned_back", kind=req.kind, node=req.node, id=req.id, team=team.id, at=team.node)
+
     def _release(self, team: Team) -> Generator:
         env = self.env
         tired = env.now - team.shift_start_s >= self.shift_s
@@ -250,9 +283,18 @@ class Dispatcher:
             if team not in self.idle:
                 return  # took the next job from where it stands
             self.idle.remove(team)
-        if team.node != team.base_node and self.mover is not None:
+        while team.node != team.base_node and self.mover is not None:
             team.set(env.now, "returning")
-            yield from self.mover(team, team.base_node)
+            reached = yield from self.mover(team, team.base_node)
+            if reached == team.base_node:
+                break
+            # cut off from base: rest (if due) and stand by where it is, for any job it can reach
+            if tired:
+                team.set(env.now, "resting")
+                yield env.timeout(self.rest_s)
+                team.shift_start_s, tired = env.now, False
+            if not (yield from self._stand_by(team)):
+                return  # it took a job; that job's own release brings it home
         team.node = team.base_node
         if tired:
             team.set(env.now, "resting")
@@ -261,3 +303,24 @@ class Dispatcher:
         self.idle.append(team)
         team.set(env.now, "idle")
         self.match()
+
+    def _stand_by(self, team: Team) -> Generator:
+        """``team``, cut off from its base, waits where it is in the free pool until a road
+        reopens; True if it is still free then (it heads home), False if it took a job."""
+        self.idle.append(team)
+        team.set(self.env.now, "standby")
+        self.match()
+        if team not in self.idle:
+            return False
+        if self.roads_reopen is None:  # nothing will ever reopen: stay
+            return False
+        mine = team.dispatches
+        while True:
+            yield self.roads_reopen()
+            if team.dispatches != mine or team not in self.idle:
+                return False
+            home = (self.times_from(team)[team.base_node] if self.times_from is not None
+                    else self.travel_time(team.node, team.base_node))
+            if math.isfinite(home):
+                self.idle.remove(team)
+                return True

@@ -173,7 +173,7 @@ class Simulation:
         self._boat_crews = any(t.type in self._boat and t.type in p.capable["evacuate"] for t in teams)
         self.dispatcher = Dispatcher(env, teams, travel_time=self._tt, mover=self._move, policy=p.dispatch_policy,
                                      shift_s=p.shift_h * 3600.0, rest_s=p.rest_h * 3600.0, log=self.log,
-                                     times_from=self._times_from)
+                                     times_from=self._times_from, roads_reopen=lambda: self.roads.opened_event)
         # free-flow time to each shelter: the lower bound no relief can beat
         net, rw = self.net, self.roads.free[self.net.rev_edge]
         rw.flags.writeable = False
@@ -201,18 +201,15 @@ class Simulation:
         return self.roads.tree_from(team.node, self._mode(team))
 
     def _move(self, team: Team, dst: int):
+        """SimPy sub-process: ``team`` drives towards ``dst`` on the roads as they are; returns
+        the node reached (short of ``dst`` when the hazard leaves no road on: the dispatcher
+        then redeploys the team rather than leave it waiting at the water's edge)."""
         def moved(node: int) -> None:
             team.node = node
 
-        moving = team.status
-
-        def waiting(blocked: bool) -> None:
-            # no road to the destination: the team waits where it is for one to reopen, and the
-            # record says so (a Gantt bar of "travel" for the hours the water stands would mislead)
-            # on the way out the wait is part of the job (busy); on the way back it is not
-            team.set(self.env.now, ("blocked" if moving == "travel" else "blocked_return") if blocked else moving)
-        yield from self.roads.drive(team.node, dst, on_move=moved, mode=self._mode(team), on_wait=waiting)
-        team.node = dst
+        node = yield from self.roads.drive(team.node, dst, on_move=moved, mode=self._mode(team), wait=False)
+        team.node = node
+        return node
 
     def _new_party(self, g: Group, people: int, needs_help: bool, kind: str, first_warn: float,
                    state: str = "home", node: int = -1, by_car: bool = True) -> Party:
@@ -497,10 +494,12 @@ class Simulation:
                 return
             idx, why = self._reserve(q, mode)
             if idx < 0:
-                self._cut_off(q, why)
+                self._cut_off(q, why, escorted=team is not None)
                 q.moving = False
                 if why == "full" or q.upstairs:
                     return
+                if team is not None:  # the crew stays with the people it escorts
+                    team.set(env.now, "blocked")
                 yield self.roads_changed  # every shelter with room is cut off: wait for the roads
                 if q.moving:  # a rescue crew took the party over meanwhile
                     return
@@ -535,7 +534,7 @@ class Simulation:
             self.log("reassign", group=q.group.id, party=q.id, shelter=s.id, node=node,
                      reason="threatened" if s.closed else "unreachable")
 
-    def _cut_off(self, q: Party, why: str) -> None:
+    def _cut_off(self, q: Party, why: str, escorted: bool = False) -> None:
         """``q`` can reach no shelter with room: stranded when all are full; relief comes in place."""
         if not q.cut_off:
             q.cut_off = True
@@ -546,7 +545,7 @@ class Simulation:
             self.log("no_shelter", group=q.group.id, party=q.id, people=q.people, node=q.node)
         elif why != "full":
             self._upstairs(q)
-            self._call_boat(q)
+            self._call_boat(q, escorted)
         self.supplies.add_cut_off(q)
         self.supplies.dispatch()
 
@@ -570,14 +569,15 @@ class Simulation:
         up.upstairs = True
         self.log("upstairs", group=q.group.id, party=up.id, people=k, node=q.node)
 
-    def _call_boat(self, q: Party) -> None:
+    def _call_boat(self, q: Party, escorted: bool = False) -> None:
         """Ask the water-rescue crews to take cut-off party ``q`` out by boat.
 
         One open request per party; each trip takes up to ``rescue_capacity`` people and asks
         again for whoever is left. Those who cannot leave alone already wait for an escort
-        (an "assist" request, served before these: the vulnerable first).
+        (an "assist" request, served before these: the vulnerable first); once ``escorted`` by
+        a crew that the water has cut off on the way, the crew calls a boat for them too.
         """
-        if q.boat_called or q.needs_help or q.upstairs or not self._boat_crews:
+        if q.boat_called or (q.needs_help and not escorted) or q.upstairs or not self._boat_crews:
             return
         q.boat_called = True
         self.dispatcher.submit(self._new_request("evacuate", q.node, q.group.id,

@@ -317,7 +317,7 @@ def build_result(sim: FinishedRun) -> RunResult:
     ts["evacuated"] = [a + b + c for a, b, c in zip(ts["evacuating"], ts["sheltered"], ts["relieved"])]
     requests = [{"id": r.id, "kind": r.kind, "node": r.node, "priority": r.priority, "created_s": r.created_s,
                  "assigned_s": r.assigned_s, "arrived_s": r.arrived_s, "done_s": r.done_s, "team": r.team,
-                 "group": r.group} for r in sim.dispatcher.requests]
+                 "group": r.group, "handed_back": r.handed_back} for r in sim.dispatcher.requests]
     events = [{"t_s": t, "event": e, **kw} for t, e, kw in sim.events]
     params = {k: v for k, v in asdict(sim.p).items() if k != "channels"}
     params["channels"] = [asdict(c) for c in sim.p.channels]

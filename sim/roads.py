@@ -250,17 +250,16 @@ class Roads:
 
     # ------------------------------------------------------------------ trips
     def drive(self, src: int, dst: int, on_move: Callable[[int], None] | None = None, mode: int = ROAD,
-              *, scale: float = 1.0, abort: simpy.Event | None = None, wait: bool = True,
-              on_wait: Callable[[bool], None] | None = None) -> Generator[simpy.Event, object, int]:
+              *, scale: float = 1.0, abort: simpy.Event | None = None,
+              wait: bool = True) -> Generator[simpy.Event, object, int]:
         """SimPy sub-process: travel ``src`` → ``dst`` in ``mode`` on the roads as they are at
         departure; when an edge of the remaining path closes, re-route from the next node.
 
         ``scale`` multiplies every travel time (evacuees on foot or in traffic are slower than
         the road speed). When ``abort`` fires (the destination was closed), the trip ends at the
         head of the edge being driven. With no route, ``wait`` waits until some road gets faster
-        or reopens; otherwise the trip ends where it is. ``on_wait(True)`` is called when such a
-        wait begins and ``on_wait(False)`` when the trip goes on (a Gantt shows it as waiting for a
-        road, not as driving). Returns the node reached (``dst`` unless cut short).
+        or reopens; otherwise the trip ends where it is. Returns the node reached (``dst`` unless
+        cut short).
         """
         env = self.env
         proc = env.active_process
@@ -275,11 +274,7 @@ class Roads:
                 if not wait:
                     return node
                 # wait for the water to fall: only a road getting faster or reopening can help
-                if on_wait is not None:
-                    on_wait(True)
                 yield self.opened_event if abort is None else self.opened_event | abort
-                if on_wait is not None:
-                    on_wait(False)
                 continue
             nodes, edges = r
             w = self.w[mode]

@@ -190,8 +190,32 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
             "waiting_at_target_people": sum(at_target.values()),
             "relieved_with_relatives_people": sum(q.relieved for q in sim.parties if q.hosted),
             "sheltered_in_place_people": staying,
-            "by_township": townships, "supply_sources": sim.resupply.summary(),
+            "by_township": townships, "supply_sources": sim.resupply.summary(), "teams_held": team_holdups(sim),
             "relief_craft": sup.craft.summary() if sup.craft is not None else []}
+
+
+def team_holdups(sim) -> dict[str, Any]:
+    """How the hazard held the rescue teams: each team held an hour or more (``held``, longest
+    first) with its hours ``escorting_h`` (waiting with the people it escorts for a boat or a
+    road), ``standby_h`` (cut off from its base, available where it stood) and jobs
+    ``handed_back`` (the water closed every road to them on the way); ``teams`` in all."""
+    end = sim.p.duration_h * 3600.0
+    held = []
+    for t in sim.teams:
+        spans = {"blocked": 0.0, "standby": 0.0}
+        first = math.inf
+        for a in t.activity(end):
+            if a["kind"] in spans:
+                spans[a["kind"]] += a["end_s"] - a["start_s"]
+                first = min(first, a["start_s"])
+        if spans["blocked"] + spans["standby"] < 3600.0 and not t.turned_back:
+            continue
+        zh, en = sim.plan.squad_names(t.id)
+        held.append({"team": t.id, "zh": zh, "en": en, "escorting_h": round(spans["blocked"] / 3600.0, 2),
+                     "standby_h": round(spans["standby"] / 3600.0, 2), "handed_back": t.turned_back,
+                     "first_h": _h(first)})
+    held.sort(key=lambda r: (-(r["escorting_h"] + r["standby_h"]), r["team"]))
+    return {"teams": len(sim.teams), "held": held}
 
 
 def resource_names(resource: str) -> tuple[str, str]:
@@ -219,6 +243,38 @@ _PHRASES = {
 
 def _fmt_h(t: float) -> str:
     return f"{t:.1f}"
+
+
+def _teams_sentence(teams: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+    """What cut roads did to the rescue teams, in a sentence (none when they held none)."""
+    held = (teams or {}).get("held") or []
+    if not held:
+        return [], []
+    escort = [r for r in held if r["escorting_h"] >= 1.0]
+    standby = [r for r in held if r["standby_h"] >= 1.0]
+    back = sum(r["handed_back"] for r in held)
+    zh, en = [], []
+    if escort:
+        top = max(escort, key=lambda r: r["escorting_h"])
+        zh.append(f"{len(escort)} 支护送群众途中道路中断，随群众等待舟艇或道路共 {_fmt_h(sum(r['escorting_h'] for r in escort))} "
+                  f"队·小时（最长：{top['zh']}，{_fmt_h(top['escorting_h'])} 小时）")
+        en.append(f"cut roads held {len(escort)} with the people they escorted, waiting for a boat or a road, "
+                  f"{_fmt_h(sum(r['escorting_h'] for r in escort))} team-hours (longest: {top['en']}, "
+                  f"{_fmt_h(top['escorting_h'])} h)")
+    if standby:
+        zh.append(f"{len(standby)} 支与驻地道路中断，就地待命共 {_fmt_h(sum(r['standby_h'] for r in standby))} 队·小时"
+                  "（可接其能到达的任务）")
+        en.append(f"{len(standby)} stood by cut off from their base, {_fmt_h(sum(r['standby_h'] for r in standby))} "
+                  "team-hours (taking the jobs they could reach)")
+    if back:
+        zh.append(f"{back} 项任务因前方道路中断、队伍折返而重新派给其他队伍")
+        en.append(f"{back} job{'s' if back != 1 else ''} went back to the queue when the hazard cut the road ahead "
+                  "of the team")
+    first = min(r["first_h"] for r in held if r["first_h"] is not None) if any(r["first_h"] is not None for r in held) else None
+    since_zh = f"自 {_fmt_h(first)} 小时起" if first is not None else ""
+    since_en = f", from {_fmt_h(first)} h" if first is not None else ""
+    return ([f"救援队伍共 {teams['teams']} 支，{since_zh}：" + "；".join(zh) + "。"],
+            [f"Of the {teams['teams']} rescue teams{since_en}: " + "; ".join(en) + "."])
 
 
 def verdict(relief: dict[str, Any], short: dict[str, Any],
@@ -283,8 +339,11 @@ def verdict(relief: dict[str, Any], short: dict[str, Any],
     at_target = short.get("waiting_at_target_by_cause") or {}
     if at_target:
         parts = [(cause_names(c), n) for c, n in list(at_target.items())[:3]]
-        zh.append(f"{h:g} 小时时仍未获救助者的原因：" + "；".join(f"{z} {n:,} 人" for (z, _), n in parts) + "。")
-        en.append(f"At {h:g} h, those still waiting were held by: " + "; ".join(f"{e} ({n:,})" for (_, e), n in parts) + ".")
+        zh.append(f"到各自 {h:g} 小时期限时仍未获救助者的原因：" + "；".join(f"{z} {n:,} 人" for (z, _), n in parts) + "。")
+        en.append(f"At their {h:g}-h deadline, those still waiting were held by: " + "; ".join(f"{e} ({n:,})" for (_, e), n in parts) + ".")
+    tz, te = _teams_sentence(short.get("teams_held"))
+    zh += tz
+    en += te
     for s in short["supply_sources"]:
         if s["first_arrival_h"] is not None:
             held = s.get("first_held_up_h") or 0.0

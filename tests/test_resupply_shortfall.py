@@ -289,7 +289,56 @@ def test_what_held_people_at_their_deadline_is_counted_once(district, flood):
                         if math.isfinite(g.affected_s) and g.affected_s < (40 - 10 - 0.5) * 3600.0
                         and not any(q.sheltering for q in g.parties))
     assert late + past_deadline <= waiting <= late + unrelieved
-    assert "At 10 h, those still waiting were held by:" in r.kpis["verdict"]["en"]
+    assert "At their 10-h deadline, those still waiting were held by:" in r.kpis["verdict"]["en"]
+
+
+def test_the_teams_the_hazard_held_are_summed_from_their_records_and_named_in_the_verdict(district, flood):
+    """teams_held: every team held an hour or more by the water (escorting people with no road
+    on, or cut off from base on standby), its hours equal to its own Gantt bars; the verdict
+    names the longest-held team by its base's name."""
+    from sim.shortfall import team_holdups
+
+    plan = Plan.existing(district)
+    sim, r = _run(district, flood, plan, duration_h=40)
+    held = r.kpis["shortfall"]["teams_held"]
+    assert held == team_holdups(sim) and held["teams"] == len(sim.teams)
+    by_id = {t.id: t for t in sim.teams}
+    for row in held["held"]:
+        bars = by_id[row["team"]].activity(40 * 3600.0)
+        for kind, key in (("blocked", "escorting_h"), ("standby", "standby_h")):
+            assert row[key] == pytest.approx(sum(b["end_s"] - b["start_s"] for b in bars if b["kind"] == kind) / 3600.0,
+                                             abs=0.01)
+        assert row["escorting_h"] + row["standby_h"] >= 1.0 or row["handed_back"]
+        assert (row["zh"], row["en"]) == plan.squad_names(row["team"])
+    for t in sim.teams:
+        if t.id not in {x["team"] for x in held["held"]}:
+            spans = sum(b["end_s"] - b["start_s"] for b in t.activity(40 * 3600.0) if b["kind"] in ("blocked", "standby"))
+            assert spans < 3600.0 and not t.turned_back
+    assert held["held"], "the 100-year flood holds some team: the check above would be empty"
+    from scenarios.reports.shortfall_view import shortfall_context
+
+    rows = shortfall_context(r.kpis)["teams_held"]
+    assert [(x["en"], x["handed_back"]) for x in rows] == [(x["en"], x["handed_back"]) for x in held["held"]]
+    v = r.kpis["verdict"]
+    assert f"Of the {len(sim.teams)} rescue teams" in v["en"] and f"救援队伍共 {len(sim.teams)} 支" in v["zh"]
+
+
+def test_the_verdict_says_how_the_water_held_the_teams():
+    """From a hand-made summary: escorts, stand-by and jobs handed back, each summed, longest named."""
+    from sim.shortfall import _teams_sentence
+
+    held = {"teams": 12, "held": [
+        {"team": "a/general/1", "zh": "甲 综合救援 1", "en": "A general rescue 1", "escorting_h": 20.0, "standby_h": 0.0,
+         "handed_back": 1, "first_h": 21.5},
+        {"team": "b/general/1", "zh": "乙 综合救援 1", "en": "B general rescue 1", "escorting_h": 2.5, "standby_h": 10.0,
+         "handed_back": 0, "first_h": 14.0}]}
+    zh, en = _teams_sentence(held)
+    assert en == ["Of the 12 rescue teams, from 14.0 h: cut roads held 2 with the people they escorted, waiting for a "
+                  "boat or a road, 22.5 team-hours (longest: A general rescue 1, 20.0 h); 1 stood by cut off from "
+                  "their base, 10.0 team-hours (taking the jobs they could reach); 1 job went back to the queue when "
+                  "the hazard cut the road ahead of the team."]
+    assert zh[0].startswith("救援队伍共 12 支，自 14.0 小时起：2 支护送群众途中道路中断") and "甲 综合救援 1，20.0 小时" in zh[0]
+    assert _teams_sentence({"teams": 12, "held": []}) == ([], [])
 
 
 def test_people_taken_out_of_sheltering_in_place_late_are_counted_at_the_deadline():

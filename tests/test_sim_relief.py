@@ -240,16 +240,19 @@ def test_team_activity_bars(district):
     r = run(district, [default_district_flood(district, engine="fill")], P.existing(district), SimParams(duration_h=30, seed=3))
     end = 30 * 3600.0
     req_ids = {q["id"]: q for q in r.requests}
-    bars = 0
+    bars = handed = 0
     for tm in r.teams:
         act = tm["activity"]
         for a, b in zip(act, act[1:]):
             assert b["start_s"] >= a["end_s"] - 1e-6          # one thing at a time
         for a in act:
-            assert a["kind"] in {"travel", "blocked", "scene", "return", "blocked_return", "rest"}
+            assert a["kind"] in {"travel", "blocked", "scene", "return", "standby", "rest"}
             assert 0.0 <= a["start_s"] < a["end_s"] <= end
-            if a["kind"] in ("travel", "blocked", "scene"):
-                q = req_ids[a["request"]]
+            q = req_ids.get(a["request"])
+            if a["kind"] == "travel" and q["team"] != tm["team"]:
+                assert q["handed_back"] > 0   # the water closed the road: the job went to another team
+                handed += 1
+            elif a["kind"] in ("travel", "blocked", "scene"):
                 assert q["team"] == tm["team"]
                 assert a["start_s"] >= q["assigned_s"] - 1e-6
                 if q["done_s"] is not None and not math.isnan(q["done_s"]):
@@ -258,6 +261,7 @@ def test_team_activity_bars(district):
         busy = sum(a["end_s"] - a["start_s"] for a in act if a["kind"] in ("travel", "blocked", "scene"))
         assert busy == pytest.approx(tm["utilisation"] * end, abs=1.0)
     assert bars > 0
+    assert handed <= sum(q["handed_back"] for q in r.requests)
 
 
 # ---------------------------------------------------------------------------------------------

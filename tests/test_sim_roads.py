@@ -173,10 +173,9 @@ def test_roads_routes_and_repaired_hub_trees_stay_shortest(district):
     assert checked > 30 and roads.repairs > 0
 
 
-def test_a_trip_with_no_road_open_waits_and_says_so():
-    """With every road to the destination closed, a trip waits where it is (``on_wait(True)``)
-    until a road reopens (``on_wait(False)``), then drives on: the team's record shows the wait,
-    not hours of driving."""
+def test_a_trip_with_no_road_open_waits_for_one_or_stops_where_it_is():
+    """With every road to the destination closed, a trip waits where it is until a road
+    reopens, then drives on; with ``wait=False`` it ends where it is at once."""
     import simpy
 
     from network.model import RoadNetwork
@@ -193,19 +192,24 @@ def test_a_trip_with_no_road_open_waits_and_says_so():
     closed = np.ones(net.n_edges)
     closed[(net.edge_source == 1) & (net.indices == 2)] = 0.0   # 1 -> 2 under water
     roads.update(closed)
-    waits: list[tuple[float, bool]] = []
     arrived: list[tuple[float, int]] = []
+    stopped: list[tuple[float, int]] = []
 
     def trip():
-        node = yield from roads.drive(0, 2, on_wait=lambda blocked: waits.append((env.now, blocked)))
+        node = yield from roads.drive(0, 2)
         arrived.append((env.now, node))
+
+    def no_wait():
+        node = yield from roads.drive(0, 2, wait=False)
+        stopped.append((env.now, node))
 
     def water_falls():
         yield env.timeout(3600.0)
         roads.update(np.ones(net.n_edges))
 
     env.process(trip())
+    env.process(no_wait())
     env.process(water_falls())
     env.run()
-    assert waits == [(0.0, True), (3600.0, False)]
+    assert stopped == [(0.0, 0)]                                 # no route on from the start: it stays
     assert arrived == [(pytest.approx(3600.0 + 200.0), 2)]      # 2 km at 36 km/h after the water fell

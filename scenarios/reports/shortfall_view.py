@@ -58,8 +58,11 @@ def shortfall_context(kpis: dict[str, Any]) -> dict[str, Any] | None:
     craft = [{"zh": c["name_zh"], "en": c["name_en"], "kind": c["kind"], "count": c["count"], "trips": c["trips"],
               "kits": f"{c['kits_handed_out']:,}", "first": _num(c["first_delivery_h"], " h"), "note": c["data_source"]}
              for c in short.get("relief_craft", ())]
+    held = [{"zh": t["zh"], "en": t["en"], "first": _num(t["first_h"], " h"), "escorting": _num(t["escorting_h"], " h"),
+             "standby": _num(t["standby_h"], " h"), "handed_back": t["handed_back"]}
+            for t in (short.get("teams_held") or {}).get("held", ())]
     return {"verdict": kpis.get("verdict") or {"zh": "", "en": ""}, "causes": causes, "resources": resources,
-            "townships": towns, "sources": sources, "craft": craft, "unrelieved": f"{short['unrelieved_people']:,}",
+            "townships": towns, "sources": sources, "craft": craft, "teams_held": held, "unrelieved": f"{short['unrelieved_people']:,}",
             "late": f"{short['relieved_after_target_people']:,}",
             "relatives": f"{short['relieved_with_relatives_people']:,}",
             "sheltering": f"{short.get('sheltered_in_place_people', 0):,}"
