@@ -170,6 +170,7 @@ class Simulation:
         self.roads.hubs = frozenset(self._hubs)
         self._shelter_nodes = [s.node for s in self.shelters]
         self._boat = frozenset(p.boat_types)
+        self._reach: tuple[int, np.ndarray] = (-1, np.zeros(0, bool))
         self._boat_crews = any(t.type in self._boat and t.type in p.capable["evacuate"] for t in teams)
         self.dispatcher = Dispatcher(env, teams, travel_time=self._tt, mover=self._move, policy=p.dispatch_policy,
                                      shift_s=p.shift_h * 3600.0, rest_s=p.rest_h * 3600.0, log=self.log,
@@ -195,6 +196,17 @@ class Simulation:
 
     def _mode(self, team: Team) -> int:
         return BOAT if team.type in self._boat else ROAD
+
+    def road_team_reach(self) -> np.ndarray:
+        """Which nodes a team that goes by road and can escort people (``capable["assist"]``)
+        reaches from its base now; cached per road epoch. Where it does not, only a boat crew can
+        take out those who cannot leave alone (:func:`sim.shortfall.party_cause`)."""
+        if self._reach[0] != self.roads.epoch:
+            reach = np.zeros(self.net.n_nodes, bool)
+            for b in {t.base_node for t in self.teams if t.type in self.p.capable["assist"] and t.type not in self._boat}:
+                reach |= np.isfinite(self.roads.tree_from(b, ROAD))
+            self._reach = (self.roads.epoch, reach)
+        return self._reach[1]
 
     def _times_from(self, team: Team) -> np.ndarray:
         """The team's current travel time to every node (its mode: boat crews cross flood water)."""

@@ -51,6 +51,9 @@ class FinishedRun(Protocol):
     events: list[tuple]
     events_processed: int | None
 
+    def road_team_reach(self) -> np.ndarray:
+        """Nodes a road team reaches from its base now (:meth:`sim.engine.Simulation.road_team_reach`)."""
+
 
 def percentile(x: np.ndarray, q: float) -> float:
     """Nearest-rank percentile (well defined with +inf for the never relieved)."""

@@ -14,6 +14,8 @@ where they are and what they wait for:
 - ``upstairs``: cut off at home by flood water, they stay upstairs (multi-storey housing) and
   no kit reached them yet;
 - ``waiting_for_rescue``: they cannot leave alone and no team has come yet;
+- ``rescue_cut_off``: they cannot leave alone and no team that goes by road can reach them
+  from its base: only a boat crew can take them out;
 - ``on_the_way``: travelling to a shelter; ``not_evacuated``: still at home (unwarned, or
   getting ready).
 
@@ -39,6 +41,7 @@ CAUSES: dict[str, tuple[str, str]] = {
     "not_delivered": ("物资未送达（车辆或道路）", "supplies not delivered (trucks or roads)"),
     "cut_off": ("道路中断、无法到达", "cut off by the hazard"),
     "waiting_for_rescue": ("等待救援队伍", "waiting for a rescue team"),
+    "rescue_cut_off": ("无法自行转移且道路中断，只有舟艇队伍能到达", "cannot leave alone, cut off: only a boat crew can reach them"),
     "waiting_for_boat": ("被困、等待舟艇转移", "cut off, waiting for a boat"),
     "upstairs": ("楼上避险、等待物资送达", "sheltering upstairs, waiting for supplies"),
     "on_the_way": ("转移途中", "on the way to a shelter"),
@@ -92,7 +95,8 @@ def party_cause(sim, q) -> str:
     if q.state == "stranded":
         return "no_shelter_place"
     if q.state == "waiting_help":
-        return "waiting_for_rescue"
+        reach = sim.road_team_reach()
+        return "waiting_for_rescue" if reach[q.node] else "rescue_cut_off"
     if q.state == "evacuating":
         return "on_the_way"
     if q.cut_off and q.boat_called:
@@ -169,7 +173,8 @@ def shortfall(sim, target_h: float) -> dict[str, Any]:
         {"resource": "trucks", "ran_out_h": _h(sup.trucks_saturated_s), "people_held_back": causes["not_delivered"]},
         {"resource": "rescue_teams", "ran_out_h": _h(waited["teams"]),
          "people_held_back": causes["waiting_for_rescue"]},
-        {"resource": "boats", "ran_out_h": _h(waited["boats"]), "people_held_back": causes["waiting_for_boat"]},
+        {"resource": "boats", "ran_out_h": _h(waited["boats"]),
+         "people_held_back": causes["waiting_for_boat"] + causes["rescue_cut_off"]},
         {"resource": "roads", "ran_out_h": _h(first_cut), "people_held_back": causes["cut_off"] + causes["upstairs"]},
     ]
     for r in resources:
@@ -229,12 +234,14 @@ def resource_names(resource: str) -> tuple[str, str]:
 
 #: the resource each non-item cause waits on, and how the verdict says it
 _CAUSE_RESOURCE = {"not_delivered": "trucks", "waiting_for_rescue": "rescue_teams", "cut_off": "roads", "upstairs": "roads",
-                   "waiting_for_boat": "boats"}
+                   "waiting_for_boat": "boats", "rescue_cut_off": "boats"}
 _PHRASES = {
     "cut_off": ("{n} 人因道路中断无法转移，物资也未送达", "{n} people are cut off by the hazard and no supplies reached them"),
     "waiting_for_rescue": ("{n} 名无法自行转移的人员仍在等待救援队伍", "{n} people who cannot leave alone still wait for a rescue team"),
     "upstairs": ("{n} 人在楼上避险，物资尚未送达", "{n} people sheltering upstairs have had no supplies yet"),
     "waiting_for_boat": ("{n} 名被困人员等待舟艇转移", "{n} cut-off people wait for a boat to take them out"),
+    "rescue_cut_off": ("{n} 名无法自行转移的人员被道路中断围困，只有舟艇队伍能到达",
+                       "{n} people who cannot leave alone are cut off where no road team can reach them: they wait for a boat crew"),
     "not_delivered": ("{n} 名避难场所内人员等待物资送达", "{n} people in shelters wait for deliveries"),
     "on_the_way": ("{n} 人仍在转移途中", "{n} people are still on the way to a shelter"),
     "not_evacuated": ("{n} 人仍在家中（未收到预警或正在准备）", "{n} people are still at home (unwarned or getting ready)"),

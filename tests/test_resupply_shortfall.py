@@ -265,7 +265,7 @@ def test_with_unlimited_stock_and_places_only_transport_and_access_remain(distri
         shelters=tuple(dataclasses.replace(s, capacity=10**6) for s in plan.shelters), supply_sources=())
     _, r = _run(district, flood, big)
     causes = r.kpis["shortfall"]["unrelieved_by_cause"]
-    assert set(causes) <= {"not_delivered", "cut_off", "upstairs", "waiting_for_rescue", "waiting_for_boat", "on_the_way",
+    assert set(causes) <= {"not_delivered", "cut_off", "upstairs", "waiting_for_rescue", "rescue_cut_off", "waiting_for_boat", "on_the_way",
                            "not_evacuated"}
     assert sum(causes.values()) == r.kpis["relief_time"]["unrelieved_people"]
     assert all(x["ran_out_h"] is None for x in r.kpis["shortfall"]["resources"]
@@ -321,6 +321,35 @@ def test_the_teams_the_hazard_held_are_summed_from_their_records_and_named_in_th
     assert [(x["en"], x["handed_back"]) for x in rows] == [(x["en"], x["handed_back"]) for x in held["held"]]
     v = r.kpis["verdict"]
     assert f"Of the {len(sim.teams)} rescue teams" in v["en"] and f"救援队伍共 {len(sim.teams)} 支" in v["zh"]
+
+
+def test_people_who_cannot_leave_alone_and_no_road_team_reaches_wait_for_a_boat_crew(district, flood):
+    """rescue_cut_off: a party waiting for help where no team that goes by road reaches from its
+    base (scipy's Dijkstra on the roads as they are at the end, from every such base) is held by
+    the boat crews, not by the rescue teams; one a road team reaches waits for a rescue team."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    from sim.shortfall import party_cause
+
+    plan = Plan.existing(district)
+    sim, r = _run(district, flood, plan, duration_h=30)
+    net = district.network
+    w = sim.roads.weights
+    ok = np.isfinite(w)
+    graph = csr_matrix((w[ok] + 1e-9, (net.edge_source[ok], net.indices[ok])), shape=(net.n_nodes, net.n_nodes))
+    bases = sorted({t.base_node for t in sim.teams if t.type in sim.p.capable["assist"] and t.type not in sim.p.boat_types})
+    want = np.isfinite(dijkstra(graph, indices=bases)).any(axis=0)
+    assert np.array_equal(sim.road_team_reach(), want) and not want.all()
+    waiting = [q for q in sim.parties if q.state == "waiting_help"]
+    for q in waiting:
+        assert party_cause(sim, q) == ("waiting_for_rescue" if want[q.node] else "rescue_cut_off")
+    causes = r.kpis["shortfall"]["unrelieved_by_cause"]
+    counted = [q for q in waiting if not q.sheltering and math.isfinite(q.group.affected_s)]  # as the indicator
+    assert causes.get("rescue_cut_off", 0) == sum(q.people - q.relieved for q in counted if not want[q.node]) > 0
+    boats = {x["resource"]: x for x in r.kpis["shortfall"]["resources"]}["boats"]
+    assert boats["people_held_back"] == causes.get("waiting_for_boat", 0) + causes.get("rescue_cut_off", 0)
 
 
 def test_the_verdict_says_how_the_water_held_the_teams():

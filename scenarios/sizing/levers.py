@@ -9,7 +9,8 @@ lever                         unit                        answers
 ``truck``                     one truck at a warehouse    ``not_delivered``
 ``stock:<item>``              the item for 100 people     ``no_<item>``
 ``team_members:<type>``       one squad at a team base    ``waiting_for_rescue`` (rescue types),
-                                                          ``waiting_for_boat`` (boat crews)
+                                                          ``waiting_for_boat``, ``rescue_cut_off``
+                                                          (boat crews)
 ``relief_craft:<kind>``       one boat or drone more in   ``cut_off``, ``upstairs``
                               an existing fleet
 ``shelter_places:<kind>``     a candidate shelter opened  ``no_shelter_place``
@@ -39,7 +40,7 @@ from sim.params import SimParams
 FIRST_EFFECT: dict[str, dict[str, float]] = {
     "truck": {"not_delivered": 60.0},
     "squad_rescue": {"waiting_for_rescue": 15.0},
-    "squad_boat": {"waiting_for_boat": 20.0, "waiting_for_rescue": 10.0},
+    "squad_boat": {"waiting_for_boat": 20.0, "rescue_cut_off": 10.0, "waiting_for_rescue": 10.0},
     "boat": {"cut_off": 40.0, "upstairs": 40.0},
     "drone": {"cut_off": 10.0, "upstairs": 10.0},
 }
