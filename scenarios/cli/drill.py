@@ -2,10 +2,13 @@
 
 ``drill`` is a group whose default command is ``run``: ``yingji drill flood-50y`` is
 ``yingji drill run flood-50y``. Output files are written to a hidden folder next to ``--out``
-and moved in only when everything succeeded, so an error leaves nothing half-written.
+and moved in only when everything succeeded, so an error leaves nothing half-written. Without
+``--out`` nothing is written: the exercise's summary (title, phases, injects) is printed, with the
+line that says how to get the files.
 """
 from __future__ import annotations
 
+import shlex
 import sys
 from enum import Enum
 from pathlib import Path
@@ -64,13 +67,18 @@ def drill_run(
     seed: SeedOpt = 0,
     duration: Annotated[Optional[float], typer.Option("--duration", help="exercise window in hours (default: the simulated run)")] = None,
     participants: Annotated[Optional[str], typer.Option("--participants", help="comma-separated recipients to keep, e.g. flood_hq,shelter_managers,township:xijiao")] = None,
-    out: Annotated[Path, out_option("folder for msel.csv/.xlsx/.json, evaluation.csv and the handbook")] = Path("drill"),
+    out: Annotated[Optional[Path], out_option(
+        "folder for msel.csv/.xlsx/.json, evaluation.csv and the handbook; without it nothing is written: "
+        "the exercise's summary is printed only")] = None,
     lang: LangOpt = Lang.zh,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     csv_encoding: CsvEncodingOpt = CsvEncoding.utf_8_sig,
 ) -> None:
-    """Run a scenario and write its exercise script (the handbook carries both languages). 运行情景并生成演练脚本。"""
+    """Run a scenario and write its exercise script (the handbook carries both languages). 运行情景并生成演练脚本。
+
+    Without --out it writes nothing: the exercise's title, phases and injects are printed.
+    """
     # deferred: designing a drill runs the scenario through the whole engine (~2 s to load)
     from scenarios.drill.design import design_drill, load_run
 
@@ -84,20 +92,33 @@ def drill_run(
         say("design", label("生成演练脚本", "designing the MSEL", lang.value) + (" (twists re-simulated)" if difficulty != Difficulty.easy else ""))
         drill = design_drill(run, difficulty=difficulty.value, seed=seed, duration_h=duration, participants=plist,
                              scenario_name=getattr(run, "name", scenario))
-        say("write", label("写出文件与地图", "writing files and maps", lang.value))
-        files = _write_drill(drill, Path(out), lang.value, csv_encoding.value)
+        files: list[str] = []
+        if out is not None:   # without --out nothing is written: the user did not ask for files
+            say("write", label("写出文件与地图", "writing files and maps", lang.value))
+            files = _write_drill(drill, Path(out), lang.value, csv_encoding.value)
     m = drill.msel
     summary = {"scenario": m.scenario, "difficulty": m.difficulty, "seed": m.seed, "injects": len(m.injects),
                "twists": [t.kind for t in m.twists], "objectives": m.objectives,
-               "duration": m.to_dict()["injects"][-1]["time"] if m.injects else "T+00:00", "files": files}
+               "duration": m.to_dict()["injects"][-1]["time"] if m.injects else "T+00:00",
+               "out": None if out is None else str(out), "files": files}
     if as_json:
         print_json(summary)
     elif not quiet:
         _print_drill(m, summary, files, lang.value)
+        if out is None:
+            same = [scenario] + ([f"--difficulty {difficulty.value}"] if difficulty != Difficulty.normal else []) \
+                + ([f"--seed {seed}"] if seed else []) + ([f"--duration {duration:g}"] if duration is not None else []) \
+                + ([f"--participants {shlex.quote(participants)}"] if plist else [])
+            hint = "yingji drill " + " ".join([shlex.quote(same[0]), *same[1:]]) + " --out DIR"
+            out_console.print(escape(f"{label('演练脚本与手册', 'MSEL and handbook files', lang.value)}: {hint}"))
 
 
 def _print_drill(m: Any, summary: dict[str, Any], files: list[str], lang: str) -> None:
-    """The drill's title, its size and the files written, in ``lang``."""
+    """The drill's title, its size, its phases (each with its time span and injects) and the
+    files written, in ``lang``."""
+    # deferred: the catalogue imports the drill package
+    from scenarios.drill.catalogue import fmt_t
+
     if lang == "en":
         out_console.print(f"[bold]{escape(m.title_en)}[/bold]")
     else:
@@ -105,6 +126,11 @@ def _print_drill(m: Any, summary: dict[str, Any], files: list[str], lang: str) -
     size = (f"{count(len(m.injects))} injects · {count(len(m.twists))} twists" if lang == "en" else
             f"{count(len(m.injects))} 条注入 injects · {count(len(m.twists))} 个突发变化 twists")
     out_console.print(f"{size} ({escape(', '.join(summary['twists'])) or '—'}) · {summary['duration']}")
+    for ph in getattr(m, "phases", None) or ():
+        n = sum(1 for i in m.injects if i.phase == ph.key)
+        name = ph.en if lang == "en" else f"{ph.zh} / {ph.en}"
+        injects = f"{count(n)} injects" if lang == "en" else f"{count(n)} 条注入 injects"
+        out_console.print(f"  {escape(name)}: {fmt_t(ph.t0_s)} – {fmt_t(ph.t1_s)} · {injects}")
     for f in files:
         if not Path(f).name.startswith("."):   # the staging writer's marker is bookkeeping, not output
             out_console.print(f"  {escape(f)}")

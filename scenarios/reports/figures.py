@@ -20,6 +20,7 @@ import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from network.fonts import use_cjk_font
 from network.hazard import FieldStyle, Footprint, Hazard, Zone
 from network.model import RoadNetwork
 from network.paths import shortest_path
-from network.plan import TEAM_TYPE_NAMES, Plan
+from network.plan import Plan
 from sim.result import RunResult
 
 _T = {
@@ -56,7 +57,7 @@ _T = {
         "affected": "受灾", "evacuated": "已转移", "sheltered": "已安置（待救助）", "relieved": "已获基本生活救助",
         "gantt_title": "救援队伍任务甘特图", "team": "队伍", "travel": "前往现场", "scene": "现场处置",
         "return": "返回", "rest": "休整", "other": "其他任务", "no_teams": "方案中没有救援队伍",
-        "blocked": "道路中断，等待通行", "blocked_return": "道路中断，等待通行", "idle_teams": "未出动：{names}", "no_calls": "本次模拟中没有队伍出动",
+        "blocked": "护送途中道路中断，与群众一同等待", "standby": "与驻地道路中断，就地待命", "idle_teams": "未出动：{names}", "no_calls": "本次模拟中没有队伍出动",
         "team_base": "救援队驻地", "warehouse": "物资储备库", "shelter_existing": "避难场所（现有）",
         "shelter_new": "避难场所（新增）", "route": "物资配送路线", "unrelieved_groups": "未获救助人员",
         "flood": "最大淹没水深 (m)", "burned": "林火过火区", "burning": "燃烧中", "release": "泄漏源",
@@ -73,7 +74,7 @@ _T = {
         "sheltered": "sheltered (awaiting relief)", "relieved": "basic relief received",
         "gantt_title": "Team activity", "team": "team", "travel": "travelling to scene", "scene": "on scene",
         "return": "returning", "rest": "resting", "other": "other work", "no_teams": "the plan has no teams",
-        "blocked": "no road open: waiting", "blocked_return": "no road open: waiting", "idle_teams": "not called out: {names}", "no_calls": "no team was called out in this run",
+        "blocked": "escorting, no road on: waiting with them", "standby": "cut off from base: on standby where it is", "idle_teams": "not called out: {names}", "no_calls": "no team was called out in this run",
         "team_base": "team base", "warehouse": "relief warehouse", "shelter_existing": "shelter (existing)",
         "shelter_new": "shelter (new)", "route": "supply route", "unrelieved_groups": "people not relieved",
         "flood": "maximum flood depth (m)", "burned": "burned area", "burning": "burning", "release": "release point",
@@ -81,7 +82,7 @@ _T = {
         "x": "easting (km)", "y": "northing (km)", "compare_relief_title": "Time to basic relief, compared",
     },
 }
-_ACTIVITY_COLOUR = {"travel": "#f5b041", "blocked": "#5d6d7e", "blocked_return": "#5d6d7e", "scene": "#c0392b",
+_ACTIVITY_COLOUR = {"travel": "#f5b041", "blocked": "#5d6d7e", "standby": "#aab7b8", "scene": "#c0392b",
                     "return": "#85c1e9", "rest": "#bdc3c7"}
 _OTHER_COLOUR = "#7d3c98"
 
@@ -387,18 +388,12 @@ def team_activity(result: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 def team_label(team_id: str, plan: Plan | None, lang: str) -> str:
-    """A team as a person names it: its base's name, its type and its number
-    (``district-rescue-team/general/1`` -> 区综合应急救援大队 综合救援 1 / District ... general rescue 1);
-    the id itself when the plan does not know the base."""
-    parts = team_id.split("/")
-    if len(parts) != 3:
+    """A team as a person names it (:meth:`network.plan.Plan.squad_names`) in ``lang``; the id
+    itself without a plan."""
+    if plan is None:
         return team_id
-    base_id, kind, number = parts
-    bases = {b.id: b for b in plan.team_bases} if plan is not None else {}
-    base = bases.get(base_id)
-    base_name = (base.name_zh if lang == "zh" else base.name_en) if base is not None else base_id
-    kind_zh, kind_en = TEAM_TYPE_NAMES.get(kind, (kind, kind))
-    return f"{base_name} {kind_zh if lang == 'zh' else kind_en} {number}"
+    zh, en = plan.squad_names(team_id)
+    return zh if lang == "zh" else en
 
 
 def gantt_figure(result: Any, *, lang: str = "zh", title: str | None = None, plan: Plan | None = None):
@@ -554,14 +549,32 @@ def _zone_handles(zones: Sequence[Zone], lang: str) -> list:
         label = z.label(lang)
         if "area_ha" in z.properties:
             label = f"{label} {z.properties['area_ha']:,.1f} ha"
-        handles.append(Patch(facecolor=z.colour, alpha=0.55, label=label))
+        patch = Patch(facecolor=z.colour, alpha=0.55, label=label)
+        patch.yingji_key = z.label(lang)   # the entry without this run's area (a legend shared by runs)
+        handles.append(patch)
     return handles
+
+
+#: the unit in a field style's label: ``m`` in "flood depth (m)", ``ppm`` in "ground concentration (ppm) in ..."
+_UNIT = re.compile(r"[(（]\s*([^()（）,，;；]+?)\s*[,，;；)）]")
+
+
+def band_handles(style: FieldStyle, lang: str, *, alpha: float = 0.8) -> list:
+    """Legend entries of a banded field (:func:`_draw_bands`'s colours): a heading with the
+    style's label, then one swatch a band, ``0.5–1.5 m`` ... ``≥ 3 m`` for the open top."""
+    edges = [style.threshold, *style.bands]
+    colours = colormaps[style.cmap](np.linspace(0.3, 0.95, len(edges)))   # as drawn, whatever the field's top
+    m = _UNIT.search(style.label(lang))
+    unit = f" {m.group(1)}" if m else ""
+    labels = [f"{a:g}–{b:g}{unit}" for a, b in pairwise(edges)] + [f"≥ {edges[-1]:g}{unit}"]
+    heading = Patch(facecolor="none", edgecolor="none", label=style.label(lang))
+    return [heading] + [Patch(facecolor=c, alpha=alpha, label=lab) for c, lab in zip(colours, labels)]
 
 
 def draw_hazard(ax, hazard: Hazard, net: RoadNetwork, duration_s: float, *, lang: str = "zh", fig=None) -> list:
     """Draw the hazard's footprint over the run (sampled hourly): its peak field when it has one
-    (with ``fig``, under a colour bar), else its zones; a small footprint is ringed; a source is
-    starred. Returns legend handles for it."""
+    (with ``fig``, under a colour bar; without, a banded field's bands are legend entries), else
+    its zones; a small footprint is ringed; a source is starred. Returns legend handles for it."""
     times = np.linspace(0.0, duration_s, max(2, int(duration_s // 3600) + 1))
     fp = hazard.footprint(times)
     handles: list = []
@@ -572,7 +585,9 @@ def draw_hazard(ax, hazard: Hazard, net: RoadNetwork, duration_s: float, *, lang
             _ring_if_small(ax, fp, net)
         elif fig is not None:
             add_colorbar(fig, im, ax, fp.style.label(lang), shrink=0.5)
-        else:  # maps side by side share no colour bar: name the layer instead
+        elif fp.style.bands:  # maps side by side share no colour bar: the bands go in the legend
+            handles += band_handles(fp.style, lang)
+        else:  # a continuous scale without its bar: name the layer
             handles.append(Patch(color=colormaps[fp.style.cmap](0.7), alpha=0.8, label=fp.style.label(lang)))
     else:
         for z in fp.zones:
@@ -622,8 +637,10 @@ def _unrelieved_groups(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
 
 
 def draw_run_map(ax, district: District | RoadNetwork, hazards: Sequence[Hazard], plan: Plan, result: RunResult, *,
-                 lang: str = "zh", fig=None, legend: bool = True) -> None:
-    """Base map, hazard footprints, supply routes, unrelieved people and the plan's facilities."""
+                 lang: str = "zh", fig=None, legend: bool = True, hazard_legend: bool = True) -> list[list]:
+    """Base map, hazard footprints, supply routes, unrelieved people and the plan's facilities.
+    Returns each hazard's legend handles; with ``hazard_legend`` False they are not drawn on the
+    map (the caller draws one legend for several maps)."""
     t = texts(lang)
     net = district.network if isinstance(district, District) else district
     if isinstance(district, District):
@@ -631,10 +648,9 @@ def draw_run_map(ax, district: District | RoadNetwork, hazards: Sequence[Hazard]
     else:
         draw_roads(ax, net, lang=lang)  # an OSM/GraphML network: roads only, no terrain or towns
     duration_s = _duration_h(result) * 3600.0
-    hazard_handles = []
-    for h in hazards:
-        hazard_handles += draw_hazard(ax, h, net, duration_s, lang=lang, fig=fig)
-    if hazard_handles:  # its own box, so it stays when the main legend is drawn (or moved to the figure)
+    per_hazard = [draw_hazard(ax, h, net, duration_s, lang=lang, fig=fig) for h in hazards]
+    hazard_handles = [x for hs in per_hazard for x in hs]
+    if hazard_handles and hazard_legend:  # its own box, so it stays when the main legend is drawn (or moved to the figure)
         ax.add_artist(ax.legend(handles=hazard_handles, loc="upper left", fontsize=8, framealpha=0.85))
     routes = supply_routes(result, plan, net)
     if routes:
@@ -667,6 +683,7 @@ def draw_run_map(ax, district: District | RoadNetwork, hazards: Sequence[Hazard]
     if legend:
         ax.legend(loc="lower right", fontsize=7.5, framealpha=0.85, ncol=2)
     finish_map(ax, net.crs, lang=lang)
+    return per_hazard
 
 
 def _map_title(district: District | RoadNetwork, lang: str, heading: str) -> str:
@@ -689,8 +706,10 @@ def map_figure(district: District | RoadNetwork, hazards: Sequence[Hazard], plan
 
 def compare_maps_figure(maps: Sequence[tuple[str, Any, Sequence[Any], Any, Any]], *, lang: str = "zh"):
     """Maps of several runs, one per ``(label, district, hazards, plan, result)``, two a row at
-    full width: each plan's new sites ringed and named, one legend of facilities and one of the
-    base map for all of them."""
+    full width: each plan's new sites ringed and named, one legend of facilities, one of the
+    hazards (a flood's depth bands, threat zones, burned area: the maps share their scales) and
+    one of the base map for all of them. What is one run's own (a burned area in ha) stays in a
+    small legend on its map."""
     if not maps:
         raise InputError("compare: no runs to draw")
     t = texts(lang)
@@ -700,8 +719,11 @@ def compare_maps_figure(maps: Sequence[tuple[str, Any, Sequence[Any], Any, Any]]
     fig = _figure(8.2 * ncols, 8.6 * nrows + 1.4)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     seen: dict[str, Any] = {}
+    hazard_groups: list[list] = []
     for ax, (label, district, hazards, plan, result) in zip(axes, maps):
-        draw_run_map(ax, district, hazards, plan, result, lang=lang, fig=None, legend=False)
+        per_hazard = draw_run_map(ax, district, hazards, plan, result, lang=lang, fig=None, legend=False,
+                                  hazard_legend=False)
+        _shared_hazard_handles(ax, per_hazard, hazard_groups)
         net = district.network if isinstance(district, District) else district
         mark_new_sites(ax, net, plan, lang)
         ax.set_title(plain(label), fontsize=12)
@@ -709,7 +731,7 @@ def compare_maps_figure(maps: Sequence[tuple[str, Any, Sequence[Any], Any, Any]]
             seen.setdefault(text, handle)  # one legend for all maps: a new site may be on one map only
     for ax in axes[n:]:
         ax.set_visible(False)
-    _compare_legends(fig, seen, t)
+    _compare_legends(fig, seen, t, hazard_groups)
     if isinstance(maps[0][1], District):
         fig.suptitle(ILLUSTRATIVE_NOTE_ZH if lang == "zh" else ILLUSTRATIVE_NOTE_EN, fontsize=10)
     return fig
@@ -756,9 +778,64 @@ def _short_name(name: str) -> str:
 _TRAILING_BRACKET = re.compile(r"\s*[（(][^（）()]*[)）]\s*$")
 
 
-def _compare_legends(fig: Figure, seen: dict[str, Any], t: dict[str, str]) -> None:
-    """Under the maps: the facilities and what the run did (routes, people not relieved), then
-    the base map's layers, each its own legend so the facilities are found at a glance."""
+def _shared_hazard_handles(ax, per_hazard: Sequence[Sequence[Any]], groups: list[list]) -> None:
+    """Add one map's hazard legend entries to ``groups`` (one group a hazard, the same hazard on
+    several maps once). An entry carrying this run's own figure (``yingji_key``: a burned area's
+    ha) goes in the shared legend without it, and stays with it in a small legend on the map."""
+    own = []
+    for handles in per_hazard:
+        shared = []
+        for h in handles:
+            key = getattr(h, "yingji_key", None)
+            if key is not None and key != h.get_label():
+                own.append(h)
+                h = Patch(facecolor=h.get_facecolor(), edgecolor=h.get_edgecolor(), label=key)
+            shared.append(h)
+        if shared:
+            _merge_group(groups, shared)
+    if own:
+        ax.add_artist(ax.legend(handles=own, loc="upper left", fontsize=8, framealpha=0.85))
+
+
+def _merge_group(groups: list[list], new: list) -> None:
+    """Add one map's entries of a hazard to ``groups``: into the group that has any of its entries
+    (a plume that reached AEGL-3 on one map only), each missing entry after the one it follows
+    on its own map; else as a group of its own."""
+    labels = [h.get_label() for h in new]
+    layers = {h.get_label() for h in new if isinstance(h, Patch)}   # not a source's star: two plumes share it
+    for g in groups:
+        have = [h.get_label() for h in g]
+        if not layers & {h.get_label() for h in g if isinstance(h, Patch)}:
+            continue
+        for i, h in enumerate(new):
+            if labels[i] in have:
+                continue
+            after = [k for k, x in enumerate(have) if i and x == labels[i - 1]]
+            before = [have.index(x) for x in labels[i + 1:] if x in have]
+            pos = after[0] + 1 if after else (before[0] if before else len(have))
+            g.insert(pos, h)
+            have.insert(pos, labels[i])
+        return
+    groups.append(list(new))
+
+
+def _hazard_legend(fig: Figure, groups: Sequence[Sequence[Any]], t: dict[str, str]) -> None:
+    """The hazards of all maps in one legend under them, a column a hazard (a banded field under
+    its heading)."""
+    if not groups:
+        return
+    rows = max(len(g) for g in groups)
+    blank = Patch(facecolor="none", edgecolor="none", label=" ")
+    handles = [h for g in groups for h in [*g, *[blank] * (rows - len(g))]]   # columns fill top to bottom
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncol=len(groups),
+               fontsize=8.5, title="灾害" if t is _T["zh"] else "hazard", title_fontsize=9.5)
+
+
+def _compare_legends(fig: Figure, seen: dict[str, Any], t: dict[str, str],
+                     hazards: Sequence[Sequence[Any]] = ()) -> None:
+    """Under the maps: the facilities and what the run did (routes, people not relieved), the
+    hazards, then the base map's layers, each its own legend so the facilities are found at a
+    glance."""
     ours = {t["team_base"], t["warehouse"], t["shelter_existing"], t["shelter_new"], t["route"],
             t["unrelieved_groups"], *_NEW_SITE_LABEL.values()}
     facilities = {k: v for k, v in seen.items() if k in ours}
@@ -771,6 +848,7 @@ def _compare_legends(fig: Figure, seen: dict[str, Any], t: dict[str, str]) -> No
     if base:
         fig.legend(list(base.values()), list(base), loc="outside lower right", ncol=min(3, len(base)), fontsize=8,
                    title="底图" if t is _T["zh"] else "base map", title_fontsize=9)
+    _hazard_legend(fig, hazards, t)
 
 
 # ---------------------------------------------------------------------------------- plan map
