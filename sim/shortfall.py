@@ -285,7 +285,7 @@ def _teams_sentence(teams: dict[str, Any] | None) -> tuple[list[str], list[str]]
 
 
 def verdict(relief: dict[str, Any], short: dict[str, Any],
-            other_targets: tuple[list[str], list[str]] = ([], [])) -> dict[str, str]:
+            other_targets: tuple[list[str], list[str]] = ([], [])) -> dict[str, Any]:
     """One paragraph in Chinese and one in English: the share relieved within the target and
     what held the rest down, biggest cause first, with the outside supplies' arrival and the
     relief craft; then ``other_targets`` (sentences on other missed targets, zh and en) and the
@@ -301,7 +301,7 @@ def verdict(relief: dict[str, Any], short: dict[str, Any],
             zh, en = ["无人离家安置：基本生活救助指标不适用。", stay_zh], ["Nobody was displaced: the relief indicator does not apply.", stay_en]
         else:
             zh, en = ["本次模拟无受灾人员：基本生活救助指标不适用。"], ["Nobody was affected in this run: the relief indicator does not apply."]
-        return {"zh": "".join(zh + other_targets[0]), "en": " ".join(en + other_targets[1])}
+        return _said(zh + other_targets[0], en + other_targets[1])
     undecided = relief.get("undecided_people", 0)
     if math.isnan(share):
         zh = [f"无人的 {h:g} 小时期限落在模拟时段内：无法判断是否按时救助。"]
@@ -381,4 +381,13 @@ def verdict(relief: dict[str, Any], short: dict[str, Any],
         en_est.append("the boats and aircraft")
     zh.append(f"以上结果依赖规划估计值（{'、'.join(zh_est)}），见 docs/references/hazards.md §6.5。")
     en.append(f"These figures rest on planning estimates ({', '.join(en_est)}): docs/references/hazards.md §6.5.")
-    return {"zh": "".join(zh), "en": " ".join(en)}
+    return _said(zh, en)
+
+
+def _said(zh: list[str], en: list[str]) -> dict[str, Any]:
+    """The verdict as one paragraph per language and, sentence by sentence, as ``points``
+    ([zh, en] pairs, the headline first) for a report that lists them."""
+    out: dict[str, Any] = {"zh": "".join(zh), "en": " ".join(en)}
+    if len(zh) == len(en):
+        out["points"] = [[z, e] for z, e in zip(zh, en)]
+    return out
