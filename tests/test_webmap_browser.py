@@ -15,7 +15,12 @@ import pytest
 
 from .browser import launch_browser, open_page
 from .test_report import shared_reports
-from .test_webmap import HOSTILE, _hostile_html
+from .test_webmap import (
+    HOSTILE,
+    _hostile_html,
+    make_batch_store,
+    write_hand_sized_report,
+)
 
 #: records Content Security Policy refusals (an init script is not itself subject to the page's policy)
 _CSP_PROBE = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
@@ -41,11 +46,14 @@ def _open(browser, html: Path) -> dict:
     return seen
 
 
-def _clean(seen: dict, html: Path) -> None:
+def _clean(seen: dict, html: Path, *, images: bool = False) -> None:
+    """No console error or warning, no CSP refusal, no dialog, and no request but the file itself
+    (``images``: and the page's own data: images, as the drill handbook's phase maps)."""
     page = seen["page"]
     assert [m for m in seen["console"] if m[0] in ("error", "warning")] == [] and seen["errors"] == []
     assert page.evaluate("window.__csp") == []
-    assert seen["requests"] == [html.as_uri()], seen["requests"]  # not even a data: image: no tiles, no icons
+    requests = [u for u in seen["requests"] if not (images and u.startswith("data:image/"))]
+    assert requests == [html.as_uri()], seen["requests"]  # not even a data: image: no tiles, no icons
     assert seen["dialogs"] == []
 
 
@@ -92,7 +100,7 @@ def test_map_renders_toggles_and_slides(browser, shared, tmp_path):
         # the slider: at the start nobody is relieved yet, so the colours change, and the time shown too
         _slide(page, 0)
         assert page.get_attribute("#yingji-map", "data-time-h") == "0"
-        assert page.inner_text("#yingji-map-time-label").startswith("T+0")
+        assert page.inner_text("#yingji-map-time-label") == "模拟第 0 小时"   # simulation time, not the drill's T+
         at_start = page.eval_on_selector_all("#yingji-map path.ym-group", "els => els.map(e => e.getAttribute('fill'))")
         assert Counter(at_start) != Counter(fills) and len(at_start) <= len(fills)
         assert GROUP_COLOURS["within"] not in at_start and GROUP_COLOURS["late"] not in at_start
@@ -146,5 +154,106 @@ def test_compare_map_switches_runs(browser, shared, tmp_path):
         assert page.get_attribute("#yingji-map", "data-time-h") == "0"
         page.locator("#webmap").screenshot(path=str(tmp_path / "compare-webmap.png"))
         _clean(seen, html)
+    finally:
+        seen["context"].close()
+
+
+def _popup_of(page, selector: str) -> str:
+    """Click the first feature matching ``selector`` (a click event on its path: the centre of a
+    concave township's box may lie outside it) and return its popup's text."""
+    page.locator(selector).first.dispatch_event("click")
+    page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    return page.locator(".leaflet-popup-content").last.inner_text()   # the one before may still be fading out
+
+
+def test_batch_map_colours_townships_and_picks_plans(browser, district, tmp_path):
+    from scenarios.batch.report import write_batch_report
+
+    store = make_batch_store(tmp_path / "b.sqlite")
+    write_batch_report(store, tmp_path / "out", lang="en")
+    html = tmp_path / "out" / "report.html"
+    seen = _open(browser, html)
+    page = seen["page"]
+    try:
+        assert page.locator("#yingji-map-time").count() == 0            # no slider
+        assert _count(page, "ym-area") == 7 and _count(page, "ym-road") > 0 and _count(page, "ym-facility") > 0
+        assert _count(page, "ym-area-unaffected") == 1 and _count(page, "ym-area-band1") == 1   # Hetang; Xinfeng 50 %
+        legend = page.inner_text(".ym-legend")
+        assert "not affected in any run" in legend and "< 50 %" in legend
+        page.locator("#webmap").screenshot(path=str(tmp_path / "batch-webmap.png"))
+        text = _popup_of(page, "#yingji-map path.ym-area-band1")
+        assert "Xinfeng" in text and "runs affected" in text and "50 %" in text and "cut off, waiting for a boat" in text
+        text = _popup_of(page, "#yingji-map path.ym-area-unaffected")
+        assert "not affected in any run" in text
+        page.select_option("#yingji-map-run", "1")                        # the optimized plan
+        assert page.get_attribute("#yingji-map", "data-run") == "1"
+        assert _count(page, "ym-area") == 7 and _count(page, "ym-facility") == 0 and _count(page, "ym-area-band1") == 0
+        assert page.locator(".leaflet-control-layers").count() == 1
+        _clean(seen, html)
+    finally:
+        seen["context"].close()
+
+
+def test_sizing_map_rings_new_sites(browser, district, tmp_path):
+    result, html = write_hand_sized_report(district, tmp_path)
+    seen = _open(browser, html)
+    page = seen["page"]
+    try:
+        assert page.locator("#yingji-map-time").count() == 0 and page.locator("#yingji-map-run").count() == 0
+        n = len(result.plan.team_bases) + len(result.plan.warehouses) + len(result.plan.shelters)
+        assert _count(page, "ym-facility") == n and _count(page, "ym-new") == 1 and _count(page, "ym-added") == 2
+        assert _count(page, "ym-area") == 7 and _count(page, "ym-area-band1") == 1
+        page.locator("#webmap").screenshot(path=str(tmp_path / "sizing-webmap.png"))
+        text = _popup_of(page, "#yingji-map path.ym-new")
+        assert "新增设施" in text and "shelter_places" in text and "+500" in text
+        text = _popup_of(page, "#yingji-map path.ym-area-band1")
+        assert "受灾的运行次数" in text and "75 %" in text
+        _clean(seen, html)
+    finally:
+        seen["context"].close()
+
+
+def test_drill_slider_reads_the_handbooks_exercise_time(browser, tmp_path):
+    import json
+    import re
+
+    from scenarios.cli import main
+    from scenarios.drill.catalogue import fmt_t
+
+    out = tmp_path / "drill"
+    assert main(["drill", "chlorine-night", "--difficulty", "normal", "--seed", "1", "--out", str(out), "-q"]) == 0
+    html = out / "drill.html"
+    block = re.search(r'<script type="application/json" id="yingji-map-data">(.*?)</script>',
+                      html.read_text(encoding="utf-8"), re.DOTALL).group(1)
+    data = json.loads(block)
+    seen = _open(browser, html)
+    page = seen["page"]
+    try:
+        start = data["clock"]["start_h"]
+        for i, h in enumerate(data["stops_h"]):
+            _slide(page, i)
+            label = page.inner_text("#yingji-map-time-label")
+            assert re.fullmatch(r"T[+-]\d{2}:\d{2}.*", label), label
+            assert label.startswith(fmt_t((h - start) * 3600.0)), (h, label)   # the handbook's own format
+        assert page.inner_text("#yingji-map-time-label") == fmt_t((data["stops_h"][-1] - start) * 3600.0)
+        page.locator("#yingji-map path.ym-group").first.dispatch_event("click")
+        assert "T+" in page.locator(".leaflet-popup-content").inner_text()   # the group's state at exercise time
+        _clean(seen, html, images=True)
+    finally:
+        seen["context"].close()
+
+    # an exercise that starts an hour into the run: the run's start reads as before T+00:00 (the
+    # data block is JSON, not a script: the CSP's hashes still hold)
+    later = tmp_path / "later.html"
+    shifted = json.dumps({**data, "clock": {"start_h": start + 1.0}}, ensure_ascii=False)
+    later.write_text(html.read_text(encoding="utf-8").replace(block, shifted.replace("<", "\\u003c")), encoding="utf-8")
+    seen = _open(browser, later)
+    page = seen["page"]
+    try:
+        _slide(page, 0)
+        assert page.inner_text("#yingji-map-time-label") == fmt_t(-3600.0) + "（演练开始前）" == "T-01:00（演练开始前）"
+        _slide(page, len(data["stops_h"]) - 1)
+        assert page.inner_text("#yingji-map-time-label") == fmt_t((data["stops_h"][-1] - start - 1.0) * 3600.0)
+        _clean(seen, later, images=True)
     finally:
         seen["context"].close()

@@ -20,16 +20,23 @@ from matplotlib.figure import Figure
 
 from network.cells import DEFAULT_CSV_ENCODING, csv_writer, open_csv
 from network.checks import language
-from network.errors import InputError
+from network.district import District
+from network.errors import InputError, YingjiError
 from network.fonts import use_cjk_font
 from network.jsonsafe import json_safe
+from scenarios.core.inputs import load_scenario_network
+from scenarios.core.plans import build_plan
+from scenarios.core.spec import BUILTIN_PREFIX, Scenario, parse_scenario
 from scenarios.core.version import yingji_version
 from scenarios.reports.html import data_uri, environment
 from scenarios.reports.staging import staged_dir
 from scenarios.reports.tables import format_target
 from scenarios.reports.webfont import embed_cjk_font
+from scenarios.reports.webmap import areas_map_context, plan_facility_layer
+from scenarios.reports.webmap_areas import township_outcomes
 
 from .input_names import input_name
+from .runs import plan_arg
 from .store import HEADLINE
 from .summary import P95, BatchData, exceedance, load_batch, run_metric, summarise
 
@@ -251,10 +258,71 @@ def write_batch_report(store: str | Path, out: str | Path, *, lang: str = "zh",
                                                      indent=1, default=_json_default), encoding="utf-8")
         _runs_csv(data, tmp / "runs.csv", csv_encoding)
         written += ["summary.json", "runs.csv"]
-        html = _render_html(lang, summary, figures, drivers, first, Path(store).name, target_h, units)
+        webmap, map_note = batch_map(data, lang)
+        html = _render_html(lang, summary, figures, drivers, first, Path(store).name, target_h, units, webmap, map_note)
         _write_shared(tmp / "report.html", html)
         written.insert(0, "report.html")
     return {"out": str(out), "files": written, "summary": json_safe(summary, infinity_as_text=True)}
+
+
+# ------------------------------------------------------------------------------- the map
+def batch_scenario(data: BatchData) -> Scenario:
+    """The batch's scenario as stored (its relative paths resolve from the folder it came from)."""
+    origin = data.info.scenario_origin
+    base_dir = None if origin.startswith(BUILTIN_PREFIX) else Path(origin).resolve().parent
+    return parse_scenario(data.info.scenario_source, origin, base_dir=base_dir)
+
+
+def township_runs(data: BatchData, plan: str) -> list[list[dict[str, Any]]] | None:
+    """Each ok run's per-township rows for ``plan`` (``metrics.by_township``); None when the
+    store's runs carry none (stored by a yingji before the map)."""
+    rows = [r for r in data.rows if r["plan"] == plan and r["status"] == "ok"]
+    towns = [((r.get("kpis") or {}).get("metrics") or {}).get("by_township") for r in rows]
+    if not rows or any(t is None for t in towns):
+        return None
+    return towns
+
+
+def _plan_facilities(scenario: Scenario, district: District, plan: str) -> tuple[list[dict[str, Any]], list[list[str]]]:
+    """A plan's facilities without a run (``existing`` or a plan file), or none with a note why."""
+    if plan == "optimized":
+        return [], [["“optimized”方案的设施由每次运行的优化求得，图中不显示。",
+                     "The 'optimized' plan's facilities come from the optimiser in each run: not drawn."]]
+    try:
+        built, _label = build_plan(scenario, district, plan_arg(plan))
+    except (YingjiError, OSError, ValueError) as exc:
+        return [], [[f"无法读取方案设施：{exc}", f"the plan's facilities could not be read: {exc}"]]
+    return plan_facility_layer(built), []
+
+
+def batch_map(data: BatchData, lang: str) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
+    """The batch report's map (:func:`scenarios.reports.webmap.areas_map_context`): townships by
+    the share of runs that relieved all their affected people in time, per plan (picked from a
+    list), with the plan's facilities over the district's roads; or None and why (zh, en) when
+    the district's network cannot be had for this store."""
+    try:
+        scenario = batch_scenario(data)
+        district = load_scenario_network(scenario)
+    except (YingjiError, OSError, ValueError) as exc:
+        return None, (f"无法载入本批次情景的路网，故不显示地图：{exc}",
+                      f"The batch scenario's road network could not be loaded, so there is no map: {exc}")
+    net = district.network if isinstance(district, District) else district
+    if net.zone is None or not (np.asarray(net.zone) >= 0).any():
+        return None, ("路网没有乡镇街道划分（节点无 zone），故不显示地图。",
+                      "The road network has no townships (no node has a zone), so there is no map.")
+    names = list(net.zone_names or ())
+    sets = []
+    for plan in data.plans:
+        runs = township_runs(data, plan)
+        facilities, notes = (_plan_facilities(scenario, district, plan) if isinstance(district, District)
+                             else ([], []))
+        if runs is None:
+            notes.append(["本结果库的运行未记录分乡镇数据（由较早版本的 yingji 写入），乡镇未着色。",
+                          ("This store's runs carry no figures by township (written by an earlier yingji): "
+                           "the townships are not coloured.")])
+        sets.append({"label": Path(plan).name, "facilities": facilities, "notes": notes,
+                     "townships": None if runs is None else township_outcomes(runs, names)})
+    return areas_map_context(net, lang, sets), None
 
 
 def _target_h(data: BatchData) -> float:
@@ -347,14 +415,15 @@ def _fmt_p(x: float | None) -> str:
 
 
 def _render_html(lang: str, summary: dict[str, Any], figures: list[dict[str, str]], drivers: dict[str, Any],
-                 first: str, store_name: str, target_h: float, units: dict[str, str]) -> str:
+                 first: str, store_name: str, target_h: float, units: dict[str, str],
+                 webmap: dict[str, Any] | None = None, map_note: tuple[str, str] | None = None) -> str:
     """The report page, with the CJK web font it needs embedded."""
     env = environment()
     env.filters["fmt"] = _fmt
     env.filters["pct"] = _fmt_p
     html = env.get_template("batch_report.html.j2").render(
         lang=lang, version=yingji_version(), s=summary, figures=figures, drivers_first=drivers, first_plan=first,
-        store_name=store_name, target_h=target_h,
+        store_name=store_name, target_h=target_h, webmap=webmap, map_note=map_note,
         format_target=lambda row: format_target(row["target"], units.get(row["indicator"], "")),
         input_name=input_name,
         inputs_json=lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True, default=_json_default),

@@ -147,6 +147,10 @@ def run_metrics(result: RunResult) -> dict[str, Any]:
         "response_mean_min": k["response_time"]["mean_min"], "response_unserved": k["response_time"]["unserved"],
         "unrelieved_by_cause": dict(k["shortfall"]["unrelieved_by_cause"]),
         "sheltered_in_place_people": k.get("sheltered_in_place_people", 0),
+        # per township: the people affected and those each cause held at the deadline (the batch report's map)
+        "by_township": [{"zone": t["zone"], "affected": t["affected"],
+                         "waiting_at_target_by_cause": dict(t.get("waiting_at_target_by_cause") or {})}
+                        for t in k["shortfall"].get("by_township", ())],
     }
 
 

@@ -24,7 +24,7 @@ from scenarios.core.naming import slug
 from scenarios.reports.hazard_outputs import Frame, MapCanvas, colour_top, evaluate
 from scenarios.reports.html import environment, strip_controls
 from scenarios.reports.webfont import embed_cjk_font
-from scenarios.reports.webmap import map_context
+from scenarios.reports.webmap import map_context, slider_hours
 from sim.hazards.chemical.model import ChemicalRelease
 
 from .catalogue import DELIVERY, OBJECTIVES, SOURCES, fmt_t
@@ -137,12 +137,28 @@ def phase_maps(drill: Drill, lang: str = "zh") -> list[bytes]:
     return pngs
 
 
+def map_stops_h(msel: Msel, run_end_h: float) -> list[float]:
+    """The drill map's slider stops in simulation hours: the run's start when the exercise
+    starts later (a stop before T+00:00), then the start and end of each phase and whole hours
+    of exercise time between (T+01:00, T+02:00, ... at the run report's step), within the run."""
+    start_h = msel.start_s / 3600.0
+    stops = {round(start_h + t / 3600.0, 6) for ph in msel.phases for t in (ph.t0_s, ph.t1_s)}
+    stops |= {round(start_h + h, 6) for h in slider_hours(max(msel.duration_s, 0.0) / 3600.0)}
+    if start_h > 0:
+        stops.add(0.0)
+    return sorted(h for h in stops if 0.0 <= h <= run_end_h + 1e-9)
+
+
 def _webmap(drill: Drill, lang: str) -> dict[str, Any] | None:
     """The interactive map of the run the injects report on (twists applied), as the run report
-    draws it; None without the scenario's run (a Drill built by hand)."""
+    draws it but on the exercise clock: its slider stops at the phases' start and end and reads
+    in the handbook's T+HH:MM (T+00:00 at ``msel.start_s``); None without the scenario's run (a
+    Drill built by hand)."""
     if drill.run is None:
         return None
-    return map_context(replace(drill.run, hazards=drill.hazards, result=drill.result), lang)
+    run = replace(drill.run, hazards=drill.hazards, result=drill.result)
+    stops = map_stops_h(drill.msel, float(run.scenario.simulation.duration_h))
+    return map_context(run, lang, stops_h=stops, clock_start_h=drill.msel.start_s / 3600.0)
 
 
 def _mark_places(canvas: MapCanvas, injects: list[Inject], xy: dict[str, tuple[float, float]]) -> None:

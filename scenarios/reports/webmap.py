@@ -4,8 +4,12 @@ The map is Leaflet 1.9.4, vendored under ``vendor/leaflet`` and inlined, so the 
 offline as one file. There are no tiles: the base map is the district's own roads. On it: the
 hazard over the run (flood depth bands 0–0.5–1.5–3 m and arrival time, AEGL zones, burned area),
 the plan's facilities with their load, the supply routes the trucks drove, and the groups of
-people coloured by their relief time; a slider steps through the run (the compare report: one
-run at a time, picked from a list). Every inline script is allowed by its SHA-256 hash in the
+people coloured by their relief time; a slider steps through the run in hours since it began
+(the compare report: one run at a time, picked from a list; the drill handbook: in exercise time
+``T+HH:MM`` from its T+00:00, :func:`map_data`'s ``clock_start_h``). The batch and sizing reports
+draw a map without a slider (:func:`areas_map_context`): townships (areas drawn from their road
+nodes, :mod:`.webmap_areas`) coloured by the share of runs that relieved all their affected people
+in time, and a plan's facilities, new sites and what was added marked. Every inline script is allowed by its SHA-256 hash in the
 page's Content Security Policy (:func:`script_hash`); the templates' ``_webmap`` macros place it, and
 the data travels as a JSON data block escaped against ``</script>`` (:func:`json_for_script`).
 """
@@ -28,7 +32,8 @@ import shapely
 from markupsafe import Markup
 
 from network.hazard import Footprint, Hazard, HazardModelWarning, Zone
-from network.model import has_reverse_edge
+from network.model import RoadNetwork, has_reverse_edge
+from network.plan import Plan
 from network.raster import Raster, mask_polygons
 from network.roadclass import RoadClass
 from scenarios.core.layers import hazard_times
@@ -36,6 +41,7 @@ from scenarios.core.runner import ScenarioRun
 
 from .figures import supply_routes
 from .tables import plan_summary
+from .webmap_areas import area_features, band_legend
 
 #: coordinates in the page: 5 decimals of a degree, about 1 m
 DECIMALS = 5
@@ -123,9 +129,10 @@ def _h(seconds: float) -> float | None:
 
 
 # ---------------------------------------------------------------------------------- base map
-def roads_layer(run: ScenarioRun) -> list[dict[str, Any]]:
-    """The district's roads, one MultiLineString per class (each two-way road once), in lon/lat."""
-    net = run.network
+def roads_layer(source: ScenarioRun | RoadNetwork) -> list[dict[str, Any]]:
+    """The district's roads, one MultiLineString per class (each two-way road once), in lon/lat
+    (``source``: a run, or anything else with a ``network``, or the road network itself)."""
+    net = getattr(source, "network", source)
     src, dst = net.edge_source, net.indices
     once = (src < dst) | ~has_reverse_edge(net)
     out = []
@@ -269,6 +276,43 @@ def facility_layer(run: ScenarioRun) -> list[dict[str, Any]]:
     return out
 
 
+#: which facility kind each costed lever adds to (:func:`network.costs.plan_additions`)
+_LEVER_KIND = {"team_base": "base", "team_members": "base", "warehouse": "warehouse", "truck": "warehouse",
+               "stock": "warehouse", "shelter_places": "shelter"}
+
+
+def plan_facility_layer(plan: Plan, *, base: Plan | None = None,
+                        additions: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """Team bases, warehouses and shelters as points without a run's loads (the batch and sizing
+    maps): what each holds, and with ``base`` (the plan before) whether it is ``new`` there, and
+    what ``additions`` (rows with ``lever``, ``site``, ``amount``, ``unit``) add to it."""
+    summary = plan_summary(plan)
+    old = {"base": {b.id for b in base.team_bases}, "warehouse": {w.id for w in base.warehouses},
+           "shelter": {s.id for s in base.shelters}} if base is not None else None
+    added: dict[tuple[str, str], list[list[Any]]] = {}
+    for a in additions:
+        kind = _LEVER_KIND.get(str(a["lever"]).split(":", 1)[0])
+        if kind:
+            amount = float(a["amount"])
+            added.setdefault((kind, str(a["site"])), []).append(
+                [str(a["lever"]), int(amount) if amount.is_integer() else round(amount, 1), str(a.get("unit", ""))])
+
+    def extra(kind: str, site: Any) -> dict[str, Any]:
+        return {"new": None if old is None else site.id not in old[kind], "added": added.get((kind, site.id), [])}
+
+    out = []
+    for b, s in zip(plan.team_bases, summary["bases"]):
+        out.append(_point(b, "base", s, {"teams": [[t["zh"], t["en"], t["people"]] for t in s["teams"]],
+                                         **extra("base", b)}))
+    for w, s in zip(plan.warehouses, summary["warehouses"]):
+        out.append(_point(w, "warehouse", s, {"stock": [[x["zh"], x["en"], x["amount"]] for x in s["stock"]],
+                                              "trucks": w.trucks, **extra("warehouse", w)}))
+    for sh, s in zip(plan.shelters, summary["shelters"]):
+        out.append(_point(sh, "shelter", s, {"capacity": int(sh.capacity), "existing": bool(sh.existing),
+                                             **extra("shelter", sh)}))
+    return out
+
+
 def _point(site: Any, kind: str, names: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
     return _feature({"type": "Point", "coordinates": [float(site.lon), float(site.lat)]},
                     {"kind": kind, "name_zh": names["zh"], "name_en": names["en"], **props})
@@ -324,10 +368,17 @@ GROUP_COLOURS = {"threatened": "#f4d03f", "waiting": "#e74c3c", "never": "#922b2
 
 
 # ---------------------------------------------------------------------------------- the page
-def map_data(run: ScenarioRun, lang: str) -> dict[str, Any]:
-    """Everything the map script draws, JSON-ready."""
+def map_data(run: ScenarioRun, lang: str, *, stops_h: Sequence[float] | None = None,
+             clock_start_h: float | None = None) -> dict[str, Any]:
+    """Everything the map script draws, JSON-ready.
+
+    ``stops_h`` are the slider's stops in simulation hours (default :func:`slider_hours`);
+    ``clock_start_h`` the simulation hour of an exercise clock's T+00:00 (the drill handbook),
+    with which the slider reads in exercise time ``T+HH:MM`` (``T−HH:MM`` before the start)
+    instead of hours into the run."""
     net = run.network
-    stops = slider_hours(float(run.scenario.simulation.duration_h))
+    duration = float(run.scenario.simulation.duration_h)
+    stops = [float(h) for h in stops_h] if stops_h else slider_hours(duration)
     groups, townships = group_rows(run)
     hazards = hazard_layers(run, stops)
     notes = [] if hazards else [["本次运行没有灾害范围可绘制。", "The run has no hazard footprint to draw."]]
@@ -335,7 +386,8 @@ def map_data(run: ScenarioRun, lang: str) -> dict[str, Any]:
         notes.append(["本次运行没有受威胁或受灾的人员组。", "No group of people was threatened or affected in the run."])
     return {
         "lang": lang, "scale": 10 ** DECIMALS, "bounds": [[float(net.lat.min()), float(net.lon.min())], [float(net.lat.max()), float(net.lon.max())]],
-        "stops_h": stops, "target_h": float(run.scenario.targets.relief_within_h),
+        "stops_h": stops, "end_h": duration, "target_h": float(run.scenario.targets.relief_within_h),
+        "clock": None if clock_start_h is None else {"start_h": round(float(clock_start_h), 6)},
         "roads": roads_layer(run), "hazards": hazards, "facilities": facility_layer(run),
         "routes": route_layer(run), "group_columns": list(GROUP_COLUMNS), "groups": groups,
         "townships": townships, "group_colours": GROUP_COLOURS, "notes": notes,
@@ -384,18 +436,27 @@ def script_hash(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def _context(data: dict[str, Any], notes: list, stops: int, runs: list[str] | None) -> dict[str, Any]:
+#: what the picker above a map picks: (zh, en)
+PICK_RUN = ("运行", "run")
+PICK_PLAN = ("方案", "plan")
+
+
+def _context(data: dict[str, Any], notes: list, stops: int, runs: list[str] | None, *,
+             mode: str = "run", pick: tuple[str, str] = PICK_RUN) -> dict[str, Any]:
     """What the templates' ``_webmap`` macros need: the inline CSS, scripts and data, and the
-    hashes that the Content Security Policy allows."""
+    hashes that the Content Security Policy allows. ``stops`` 0: no time slider (``mode``
+    "areas": the batch and sizing maps); ``pick`` names what the list above the map picks."""
     scripts = [leaflet_js(), map_js()]
     return {"css": Markup(leaflet_css()), "leaflet_js": Markup(scripts[0]), "map_js": Markup(scripts[1]),
             "data": Markup(json_for_script(data)), "script_hashes": [script_hash(s) for s in scripts],
-            "notes": notes, "stops": stops, "runs": runs}
+            "notes": notes, "stops": stops, "runs": runs, "mode": mode, "pick": pick,
+            "clock": bool(data.get("clock"))}
 
 
-def map_context(run: ScenarioRun, lang: str) -> dict[str, Any]:
-    """The run report's map."""
-    data = map_data(run, lang)
+def map_context(run: ScenarioRun, lang: str, *, stops_h: Sequence[float] | None = None,
+                clock_start_h: float | None = None) -> dict[str, Any]:
+    """The run report's map (and the drill handbook's, on the exercise clock: :func:`map_data`)."""
+    data = map_data(run, lang, stops_h=stops_h, clock_start_h=clock_start_h)
     return _context(data, data["notes"], len(data["stops_h"]), None)
 
 
@@ -413,3 +474,39 @@ def compare_map_context(runs: Sequence[ScenarioRun], labels: Sequence[str], lang
     notes = [[f"{s['label']}：{zh}", f"{s['label']}: {en}"] for s in sets for zh, en in s["notes"]]
     data = {"lang": lang, "scale": 10 ** DECIMALS, "runs": sets}
     return _context(data, notes, len(sets[0]["stops_h"]), [s["label"] for s in sets])
+
+
+# ---------------------------------------------------------------------------------- township maps
+#: the note every township map carries: where its areas come from
+AREAS_NOTE = ["乡镇街道范围由其道路节点推算（各节点 Voronoi 单元的并集），仅为示意，并非官方行政边界。",
+              ("Township areas are drawn from their road nodes (the union of the nodes' Voronoi cells): a sketch, "
+               "not official boundaries.")]
+
+
+def areas_map_context(net: RoadNetwork, lang: str, sets: Sequence[dict[str, Any]], *,
+                      notes: Sequence[Sequence[str]] = (), pick: tuple[str, str] = PICK_PLAN) -> dict[str, Any]:
+    """A map without a time slider (the batch and sizing reports): the district's roads, its
+    townships coloured by the share of runs in which all their affected people were relieved in
+    time (:func:`scenarios.reports.webmap_areas.township_outcomes`), and a plan's facilities.
+
+    ``sets``: one per plan to pick from, each ``label``, ``facilities`` (features of
+    :func:`plan_facility_layer`, may be empty) and ``townships`` (zone -> outcome, or None when
+    there are no per-township figures: the areas are then drawn uncoloured), and optionally
+    ``notes`` ([zh, en] pairs about that plan)."""
+    areas = [_feature(f["geometry"], f["properties"]) for f in area_features(net)]
+    runs = []
+    for s in sets:
+        towns = s.get("townships")
+        runs.append({"label": str(s["label"]), "facilities": list(s.get("facilities") or []),
+                     "townships": None if towns is None else {str(z): t for z, t in towns.items()},
+                     "notes": [list(n) for n in s.get("notes") or ()]})
+    all_notes = [AREAS_NOTE, *[list(n) for n in notes]]
+    if len(runs) > 1:
+        all_notes += [[f"{r['label']}：{zh}", f"{r['label']}: {en}"] for r in runs for zh, en in r["notes"]]
+    else:
+        all_notes += [list(n) for r in runs for n in r["notes"]]
+    data = {"mode": "areas", "lang": lang, "scale": 10 ** DECIMALS,
+            "bounds": [[float(net.lat.min()), float(net.lon.min())], [float(net.lat.max()), float(net.lon.max())]],
+            "roads": roads_layer(net), "areas": areas, "legend": band_legend(), "runs": runs}
+    return _context(data, all_notes, 0, [r["label"] for r in runs] if len(runs) > 1 else None, mode="areas",
+                    pick=pick)

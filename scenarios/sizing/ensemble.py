@@ -77,6 +77,7 @@ def evaluate_member(text: str, source: str, base_dir: str, inputs: dict[str, Any
     rt = run.result.kpis["relief_time"]
     return {"status": "ok", "pass": passed, "all_pass": all(v is not False for v in passed.values()),
             "waiting": short.get("waiting_at_target_by_cause", {}), "waiting_by_zone": zones,
+            "affected_by_zone": {str(t["zone"]): t["affected"] for t in short["by_township"] if t.get("affected")},
             "relief_within_target": rt["share_within_target"], "relief_p95_h": rt["p95_h"],
             "affected_people": rt["affected_people"]}
 

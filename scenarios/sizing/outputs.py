@@ -25,6 +25,8 @@ from scenarios.core.version import yingji_version
 from scenarios.reports.html import data_uri, environment
 from scenarios.reports.staging import staged_dir
 from scenarios.reports.webfont import embed_cjk_font
+from scenarios.reports.webmap import areas_map_context, plan_facility_layer
+from scenarios.reports.webmap_areas import township_outcomes
 
 from .search import SizingResult
 
@@ -114,12 +116,41 @@ def _num(x: Any, digits: int = 1) -> str:
     return "∞" if math.isinf(v) else f"{v:,.{digits}f}"
 
 
+def sizing_map(result: SizingResult, lang: str) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
+    """The sizing report's map (:func:`scenarios.reports.webmap.areas_map_context`): the sized
+    plan's facilities over the district's roads, new sites and sites added to ringed with what
+    was added; townships coloured by the share of the sized plan's out-of-sample runs that
+    relieved all their affected people in time (one scenario at a time, picked from a list,
+    when there are several). None and why (zh, en) without the district's network."""
+    net = result.network
+    if net is None:
+        return None, ("本结果未带路网（例如由 result.json 读回），故不显示地图。",
+                      "The result carries no road network (read back from result.json, say), so there is no map.")
+    plan = sized_plan(result)
+    facilities = plan_facility_layer(plan, base=result.base_plan, additions=result.additions)
+    names = list(net.zone_names or ())
+    runs = list(result.township_runs) or [None] * len(result.scenarios)
+    sets = []
+    for sc, rows in zip(result.scenarios, runs):
+        notes = [] if rows is not None else [[
+            "结果库中的模拟未记录分乡镇受灾人数（由较早版本写入），乡镇未着色。",
+            ("The stored simulations carry no people affected by township (written by an earlier yingji): the "
+             "townships are not coloured.")]]
+        sets.append({"label": sc["scenario"], "facilities": facilities, "notes": notes,
+                     "townships": None if rows is None else township_outcomes(rows, names)})
+    note = ["乡镇着色依据测算后方案在新抽取运行（样本外）中的结果。",
+            "Townships are coloured from the sized plan's fresh (out-of-sample) runs."]
+    return areas_map_context(net, lang, sets, notes=[note], pick=("情景", "scenario")), None
+
+
 def render_sizing_html(result: SizingResult, summary: dict[str, Any], png: Path, lang: str) -> str:
-    """The sizing report page (autoescaped, no scripts, the figure embedded, CJK font subset)."""
+    """The sizing report page (autoescaped, the figure embedded, CJK font subset; its only
+    scripts are the map's, allowed by their hashes)."""
     env = environment()
     env.filters.update(pct=_pct, cny=_cny, num=_num)
+    webmap, map_note = sizing_map(result, language(lang))
     html = env.get_template("sizing.html.j2").render(
-        lang=language(lang), version=yingji_version(), r=summary, figure=data_uri(png),
+        lang=language(lang), version=yingji_version(), r=summary, figure=data_uri(png), webmap=webmap, map_note=map_note,
         target_names={"relief_within_target": ("10 小时内获得基本生活救助", "basic relief within the target"),
                       "relief_p95_h": ("救助时间 P95", "relief time P95")})
     return embed_cjk_font(html)

@@ -66,9 +66,14 @@ class SizingResult:
     plan: Plan
     base_plan: Plan
     notes: list[dict[str, str]] = field(default_factory=list)
+    #: the district's roads (the report's map; not in result.json)
+    network: Any = None
+    #: per scenario, the chosen plan's out-of-sample runs as by-township rows (zone, affected,
+    #: waiting_at_target_by_cause), None where stored results lack them (the report's map; not in result.json)
+    township_runs: list[Any] = field(default_factory=list)
 
     def to_dict(self, plan_file: str | None = None) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("plan", "base_plan")}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("plan", "base_plan", "network", "township_runs")}
         d["plan_file"] = plan_file
         return d
 
@@ -334,7 +339,18 @@ def _search(scenarios, district, params, costs, start, inside, outside, ev, shar
         binding=_binding(_sum_by_cause(_merge_demands([d for i, r in enumerate(_by_scenario(results, inside, n_sc))
                                                        for d in _demands(r, i, share, 0.0)])),
                          build_levers(district, plan, params, costs, scale), retired),
-        simulations=ev.simulations, reused=ev.reused, budget_cny=budget, seed=seed, stop=stop, plan=plan, base_plan=start, notes=notes)
+        simulations=ev.simulations, reused=ev.reused, budget_cny=budget, seed=seed, stop=stop, plan=plan, base_plan=start, notes=notes,
+        network=district.network, township_runs=[_township_rows(r) for r in _by_scenario(results_out, outside, n_sc)])
+
+
+def _township_rows(results: list[dict[str, Any]]) -> list[list[dict[str, Any]]] | None:
+    """Each ok member's people affected and held at the deadline by township, as the rows of a
+    run's ``shortfall.by_township``; None when a stored result predates ``affected_by_zone``."""
+    ok = [r for r in results if r.get("status") == "ok"]
+    if any("affected_by_zone" not in r for r in ok):
+        return None
+    return [[{"zone": int(z), "affected": a, "waiting_at_target_by_cause": r["waiting_by_zone"].get(z, {})}
+             for z, a in r["affected_by_zone"].items()] for r in ok]
 
 
 def _best_point(curve: list[dict[str, Any]], p_target: float) -> int:
