@@ -113,18 +113,21 @@
       style: function (f) { return { color: f.properties.colour, weight: f.properties.weight, opacity: 0.9, className: "ym-road" }; }
     }).addTo(map);
   }
+  /* A fresh map over the data's bounds with a scale bar and its panes ([name, z-index]). */
+  function baseMap(D, panes) {
+    var map = L.map(box, { preferCanvas: false, zoomSnap: 0.25, attributionControl: false });
+    map.fitBounds(D.bounds);
+    L.control.scale({ imperial: false }).addTo(map);
+    panes.forEach(function (p) { map.createPane(p[0]).style.zIndex = p[1]; });
+    return map;
+  }
   var KIND = { base: ["#2c3e50", T.base], warehouse: ["#8e44ad", T.warehouse], shelter: ["#2874a6", T.shelter] };
   var RING = { fresh: "#c0392b", added: "#f39c12" };
 
   /* The batch and sizing maps: townships by share, the plan's facilities (new ones and those
      added to ringed), the roads; no slider. */
   function drawAreas(D) {
-    var map = L.map(box, { preferCanvas: false, zoomSnap: 0.25, attributionControl: false });
-    map.fitBounds(D.bounds);
-    L.control.scale({ imperial: false }).addTo(map);
-    [["ym-areas", 250], ["ym-roads", 300], ["ym-facilities", 450]].forEach(function (p) {
-      map.createPane(p[0]).style.zIndex = p[1];
-    });
+    var map = baseMap(D, [["ym-areas", 250], ["ym-roads", 300], ["ym-facilities", 450]]);
     var overlays = {};
     var towns = D.townships, bands = D.legend.bands, grey = D.legend.not_affected;
     var areas = L.geoJSON(fc(D.areas), {
@@ -199,15 +202,10 @@
 
   /* Everything of one run on a fresh map; returns the map and the slider's handler. */
   function draw(D) {
-    var map = L.map(box, { preferCanvas: false, zoomSnap: 0.25, attributionControl: false });
-    map.fitBounds(D.bounds);
-    L.control.scale({ imperial: false }).addTo(map);
-    var overlays = {};
     /* Panes fix the drawing order, whatever is redrawn when the slider moves: roads, hazards,
        routes (Leaflet's overlay pane, 400), groups, facilities. */
-    [["ym-roads", 300], ["ym-hazards", 350], ["ym-groups", 420], ["ym-facilities", 450]].forEach(function (p) {
-      map.createPane(p[0]).style.zIndex = p[1];
-    });
+    var map = baseMap(D, [["ym-roads", 300], ["ym-hazards", 350], ["ym-groups", 420], ["ym-facilities", 450]]);
+    var overlays = {};
 
     overlays[T.roads] = roadLayer(map, D.roads);
 

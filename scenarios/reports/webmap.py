@@ -129,6 +129,11 @@ def _h(seconds: float) -> float | None:
 
 
 # ---------------------------------------------------------------------------------- base map
+def _bounds(net: RoadNetwork) -> list[list[float]]:
+    """The network's extent as Leaflet's [[south, west], [north, east]]."""
+    return [[float(net.lat.min()), float(net.lon.min())], [float(net.lat.max()), float(net.lon.max())]]
+
+
 def roads_layer(source: ScenarioRun | RoadNetwork) -> list[dict[str, Any]]:
     """The district's roads, one MultiLineString per class (each two-way road once), in lon/lat
     (``source``: a run, or anything else with a ``network``, or the road network itself)."""
@@ -385,7 +390,7 @@ def map_data(run: ScenarioRun, lang: str, *, stops_h: Sequence[float] | None = N
     if not groups:
         notes.append(["本次运行没有受威胁或受灾的人员组。", "No group of people was threatened or affected in the run."])
     return {
-        "lang": lang, "scale": 10 ** DECIMALS, "bounds": [[float(net.lat.min()), float(net.lon.min())], [float(net.lat.max()), float(net.lon.max())]],
+        "lang": lang, "scale": 10 ** DECIMALS, "bounds": _bounds(net),
         "stops_h": stops, "end_h": duration, "target_h": float(run.scenario.targets.relief_within_h),
         "clock": None if clock_start_h is None else {"start_h": round(float(clock_start_h), 6)},
         "roads": roads_layer(run), "hazards": hazards, "facilities": facility_layer(run),
@@ -506,7 +511,7 @@ def areas_map_context(net: RoadNetwork, lang: str, sets: Sequence[dict[str, Any]
     else:
         all_notes += [list(n) for r in runs for n in r["notes"]]
     data = {"mode": "areas", "lang": lang, "scale": 10 ** DECIMALS,
-            "bounds": [[float(net.lat.min()), float(net.lon.min())], [float(net.lat.max()), float(net.lon.max())]],
+            "bounds": _bounds(net),
             "roads": roads_layer(net), "areas": areas, "legend": band_legend(), "runs": runs}
     return _context(data, all_notes, 0, [r["label"] for r in runs] if len(runs) > 1 else None, mode="areas",
                     pick=pick)

@@ -46,6 +46,11 @@ TOP_CAUSES = 3
 
 
 # ---------------------------------------------------------------------------------- the areas
+def zone_name(names: Sequence[Sequence[str]], zone: int) -> tuple[str, str]:
+    """A township's (zh, en) name from ``zone_names``, or a numbered one where it has none."""
+    return (names[zone][0], names[zone][1]) if zone < len(names) else (f"区域 {zone}", f"zone {zone}")
+
+
 def township_polygons(net: RoadNetwork, *, margin_m: float = MARGIN_M) -> dict[int, shapely.Geometry]:
     """Each township's area in the network's projected CRS (metres): the union of its road
     nodes' Voronoi cells, clipped to the nodes' hull buffered by ``margin_m``. Nodes outside
@@ -59,11 +64,8 @@ def township_polygons(net: RoadNetwork, *, margin_m: float = MARGIN_M) -> dict[i
     zones = zone[first]
     points = shapely.multipoints(uniq)
     hull = shapely.buffer(shapely.convex_hull(points), margin_m)
-    if len(uniq) < 3:
-        cells = [hull] if len(uniq) == 1 else list(shapely.get_parts(
-            shapely.voronoi_polygons(points, extend_to=hull, ordered=True)))
-    else:
-        cells = list(shapely.get_parts(shapely.voronoi_polygons(points, extend_to=hull, ordered=True)))
+    cells = [hull] if len(uniq) == 1 else list(shapely.get_parts(
+        shapely.voronoi_polygons(points, extend_to=hull, ordered=True)))
     out: dict[int, shapely.Geometry] = {}
     for z in sorted({int(v) for v in zones} - {-1}):
         sel = [cells[i] for i in np.flatnonzero(zones == z)]
@@ -96,7 +98,7 @@ def area_features(net: RoadNetwork, *, margin_m: float = MARGIN_M,
     out = []
     for z, g in zip(zones, geoms):
         g = shapely.orient_polygons(shapely.transform(g, lonlat))
-        zh, en = names[z] if z < len(names) else (f"区域 {z}", f"zone {z}")
+        zh, en = zone_name(names, z)
         out.append({"type": "Feature", "geometry": shapely.geometry.mapping(g),
                     "properties": {"zone": int(z), "name_zh": zh, "name_en": en}})
     return out
@@ -161,7 +163,7 @@ def township_outcomes(runs: Iterable[Sequence[dict[str, Any]] | None],
         share = k / n if n else None
         top = [[c, *cause_names(c), round(v, 1)] for c, v in causes.get(z, Counter()).most_common(TOP_CAUSES)]
         w = waiting.get(z, [])
-        zh, en = (names[z][0], names[z][1]) if z < len(names) else (f"区域 {z}", f"zone {z}")
+        zh, en = zone_name(names, z)
         out[z] = {"zone": z, "name_zh": zh, "name_en": en, "runs_affected": n, "runs_all_relieved": k,
                   "share": None if share is None else round(share, 4), "band": share_band(share), "causes": top,
                   "waiting_median": round(float(np.median(w)), 1) if w else None,
